@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs everything Parley needs to build, run and test on Debian 12: system packages (only
+# those missing), npm dependencies, and the web UI build. Safe to run again; fast when nothing
+# is missing. Rust (rustup) and Node.js >= 20 must already be on PATH.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
+
+BUILD_PACKAGES=(libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev libssl-dev
+  libayatana-appindicator3-dev librsvg2-dev pkg-config)
+# For the tests: a virtual display, WebKit's WebDriver, a real Secret Service, Chromium for the
+# UI tests. dbus-x11 is deliberately absent: it makes libdbus auto-launch stray buses.
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver gnome-keyring dbus libsecret-tools chromium xdotool)
+
+packages=("${BUILD_PACKAGES[@]}")
+if [ "${1:-}" != "--no-test-packages" ]; then packages+=("${TEST_PACKAGES[@]}"); fi
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing Debian packages: ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  log "Debian packages present"
+fi
+
+command -v cargo >/dev/null || { echo "cargo not found: install Rust with rustup (https://rustup.rs)" >&2; exit 1; }
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+  echo "Node.js >= 20 is required (found: $(node --version 2>/dev/null || echo none))" >&2
+  exit 1
+fi
+
+if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
+  log "installing npm dependencies"
+  (cd ui && npm ci --no-audit --no-fund --loglevel=error)
+else
+  log "npm dependencies present"
+fi
+
+log "building the web UI"
+(cd ui && npm run --silent build)

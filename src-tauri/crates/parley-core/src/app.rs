@@ -1,0 +1,275 @@
+//! [`Parley`]: the application core that `src-tauri` adapts, one method per user action.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use parley_claude::{ApiKey, ClaudeClient, Message, MessageContent, MessagesRequest, Role};
+use parley_secrets::{API_KEY_ENV_VAR, KeySource, SecretStore, resolve_api_key};
+use parley_store::Store;
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+use ts_rs::TS;
+
+use crate::chat::StreamTuning;
+use crate::error::{CoreError, CoreResult, ErrorPayload};
+use crate::settings::{self, Settings};
+use crate::view::{ConversationMeta, ConversationSummary, ConversationView, SiblingIndex};
+
+/// The file name of the database inside the data directory.
+pub const DATABASE_FILE: &str = "parley.sqlite3";
+
+/// What the process environment contributes (read once at start-up, injectable for tests).
+#[derive(Clone, Default)]
+pub struct Environment {
+    /// `ANTHROPIC_API_KEY`: used only while the keychain holds no key.
+    pub api_key: Option<String>,
+    /// `ANTHROPIC_BASE_URL`: the base URL until the user saves another.
+    pub base_url: Option<String>,
+}
+
+impl std::fmt::Debug for Environment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Environment")
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("base_url", &self.base_url)
+            .finish()
+    }
+}
+
+impl Environment {
+    pub fn from_process() -> Self {
+        Self {
+            api_key: std::env::var(API_KEY_ENV_VAR).ok(),
+            base_url: std::env::var("ANTHROPIC_BASE_URL").ok(),
+        }
+    }
+}
+
+/// Whether a key is available, and from where. The key itself is never shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyStatus {
+    Set,
+    Unset,
+    Env,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct BaseUrlPreset {
+    pub label: String,
+    pub url: String,
+}
+
+/// Everything the settings dialog shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SettingsView {
+    pub settings: Settings,
+    pub key_status: KeyStatus,
+    /// Why the keychain could not be read, when it could not.
+    pub keychain_error: Option<ErrorPayload>,
+    pub models: Vec<String>,
+    pub base_url_presets: Vec<BaseUrlPreset>,
+    pub api_versions: Vec<String>,
+}
+
+/// The result of "Test connection".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionReport {
+    pub model: String,
+    #[ts(type = "number")]
+    pub latency_ms: u64,
+    pub request_id: Option<String>,
+}
+
+/// The application core: store, keychain, HTTP client and the streams in flight.
+pub struct Parley {
+    pub(crate) store: Store,
+    secrets: Arc<dyn SecretStore>,
+    http: reqwest::Client,
+    env: Environment,
+    pub(crate) streams: Arc<Mutex<HashMap<String, CancellationToken>>>,
+    pub(crate) tuning: StreamTuning,
+}
+
+impl Parley {
+    /// Opens (or creates) the database in `data_dir` and marks replies that were streaming when
+    /// the app last stopped as interrupted, keeping their text.
+    pub async fn open(
+        data_dir: &Path,
+        secrets: Arc<dyn SecretStore>,
+        env: Environment,
+    ) -> CoreResult<Self> {
+        let store = Store::open(&data_dir.join(DATABASE_FILE)).await?;
+        let recovered = store.recover_interrupted_streams().await?;
+        if recovered > 0 {
+            tracing::warn!(recovered, "marked replies interrupted by the last shutdown");
+        }
+        Self::with_store(store, secrets, env)
+    }
+
+    pub fn with_store(
+        store: Store,
+        secrets: Arc<dyn SecretStore>,
+        env: Environment,
+    ) -> CoreResult<Self> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("parley/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(15))
+            // A reply may stream for minutes, so no total timeout; but a connection that sends
+            // nothing (not even a ping) for this long is dead.
+            .read_timeout(Duration::from_secs(120))
+            .build()
+            .map_err(|error| CoreError::Internal(format!("HTTP client: {error}")))?;
+        Ok(Self {
+            store,
+            secrets,
+            http,
+            env,
+            streams: Arc::default(),
+            tuning: StreamTuning::default(),
+        })
+    }
+
+    /// Changes how streams retry, persist and coalesce (tests use short delays).
+    pub fn set_stream_tuning(&mut self, tuning: StreamTuning) {
+        self.tuning = tuning;
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub async fn settings(&self) -> CoreResult<Settings> {
+        settings::load(&self.store, self.env.base_url.as_deref()).await
+    }
+
+    pub async fn settings_view(&self) -> CoreResult<SettingsView> {
+        let settings = self.settings().await?;
+        let (key_status, keychain_error) = match self.resolve_key().await {
+            Ok(Some((_, KeySource::Keychain))) => (KeyStatus::Set, None),
+            Ok(Some((_, KeySource::Environment))) => (KeyStatus::Env, None),
+            Ok(None) => (KeyStatus::Unset, None),
+            Err(error) => (KeyStatus::Unset, Some(error.to_payload())),
+        };
+        Ok(SettingsView {
+            settings,
+            key_status,
+            keychain_error,
+            models: settings::BUILTIN_MODELS.iter().map(|m| (*m).to_owned()).collect(),
+            base_url_presets: vec![
+                BaseUrlPreset { label: "apimart gateway".into(), url: settings::APIMART_BASE_URL.into() },
+                BaseUrlPreset { label: "Anthropic".into(), url: settings::ANTHROPIC_BASE_URL.into() },
+            ],
+            api_versions: vec![
+                settings::DEFAULT_API_VERSION.into(),
+                settings::GATEWAY_API_VERSION.into(),
+            ],
+        })
+    }
+
+    pub async fn save_settings(&self, settings: Settings) -> CoreResult<SettingsView> {
+        settings::save(&self.store, settings).await?;
+        self.settings_view().await
+    }
+
+    /// Stores a new key in the keychain, replacing any other. The key goes in and never comes out.
+    pub async fn set_api_key(&self, key: String) -> CoreResult<KeyStatus> {
+        let key = ApiKey::new(key.trim().to_owned());
+        if key.is_empty() {
+            return Err(CoreError::InvalidInput("The API key is empty".into()));
+        }
+        let secrets = Arc::clone(&self.secrets);
+        blocking(move || secrets.set(&key)).await??;
+        Ok(self.settings_view().await?.key_status)
+    }
+
+    pub async fn clear_api_key(&self) -> CoreResult<KeyStatus> {
+        let secrets = Arc::clone(&self.secrets);
+        blocking(move || secrets.clear()).await??;
+        Ok(self.settings_view().await?.key_status)
+    }
+
+    async fn resolve_key(&self) -> CoreResult<Option<(ApiKey, KeySource)>> {
+        let secrets = Arc::clone(&self.secrets);
+        let env_key = self.env.api_key.clone();
+        Ok(blocking(move || resolve_api_key(secrets.as_ref(), env_key)).await??)
+    }
+
+    /// A client with the saved settings and the key in use, or [`CoreError::NoApiKey`].
+    pub(crate) async fn client(&self) -> CoreResult<(ClaudeClient, Settings)> {
+        let settings = self.settings().await?;
+        let (key, _) = self.resolve_key().await?.ok_or(CoreError::NoApiKey)?;
+        Ok((ClaudeClient::new(self.http.clone(), settings.api_config(), key), settings))
+    }
+
+    /// One cheap real request (one output token) with the saved settings.
+    pub async fn test_connection(&self) -> CoreResult<ConnectionReport> {
+        let (client, settings) = self.client().await?;
+        let request = MessagesRequest {
+            model: settings.default_model.clone(),
+            max_tokens: 1,
+            messages: vec![Message { role: Role::User, content: MessageContent::Text("ping".into()) }],
+            ..MessagesRequest::default()
+        };
+        let started = Instant::now();
+        let response = client.create_message(&request).await?;
+        Ok(ConnectionReport {
+            model: response.model,
+            latency_ms: started.elapsed().as_millis() as u64,
+            request_id: None,
+        })
+    }
+
+    pub async fn list_conversations(&self) -> CoreResult<Vec<ConversationSummary>> {
+        // The sidebar is not virtualised yet; 5,000 rows render fine and cover today's use.
+        let rows = self.store.list_conversations(5_000).await?;
+        Ok(rows.into_iter().map(ConversationSummary::from).collect())
+    }
+
+    pub async fn open_conversation(&self, id: &str) -> CoreResult<ConversationView> {
+        let conversation = self.store.get_conversation(id).await?;
+        let all = self.store.messages_in_conversation(id).await?;
+        let path = self.store.active_path(id).await?;
+        let siblings = SiblingIndex::new(&all);
+        Ok(ConversationView {
+            conversation: ConversationMeta::from(&conversation),
+            messages: path.iter().map(|m| siblings.view(m)).collect(),
+        })
+    }
+
+    /// Sets the model (when given) and the system prompt (empty or `None` clears it).
+    pub async fn update_conversation(
+        &self,
+        id: &str,
+        model: Option<String>,
+        system_prompt: Option<String>,
+    ) -> CoreResult<ConversationMeta> {
+        let model = model.map(|m| m.trim().to_owned()).filter(|m| !m.is_empty());
+        let system_prompt = system_prompt.filter(|s| !s.trim().is_empty());
+        let conversation = self
+            .store
+            .update_conversation(id, model.as_deref(), Some(system_prompt.as_deref()))
+            .await?;
+        Ok(ConversationMeta::from(&conversation))
+    }
+
+    /// Makes `message_id` the shown alternative of its turn and returns the new active branch.
+    pub async fn select_branch(&self, message_id: &str) -> CoreResult<ConversationView> {
+        let message = self.store.get_message(message_id).await?;
+        self.store.select_branch(message_id).await?;
+        self.open_conversation(&message.conversation_id).await
+    }
+}
+
+/// Runs blocking keychain work off the async threads.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> CoreResult<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|error| CoreError::Internal(format!("keychain task failed: {error}")))
+}

@@ -1,0 +1,79 @@
+//! TypeScript types for the UI, generated from the Rust types that cross the IPC boundary.
+//!
+//! `ui/src/lib/bindings.ts` is committed; the test below fails when it drifts from Rust. After
+//! changing a boundary type, regenerate it with
+//! `PARLEY_UPDATE_BINDINGS=1 cargo test -p parley-core bindings`.
+
+/// The generated file, relative to the workspace root.
+pub const BINDINGS_PATH: &str = "ui/src/lib/bindings.ts";
+
+/// Every declaration of the boundary, in a stable order.
+pub fn typescript() -> String {
+    use ts_rs::TS;
+
+    use crate::app::{BaseUrlPreset, ConnectionReport, KeyStatus, SettingsView};
+    use crate::chat::{SendRequest, SendStarted};
+    use crate::error::{ErrorKind, ErrorPayload};
+    use crate::events::ChatEvent;
+    use crate::settings::Settings;
+    use crate::view::{
+        ConversationMeta, ConversationSummary, ConversationView, MessageView, RoleView,
+        StatusView, UsageView,
+    };
+
+    let declarations = [
+        ErrorKind::decl(),
+        ErrorPayload::decl(),
+        parley_claude::ContentBlock::decl(),
+        parley_claude::ImageSource::decl(),
+        RoleView::decl(),
+        StatusView::decl(),
+        UsageView::decl(),
+        MessageView::decl(),
+        ConversationMeta::decl(),
+        ConversationSummary::decl(),
+        ConversationView::decl(),
+        Settings::decl(),
+        KeyStatus::decl(),
+        BaseUrlPreset::decl(),
+        SettingsView::decl(),
+        ConnectionReport::decl(),
+        SendRequest::decl(),
+        SendStarted::decl(),
+        ChatEvent::decl(),
+    ];
+    let mut out = String::from(
+        "// Generated from the Rust types in parley-core by ts-rs. Do not edit by hand:\n\
+         // run `PARLEY_UPDATE_BINDINGS=1 cargo test -p parley-core bindings`.\n\n\
+         export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]?: JsonValue } | null;\n",
+    );
+    for declaration in declarations {
+        out.push('\n');
+        out.push_str("export ");
+        out.push_str(&declaration);
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    #[test]
+    fn bindings_ts_matches_the_rust_types() {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../..").join(super::BINDINGS_PATH);
+        let generated = super::typescript();
+        if std::env::var_os("PARLEY_UPDATE_BINDINGS").is_some() {
+            std::fs::write(&path, &generated).unwrap();
+            return;
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "{} is out of date with the Rust types; run \
+             `PARLEY_UPDATE_BINDINGS=1 cargo test -p parley-core bindings` and commit the result",
+            super::BINDINGS_PATH
+        );
+    }
+}

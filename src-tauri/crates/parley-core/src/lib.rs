@@ -1,0 +1,19 @@
+//! Parley's core: everything the app does, without Tauri.
+//!
+//! `src-tauri` adapts [`Parley`]'s methods to commands one to one; this crate owns the logic and
+//! is tested without a webview (see `tests/` for the tests against the mock Claude server).
+
+pub mod app;
+pub mod bindings;
+pub mod chat;
+pub mod error;
+pub mod events;
+pub mod settings;
+pub mod view;
+
+pub use app::{ConnectionReport, Environment, KeyStatus, Parley, SettingsView};
+pub use chat::{SendRequest, SendStarted, StreamTuning};
+pub use error::{CoreError, CoreResult, ErrorKind, ErrorPayload};
+pub use events::{ChatEvent, ChatEventSink, CollectingSink};
+pub use settings::Settings;
+pub use view::{ConversationMeta, ConversationSummary, ConversationView, MessageView};

@@ -1,0 +1,254 @@
+//! What the UI is shown: conversations and messages as view types, built from stored rows.
+
+use std::collections::HashMap;
+
+use parley_claude::ContentBlock;
+use parley_store::{Conversation, ConversationSummary as StoredSummary, MessageStatus, Role, StoredMessage};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::error::{ErrorKind, ErrorPayload};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(rename = "MessageRole")]
+pub enum RoleView {
+    User,
+    Assistant,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(rename = "MessageStatus")]
+pub enum StatusView {
+    Streaming,
+    Done,
+    Error,
+    Cancelled,
+}
+
+/// Token counts of one reply.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageView {
+    #[ts(type = "number")]
+    pub input_tokens: u64,
+    #[ts(type = "number")]
+    pub output_tokens: u64,
+    #[ts(type = "number | null")]
+    pub cache_creation_input_tokens: Option<u64>,
+    #[ts(type = "number | null")]
+    pub cache_read_input_tokens: Option<u64>,
+}
+
+impl From<&parley_claude::Usage> for UsageView {
+    fn from(usage: &parley_claude::Usage) -> Self {
+        Self {
+            input_tokens: usage.input_tokens,
+            output_tokens: usage.output_tokens,
+            cache_creation_input_tokens: usage.cache_creation_input_tokens,
+            cache_read_input_tokens: usage.cache_read_input_tokens,
+        }
+    }
+}
+
+/// One message of the transcript, with where it stands among the alternatives of its turn.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename = "MessageView")]
+pub struct MessageView {
+    pub id: String,
+    pub conversation_id: String,
+    pub parent_id: Option<String>,
+    pub role: RoleView,
+    #[ts(type = "Array<ContentBlock>")]
+    pub blocks: Vec<ContentBlock>,
+    pub status: StatusView,
+    pub error: Option<ErrorPayload>,
+    pub model: Option<String>,
+    pub stop_reason: Option<String>,
+    pub usage: Option<UsageView>,
+    /// Every alternative of this turn (same parent, same role), oldest first.
+    pub sibling_ids: Vec<String>,
+    /// This message's index in `sibling_ids`.
+    pub sibling_index: u32,
+    /// Milliseconds since the Unix epoch.
+    #[ts(type = "number")]
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationMeta {
+    pub id: String,
+    pub title: String,
+    pub model: String,
+    pub system_prompt: Option<String>,
+    #[ts(type = "number")]
+    pub created_at: i64,
+    #[ts(type = "number")]
+    pub updated_at: i64,
+}
+
+impl From<&Conversation> for ConversationMeta {
+    fn from(c: &Conversation) -> Self {
+        Self {
+            id: c.id.clone(),
+            title: c.title.clone(),
+            model: c.model.clone(),
+            system_prompt: c.system_prompt.clone(),
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationSummary {
+    pub id: String,
+    pub title: String,
+    pub model: String,
+    #[ts(type = "number")]
+    pub updated_at: i64,
+}
+
+impl From<StoredSummary> for ConversationSummary {
+    fn from(s: StoredSummary) -> Self {
+        Self { id: s.id, title: s.title, model: s.model, updated_at: s.updated_at }
+    }
+}
+
+/// An opened conversation: its settings and the messages of its active branch, root first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationView {
+    pub conversation: ConversationMeta,
+    pub messages: Vec<MessageView>,
+}
+
+/// Parses stored content; a row that no longer parses shows as one text block rather than
+/// hiding the message.
+pub fn parse_blocks(content_json: &str, text: &str) -> Vec<ContentBlock> {
+    serde_json::from_str(content_json).unwrap_or_else(|_| vec![ContentBlock::text(text)])
+}
+
+/// Groups the ids of every message by parent, oldest first, so sibling positions can be shown.
+pub struct SiblingIndex {
+    by_parent: HashMap<Option<String>, Vec<(String, Role)>>,
+}
+
+impl SiblingIndex {
+    /// `all` is every message of one conversation in creation order.
+    pub fn new(all: &[StoredMessage]) -> Self {
+        let mut by_parent: HashMap<Option<String>, Vec<(String, Role)>> = HashMap::new();
+        for message in all {
+            by_parent
+                .entry(message.parent_id.clone())
+                .or_default()
+                .push((message.id.clone(), message.role));
+        }
+        Self { by_parent }
+    }
+
+    fn siblings_of(&self, message: &StoredMessage) -> Vec<String> {
+        self.by_parent
+            .get(&message.parent_id)
+            .map(|siblings| {
+                siblings
+                    .iter()
+                    .filter(|(_, role)| *role == message.role)
+                    .map(|(id, _)| id.clone())
+                    .collect()
+            })
+            .unwrap_or_else(|| vec![message.id.clone()])
+    }
+
+    pub fn view(&self, message: &StoredMessage) -> MessageView {
+        let sibling_ids = self.siblings_of(message);
+        let sibling_index =
+            sibling_ids.iter().position(|id| *id == message.id).unwrap_or_default() as u32;
+        message_view(message, sibling_ids, sibling_index)
+    }
+}
+
+fn message_view(m: &StoredMessage, sibling_ids: Vec<String>, sibling_index: u32) -> MessageView {
+    let status = match m.status {
+        MessageStatus::Streaming => StatusView::Streaming,
+        MessageStatus::Done => StatusView::Done,
+        MessageStatus::Error => StatusView::Error,
+        MessageStatus::Cancelled => StatusView::Cancelled,
+    };
+    let error = m.error_kind.as_deref().map(|kind| ErrorPayload {
+        kind: ErrorKind::parse(kind).unwrap_or(ErrorKind::Internal),
+        message: m.error_message.clone().unwrap_or_default(),
+        status: None,
+        request_id: m.request_id.clone(),
+    });
+    let usage = match (m.usage.input_tokens, m.usage.output_tokens) {
+        (None, None) => None,
+        (input, output) => Some(UsageView {
+            input_tokens: input.unwrap_or_default().max(0) as u64,
+            output_tokens: output.unwrap_or_default().max(0) as u64,
+            cache_creation_input_tokens: m.usage.cache_creation_input_tokens.map(|v| v.max(0) as u64),
+            cache_read_input_tokens: m.usage.cache_read_input_tokens.map(|v| v.max(0) as u64),
+        }),
+    };
+    MessageView {
+        id: m.id.clone(),
+        conversation_id: m.conversation_id.clone(),
+        parent_id: m.parent_id.clone(),
+        role: match m.role {
+            Role::User => RoleView::User,
+            Role::Assistant => RoleView::Assistant,
+        },
+        blocks: parse_blocks(&m.content_json, &m.text),
+        status,
+        error,
+        model: m.model.clone(),
+        stop_reason: m.stop_reason.clone(),
+        usage,
+        sibling_ids,
+        sibling_index,
+        created_at: m.created_at,
+    }
+}
+
+/// A conversation title from the first message: its first line, cut at a word near 60 characters.
+pub fn title_from_text(text: &str) -> String {
+    const MAX_CHARS: usize = 60;
+    let first_line = text.lines().map(str::trim).find(|line| !line.is_empty()).unwrap_or("");
+    if first_line.chars().count() <= MAX_CHARS {
+        return if first_line.is_empty() { "New conversation".into() } else { first_line.into() };
+    }
+    let cut: String = first_line.chars().take(MAX_CHARS).collect();
+    // Cut at the last space when there is one in the second half (CJK text has none: keep all).
+    let at_word = match cut.rfind(' ') {
+        Some(space) if space > cut.len() / 2 => &cut[..space],
+        _ => cut.as_str(),
+    };
+    format!("{}…", at_word.trim_end())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn title_is_the_first_line_cut_at_a_word() {
+        assert_eq!(title_from_text("\n  Hello there \nsecond"), "Hello there");
+        let long = "word ".repeat(30);
+        let title = title_from_text(&long);
+        assert!(title.ends_with('…') && title.chars().count() <= 61, "{title}");
+        assert!(!title.contains("wor…"), "cut at a word boundary: {title}");
+        let chinese = "你好".repeat(40);
+        assert_eq!(title_from_text(&chinese).chars().count(), 61);
+        assert_eq!(title_from_text("   "), "New conversation");
+    }
+
+    #[test]
+    fn unreadable_content_falls_back_to_the_plain_text() {
+        let blocks = parse_blocks("not json", "kept");
+        assert_eq!(blocks, vec![ContentBlock::text("kept")]);
+    }
+}

@@ -1,0 +1,441 @@
+//! The core against the mock Claude server over real HTTP/SSE on 127.0.0.1, with a real SQLite
+//! file: what was sent (headers, body), what streamed to the UI, and what was stored.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use parley_claude::{ApiKey, AuthStyle, RetryPolicy};
+use parley_core::{
+    ChatEvent, CollectingSink, Environment, ErrorKind, Parley, SendRequest, Settings, StreamTuning,
+};
+use parley_mock_claude::{MockServer, Scenario};
+use parley_secrets::{MemorySecretStore, SecretStore};
+use parley_store::{MessageStatus, Store};
+
+const KEY: &str = "sk-ant-test-key-0123456789";
+
+struct Harness {
+    parley: Parley,
+    server: MockServer,
+    _dir: tempfile::TempDir,
+    dir_path: std::path::PathBuf,
+}
+
+fn fast_tuning() -> StreamTuning {
+    StreamTuning {
+        retry: RetryPolicy {
+            max_retries: 3,
+            base_delay: Duration::from_millis(5),
+            max_delay: Duration::from_millis(20),
+        },
+        persist_every: Duration::from_millis(100),
+        ..StreamTuning::default()
+    }
+}
+
+async fn harness_with(auth_style: AuthStyle, base_suffix: &str) -> Harness {
+    let server = MockServer::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = Arc::new(MemorySecretStore::default());
+    secrets.set(&ApiKey::new(KEY)).unwrap();
+    let mut parley = Parley::open(dir.path(), secrets, Environment::default()).await.unwrap();
+    parley.set_stream_tuning(fast_tuning());
+    let mut settings = Settings::defaults(None);
+    settings.base_url = format!("{}{base_suffix}", server.base_url());
+    settings.auth_style = auth_style;
+    parley.save_settings(settings).await.unwrap();
+    let dir_path = dir.path().to_owned();
+    Harness { parley, server, _dir: dir, dir_path }
+}
+
+async fn harness() -> Harness {
+    harness_with(AuthStyle::XApiKey, "").await
+}
+
+fn request(text: &str) -> SendRequest {
+    SendRequest {
+        conversation_id: None,
+        text: text.into(),
+        model: "claude-haiku-4-5-20251001".into(),
+        system_prompt: None,
+    }
+}
+
+async fn send(h: &Harness, req: SendRequest) -> (parley_core::SendStarted, parley_core::MessageView, CollectingSink) {
+    let sink = CollectingSink::default();
+    let started = h.parley.send_message(req, Arc::new(sink.clone())).await.unwrap();
+    let finished = tokio::time::timeout(Duration::from_secs(20), sink.finished()).await.expect("the reply finishes");
+    (started, finished, sink)
+}
+
+fn text_of(message: &parley_core::MessageView) -> String {
+    parley_claude::plain_text(&message.blocks)
+}
+
+fn streamed_text(sink: &CollectingSink) -> String {
+    sink.events()
+        .into_iter()
+        .filter_map(|e| match e {
+            ChatEvent::TextDelta { text, .. } => Some(text),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_reply_streams_to_the_ui_and_is_stored_with_usage() {
+    let h = harness().await;
+    let mut req = request("Hello 世界, how are you?");
+    req.system_prompt = Some("Be brief.".into());
+    let (started, finished, sink) = send(&h, req).await;
+
+    assert_eq!(finished.status, parley_core::view::StatusView::Done);
+    assert_eq!(text_of(&finished), "Echo: Hello 世界, how are you?");
+    assert_eq!(streamed_text(&sink), text_of(&finished), "the deltas add up to the stored text");
+    let usage = finished.usage.clone().expect("usage is shown for every reply");
+    assert!(usage.input_tokens > 0 && usage.output_tokens > 0, "{usage:?}");
+    assert_eq!(finished.stop_reason.as_deref(), Some("end_turn"));
+
+    // What was sent.
+    let requests = h.server.requests();
+    assert_eq!(requests.len(), 1);
+    let sent = &requests[0];
+    assert_eq!(sent.path, "/v1/messages");
+    assert_eq!(sent.header("x-api-key"), Some(KEY));
+    assert_eq!(sent.header("anthropic-version"), Some("2023-06-01"));
+    assert!(sent.header("content-type").unwrap_or_default().starts_with("application/json"));
+    assert_eq!(sent.header("authorization"), None, "x-api-key style sends no bearer header");
+    let body = sent.json().unwrap();
+    assert_eq!(body["model"], "claude-haiku-4-5-20251001");
+    assert_eq!(body["stream"], true);
+    assert_eq!(body["system"], "Be brief.");
+    assert_eq!(body["max_tokens"], 4096);
+    assert_eq!(body["messages"][0]["role"], "user");
+    assert_eq!(body["messages"][0]["content"][0]["text"], "Hello 世界, how are you?");
+
+    // What was stored, read back after a restart.
+    let conversation_id = started.conversation.id.clone();
+    drop(h.parley);
+    let reopened =
+        Parley::open(&h.dir_path, Arc::new(MemorySecretStore::default()), Environment::default())
+            .await
+            .unwrap();
+    let list = reopened.list_conversations().await.unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].title, "Hello 世界, how are you?");
+    let view = reopened.open_conversation(&conversation_id).await.unwrap();
+    assert_eq!(view.messages.len(), 2);
+    assert_eq!(text_of(&view.messages[1]), "Echo: Hello 世界, how are you?");
+    assert_eq!(view.messages[1].usage, finished.usage);
+    assert_eq!(view.conversation.system_prompt.as_deref(), Some("Be brief."));
+}
+
+#[tokio::test]
+async fn bearer_style_and_a_base_url_typed_with_v1_work() {
+    let h = harness_with(AuthStyle::Bearer, "/v1/").await;
+    let (_, finished, _) = send(&h, request("hi")).await;
+    assert_eq!(finished.status, parley_core::view::StatusView::Done);
+    let sent = &h.server.requests()[0];
+    assert_eq!(sent.path, "/v1/messages", "the /v1 typed by the user is not doubled");
+    assert_eq!(sent.header("authorization"), Some(format!("Bearer {KEY}").as_str()));
+    assert_eq!(sent.header("x-api-key"), None);
+}
+
+#[tokio::test]
+async fn client_errors_are_never_retried_and_keep_their_kind_and_request_id() {
+    for (status, error_type, kind) in [
+        (400, "invalid_request_error", ErrorKind::InvalidRequest),
+        (401, "authentication_error", ErrorKind::Auth),
+        (403, "permission_error", ErrorKind::Permission),
+        (404, "not_found_error", ErrorKind::NotFound),
+        (413, "request_too_large", ErrorKind::RequestTooLarge),
+    ] {
+        let h = harness().await;
+        h.server.push_scenario(Scenario::HttpError {
+            status,
+            error_type: error_type.into(),
+            message: format!("mock says {status}"),
+            retry_after: None,
+        });
+        let (_, finished, sink) = send(&h, request("hi")).await;
+        let error = finished.error.clone().expect("the reply carries its error");
+        assert_eq!(error.kind, kind, "status {status}");
+        assert!(error.message.contains(&format!("mock says {status}")), "{}", error.message);
+        assert!(error.request_id.as_deref().is_some_and(|id| id.starts_with("req_")));
+        assert_eq!(h.server.requests().len(), 1, "{status} must not be retried");
+        assert!(!sink.events().iter().any(|e| matches!(e, ChatEvent::Retrying { .. })));
+        assert!(!error.message.contains(KEY), "the key never appears in error text");
+    }
+}
+
+#[tokio::test]
+async fn overloaded_and_rate_limited_requests_are_retried_before_any_text() {
+    let h = harness().await;
+    for _ in 0..2 {
+        h.server.push_scenario(Scenario::HttpError {
+            status: 529,
+            error_type: "overloaded_error".into(),
+            message: "busy".into(),
+            retry_after: Some(0),
+        });
+    }
+    let (_, finished, sink) = send(&h, request("persist")).await;
+    assert_eq!(finished.status, parley_core::view::StatusView::Done);
+    assert_eq!(text_of(&finished), "Echo: persist");
+    assert_eq!(h.server.requests().len(), 3, "two 529s, then the reply");
+    let retries: Vec<_> = sink
+        .events()
+        .into_iter()
+        .filter_map(|e| match e {
+            ChatEvent::Retrying { attempt, error, .. } => Some((attempt, error.kind)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(retries, vec![(1, ErrorKind::Overloaded), (2, ErrorKind::Overloaded)]);
+}
+
+#[tokio::test]
+async fn retries_stop_after_the_policy_limit() {
+    let h = harness().await;
+    for _ in 0..10 {
+        h.server.push_scenario(Scenario::HttpError {
+            status: 429,
+            error_type: "rate_limit_error".into(),
+            message: "slow down".into(),
+            retry_after: None,
+        });
+    }
+    let (_, finished, _) = send(&h, request("hi")).await;
+    assert_eq!(finished.error.unwrap().kind, ErrorKind::RateLimit);
+    assert_eq!(h.server.requests().len(), 4, "one try and three retries");
+}
+
+#[tokio::test]
+async fn a_mid_stream_error_keeps_the_partial_text_and_is_not_retried() {
+    let h = harness().await;
+    h.server.push_scenario(Scenario::MidStreamError {
+        text_before: "Partial answer".into(),
+        error_type: "overloaded_error".into(),
+    });
+    let (_, finished, _) = send(&h, request("hi")).await;
+    assert_eq!(finished.status, parley_core::view::StatusView::Error);
+    assert_eq!(finished.error.clone().unwrap().kind, ErrorKind::Overloaded);
+    assert_eq!(text_of(&finished), "Partial answer");
+    assert_eq!(h.server.requests().len(), 1, "text was shown: offer retry instead of retrying");
+    let stored = h.parley.store().get_message(&finished.id).await.unwrap();
+    assert_eq!(stored.text, "Partial answer");
+    assert_eq!(stored.error_kind.as_deref(), Some("overloaded"));
+}
+
+#[tokio::test]
+async fn a_dropped_connection_is_an_interrupted_reply_with_its_text_kept() {
+    let h = harness().await;
+    h.server.push_scenario(Scenario::Drop { text_before: "Half of it".into() });
+    let (_, finished, _) = send(&h, request("hi")).await;
+    assert_eq!(finished.error.clone().unwrap().kind, ErrorKind::StreamInterrupted);
+    assert_eq!(text_of(&finished), "Half of it");
+    let stored = h.parley.store().get_message(&finished.id).await.unwrap();
+    assert_eq!(stored.status, MessageStatus::Error);
+    assert_eq!(stored.text, "Half of it");
+}
+
+#[tokio::test]
+async fn stop_closes_the_connection_at_once_and_keeps_the_partial_reply() {
+    let h = harness().await;
+    h.server.push_scenario(Scenario::Slow {
+        text: "one two three four five six seven eight nine ten ".repeat(20),
+        delay_ms_between_chunks: 50,
+    });
+    let sink = CollectingSink::default();
+    let started = h.parley.send_message(request("hi"), Arc::new(sink.clone())).await.unwrap();
+    let id = started.assistant_message.id.clone();
+    // Wait for some text, and for the throttled write to have stored part of it.
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let stored = h.parley.store().get_message(&id).await.unwrap();
+            if !stored.text.is_empty() {
+                assert_eq!(stored.status, MessageStatus::Streaming);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("partial text reaches the database while the reply streams");
+    assert_eq!(h.server.active_connections(), 1);
+
+    assert!(h.parley.cancel_stream(&id));
+    let finished = tokio::time::timeout(Duration::from_secs(5), sink.finished()).await.unwrap();
+    assert_eq!(finished.status, parley_core::view::StatusView::Cancelled);
+    assert!(!text_of(&finished).is_empty(), "the partial reply is kept");
+    tokio::time::timeout(Duration::from_secs(2), async {
+        while h.server.active_connections() > 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the HTTP connection is closed when the user stops");
+    let stored = h.parley.store().get_message(&id).await.unwrap();
+    assert_eq!(stored.status, MessageStatus::Cancelled);
+    assert_eq!(stored.text, text_of(&finished));
+}
+
+#[tokio::test]
+async fn regenerate_and_edit_create_alternatives_that_can_be_switched() {
+    let h = harness().await;
+    let (started, first_reply, _) = send(&h, request("first question")).await;
+    let conversation_id = started.conversation.id.clone();
+    let mut follow_up = request("second question");
+    follow_up.conversation_id = Some(conversation_id.clone());
+    let (second, _, _) = send(&h, follow_up).await;
+    let second_user = second.user_message.unwrap();
+
+    // Regenerate the first reply: a new sibling becomes active, the old one is kept.
+    let sink = CollectingSink::default();
+    let regenerated = h.parley.regenerate_reply(&first_reply.id, Arc::new(sink.clone())).await.unwrap();
+    let new_reply = sink.finished().await;
+    assert_eq!(regenerated.assistant_message.id, new_reply.id);
+    assert_eq!(new_reply.sibling_ids, vec![first_reply.id.clone(), new_reply.id.clone()]);
+    assert_eq!(new_reply.sibling_index, 1);
+    let view = h.parley.open_conversation(&conversation_id).await.unwrap();
+    assert_eq!(view.messages.len(), 2, "the new branch has only the first turn");
+    // The regenerate request held only the first question.
+    let body = h.server.requests().last().unwrap().json().unwrap();
+    assert_eq!(body["messages"].as_array().unwrap().len(), 1);
+
+    // Switching back restores the old branch with its follow-up.
+    let view = h.parley.select_branch(&first_reply.id).await.unwrap();
+    assert_eq!(view.messages.len(), 4);
+    assert_eq!(view.messages[2].id, second_user.id);
+    assert_eq!(view.messages[1].sibling_index, 0);
+    assert_eq!(view.messages[1].sibling_ids.len(), 2);
+
+    // Edit the second question: a sibling user message with its own reply; history is sent.
+    let sink = CollectingSink::default();
+    let edited = h
+        .parley
+        .edit_and_resend(&second_user.id, "second question, edited".into(), Arc::new(sink.clone()))
+        .await
+        .unwrap();
+    let reply = sink.finished().await;
+    assert_eq!(text_of(&reply), "Echo: second question, edited");
+    let edited_user = edited.user_message.unwrap();
+    assert_eq!(edited_user.sibling_ids, vec![second_user.id.clone(), edited_user.id.clone()]);
+    let body = h.server.requests().last().unwrap().json().unwrap();
+    let messages = body["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 3, "question, reply, edited question");
+    assert_eq!(messages[1]["role"], "assistant");
+    assert_eq!(messages[1]["content"][0]["text"], "Echo: first question");
+    assert_eq!(messages[2]["content"][0]["text"], "second question, edited");
+}
+
+#[tokio::test]
+async fn without_a_key_nothing_is_stored_and_the_error_says_so() {
+    let server = MockServer::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let parley = Parley::open(dir.path(), Arc::new(MemorySecretStore::default()), Environment::default())
+        .await
+        .unwrap();
+    let mut settings = Settings::defaults(None);
+    settings.base_url = server.base_url();
+    parley.save_settings(settings).await.unwrap();
+    let error = parley
+        .send_message(request("hello"), Arc::new(CollectingSink::default()))
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::NoApiKey);
+    assert!(parley.list_conversations().await.unwrap().is_empty(), "no half-made conversation");
+    assert!(server.requests().is_empty());
+}
+
+#[tokio::test]
+async fn the_environment_key_is_used_when_the_keychain_is_empty() {
+    let server = MockServer::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let env = Environment { api_key: Some("sk-from-env".into()), base_url: Some(server.base_url()) };
+    let parley = Parley::open(dir.path(), Arc::new(MemorySecretStore::default()), env).await.unwrap();
+    let view = parley.settings_view().await.unwrap();
+    assert_eq!(view.key_status, parley_core::KeyStatus::Env);
+    assert_eq!(view.settings.base_url, server.base_url(), "ANTHROPIC_BASE_URL is the initial base URL");
+    let sink = CollectingSink::default();
+    parley.send_message(request("hi"), Arc::new(sink.clone())).await.unwrap();
+    sink.finished().await;
+    assert_eq!(server.requests()[0].header("x-api-key"), Some("sk-from-env"));
+}
+
+#[tokio::test]
+async fn a_wrong_key_is_an_auth_error() {
+    let h = harness().await;
+    h.parley.set_api_key("sk-wrong".into()).await.unwrap();
+    let (_, finished, _) = send(&h, request("hi")).await;
+    assert_eq!(finished.error.unwrap().kind, ErrorKind::Auth);
+}
+
+#[tokio::test]
+async fn test_connection_reports_success_and_the_exact_error() {
+    let h = harness().await;
+    let report = h.parley.test_connection().await.unwrap();
+    assert!(!report.model.is_empty());
+    let sent = h.server.requests()[0].json().unwrap();
+    assert_eq!(sent["max_tokens"], 1, "the connection test is one cheap request");
+    h.parley.set_api_key("sk-wrong".into()).await.unwrap();
+    let error = h.parley.test_connection().await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Auth);
+}
+
+#[tokio::test]
+async fn replies_streaming_when_the_app_died_are_marked_interrupted_on_next_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join(parley_core::app::DATABASE_FILE)).await.unwrap();
+    let conversation = store
+        .create_conversation(&parley_store::NewConversation {
+            title: "t".into(),
+            model: "m".into(),
+            system_prompt: None,
+        })
+        .await
+        .unwrap();
+    let partial = store
+        .insert_message(&parley_store::NewMessage {
+            conversation_id: conversation.id.clone(),
+            parent_id: None,
+            role: parley_store::Role::Assistant,
+            content_json: r#"[{"type":"text","text":"cut off here"}]"#.into(),
+            text: "cut off here".into(),
+            model: None,
+            status: MessageStatus::Streaming,
+        })
+        .await
+        .unwrap();
+    drop(store);
+    let parley = Parley::open(dir.path(), Arc::new(MemorySecretStore::default()), Environment::default())
+        .await
+        .unwrap();
+    let view = parley.open_conversation(&conversation.id).await.unwrap();
+    let message = view.messages.iter().find(|m| m.id == partial.id).unwrap();
+    assert_eq!(message.status, parley_core::view::StatusView::Error);
+    assert_eq!(message.error.clone().unwrap().kind, ErrorKind::StreamInterrupted);
+    assert_eq!(text_of(message), "cut off here");
+}
+
+#[tokio::test]
+async fn the_key_is_never_written_to_the_database() {
+    let h = harness().await;
+    h.server.push_scenario(Scenario::HttpError {
+        status: 401,
+        error_type: "authentication_error".into(),
+        message: "invalid x-api-key".into(),
+        retry_after: None,
+    });
+    send(&h, request("one")).await;
+    send(&h, request("two")).await;
+    drop(h.parley);
+    for entry in std::fs::read_dir(&h.dir_path).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        let needle = KEY.as_bytes();
+        assert!(
+            !bytes.windows(needle.len()).any(|w| w == needle),
+            "the API key must not be in any database file"
+        );
+    }
+}

@@ -1,0 +1,123 @@
+//! Parley's local store: one SQLite database (sqlx, WAL mode) holding settings,
+//! conversations, branching message trees, attachment metadata and a trigram
+//! full-text index.
+//!
+//! The crate knows nothing about the Claude API or Tauri: message content is
+//! stored as opaque JSON text plus a plain-text rendering for search, and the
+//! caller converts to and from its own types. All SQL lives here; nothing
+//! outside this crate writes SQL.
+//!
+//! # Branching model
+//! Messages form a tree per conversation. Re-sending an edited prompt creates a
+//! *sibling* (same parent, or a second root). Each message remembers which of
+//! its children is visible (`active_child_id`) and the conversation remembers
+//! its visible root (`active_root_id`), so switching back to an older branch
+//! restores the sub-branches that were selected inside it.
+//!
+//! # Timestamps
+//! Times are milliseconds since the Unix epoch from the store's own clock,
+//! which never repeats or goes backwards within one process, so "newest first"
+//! orderings follow the order in which operations happened.
+
+mod attachments;
+mod clock;
+mod conversations;
+mod error;
+mod messages;
+mod open;
+mod search;
+mod settings;
+
+use std::sync::Arc;
+
+use sqlx::SqlitePool;
+
+pub use attachments::{Attachment, NewAttachment};
+pub use conversations::{Conversation, ConversationSummary, NewConversation, TitleSource};
+pub use error::StoreError;
+pub use messages::{
+    INTERRUPTED_ERROR_KIND, INTERRUPTED_ERROR_MESSAGE, MessageFinish, MessageStatus, NewMessage,
+    Role, StoredMessage, StoredUsage,
+};
+pub use search::{SNIPPET_END, SNIPPET_START, SearchHit};
+
+/// A handle to the database. Cheap to clone: clones share one connection pool
+/// and one clock.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: SqlitePool,
+    clock: Arc<clock::Clock>,
+}
+
+impl Store {
+    /// Closes every pooled connection, which also checkpoints the WAL into the
+    /// main file. Call on shutdown; later calls on any clone fail.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// The next timestamp from the store's monotonic clock.
+    fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+}
+
+/// A fresh UUID v7 as text: time-ordered, so it doubles as a tie-breaker
+/// between rows created in the same millisecond.
+fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+#[cfg(test)]
+mod test_support {
+    use crate::{NewConversation, NewMessage, Role, Store, StoredMessage};
+
+    pub async fn memory_store() -> Store {
+        Store::open_in_memory().await.unwrap()
+    }
+
+    pub async fn conversation(store: &Store, title: &str) -> String {
+        store
+            .create_conversation(&NewConversation {
+                title: title.to_owned(),
+                model: "claude-test".to_owned(),
+                system_prompt: None,
+            })
+            .await
+            .unwrap()
+            .id
+    }
+
+    pub async fn message(
+        store: &Store,
+        conversation_id: &str,
+        parent_id: Option<&str>,
+        role: Role,
+        text: &str,
+    ) -> StoredMessage {
+        store
+            .insert_message(&NewMessage::done(conversation_id, parent_id, role, text))
+            .await
+            .unwrap()
+    }
+
+    impl NewMessage {
+        /// A finished message whose content is one text block.
+        pub fn done(
+            conversation_id: &str,
+            parent_id: Option<&str>,
+            role: Role,
+            text: &str,
+        ) -> NewMessage {
+            NewMessage {
+                conversation_id: conversation_id.to_owned(),
+                parent_id: parent_id.map(str::to_owned),
+                role,
+                content_json: format!(r#"[{{"type":"text","text":{text:?}}}]"#),
+                text: text.to_owned(),
+                model: None,
+                status: crate::MessageStatus::Done,
+            }
+        }
+    }
+}

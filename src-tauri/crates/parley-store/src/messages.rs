@@ -1,0 +1,968 @@
+//! The `messages` table: a tree of messages per conversation, with the
+//! visible branch recorded by `active_child_id` pointers.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Store, StoreError, new_id};
+
+/// The columns of [`StoredMessage`], shared by every query that returns one.
+macro_rules! message_columns {
+    () => {
+        "id, conversation_id, parent_id, role, content_json, text, model, status, stop_reason, \
+         stop_sequence, input_tokens, output_tokens, cache_creation_input_tokens, \
+         cache_read_input_tokens, error_kind, error_message, request_id, active_child_id, \
+         created_at, updated_at"
+    };
+}
+
+/// [`StoredMessage::error_kind`] of a reply that was still streaming when the
+/// app stopped (see [`Store::recover_interrupted_streams`]).
+pub const INTERRUPTED_ERROR_KIND: &str = "stream_interrupted";
+
+/// [`StoredMessage::error_message`] of a reply that was still streaming when
+/// the app stopped.
+pub const INTERRUPTED_ERROR_MESSAGE: &str = "The app closed while this reply was streaming";
+
+/// Who wrote a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
+#[serde(rename_all = "lowercase")]
+#[sqlx(rename_all = "lowercase")]
+pub enum Role {
+    /// The person using the app.
+    User,
+    /// The model.
+    Assistant,
+}
+
+impl Role {
+    /// The stored spelling, which is also the Messages API's.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Assistant => "assistant",
+        }
+    }
+
+    /// The inverse of [`Role::as_str`].
+    pub fn parse(value: &str) -> Option<Role> {
+        match value {
+            "user" => Some(Role::User),
+            "assistant" => Some(Role::Assistant),
+            _ => None,
+        }
+    }
+}
+
+/// Where a message is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
+#[serde(rename_all = "lowercase")]
+#[sqlx(rename_all = "lowercase")]
+pub enum MessageStatus {
+    /// A reply still arriving; its content is partial.
+    Streaming,
+    /// Complete.
+    Done,
+    /// Failed; `error_kind` and `error_message` say why. Content may be partial.
+    Error,
+    /// Stopped by the user; content may be partial.
+    Cancelled,
+}
+
+impl MessageStatus {
+    /// The stored spelling: `"streaming"`, `"done"`, `"error"` or `"cancelled"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageStatus::Streaming => "streaming",
+            MessageStatus::Done => "done",
+            MessageStatus::Error => "error",
+            MessageStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// The inverse of [`MessageStatus::as_str`].
+    pub fn parse(value: &str) -> Option<MessageStatus> {
+        match value {
+            "streaming" => Some(MessageStatus::Streaming),
+            "done" => Some(MessageStatus::Done),
+            "error" => Some(MessageStatus::Error),
+            "cancelled" => Some(MessageStatus::Cancelled),
+            _ => None,
+        }
+    }
+}
+
+/// Token counts reported by the API for one reply; `None` where not reported.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow,
+)]
+pub struct StoredUsage {
+    /// Uncached input tokens.
+    pub input_tokens: Option<i64>,
+    /// Generated tokens.
+    pub output_tokens: Option<i64>,
+    /// Input tokens written to the prompt cache.
+    pub cache_creation_input_tokens: Option<i64>,
+    /// Input tokens read from the prompt cache.
+    pub cache_read_input_tokens: Option<i64>,
+}
+
+/// One message as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct StoredMessage {
+    /// UUID v7.
+    pub id: String,
+    /// The conversation it belongs to.
+    pub conversation_id: String,
+    /// The message it answers or follows; `None` for a root (first prompt).
+    pub parent_id: Option<String>,
+    /// Who wrote it.
+    pub role: Role,
+    /// The content blocks as JSON, in the caller's format.
+    pub content_json: String,
+    /// The plain text of the content, used for search.
+    pub text: String,
+    /// The model that wrote it (replies only).
+    pub model: Option<String>,
+    /// Where it is in its life.
+    pub status: MessageStatus,
+    /// Why generation stopped, as the API said.
+    pub stop_reason: Option<String>,
+    /// The stop sequence that matched, if any.
+    pub stop_sequence: Option<String>,
+    /// Token counts.
+    #[sqlx(flatten)]
+    pub usage: StoredUsage,
+    /// A machine-readable error kind when `status` is `Error`.
+    pub error_kind: Option<String>,
+    /// A human-readable error when `status` is `Error`.
+    pub error_message: Option<String>,
+    /// The API's request id, for support.
+    pub request_id: Option<String>,
+    /// The child that continues the visible branch; may dangle (readers fall
+    /// back to the newest child).
+    pub active_child_id: Option<String>,
+    /// Milliseconds since the Unix epoch.
+    pub created_at: i64,
+    /// Last content change, in milliseconds since the Unix epoch.
+    pub updated_at: i64,
+}
+
+/// A message to insert; the store assigns the id and times.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewMessage {
+    /// The conversation it belongs to.
+    pub conversation_id: String,
+    /// The message it follows, in the same conversation; `None` for a root.
+    pub parent_id: Option<String>,
+    /// Who wrote it.
+    pub role: Role,
+    /// The content blocks as JSON.
+    pub content_json: String,
+    /// The plain text of the content, for search.
+    pub text: String,
+    /// The model that writes it (replies only).
+    pub model: Option<String>,
+    /// Usually `Done` for prompts and `Streaming` for a reply just started.
+    pub status: MessageStatus,
+}
+
+/// The final state of a reply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageFinish {
+    /// `Done`, `Error` or `Cancelled`; never `Streaming`.
+    pub status: MessageStatus,
+    /// The final content blocks as JSON.
+    pub content_json: String,
+    /// The final plain text.
+    pub text: String,
+    /// Why generation stopped, as the API said.
+    pub stop_reason: Option<String>,
+    /// The stop sequence that matched, if any.
+    pub stop_sequence: Option<String>,
+    /// Token counts.
+    pub usage: StoredUsage,
+    /// A machine-readable error kind for `Error`.
+    pub error_kind: Option<String>,
+    /// A human-readable error for `Error`.
+    pub error_message: Option<String>,
+    /// The API's request id.
+    pub request_id: Option<String>,
+}
+
+impl Store {
+    /// Inserts a message and makes it the visible continuation of its parent
+    /// (or the visible root), all in one transaction, and counts as activity
+    /// on the conversation.
+    ///
+    /// Sending an edited prompt is therefore just inserting a sibling: it
+    /// becomes the visible branch while the old one stays in the tree.
+    ///
+    /// Fails with [`StoreError::NotFound`] for an unknown conversation or
+    /// parent and [`StoreError::Invalid`] for a parent in another
+    /// conversation.
+    pub async fn insert_message(&self, new: &NewMessage) -> Result<StoredMessage, StoreError> {
+        // IMMEDIATE takes the write lock up front: a deferred transaction that
+        // reads first and writes later can fail outright under WAL if another
+        // connection commits in between, instead of waiting.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+
+        let conversation: Option<i64> = sqlx::query_scalar("SELECT 1 FROM conversations WHERE id = ?")
+            .bind(&new.conversation_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if conversation.is_none() {
+            return Err(StoreError::not_found("conversation", &new.conversation_id));
+        }
+        if let Some(parent_id) = &new.parent_id {
+            let parent_conversation: Option<String> =
+                sqlx::query_scalar("SELECT conversation_id FROM messages WHERE id = ?")
+                    .bind(parent_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            match parent_conversation {
+                None => return Err(StoreError::not_found("message", parent_id)),
+                Some(owner) if owner != new.conversation_id => {
+                    return Err(StoreError::Invalid(format!(
+                        "parent message {parent_id} belongs to another conversation"
+                    )));
+                }
+                Some(_) => {}
+            }
+        }
+
+        let now = self.now();
+        let message: StoredMessage = sqlx::query_as(concat!(
+            "INSERT INTO messages (id, conversation_id, parent_id, role, content_json, text,
+                                   model, status, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             RETURNING ",
+            message_columns!()
+        ))
+        .bind(new_id())
+        .bind(&new.conversation_id)
+        .bind(&new.parent_id)
+        .bind(new.role)
+        .bind(&new.content_json)
+        .bind(&new.text)
+        .bind(&new.model)
+        .bind(new.status)
+        .bind(now)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+
+        match &new.parent_id {
+            Some(parent_id) => {
+                sqlx::query("UPDATE messages SET active_child_id = ? WHERE id = ?")
+                    .bind(&message.id)
+                    .bind(parent_id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("UPDATE conversations SET updated_at = ? WHERE id = ?")
+                    .bind(now)
+                    .bind(&new.conversation_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            None => {
+                sqlx::query(
+                    "UPDATE conversations SET active_root_id = ?, updated_at = ? WHERE id = ?",
+                )
+                .bind(&message.id)
+                .bind(now)
+                .bind(&new.conversation_id)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(message)
+    }
+
+    /// Replaces the content of a reply that is still streaming. Called several
+    /// times a second, so it is a single `UPDATE` (plus the search-index
+    /// trigger) and does not touch the conversation.
+    ///
+    /// Fails with [`StoreError::Invalid`] once the message has left the
+    /// `Streaming` status, so a late update cannot overwrite a finished reply.
+    pub async fn update_streaming_content(
+        &self,
+        id: &str,
+        content_json: &str,
+        text: &str,
+    ) -> Result<(), StoreError> {
+        let result = sqlx::query(
+            "UPDATE messages SET content_json = ?, text = ?, updated_at = ?
+             WHERE id = ? AND status = 'streaming'",
+        )
+        .bind(content_json)
+        .bind(text)
+        .bind(self.now())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        if result.rows_affected() == 1 {
+            return Ok(());
+        }
+        let message = self.get_message(id).await?;
+        Err(StoreError::Invalid(format!(
+            "message {id} is {}, not streaming",
+            message.status.as_str()
+        )))
+    }
+
+    /// Records the final state of a reply and counts as activity on its
+    /// conversation. Returns the updated message.
+    pub async fn finish_message(
+        &self,
+        id: &str,
+        finish: &MessageFinish,
+    ) -> Result<StoredMessage, StoreError> {
+        if finish.status == MessageStatus::Streaming {
+            return Err(StoreError::Invalid(
+                "a message cannot finish in the streaming status".to_owned(),
+            ));
+        }
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let now = self.now();
+        let message: StoredMessage = sqlx::query_as(concat!(
+            "UPDATE messages SET
+                 status = ?, content_json = ?, text = ?, stop_reason = ?, stop_sequence = ?,
+                 input_tokens = ?, output_tokens = ?, cache_creation_input_tokens = ?,
+                 cache_read_input_tokens = ?, error_kind = ?, error_message = ?,
+                 request_id = ?, updated_at = ?
+             WHERE id = ?
+             RETURNING ",
+            message_columns!()
+        ))
+        .bind(finish.status)
+        .bind(&finish.content_json)
+        .bind(&finish.text)
+        .bind(&finish.stop_reason)
+        .bind(&finish.stop_sequence)
+        .bind(finish.usage.input_tokens)
+        .bind(finish.usage.output_tokens)
+        .bind(finish.usage.cache_creation_input_tokens)
+        .bind(finish.usage.cache_read_input_tokens)
+        .bind(&finish.error_kind)
+        .bind(&finish.error_message)
+        .bind(&finish.request_id)
+        .bind(now)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::not_found("message", id))?;
+        sqlx::query("UPDATE conversations SET updated_at = ? WHERE id = ?")
+            .bind(now)
+            .bind(&message.conversation_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(message)
+    }
+
+    /// The message with this id.
+    pub async fn get_message(&self, id: &str) -> Result<StoredMessage, StoreError> {
+        sqlx::query_as(concat!(
+            "SELECT ",
+            message_columns!(),
+            " FROM messages WHERE id = ?"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::not_found("message", id))
+    }
+
+    /// Every message of the conversation on every branch, oldest first
+    /// (by `created_at`, then id).
+    pub async fn messages_in_conversation(
+        &self,
+        conversation_id: &str,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        let messages: Vec<StoredMessage> = sqlx::query_as(concat!(
+            "SELECT ",
+            message_columns!(),
+            " FROM messages WHERE conversation_id = ? ORDER BY created_at, id"
+        ))
+        .bind(conversation_id)
+        .fetch_all(&self.pool)
+        .await?;
+        if messages.is_empty() {
+            // Tell "no messages yet" from "no such conversation".
+            self.get_conversation(conversation_id).await?;
+        }
+        Ok(messages)
+    }
+
+    /// Makes the message visible: it becomes the active child of its parent
+    /// (or the active root), and likewise for each of its ancestors, so a
+    /// message found by search on a hidden branch can be shown by selecting
+    /// it. Selections below it are kept, so its own sub-branches come back as
+    /// they were last chosen.
+    pub async fn select_branch(&self, message_id: &str) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let conversation_id: String =
+            sqlx::query_scalar("SELECT conversation_id FROM messages WHERE id = ?")
+                .bind(message_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| StoreError::not_found("message", message_id))?;
+
+        // `UNION` (not `UNION ALL`) stops at a repeated row, so even a
+        // corrupted parent cycle cannot loop forever.
+        sqlx::query(
+            "WITH RECURSIVE chain (id, parent_id) AS (
+                 SELECT id, parent_id FROM messages WHERE id = ?1
+                 UNION
+                 SELECT m.id, m.parent_id FROM messages m JOIN chain c ON m.id = c.parent_id
+             )
+             UPDATE messages
+             SET active_child_id = (SELECT c.id FROM chain c WHERE c.parent_id = messages.id)
+             WHERE id IN (SELECT parent_id FROM chain WHERE parent_id IS NOT NULL)",
+        )
+        .bind(message_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "WITH RECURSIVE chain (id, parent_id) AS (
+                 SELECT id, parent_id FROM messages WHERE id = ?1
+                 UNION
+                 SELECT m.id, m.parent_id FROM messages m JOIN chain c ON m.id = c.parent_id
+             )
+             UPDATE conversations
+             SET active_root_id = (SELECT id FROM chain WHERE parent_id IS NULL)
+             WHERE id = ?2",
+        )
+        .bind(message_id)
+        .bind(&conversation_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The visible branch: from the active root, follow each message's
+    /// active child down to a leaf. Where a pointer is missing or dangles,
+    /// the newest candidate is taken, so the path is never cut short.
+    pub async fn active_path(
+        &self,
+        conversation_id: &str,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        let conversation = self.get_conversation(conversation_id).await?;
+        let messages = self.messages_in_conversation(conversation_id).await?;
+
+        // Children in creation order, so the newest is last.
+        let mut children: HashMap<Option<&str>, Vec<&StoredMessage>> = HashMap::new();
+        for message in &messages {
+            children
+                .entry(message.parent_id.as_deref())
+                .or_default()
+                .push(message);
+        }
+        let pick = |parent: Option<&str>, wanted: Option<&str>| {
+            let candidates = children.get(&parent)?;
+            candidates
+                .iter()
+                .find(|m| Some(m.id.as_str()) == wanted)
+                .or_else(|| candidates.last())
+                .copied()
+        };
+
+        let mut path = Vec::new();
+        let mut current = pick(None, conversation.active_root_id.as_deref());
+        // Bounded by the message count in case stored pointers form a cycle.
+        while let Some(message) = current {
+            if path.len() >= messages.len() {
+                break;
+            }
+            path.push(message.clone());
+            current = pick(Some(&message.id), message.active_child_id.as_deref());
+        }
+        Ok(path)
+    }
+
+    /// Marks every reply still `Streaming` as failed with
+    /// [`INTERRUPTED_ERROR_KIND`], keeping the partial content. Call once at
+    /// start-up, before any new stream begins: a reply can only be streaming
+    /// then if the app crashed or was killed mid-stream. Returns how many
+    /// messages were recovered.
+    pub async fn recover_interrupted_streams(&self) -> Result<u64, StoreError> {
+        let result = sqlx::query(
+            "UPDATE messages SET status = 'error', error_kind = ?, error_message = ?,
+                                 updated_at = ?
+             WHERE status = 'streaming'",
+        )
+        .bind(INTERRUPTED_ERROR_KIND)
+        .bind(INTERRUPTED_ERROR_MESSAGE)
+        .bind(self.now())
+        .execute(&self.pool)
+        .await?;
+        if result.rows_affected() > 0 {
+            tracing::info!(
+                count = result.rows_affected(),
+                "marked replies interrupted by the last shutdown"
+            );
+        }
+        Ok(result.rows_affected())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{conversation, memory_store, message};
+
+    fn ids(messages: &[StoredMessage]) -> Vec<&str> {
+        messages.iter().map(|m| m.id.as_str()).collect()
+    }
+
+    fn streaming_reply(conversation_id: &str, parent_id: &str) -> NewMessage {
+        NewMessage {
+            conversation_id: conversation_id.to_owned(),
+            parent_id: Some(parent_id.to_owned()),
+            role: Role::Assistant,
+            content_json: "[]".to_owned(),
+            text: String::new(),
+            model: Some("claude-test".to_owned()),
+            status: MessageStatus::Streaming,
+        }
+    }
+
+    fn done_finish(text: &str) -> MessageFinish {
+        MessageFinish {
+            status: MessageStatus::Done,
+            content_json: format!(r#"[{{"type":"text","text":{text:?}}}]"#),
+            text: text.to_owned(),
+            stop_reason: Some("end_turn".to_owned()),
+            stop_sequence: None,
+            usage: StoredUsage {
+                input_tokens: Some(12),
+                output_tokens: Some(34),
+                cache_creation_input_tokens: Some(0),
+                cache_read_input_tokens: None,
+            },
+            error_kind: None,
+            error_message: None,
+            request_id: Some("req_123".to_owned()),
+        }
+    }
+
+    #[test]
+    fn role_and_status_round_trip_through_their_names() {
+        for role in [Role::User, Role::Assistant] {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        for status in [
+            MessageStatus::Streaming,
+            MessageStatus::Done,
+            MessageStatus::Error,
+            MessageStatus::Cancelled,
+        ] {
+            assert_eq!(MessageStatus::parse(status.as_str()), Some(status));
+        }
+        assert_eq!(Role::parse("system"), None);
+        assert_eq!(MessageStatus::parse("Done"), None);
+    }
+
+    #[tokio::test]
+    async fn insert_stores_every_field_and_activates_the_root() {
+        let store = memory_store().await;
+        let conv = conversation(&store, "c").await;
+        let before = store.get_conversation(&conv).await.unwrap();
+
+        let new = NewMessage {
+            model: Some("claude-x".to_owned()),
+            ..NewMessage::done(&conv, None, Role::User, "hello")
+        };
+        let stored = store.insert_message(&new).await.unwrap();
+        assert_eq!(stored.conversation_id, conv);
+        assert_eq!(stored.parent_id, None);
+        assert_eq!(stored.role, Role::User);
+        assert_eq!(stored.content_json, new.content_json);
+        assert_eq!(stored.text, "hello");
+        assert_eq!(stored.model.as_deref(), Some("claude-x"));
+        assert_eq!(stored.status, MessageStatus::Done);
+        assert_eq!(stored.usage, StoredUsage::default());
+        assert_eq!(stored.active_child_id, None);
+        assert_eq!(store.get_message(&stored.id).await.unwrap(), stored);
+
+        let after = store.get_conversation(&conv).await.unwrap();
+        assert_eq!(after.active_root_id.as_deref(), Some(stored.id.as_str()));
+        assert!(after.updated_at > before.updated_at, "a message is activity");
+    }
+
+    #[tokio::test]
+    async fn insert_activates_the_child_on_its_parent() {
+        let store = memory_store().await;
+        let conv = conversation(&store, "c").await;
+        let question = message(&store, &conv, None, Role::User, "q").await;
+        let answer = message(&store, &conv, Some(&question.id), Role::Assistant, "a").await;
+        assert_eq!(answer.parent_id.as_deref(), Some(question.id.as_str()));
+        let question = store.get_message(&question.id).await.unwrap();
+        assert_eq!(question.active_child_id.as_deref(), Some(answer.id.as_str()));
+    }
+
+    #[tokio::test]
+    async fn insert_rejects_unknown_ids_and_foreign_parents() {
+        let store = memory_store().await;
+        let conv = conversation(&store, "c").await;
+        let other = conversation(&store, "other").await;
+        let foreign = message(&store, &other, None, Role::User, "elsewhere").await;
+
+        let err = store
+            .insert_message(&NewMessage::done("nope", None, Role::User, "x"))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::NotFound { entity: "conversation", .. }));
+
+        let err = store
+            .insert_message(&NewMessage::done(&conv, Some("nope"), Role::User, "x"))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::NotFound { entity: "message", .. }));
+
+        let err = store
+            .insert_message(&NewMessage::done(&conv, Some(&foreign.id), Role::User, "x"))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Invalid(_)), "got {err:?}");
+        assert!(
+            store.messages_in_conversation(&conv).await.unwrap().is_empty(),
+            "a rejected insert leaves nothing behind"
+        );
+        let other_root = store.get_message(&foreign.id).await.unwrap();
+        assert_eq!(other_root.active_child_id, None);
+    }
+
+    #[tokio::test]
+    async fn streaming_updates_then_finish() {
+        let store = memory_store().await;
+        let conv = conversation(&store, "c").await;
+        let question = message(&store, &conv, None, Role::User, "q").await;
+        let reply = store
+            .insert_message(&streaming_reply(&conv, &question.id))
+            .await
+            .unwrap();
+        assert_eq!(reply.status, MessageStatus::Streaming);
+
+        store
+            .update_streaming_content(&reply.id, r#"[{"type":"text","text":"Hel"}]"#, "Hel")
+            .await
+            .unwrap();
+        let partial = store.get_message(&reply.id).await.unwrap();
+        assert_eq!(partial.text, "Hel");
+        assert_eq!(partial.content_json, r#"[{"type":"text","text":"Hel"}]"#);
+        assert_eq!(partial.status, MessageStatus::Streaming);
+        assert!(partial.updated_at > reply.updated_at);
+
+        let conv_before_finish = store.get_conversation(&conv).await.unwrap();
+        let finished = store
+            .finish_message(&reply.id, &done_finish("Hello"))
+            .await
+            .unwrap();
+        assert_eq!(finished.status, MessageStatus::Done);
+        assert_eq!(finished.text, "Hello");
+        assert_eq!(finished.stop_reason.as_deref(), Some("end_turn"));
+        assert_eq!(finished.usage.input_tokens, Some(12));
+        assert_eq!(finished.usage.output_tokens, Some(34));
+        assert_eq!(finished.usage.cache_creation_input_tokens, Some(0));
+        assert_eq!(finished.usage.cache_read_input_tokens, None);
+        assert_eq!(finished.request_id.as_deref(), Some("req_123"));
+        assert_eq!(store.get_message(&reply.id).await.unwrap(), finished);
+        assert!(
+            store.get_conversation(&conv).await.unwrap().updated_at
+                > conv_before_finish.updated_at
+        );
+
+        let err = store
+            .update_streaming_content(&reply.id, "[]", "late")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, StoreError::Invalid(_)),
+            "a late delta must not overwrite a finished reply: {err:?}"
+        );
+        assert_eq!(store.get_message(&reply.id).await.unwrap().text, "Hello");
+    }
+
+    #[tokio::test]
+    async fn finish_records_errors_and_rejects_bad_input() {
+        let store = memory_store().await;
+        let conv = conversation(&store, "c").await;
+        let question = message(&store, &conv, None, Role::User, "q").await;
+        let reply = store
+            .insert_message(&streaming_reply(&conv, &question.id))
+            .await
+            .unwrap();
+
+        let err = store
+            .finish_message(
+                &reply.id,
+                &MessageFinish {
+                    status: MessageStatus::Streaming,
+                    ..done_finish("x")
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Invalid(_)));
+
+        let failed = store
+            .finish_message(
+                &reply.id,
+                &MessageFinish {
+                    status: MessageStatus::Error,
+                    stop_reason: None,
+                    error_kind: Some("overloaded".to_owned()),
+                    error_message: Some("Overloaded".to_owned()),
+                    ..done_finish("partial")
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(failed.status, MessageStatus::Error);
+        assert_eq!(failed.error_kind.as_deref(), Some("overloaded"));
+        assert_eq!(failed.text, "partial");
+
+        let err = store
+            .finish_message("nope", &done_finish("x"))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::NotFound { .. }));
+        let err = store
+            .update_streaming_content("nope", "[]", "")
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::NotFound { .. }));
+        let err = store.get_message("nope").await.unwrap_err();
+        assert!(matches!(err, StoreError::NotFound { .. }));
+    }
+
+    #[tokio::test]
+    async fn messages_in_conversation_lists_every_branch_in_creation_order() {
+        let store = memory_store().await;
+        let conv = conversation(&store, "c").await;
+        let other = conversation(&store, "other").await;
+        let q1 = message(&store, &conv, None, Role::User, "q1").await;
+        let a1 = message(&store, &conv, Some(&q1.id), Role::Assistant, "a1").await;
+        let q1b = message(&store, &conv, None, Role::User, "q1 edited").await;
+        let a1b = message(&store, &conv, Some(&q1b.id), Role::Assistant, "a1b").await;
+        message(&store, &other, None, Role::User, "not mine").await;
+
+        let all = store.messages_in_conversation(&conv).await.unwrap();
+        assert_eq!(ids(&all), [&q1.id, &a1.id, &q1b.id, &a1b.id]);
+
+        let empty = conversation(&store, "empty").await;
+        assert!(store.messages_in_conversation(&empty).await.unwrap().is_empty());
+        let err = store.messages_in_conversation("nope").await.unwrap_err();
+        assert!(matches!(err, StoreError::NotFound { .. }));
+    }
+
+    #[tokio::test]
+    async fn active_path_of_a_new_conversation_is_empty() {
+        let store = memory_store().await;
+        let conv = conversation(&store, "c").await;
+        assert!(store.active_path(&conv).await.unwrap().is_empty());
+        let err = store.active_path("nope").await.unwrap_err();
+        assert!(matches!(err, StoreError::NotFound { .. }));
+    }
+
+    /// The edit-and-resend flow at the root and deeper down, switching
+    /// between branches, and each branch remembering its own sub-selection.
+    #[tokio::test]
+    async fn branches_switch_and_remember_their_sub_branches() {
+        let store = memory_store().await;
+        let conv = conversation(&store, "c").await;
+
+        // Branch A: q1 -> a1 -> q2 -> a2
+        let q1 = message(&store, &conv, None, Role::User, "q1").await;
+        let a1 = message(&store, &conv, Some(&q1.id), Role::Assistant, "a1").await;
+        let q2 = message(&store, &conv, Some(&a1.id), Role::User, "q2").await;
+        let a2 = message(&store, &conv, Some(&q2.id), Role::Assistant, "a2").await;
+        assert_eq!(
+            ids(&store.active_path(&conv).await.unwrap()),
+            [&q1.id, &a1.id, &q2.id, &a2.id]
+        );
+
+        // Edit q2 and resend: a sibling child of a1 becomes visible.
+        let q2b = message(&store, &conv, Some(&a1.id), Role::User, "q2 edited").await;
+        let a2b = message(&store, &conv, Some(&q2b.id), Role::Assistant, "a2b").await;
+        assert_eq!(
+            ids(&store.active_path(&conv).await.unwrap()),
+            [&q1.id, &a1.id, &q2b.id, &a2b.id]
+        );
+
+        // Edit q1 and resend: a sibling root becomes visible.
+        let q1b = message(&store, &conv, None, Role::User, "q1 edited").await;
+        let a1b = message(&store, &conv, Some(&q1b.id), Role::Assistant, "a1b").await;
+        assert_eq!(
+            ids(&store.active_path(&conv).await.unwrap()),
+            [&q1b.id, &a1b.id]
+        );
+
+        // Back to the first root: its sub-branch choice (q2b) is remembered.
+        store.select_branch(&q1.id).await.unwrap();
+        assert_eq!(
+            ids(&store.active_path(&conv).await.unwrap()),
+            [&q1.id, &a1.id, &q2b.id, &a2b.id]
+        );
+
+        // Switch the sub-branch back to q2, then roots back and forth.
+        store.select_branch(&q2.id).await.unwrap();
+        assert_eq!(
+            ids(&store.active_path(&conv).await.unwrap()),
+            [&q1.id, &a1.id, &q2.id, &a2.id]
+        );
+        store.select_branch(&q1b.id).await.unwrap();
+        assert_eq!(
+            ids(&store.active_path(&conv).await.unwrap()),
+            [&q1b.id, &a1b.id]
+        );
+        store.select_branch(&q1.id).await.unwrap();
+        assert_eq!(
+            ids(&store.active_path(&conv).await.unwrap()),
+            [&q1.id, &a1.id, &q2.id, &a2.id],
+            "each branch keeps the sub-branch last chosen inside it"
+        );
+
+        let err = store.select_branch("nope").await.unwrap_err();
+        assert!(matches!(err, StoreError::NotFound { .. }));
+    }
+
+    #[tokio::test]
+    async fn selecting_a_hidden_deep_message_makes_its_whole_chain_visible() {
+        let store = memory_store().await;
+        let conv = conversation(&store, "c").await;
+        let q1 = message(&store, &conv, None, Role::User, "q1").await;
+        let a1 = message(&store, &conv, Some(&q1.id), Role::Assistant, "a1").await;
+        let q1b = message(&store, &conv, None, Role::User, "q1b").await;
+        assert_eq!(ids(&store.active_path(&conv).await.unwrap()), [&q1b.id]);
+
+        // E.g. jumping to a search hit on the hidden branch.
+        store.select_branch(&a1.id).await.unwrap();
+        assert_eq!(
+            ids(&store.active_path(&conv).await.unwrap()),
+            [&q1.id, &a1.id]
+        );
+    }
+
+    #[tokio::test]
+    async fn dangling_or_missing_pointers_fall_back_to_the_newest_child() {
+        let store = memory_store().await;
+        let conv = conversation(&store, "c").await;
+        let q1 = message(&store, &conv, None, Role::User, "q1").await;
+        let a1 = message(&store, &conv, Some(&q1.id), Role::Assistant, "a1").await;
+        let a1b = message(&store, &conv, Some(&q1.id), Role::Assistant, "a1b").await;
+        let q1b = message(&store, &conv, None, Role::User, "q1b").await;
+        store.select_branch(&a1.id).await.unwrap();
+
+        sqlx::query("UPDATE conversations SET active_root_id = 'gone'")
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(
+            ids(&store.active_path(&conv).await.unwrap()),
+            [&q1b.id],
+            "a dangling root pointer falls back to the newest root"
+        );
+
+        sqlx::query("UPDATE conversations SET active_root_id = ?")
+            .bind(&q1.id)
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE messages SET active_child_id = NULL WHERE id = ?")
+            .bind(&q1.id)
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(
+            ids(&store.active_path(&conv).await.unwrap()),
+            [&q1.id, &a1b.id],
+            "a missing child pointer falls back to the newest child"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_pointer_cycle_cannot_hang_active_path() {
+        let store = memory_store().await;
+        let conv = conversation(&store, "c").await;
+        let q1 = message(&store, &conv, None, Role::User, "q1").await;
+        let a1 = message(&store, &conv, Some(&q1.id), Role::Assistant, "a1").await;
+        // Corrupt data: a1's parent points at a1 itself.
+        sqlx::query("UPDATE messages SET parent_id = id WHERE id = ?")
+            .bind(&a1.id)
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE messages SET active_child_id = id WHERE id = ?")
+            .bind(&a1.id)
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        let path = store.active_path(&conv).await.unwrap();
+        assert!(path.len() <= 2);
+        store.select_branch(&a1.id).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn recover_marks_only_streaming_replies_and_keeps_their_text() {
+        let store = memory_store().await;
+        let conv = conversation(&store, "c").await;
+        let question = message(&store, &conv, None, Role::User, "q").await;
+        let reply = store
+            .insert_message(&streaming_reply(&conv, &question.id))
+            .await
+            .unwrap();
+        store
+            .update_streaming_content(&reply.id, r#"[{"type":"text","text":"half"}]"#, "half")
+            .await
+            .unwrap();
+        let other = store
+            .insert_message(&streaming_reply(&conv, &question.id))
+            .await
+            .unwrap();
+        store
+            .finish_message(&other.id, &done_finish("whole"))
+            .await
+            .unwrap();
+
+        assert_eq!(store.recover_interrupted_streams().await.unwrap(), 1);
+        let recovered = store.get_message(&reply.id).await.unwrap();
+        assert_eq!(recovered.status, MessageStatus::Error);
+        assert_eq!(recovered.error_kind.as_deref(), Some(INTERRUPTED_ERROR_KIND));
+        assert_eq!(
+            recovered.error_message.as_deref(),
+            Some("The app closed while this reply was streaming")
+        );
+        assert_eq!(recovered.text, "half", "partial text is kept for the user");
+        assert_eq!(recovered.content_json, r#"[{"type":"text","text":"half"}]"#);
+        assert_eq!(
+            store.get_message(&other.id).await.unwrap().status,
+            MessageStatus::Done
+        );
+        assert_eq!(question.status, MessageStatus::Done);
+        assert_eq!(
+            store.recover_interrupted_streams().await.unwrap(),
+            0,
+            "recovery is idempotent"
+        );
+    }
+
+    #[tokio::test]
+    async fn deleting_a_conversation_deletes_its_messages() {
+        let store = memory_store().await;
+        let conv = conversation(&store, "c").await;
+        let q = message(&store, &conv, None, Role::User, "q").await;
+        message(&store, &conv, Some(&q.id), Role::Assistant, "a").await;
+        store.delete_conversation(&conv).await.unwrap();
+        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(left, 0);
+    }
+}

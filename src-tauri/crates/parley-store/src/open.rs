@@ -1,0 +1,509 @@
+//! Opening the database: connection settings, refusing files that are not
+//! SQLite, backing up before a schema change, and running migrations.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sqlx::SqlitePool;
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use tokio::io::AsyncReadExt;
+
+use crate::clock::Clock;
+use crate::{Store, StoreError};
+
+/// The schema, embedded at compile time (see `build.rs`).
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// How long a statement waits for another connection's lock before failing
+/// with [`StoreError::Locked`].
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// WAL lets readers run beside the one writer; a few connections are plenty
+/// for a desktop app and keep file handles modest.
+const MAX_CONNECTIONS: u32 = 4;
+
+/// Every SQLite 3 database file starts with these 16 bytes.
+const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and brings its schema
+    /// up to date.
+    ///
+    /// The parent directory is created. The connection uses WAL journaling,
+    /// `synchronous = NORMAL`, foreign keys and a 5 s busy timeout.
+    ///
+    /// A file that is not a SQLite database or is damaged yields
+    /// [`StoreError::Corrupt`], one held by another process yields
+    /// [`StoreError::Locked`]; in both cases the file is left exactly as it
+    /// was. Before migrating a database that already has a schema, the file
+    /// is copied to `<file name>.backup-<unix seconds>` beside it.
+    pub async fn open(path: &Path) -> Result<Store, StoreError> {
+        open_file(path, &MIGRATOR, BUSY_TIMEOUT).await
+    }
+
+    /// Opens a private in-memory database with the full schema, for tests.
+    ///
+    /// The pool holds exactly one connection that is never recycled, because
+    /// an in-memory database disappears with its last connection.
+    pub async fn open_in_memory() -> Result<Store, StoreError> {
+        let options = SqliteConnectOptions::new()
+            .in_memory(true)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .min_connections(1)
+            .max_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Store::from_pool(pool))
+    }
+
+    fn from_pool(pool: SqlitePool) -> Store {
+        Store {
+            pool,
+            clock: Arc::new(Clock::default()),
+        }
+    }
+}
+
+/// [`Store::open`] with the migrations and busy timeout as parameters, so
+/// tests can simulate an upgrade and a lock without waiting 5 s.
+pub(crate) async fn open_file(
+    path: &Path,
+    migrator: &Migrator,
+    busy_timeout: Duration,
+) -> Result<Store, StoreError> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        tokio::fs::create_dir_all(parent).await.map_err(|err| {
+            StoreError::io(format!("could not create {}", parent.display()), err)
+        })?;
+    }
+    // SQLite itself would refuse a foreign file too, but only once a
+    // statement runs; checking the header first guarantees that nothing,
+    // not even a journal-mode change, is attempted on it.
+    check_header(path).await?;
+
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(busy_timeout);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(MAX_CONNECTIONS)
+        .connect_with(options)
+        .await
+        .map_err(|err| with_path(err.into(), path))?;
+
+    let result = prepare_schema(&pool, path, migrator).await;
+    if let Err(err) = result {
+        // Release the file promptly so the user can move or inspect it.
+        pool.close().await;
+        return Err(with_path(err, path));
+    }
+    Ok(Store::from_pool(pool))
+}
+
+async fn prepare_schema(
+    pool: &SqlitePool,
+    path: &Path,
+    migrator: &Migrator,
+) -> Result<(), StoreError> {
+    if let Some(applied) = applied_versions(pool).await? {
+        let pending = migrator
+            .iter()
+            .filter(|m| m.migration_type.is_up_migration())
+            .any(|m| !applied.contains(&m.version));
+        // A brand-new database has nothing worth saving; an existing one
+        // gets a copy before its schema changes, since migrations are one-way.
+        if pending && !applied.is_empty() {
+            let backup = backup_database(pool, path).await?;
+            tracing::info!(backup = %backup.display(), "backed up the database before migrating");
+        }
+    }
+    migrator.run(pool).await?;
+    Ok(())
+}
+
+/// Versions recorded as applied, or `None` if sqlx never migrated this file.
+async fn applied_versions(pool: &SqlitePool) -> Result<Option<HashSet<i64>>, StoreError> {
+    let has_table: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+    )
+    .fetch_optional(pool)
+    .await?;
+    if has_table.is_none() {
+        return Ok(None);
+    }
+    let versions: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success = 1")
+            .fetch_all(pool)
+            .await?;
+    Ok(Some(versions.into_iter().collect()))
+}
+
+/// Copies the database file to `<name>.backup-<unix seconds>` (with a numeric
+/// suffix if that exists) after folding the WAL into it, and returns the copy's
+/// path.
+pub(crate) async fn backup_database(pool: &SqlitePool, path: &Path) -> Result<PathBuf, StoreError> {
+    // With the WAL truncated, the main file alone holds every committed
+    // transaction, so a plain file copy is a complete database.
+    let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+        .fetch_one(pool)
+        .await?;
+    if busy != 0 {
+        // Another process is reading or writing; copying now could miss its
+        // commits, and migrating under it would be unsafe anyway.
+        return Err(StoreError::Locked(
+            "another process is using the database, so it cannot be backed up and updated"
+                .to_owned(),
+        ));
+    }
+
+    let name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "parley.db".to_owned());
+    let seconds = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs())
+        .unwrap_or(0);
+    let mut target = path.with_file_name(format!("{name}.backup-{seconds}"));
+    let mut attempt = 1;
+    // Never overwrite an earlier backup, e.g. from two upgrades in one second.
+    while tokio::fs::try_exists(&target).await.unwrap_or(true) {
+        target = path.with_file_name(format!("{name}.backup-{seconds}-{attempt}"));
+        attempt += 1;
+    }
+    tokio::fs::copy(path, &target).await.map_err(|err| {
+        StoreError::io(
+            format!(
+                "could not back up {} to {}",
+                path.display(),
+                target.display()
+            ),
+            err,
+        )
+    })?;
+    Ok(target)
+}
+
+/// Fails with [`StoreError::Corrupt`] if `path` exists, is non-empty and does
+/// not start with the SQLite header. (SQLite treats an empty file as an empty
+/// database, so that is allowed.)
+async fn check_header(path: &Path) -> Result<(), StoreError> {
+    let mut file = match tokio::fs::File::open(path).await {
+        Ok(file) => file,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(err) => {
+            return Err(StoreError::io(
+                format!("could not open {}", path.display()),
+                err,
+            ));
+        }
+    };
+    let mut header = [0u8; 16];
+    let mut filled = 0;
+    while filled < header.len() {
+        let read = file
+            .read(&mut header[filled..])
+            .await
+            .map_err(|err| StoreError::io(format!("could not read {}", path.display()), err))?;
+        if read == 0 {
+            break;
+        }
+        filled += read;
+    }
+    if filled == 0 || &header == SQLITE_HEADER {
+        Ok(())
+    } else {
+        Err(StoreError::Corrupt(format!(
+            "{} is not a SQLite database (unexpected file header); it was left untouched",
+            path.display()
+        )))
+    }
+}
+
+/// Names the file in errors where the user has to act on it.
+fn with_path(err: StoreError, path: &Path) -> StoreError {
+    let at = |detail: String| format!("{} ({detail})", path.display());
+    match err {
+        StoreError::Corrupt(detail) if !detail.contains(&*path.to_string_lossy()) => {
+            StoreError::Corrupt(at(detail))
+        }
+        StoreError::Locked(detail) => StoreError::Locked(at(detail)),
+        StoreError::Migration(detail) => StoreError::Migration(at(detail)),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::conversation;
+
+    fn db_path(dir: &tempfile::TempDir) -> PathBuf {
+        dir.path().join("nested").join("parley.db")
+    }
+
+    fn backups_in(dir: &Path) -> Vec<PathBuf> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.to_string_lossy().contains(".backup-"))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn open_creates_the_parent_directory_and_uses_wal() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = db_path(&dir);
+        let store = Store::open(&path).await.unwrap();
+        assert!(path.exists());
+
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal", "WAL lets the UI read while a reply is saved");
+        let foreign_keys: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(foreign_keys, 1, "cascading deletes depend on foreign keys");
+        let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(synchronous, 1, "NORMAL is 1");
+        let busy_timeout: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(busy_timeout, 5000);
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn reopening_a_file_keeps_its_data_and_makes_no_backup() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = db_path(&dir);
+        let store = Store::open(&path).await.unwrap();
+        let id = conversation(&store, "kept").await;
+        store.set_setting("theme", "dark").await.unwrap();
+        store.close().await;
+
+        let store = Store::open(&path).await.unwrap();
+        assert_eq!(store.get_conversation(&id).await.unwrap().title, "kept");
+        assert_eq!(
+            store.get_setting("theme").await.unwrap().as_deref(),
+            Some("dark")
+        );
+        store.close().await;
+        assert!(
+            backups_in(path.parent().unwrap()).is_empty(),
+            "no migration was pending, so no backup is needed"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_garbage_file_is_corrupt_and_left_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("parley.db");
+        let garbage = b"this is a text file, not a database, and it is long enough".repeat(100);
+        std::fs::write(&path, &garbage).unwrap();
+
+        let err = Store::open(&path).await.unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt(_)), "got {err:?}");
+        assert!(err.to_string().contains("parley.db"), "{err}");
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            garbage,
+            "the user's file must never be rewritten"
+        );
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "no -wal, -shm or backup files appear");
+    }
+
+    #[tokio::test]
+    async fn a_damaged_database_is_corrupt_and_not_recreated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("parley.db");
+        let store = Store::open(&path).await.unwrap();
+        conversation(&store, "soon damaged").await;
+        store.close().await;
+
+        // Keep the valid header but overwrite the rest of the first page,
+        // which holds the schema: SQLite reports the file as malformed.
+        let mut bytes = std::fs::read(&path).unwrap();
+        for byte in bytes.iter_mut().take(4096).skip(100) {
+            *byte = 0xA5;
+        }
+        std::fs::write(&path, &bytes).unwrap();
+
+        let err = Store::open(&path).await.unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt(_)), "got {err:?}");
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            bytes,
+            "a damaged file is kept for recovery"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_database_held_by_another_connection_is_locked() {
+        use sqlx::{Connection, Executor};
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("parley.db");
+        Store::open(&path).await.unwrap().close().await;
+
+        // An exclusive write transaction in exclusive locking mode stands in
+        // for a second copy of the app busy with the file.
+        let mut holder = sqlx::SqliteConnection::connect_with(
+            &SqliteConnectOptions::new()
+                .filename(&path)
+                .pragma("locking_mode", "EXCLUSIVE"),
+        )
+        .await
+        .unwrap();
+        holder.execute("BEGIN EXCLUSIVE").await.unwrap();
+
+        let err = open_file(&path, &MIGRATOR, Duration::from_millis(100))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Locked(_)), "got {err:?}");
+        holder.execute("ROLLBACK").await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_empty_file_is_initialised_as_a_new_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("parley.db");
+        std::fs::write(&path, b"").unwrap();
+        let store = Store::open(&path).await.unwrap();
+        conversation(&store, "fresh").await;
+        store.close().await;
+    }
+
+    /// Writes migration 0001 exactly as shipped plus a made-up 0002, so a
+    /// database created by the real schema sees a pending migration. This is
+    /// the upgrade path a future release takes.
+    async fn migrator_with_pending_migration(dir: &Path) -> Migrator {
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/0001_init.sql");
+        std::fs::copy(&shipped, dir.join("0001_init.sql")).unwrap();
+        std::fs::write(
+            dir.join("0002_folders.sql"),
+            "ALTER TABLE conversations ADD COLUMN folder_id TEXT;\n",
+        )
+        .unwrap();
+        Migrator::new(dir).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_pending_migration_on_an_existing_database_is_preceded_by_a_backup() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("parley.db");
+        let store = Store::open(&path).await.unwrap();
+        let id = conversation(&store, "before the upgrade").await;
+        // Leave the row in the WAL only (no close, which would checkpoint),
+        // so the test shows the backup folds the WAL in first.
+        let migrations = tempfile::tempdir().unwrap();
+        let upgraded = migrator_with_pending_migration(migrations.path()).await;
+
+        let reopened = open_file(&path, &upgraded, BUSY_TIMEOUT).await;
+        store.close().await;
+        let reopened = reopened.unwrap();
+
+        let backups = backups_in(dir.path());
+        assert_eq!(backups.len(), 1, "exactly one backup: {backups:?}");
+        let name = backups[0].file_name().unwrap().to_string_lossy().into_owned();
+        let seconds = name.strip_prefix("parley.db.backup-").unwrap();
+        assert!(seconds.parse::<u64>().is_ok(), "suffix is unix seconds: {name}");
+
+        // The backup is a complete database at the old schema.
+        let backup = Store::open(&backups[0]).await.unwrap();
+        assert_eq!(
+            backup.get_conversation(&id).await.unwrap().title,
+            "before the upgrade"
+        );
+        let old_columns: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM pragma_table_info('conversations')")
+                .fetch_all(&backup.pool)
+                .await
+                .unwrap();
+        assert!(!old_columns.iter().any(|c| c == "folder_id"));
+        backup.close().await;
+
+        // The original was migrated and kept its data.
+        let new_columns: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM pragma_table_info('conversations')")
+                .fetch_all(&reopened.pool)
+                .await
+                .unwrap();
+        assert!(new_columns.iter().any(|c| c == "folder_id"));
+        assert_eq!(
+            reopened.get_conversation(&id).await.unwrap().title,
+            "before the upgrade"
+        );
+        reopened.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_new_database_gets_no_backup() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("parley.db");
+        let migrations = tempfile::tempdir().unwrap();
+        let upgraded = migrator_with_pending_migration(migrations.path()).await;
+        open_file(&path, &upgraded, BUSY_TIMEOUT)
+            .await
+            .unwrap()
+            .close()
+            .await;
+        assert!(backups_in(dir.path()).is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_database_from_a_newer_app_is_a_migration_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("parley.db");
+        let migrations = tempfile::tempdir().unwrap();
+        let upgraded = migrator_with_pending_migration(migrations.path()).await;
+        open_file(&path, &upgraded, BUSY_TIMEOUT)
+            .await
+            .unwrap()
+            .close()
+            .await;
+
+        let err = Store::open(&path).await.unwrap_err();
+        assert!(matches!(err, StoreError::Migration(_)), "got {err:?}");
+        assert!(err.to_string().contains("newer version"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn backups_never_overwrite_each_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("parley.db");
+        let store = Store::open(&path).await.unwrap();
+        let first = backup_database(&store.pool, &path).await.unwrap();
+        let second = backup_database(&store.pool, &path).await.unwrap();
+        assert_ne!(first, second);
+        assert!(first.exists() && second.exists());
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn in_memory_stores_are_independent() {
+        let a = Store::open_in_memory().await.unwrap();
+        let b = Store::open_in_memory().await.unwrap();
+        conversation(&a, "only in a").await;
+        assert_eq!(a.list_conversations(10).await.unwrap().len(), 1);
+        assert!(b.list_conversations(10).await.unwrap().is_empty());
+    }
+}

@@ -1,0 +1,415 @@
+//! Full-text search over message text.
+//!
+//! Queries of three or more characters go through the `messages_fts` trigram
+//! index, which matches any substring (so Chinese and Japanese, written
+//! without spaces, are searchable). The trigram index cannot answer one- or
+//! two-character queries, so those scan `messages.text` with `LIKE`.
+//!
+//! The user's query is always literal text, never FTS5 syntax: it is passed
+//! as one quoted FTS5 string, so `"`, `*`, `AND`, `NEAR(` and the like are
+//! searched for as written instead of causing syntax errors.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Store, StoreError};
+
+/// Marks the start of the matched text in [`SearchHit::snippet`]
+/// (U+0002, START OF TEXT). A control character, so it never collides with
+/// real chat text or with markup; the UI splits on it and escapes the rest.
+pub const SNIPPET_START: &str = "\u{2}";
+
+/// Marks the end of the matched text in [`SearchHit::snippet`]
+/// (U+0003, END OF TEXT).
+pub const SNIPPET_END: &str = "\u{3}";
+
+/// Shown where a snippet cuts the message text short.
+const ELLIPSIS: &str = "…";
+
+/// Roughly how much context a snippet shows. The FTS path counts trigram
+/// tokens (about one per character); the `LIKE` path counts characters on
+/// each side of the match.
+const SNIPPET_TOKENS: i64 = 32;
+const SNIPPET_CONTEXT_CHARS: usize = 16;
+
+/// Queries shorter than this (in characters) cannot use the trigram index.
+const TRIGRAM_MIN_CHARS: usize = 3;
+
+/// One message that matched a search.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct SearchHit {
+    /// The matching message.
+    pub message_id: String,
+    /// Its conversation.
+    pub conversation_id: String,
+    /// The conversation's title, for the results list.
+    pub conversation_title: String,
+    /// An excerpt of the message text around the first match, with the match
+    /// between [`SNIPPET_START`] and [`SNIPPET_END`] and `…` where text was cut.
+    pub snippet: String,
+    /// When the message was created, in milliseconds since the Unix epoch.
+    pub created_at: i64,
+}
+
+impl Store {
+    /// Up to `limit` messages (on any branch, of any status) whose text
+    /// contains `query`, newest first. Matching ignores case (for non-ASCII
+    /// letters only on queries of three or more characters) and leading or
+    /// trailing whitespace in the query. An empty query finds nothing.
+    pub async fn search_messages(
+        &self,
+        query: &str,
+        limit: i64,
+    ) -> Result<Vec<SearchHit>, StoreError> {
+        let query = query.trim();
+        if query.is_empty() {
+            return Ok(Vec::new());
+        }
+        if query.chars().count() < TRIGRAM_MIN_CHARS {
+            return self.search_with_like(query, limit).await;
+        }
+        let hits = sqlx::query_as(
+            "SELECT m.id AS message_id, m.conversation_id, c.title AS conversation_title,
+                    snippet(messages_fts, 0, ?1, ?2, ?3, ?4) AS snippet, m.created_at
+             FROM messages_fts
+             JOIN messages m ON m.seq = messages_fts.rowid
+             JOIN conversations c ON c.id = m.conversation_id
+             WHERE messages_fts MATCH ?5
+             ORDER BY m.created_at DESC, m.id DESC
+             LIMIT ?6",
+        )
+        .bind(SNIPPET_START)
+        .bind(SNIPPET_END)
+        .bind(ELLIPSIS)
+        .bind(SNIPPET_TOKENS)
+        .bind(fts5_literal(query))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(hits)
+    }
+
+    /// The fallback for one- and two-character queries: a full scan, which is
+    /// acceptable because such queries are rare and results are limited.
+    async fn search_with_like(
+        &self,
+        query: &str,
+        limit: i64,
+    ) -> Result<Vec<SearchHit>, StoreError> {
+        let mut hits: Vec<SearchHit> = sqlx::query_as(
+            r"SELECT m.id AS message_id, m.conversation_id, c.title AS conversation_title,
+                     m.text AS snippet, m.created_at
+              FROM messages m
+              JOIN conversations c ON c.id = m.conversation_id
+              WHERE m.text LIKE ?1 ESCAPE '\'
+              ORDER BY m.created_at DESC, m.id DESC
+              LIMIT ?2",
+        )
+        .bind(format!("%{}%", escape_like(query)))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        for hit in &mut hits {
+            hit.snippet = like_snippet(&hit.snippet, query);
+        }
+        Ok(hits)
+    }
+}
+
+/// `text` as a single FTS5 string literal: inside double quotes everything is
+/// literal except `"`, which is doubled.
+fn fts5_literal(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
+}
+
+/// Escapes `LIKE` wildcards so they match themselves (with `ESCAPE '\'`).
+fn escape_like(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for ch in text.chars() {
+        if matches!(ch, '\\' | '%' | '_') {
+            escaped.push('\\');
+        }
+        escaped.push(ch);
+    }
+    escaped
+}
+
+/// Builds a snippet like FTS5's `snippet()` for a `LIKE` match: the first
+/// occurrence of `query` (ASCII case-insensitively, as `LIKE` matches) with
+/// some context on each side.
+fn like_snippet(text: &str, query: &str) -> String {
+    let Some((start, end)) = find_ascii_case_insensitive(text, query) else {
+        // Cannot happen for rows LIKE returned; show the start of the text.
+        return text.chars().take(SNIPPET_CONTEXT_CHARS * 2).collect();
+    };
+    let before: Vec<char> = text[..start].chars().collect();
+    let after: Vec<char> = text[end..].chars().collect();
+    let mut snippet = String::new();
+    if before.len() > SNIPPET_CONTEXT_CHARS {
+        snippet.push_str(ELLIPSIS);
+    }
+    let skip = before.len().saturating_sub(SNIPPET_CONTEXT_CHARS);
+    snippet.extend(&before[skip..]);
+    snippet.push_str(SNIPPET_START);
+    snippet.push_str(&text[start..end]);
+    snippet.push_str(SNIPPET_END);
+    snippet.extend(after.iter().take(SNIPPET_CONTEXT_CHARS));
+    if after.len() > SNIPPET_CONTEXT_CHARS {
+        snippet.push_str(ELLIPSIS);
+    }
+    snippet
+}
+
+/// Byte range of the first occurrence of `needle` in `haystack`, comparing
+/// ASCII letters case-insensitively and everything else exactly.
+fn find_ascii_case_insensitive(haystack: &str, needle: &str) -> Option<(usize, usize)> {
+    haystack.char_indices().find_map(|(start, _)| {
+        let mut rest = haystack[start..].chars();
+        let mut len = 0;
+        for wanted in needle.chars() {
+            let got = rest.next()?;
+            if !got.eq_ignore_ascii_case(&wanted) {
+                return None;
+            }
+            len += got.len_utf8();
+        }
+        Some((start, start + len))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{conversation, memory_store, message};
+    use crate::{MessageFinish, MessageStatus, NewMessage, Role, StoredUsage};
+
+    async fn hit_ids(store: &Store, query: &str) -> Vec<String> {
+        store
+            .search_messages(query, 50)
+            .await
+            .unwrap_or_else(|err| panic!("query {query:?} failed: {err}"))
+            .into_iter()
+            .map(|hit| hit.message_id)
+            .collect()
+    }
+
+    #[test]
+    fn fts5_literals_double_inner_quotes() {
+        assert_eq!(fts5_literal("abc"), r#""abc""#);
+        assert_eq!(fts5_literal(r#"say "hi""#), r#""say ""hi""""#);
+    }
+
+    #[test]
+    fn like_wildcards_are_escaped() {
+        assert_eq!(escape_like(r"50%_a\b"), r"50\%\_a\\b");
+    }
+
+    #[test]
+    fn like_snippets_mark_the_match_and_trim_context() {
+        assert_eq!(like_snippet("say Hi there", "hi"), "say \u{2}Hi\u{3} there");
+        let long = format!("{}xy{}", "a".repeat(40), "b".repeat(40));
+        let snippet = like_snippet(&long, "XY");
+        assert_eq!(
+            snippet,
+            format!("…{}\u{2}xy\u{3}{}…", "a".repeat(16), "b".repeat(16))
+        );
+        assert_eq!(like_snippet("日本語の文", "本語"), "日\u{2}本語\u{3}の文");
+    }
+
+    #[tokio::test]
+    async fn finds_words_with_a_marked_snippet_and_conversation_title() {
+        let store = memory_store().await;
+        let conv = conversation(&store, "Rust questions").await;
+        let hit = message(
+            &store,
+            &conv,
+            None,
+            Role::User,
+            "How do lifetimes work in Rust?",
+        )
+        .await;
+        message(&store, &conv, Some(&hit.id), Role::Assistant, "Borrowing.").await;
+
+        let hits = store.search_messages("LIFETIMES", 10).await.unwrap();
+        assert_eq!(hits.len(), 1, "matching ignores case");
+        assert_eq!(hits[0].message_id, hit.id);
+        assert_eq!(hits[0].conversation_id, conv);
+        assert_eq!(hits[0].conversation_title, "Rust questions");
+        assert_eq!(hits[0].created_at, hit.created_at);
+        assert!(
+            hits[0].snippet.contains("\u{2}lifetimes\u{3}"),
+            "snippet: {:?}",
+            hits[0].snippet
+        );
+        assert!(hit_ids(&store, "no such words").await.is_empty());
+        assert!(hit_ids(&store, "   ").await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn results_are_newest_first_and_limited() {
+        let store = memory_store().await;
+        let conv = conversation(&store, "c").await;
+        let old = message(&store, &conv, None, Role::User, "apple pie").await;
+        let new = message(&store, &conv, None, Role::User, "apple tart").await;
+        assert_eq!(hit_ids(&store, "apple").await, [&new.id, &old.id]);
+        assert_eq!(store.search_messages("apple", 1).await.unwrap().len(), 1);
+        assert_eq!(hit_ids(&store, "ap").await, [&new.id, &old.id]);
+        assert_eq!(store.search_messages("ap", 1).await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn chinese_and_japanese_substrings_are_found() {
+        let store = memory_store().await;
+        let conv = conversation(&store, "多言語").await;
+        let zh = message(&store, &conv, None, Role::User, "我们今天讨论数据库的全文搜索功能").await;
+        let ja = message(&store, &conv, None, Role::User, "東京都で日本語の形態素解析を試す").await;
+
+        // Three or more characters: the trigram index.
+        assert_eq!(hit_ids(&store, "全文搜索").await, [&zh.id]);
+        assert_eq!(hit_ids(&store, "数据库").await, [&zh.id]);
+        assert_eq!(hit_ids(&store, "形態素解析").await, [&ja.id]);
+        assert_eq!(hit_ids(&store, "日本語").await, [&ja.id]);
+        // One or two characters: the LIKE fallback.
+        assert_eq!(hit_ids(&store, "搜索").await, [&zh.id]);
+        assert_eq!(hit_ids(&store, "東").await, [&ja.id]);
+        assert_eq!(hit_ids(&store, "の").await, [&ja.id]);
+        assert!(hit_ids(&store, "猫").await.is_empty());
+
+        let hits = store.search_messages("全文搜索", 10).await.unwrap();
+        assert!(
+            hits[0].snippet.contains("\u{2}") && hits[0].snippet.contains("\u{3}"),
+            "snippet: {:?}",
+            hits[0].snippet
+        );
+        let hits = store.search_messages("搜索", 10).await.unwrap();
+        assert!(hits[0].snippet.contains("\u{2}搜索\u{3}"), "{:?}", hits[0].snippet);
+    }
+
+    #[tokio::test]
+    async fn hostile_queries_never_error_and_match_literally() {
+        let store = memory_store().await;
+        let conv = conversation(&store, "c").await;
+        let quote = message(&store, &conv, None, Role::User, r#"she said "hi" to me"#).await;
+        let star = message(&store, &conv, None, Role::User, "glob a* here").await;
+        let and = message(&store, &conv, None, Role::User, "this AND that").await;
+        let near = message(&store, &conv, None, Role::User, "call NEAR(a b) now").await;
+        let percent = message(&store, &conv, None, Role::User, "100% sure_thing").await;
+        message(&store, &conv, None, Role::User, "plain words only").await;
+
+        let hostile = [
+            "\"", "\"\"", "\"hi", "*", "a*", "AND", "OR", "NOT", "a OR", "OR b", "NEAR(a b)",
+            "NEAR(", "'", "''", "%", "_", "%%", "__", "\\", "a\\b", "(", ")", "-", "+", ":",
+            "^", "{a b}", "col:val", "\u{0}", "\u{2}\u{3}",
+        ];
+        for query in hostile {
+            store
+                .search_messages(query, 10)
+                .await
+                .unwrap_or_else(|err| panic!("query {query:?} failed: {err}"));
+        }
+
+        assert_eq!(hit_ids(&store, r#""hi""#).await, [&quote.id]);
+        assert_eq!(hit_ids(&store, "\"").await, [&quote.id]);
+        assert_eq!(hit_ids(&store, "a*").await, [&star.id]);
+        assert_eq!(hit_ids(&store, "a* here").await, [&star.id]);
+        assert_eq!(hit_ids(&store, "AND").await, [&and.id]);
+        assert_eq!(hit_ids(&store, "NEAR(a b)").await, [&near.id]);
+        assert_eq!(hit_ids(&store, "%").await, [&percent.id], "% is not a wildcard");
+        assert_eq!(hit_ids(&store, "_").await, [&percent.id], "_ is not a wildcard");
+        assert_eq!(hit_ids(&store, "0%").await, [&percent.id]);
+        assert!(hit_ids(&store, "'").await.is_empty());
+        assert!(hit_ids(&store, "a OR").await.is_empty(), "OR is literal text");
+    }
+
+    #[tokio::test]
+    async fn the_index_follows_inserts_streaming_updates_finish_and_deletes() {
+        let store = memory_store().await;
+        let conv = conversation(&store, "c").await;
+        let question = message(&store, &conv, None, Role::User, "tell me about otters").await;
+        assert_eq!(hit_ids(&store, "otters").await, [&question.id]);
+
+        let reply = store
+            .insert_message(&NewMessage {
+                conversation_id: conv.clone(),
+                parent_id: Some(question.id.clone()),
+                role: Role::Assistant,
+                content_json: "[]".to_owned(),
+                text: String::new(),
+                model: None,
+                status: MessageStatus::Streaming,
+            })
+            .await
+            .unwrap();
+        store
+            .update_streaming_content(&reply.id, "[]", "Otters are playful")
+            .await
+            .unwrap();
+        assert_eq!(hit_ids(&store, "playful").await, [&reply.id]);
+        store
+            .update_streaming_content(&reply.id, "[]", "Otters are mustelids")
+            .await
+            .unwrap();
+        assert!(
+            hit_ids(&store, "playful").await.is_empty(),
+            "replaced streaming text leaves no stale index entries"
+        );
+        assert_eq!(hit_ids(&store, "mustelids").await, [&reply.id]);
+
+        store
+            .finish_message(
+                &reply.id,
+                &MessageFinish {
+                    status: MessageStatus::Done,
+                    content_json: "[]".to_owned(),
+                    text: "Otters hold hands while sleeping".to_owned(),
+                    stop_reason: Some("end_turn".to_owned()),
+                    stop_sequence: None,
+                    usage: StoredUsage::default(),
+                    error_kind: None,
+                    error_message: None,
+                    request_id: None,
+                },
+            )
+            .await
+            .unwrap();
+        assert!(hit_ids(&store, "mustelids").await.is_empty());
+        assert_eq!(hit_ids(&store, "hold hands").await, [&reply.id]);
+        assert_eq!(hit_ids(&store, "otters").await, [&reply.id, &question.id]);
+
+        store.delete_conversation(&conv).await.unwrap();
+        assert!(
+            hit_ids(&store, "otters").await.is_empty(),
+            "cascaded deletes remove index entries too"
+        );
+        let indexed: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM messages_fts WHERE messages_fts MATCH '\"otters\"'",
+        )
+        .fetch_one(&store.pool)
+        .await
+        .unwrap();
+        assert_eq!(indexed, 0);
+        // FTS5's own consistency check fails if the index and the content
+        // table disagree.
+        sqlx::query("INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)")
+            .execute(&store.pool)
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_index_stays_consistent_through_a_mixed_workload() {
+        let store = memory_store().await;
+        let keep = conversation(&store, "keep").await;
+        let drop = conversation(&store, "drop").await;
+        for conv in [&keep, &drop] {
+            let q = message(&store, conv, None, Role::User, "問題を説明して").await;
+            message(&store, conv, Some(&q.id), Role::Assistant, "説明します").await;
+        }
+        store.delete_conversation(&drop).await.unwrap();
+        store.recover_interrupted_streams().await.unwrap();
+        sqlx::query("INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)")
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(hit_ids(&store, "説明し").await.len(), 2);
+    }
+}

@@ -1,0 +1,37 @@
+use parley_core::{ConversationMeta, ConversationSummary, ConversationView, Parley};
+use tauri::State;
+
+use super::CommandResult;
+
+#[tauri::command]
+pub async fn list_conversations(
+    parley: State<'_, Parley>,
+) -> CommandResult<Vec<ConversationSummary>> {
+    Ok(parley.list_conversations().await?)
+}
+
+#[tauri::command]
+pub async fn open_conversation(
+    parley: State<'_, Parley>,
+    id: String,
+) -> CommandResult<ConversationView> {
+    Ok(parley.open_conversation(&id).await?)
+}
+
+#[tauri::command]
+pub async fn update_conversation(
+    parley: State<'_, Parley>,
+    id: String,
+    model: Option<String>,
+    system_prompt: Option<String>,
+) -> CommandResult<ConversationMeta> {
+    Ok(parley.update_conversation(&id, model, system_prompt).await?)
+}
+
+#[tauri::command]
+pub async fn select_branch(
+    parley: State<'_, Parley>,
+    message_id: String,
+) -> CommandResult<ConversationView> {
+    Ok(parley.select_branch(&message_id).await?)
+}

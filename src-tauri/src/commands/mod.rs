@@ -1,0 +1,10 @@
+//! Tauri commands, one module per domain. Each is a thin adapter: state and arguments in, one
+//! core call, `CoreError` mapped to the `{kind, message}` payload the UI branches on.
+
+pub mod chat;
+pub mod conversations;
+pub mod keys;
+pub mod settings;
+
+/// What every command returns to the webview.
+pub type CommandResult<T> = Result<T, parley_core::ErrorPayload>;

@@ -1,0 +1,82 @@
+//! The Tauri shell of Parley: wiring only. Every command is a thin adapter over one method of
+//! [`parley_core::Parley`]; the logic and its tests live in the core crates.
+
+mod commands;
+mod data_dir;
+
+use std::sync::Arc;
+
+use parley_core::{Environment, Parley};
+use parley_secrets::KeyringSecretStore;
+use tauri::{Manager, Runtime};
+
+/// Builds and runs the app.
+pub fn run() {
+    init_logging();
+    let app = match wire(tauri::Builder::default()).build(tauri::generate_context!()) {
+        Ok(app) => app,
+        Err(error) => {
+            tracing::error!(%error, "Parley could not start");
+            std::process::exit(1);
+        }
+    };
+    app.run(|handle, event| {
+        if let tauri::RunEvent::Exit = event
+            && let Some(parley) = handle.try_state::<Parley>()
+        {
+            // Streams still running store their partial replies as cancelled before we exit.
+            tauri::async_runtime::block_on(parley.shutdown(std::time::Duration::from_secs(2)));
+        }
+    });
+}
+
+/// Plugins, state set-up, commands and window events, generic over the runtime so a test can
+/// boot the same wiring with `tauri::test::mock_builder()`.
+pub fn wire<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder
+        .plugin(tauri_plugin_opener::init())
+        .setup(|app| {
+            let data_dir = data_dir::resolve(app.handle())?;
+            let opened = tauri::async_runtime::block_on(Parley::open(
+                &data_dir,
+                Arc::new(KeyringSecretStore::default()),
+                Environment::from_process(),
+            ));
+            match opened {
+                Ok(parley) => {
+                    app.manage(parley);
+                    Ok(())
+                }
+                Err(error) => {
+                    // A database Parley cannot open is never replaced by an empty one: say why
+                    // and stop, leaving the file as it is.
+                    data_dir::report_fatal(&format!(
+                        "Parley could not open its database in {}:\n\n{error}",
+                        data_dir.display()
+                    ));
+                    Err(Box::new(error))
+                }
+            }
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::settings::get_settings,
+            commands::settings::save_settings,
+            commands::settings::test_connection,
+            commands::keys::set_api_key,
+            commands::keys::clear_api_key,
+            commands::conversations::list_conversations,
+            commands::conversations::open_conversation,
+            commands::conversations::update_conversation,
+            commands::conversations::select_branch,
+            commands::chat::send_message,
+            commands::chat::regenerate_reply,
+            commands::chat::edit_and_resend,
+            commands::chat::cancel_stream,
+        ])
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("PARLEY_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}

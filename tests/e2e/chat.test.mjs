@@ -1,0 +1,110 @@
+// End to end: the built app under Xvfb, driven through WebKitWebDriver, with a real Secret
+// Service (scripts/with-keyring.sh) and the mock Claude server over real HTTP/SSE.
+
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+
+import {
+  keychainLookup,
+  lastAssistant,
+  launchApp,
+  newDataDir,
+  saveScreenshot,
+  sendMessage,
+  startMockServer,
+} from "./harness.mjs";
+
+const KEY = "sk-ant-e2e-0123456789abcdef";
+let mock;
+
+before(async () => {
+  mock = await startMockServer();
+});
+after(() => mock?.stop());
+
+test("key saved in settings, a reply streams in, and the conversation survives a restart", async (t) => {
+  const dataDir = newDataDir();
+  let app = await launchApp({ dataDir, baseUrl: mock.baseUrl });
+  t.after(() => app.quit());
+  try {
+    // First start: no key, the app says so and leads to settings.
+    await app.find("no-key-banner");
+    await (await app.find("settings-open")).click();
+    const status = await app.find("settings-api-key-status");
+    assert.equal(await status.attr("data-state"), "unset");
+    const keyInput = await app.find("settings-api-key");
+    await keyInput.type(KEY);
+    await (await app.find("settings-api-key-save")).click();
+    await app.waitFor("key status set", async () =>
+      (await (await app.find("settings-api-key-status")).attr("data-state")) === "set",
+    );
+    assert.equal(keychainLookup(), KEY, "the key is in the Secret Service");
+    const html = await app.execute("return document.documentElement.outerHTML");
+    assert.ok(!html.includes(KEY), "the key is not left anywhere in the page");
+    await (await app.find("settings-close")).click();
+
+    await sendMessage(app, "Hello from the end-to-end test");
+    const reply = await lastAssistant(app, ["done"]);
+    const content = await (await reply.find("message-content")).text();
+    assert.match(content, /Echo: Hello from the end-to-end test/);
+    const usage = await reply.find("message-usage");
+    assert.ok(Number(await usage.attr("data-output-tokens")) > 0);
+    const items = await app.findAll("conversation-item");
+    assert.equal(items.length, 1);
+    const conversationId = await items[0].attr("data-id");
+
+    // Restart: same data directory, a new process.
+    await app.quit();
+    app = await launchApp({ dataDir, baseUrl: mock.baseUrl });
+    const item = await app.find("conversation-item", `[data-id="${conversationId}"]`);
+    await item.click();
+    const restored = await lastAssistant(app, ["done"]);
+    assert.match(await (await restored.find("message-content")).text(), /Echo: Hello from the end-to-end test/);
+    const users = await app.findAll("message", '[data-role="user"]');
+    assert.equal(users.length, 1);
+    assert.equal(
+      await (await app.find("settings-open")).attr("data-testid"),
+      "settings-open",
+    );
+  } catch (error) {
+    await saveScreenshot(app, "restart");
+    throw error;
+  }
+});
+
+test("a dropped stream shows its error with the partial text kept, and retry works", async (t) => {
+  const dataDir = newDataDir();
+  const app = await launchApp({ dataDir, baseUrl: mock.baseUrl });
+  t.after(() => app.quit());
+  try {
+    await (await app.find("settings-open")).click();
+    await (await app.find("settings-api-key")).type(KEY);
+    await (await app.find("settings-api-key-save")).click();
+    await app.waitFor("key status set", async () =>
+      (await (await app.find("settings-api-key-status")).attr("data-state")) === "set",
+    );
+    await (await app.find("settings-close")).click();
+
+    await sendMessage(app, "please [[drop]] midway");
+    const failed = await lastAssistant(app, ["error"]);
+    const error = await failed.find("message-error");
+    assert.equal(await error.attr("data-error-kind"), "stream_interrupted");
+    const partial = await (await failed.find("message-content")).text();
+    assert.ok(partial.trim().length > 0, "the partial reply is kept");
+
+    // Stop a slow reply: it is kept, marked cancelled.
+    await sendMessage(app, "a [[slow]] one");
+    await lastAssistant(app, ["streaming"]);
+    await app.waitFor("some streamed text", async () => {
+      const streaming = await lastAssistant(app, ["streaming"]);
+      return (await (await streaming.find("message-content")).text()).trim().length > 0;
+    });
+    await (await app.find("composer-stop")).click();
+    const cancelled = await lastAssistant(app, ["cancelled"]);
+    assert.ok((await (await cancelled.find("message-content")).text()).trim().length > 0);
+    await cancelled.find("message-retry");
+  } catch (error) {
+    await saveScreenshot(app, "dropped");
+    throw error;
+  }
+});

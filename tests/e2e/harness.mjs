@@ -1,0 +1,86 @@
+// Shared set-up for the end-to-end tests: the mock Claude server, data directories, the app.
+
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, existsSync, writeFileSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+
+import { Driver } from "./webdriver.mjs";
+
+export const ROOT = resolve(import.meta.dirname, "../..");
+export const APP = process.env.PARLEY_APP_BINARY ?? join(ROOT, "target/debug/parley");
+const MOCK = join(ROOT, "target/debug/parley-mock-claude");
+
+/** Starts the mock Claude server on a free port; returns its base URL and a stop function. */
+export async function startMockServer() {
+  const dir = mkdtempSync(join(tmpdir(), "parley-mock-"));
+  const addrFile = join(dir, "addr");
+  const child = spawn(MOCK, ["--port", "0", "--addr-file", addrFile], {
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  for (let i = 0; i < 200 && !existsSync(addrFile); i++) await sleep(25);
+  await sleep(25);
+  const baseUrl = readFileSync(addrFile, "utf8").trim();
+  if (!baseUrl.startsWith("http://")) throw new Error(`mock server did not start: ${baseUrl}`);
+  return { baseUrl, stop: () => child.kill("SIGTERM") };
+}
+
+export function newDataDir() {
+  return mkdtempSync(join(tmpdir(), "parley-e2e-data-"));
+}
+
+/** Launches the built app with its own data directory, pointed at the mock server. */
+export function launchApp({ dataDir, baseUrl }) {
+  if (!existsSync(APP)) throw new Error(`build the app first: ${APP} is missing`);
+  const env = {
+    PARLEY_DATA_DIR: dataDir,
+    ANTHROPIC_BASE_URL: baseUrl,
+    PARLEY_NO_DIALOGS: "1",
+  };
+  // The key must come from the keychain in these tests, never from the environment.
+  delete process.env.ANTHROPIC_API_KEY;
+  return Driver.launch(APP, env);
+}
+
+/** Reads the key Parley stored in the Secret Service, through libsecret's own tool. */
+export function keychainLookup() {
+  try {
+    return execFileSync(
+      "secret-tool",
+      ["lookup", "service", "parley", "username", "anthropic-api-key"],
+      { encoding: "utf8" },
+    ).trim();
+  } catch {
+    return "";
+  }
+}
+
+/** Saves a screenshot under target/e2e-screenshots for a person to look at after a failure. */
+export async function saveScreenshot(driver, name) {
+  try {
+    const dir = join(ROOT, "target/e2e-screenshots");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `${name}.png`), await driver.screenshot());
+  } catch {
+    // best effort
+  }
+}
+
+/** Types into the composer and presses Enter. */
+export async function sendMessage(driver, text) {
+  const input = await driver.find("composer-input");
+  await input.click();
+  await input.type(text);
+  await input.type("\uE007");
+}
+
+/** The newest assistant message element once its status is one of `statuses`. */
+export async function lastAssistant(driver, statuses) {
+  return driver.waitFor(`an assistant message with status ${statuses.join("|")}`, async () => {
+    const messages = await driver.findAll("message", '[data-role="assistant"]');
+    const last = messages.at(-1);
+    if (!last) return null;
+    return statuses.includes(await last.attr("data-status")) ? last : null;
+  });
+}

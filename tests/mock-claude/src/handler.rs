@@ -1,0 +1,1029 @@
+//! One connection: read the request, decide the answer, write it, and stop writing as soon as
+//! the client hangs up.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+use tokio::net::tcp::OwnedWriteHalf;
+
+use crate::generate::{
+    Block, Reply, SIGNATURE_PREFIX, estimate_input_tokens, fixed_chunks, input_from_schema,
+    message_json, signature_for, varied_chunks,
+};
+use crate::http::{self, ReadError, Request, head_bytes};
+use crate::magic::{self, Magic};
+use crate::sse::{End, Style, StreamPlan, write_stream};
+use crate::{MODELS, RecordedRequest, Scenario, Shared, WRONG_KEY};
+
+/// A client that sends no complete request within this time is disconnected.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// Images larger than this (counted on the base64 string) are refused, as by the API.
+const MAX_IMAGE_BASE64: usize = 5 * 1024 * 1024;
+const IMAGE_TYPES: [&str; 4] = ["image/jpeg", "image/png", "image/gif", "image/webp"];
+
+/// What to send back.
+pub(crate) enum Plan {
+    /// A response with a complete (or, with `cut_at`, deliberately truncated) body.
+    Full {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+        delay_ms: u64,
+        cut_at: Option<usize>,
+    },
+    /// An SSE stream.
+    Stream(Box<StreamPlan>),
+}
+
+impl Plan {
+    fn describe(&self) -> String {
+        match self {
+            Plan::Full {
+                status, cut_at, ..
+            } => match cut_at {
+                Some(at) => format!("{status} json cut at byte {at}"),
+                None => format!("{status} json"),
+            },
+            Plan::Stream(plan) => {
+                let end = match &plan.end {
+                    End::Complete => "complete".to_string(),
+                    End::Drop => "dropped".to_string(),
+                    End::Error { error_type, .. } => format!("then error {error_type}"),
+                };
+                format!("200 stream {end}")
+            }
+        }
+    }
+}
+
+pub(crate) async fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
+    // Every write should leave at once: the point is to control segment boundaries.
+    let _ = stream.set_nodelay(true);
+    let (mut rd, mut wr) = stream.into_split();
+    let read = tokio::time::timeout(REQUEST_TIMEOUT, http::read_request(&mut rd, &mut wr)).await;
+    let n = match &read {
+        Err(_) | Ok(Err(ReadError::Gone)) => return,
+        Ok(_) => shared.next_request_number(),
+    };
+    let rid = format!("req_mock_{n}");
+    let (plan, label) = match read {
+        Err(_) | Ok(Err(ReadError::Gone)) => return,
+        Ok(Err(ReadError::Malformed(msg))) => (
+            error_plan(400, "invalid_request_error", &msg, &rid),
+            "(malformed request)".to_string(),
+        ),
+        Ok(Err(ReadError::HeadTooLarge)) => (
+            error_plan(431, "invalid_request_error", "request headers too large", &rid),
+            "(head too large)".to_string(),
+        ),
+        Ok(Err(ReadError::BodyTooLarge)) => (
+            error_plan(
+                413,
+                "request_too_large",
+                "Request exceeds the maximum allowed number of bytes.",
+                &rid,
+            ),
+            "(body too large)".to_string(),
+        ),
+        Ok(Ok(request)) => {
+            let label = format!("{} {}", request.method, request.path);
+            let plan = plan_for(&shared, &request, n, &rid);
+            shared.record(RecordedRequest {
+                method: request.method,
+                path: request.path,
+                query: request.query,
+                headers: request.headers,
+                body: request.body,
+                request_id: rid.clone(),
+            });
+            (plan, label)
+        }
+    };
+    if shared.logging() {
+        eprintln!("[mock-claude] {label} -> {} ({rid})", plan.describe());
+    }
+
+    let outcome = tokio::select! {
+        written = execute(&plan, &mut wr, &rid) => match written {
+            Ok(()) => "sent",
+            Err(_) => "write failed",
+        },
+        () = http::wait_for_peer_close(&mut rd) => "client closed the connection",
+    };
+    if shared.logging() && outcome != "sent" {
+        eprintln!("[mock-claude] {rid}: {outcome}");
+    }
+    let _ = wr.shutdown().await;
+}
+
+async fn execute(plan: &Plan, wr: &mut OwnedWriteHalf, rid: &str) -> std::io::Result<()> {
+    match plan {
+        Plan::Full {
+            status,
+            headers,
+            body,
+            delay_ms,
+            cut_at,
+        } => {
+            if *delay_ms > 0 {
+                tokio::time::sleep(Duration::from_millis(*delay_ms)).await;
+            }
+            let mut headers = headers.clone();
+            let has = |headers: &[(String, String)], name: &str| {
+                headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name))
+            };
+            if !has(&headers, "request-id") {
+                headers.push(("request-id".into(), rid.into()));
+            }
+            if !has(&headers, "content-length") && !has(&headers, "transfer-encoding") {
+                headers.push(("content-length".into(), body.len().to_string()));
+            }
+            if !has(&headers, "connection") {
+                headers.push(("connection".into(), "close".into()));
+            }
+            let mut bytes = head_bytes(*status, &headers);
+            let end = cut_at.unwrap_or(body.len()).min(body.len());
+            bytes.extend_from_slice(&body[..end]);
+            wr.write_all(&bytes).await
+        }
+        Plan::Stream(stream) => write_stream(wr, stream, rid).await,
+    }
+}
+
+fn json_plan(status: u16, body: &Value, extra_headers: Vec<(String, String)>) -> Plan {
+    let mut headers = vec![("content-type".to_string(), "application/json".to_string())];
+    headers.extend(extra_headers);
+    Plan::Full {
+        status,
+        headers,
+        body: body.to_string().into_bytes(),
+        delay_ms: 0,
+        cut_at: None,
+    }
+}
+
+fn error_body(error_type: &str, message: &str, rid: &str) -> Value {
+    json!({
+        "type": "error",
+        "error": {"type": error_type, "message": message},
+        "request_id": rid,
+    })
+}
+
+fn error_plan(status: u16, error_type: &str, message: &str, rid: &str) -> Plan {
+    json_plan(status, &error_body(error_type, message, rid), Vec::new())
+}
+
+fn invalid(message: impl AsRef<str>, rid: &str) -> Plan {
+    error_plan(400, "invalid_request_error", message.as_ref(), rid)
+}
+
+fn plan_for(shared: &Shared, req: &Request, n: u64, rid: &str) -> Plan {
+    let result = match (req.method.as_str(), req.path.as_str()) {
+        ("POST", "/v1/messages") => messages(shared, req, n, rid),
+        ("POST", "/v1/messages/count_tokens") => count_tokens(req, rid),
+        ("GET", "/v1/models") => models(req, rid),
+        (method, path) => Err(error_plan(
+            404,
+            "not_found_error",
+            &format!("Not found: {method} {path} (the mock serves /v1/messages, /v1/messages/count_tokens and /v1/models)"),
+            rid,
+        )),
+    };
+    result.unwrap_or_else(|plan| plan)
+}
+
+fn check_headers(req: &Request, rid: &str) -> Result<(), Plan> {
+    let auth = |message: &str| error_plan(401, "authentication_error", message, rid);
+    if req.header("origin").is_some()
+        && req.header("anthropic-dangerous-direct-browser-access") != Some("true")
+    {
+        return Err(auth(
+            "CORS requests must set 'anthropic-dangerous-direct-browser-access' header",
+        ));
+    }
+    let non_empty = |v: &str| !v.is_empty();
+    let key = req
+        .header("x-api-key")
+        .map(str::trim)
+        .filter(|v| non_empty(v))
+        .or_else(|| {
+            let value = req.header("authorization")?;
+            let (scheme, token) = value.split_once(' ')?;
+            scheme
+                .eq_ignore_ascii_case("bearer")
+                .then(|| token.trim())
+                .filter(|v| non_empty(v))
+        });
+    match key {
+        None => return Err(auth("x-api-key header is required")),
+        Some(WRONG_KEY) => return Err(auth("invalid x-api-key")),
+        Some(_) => {}
+    }
+    if req
+        .header("anthropic-version")
+        .is_none_or(|v| v.trim().is_empty())
+    {
+        return Err(invalid("anthropic-version: header is required", rid));
+    }
+    Ok(())
+}
+
+fn parse_body(req: &Request, rid: &str) -> Result<Value, Plan> {
+    let body: Value = serde_json::from_slice(&req.body)
+        .map_err(|e| invalid(format!("Request body is not valid JSON: {e}"), rid))?;
+    if !body.is_object() {
+        return Err(invalid("Request body must be a JSON object", rid));
+    }
+    Ok(body)
+}
+
+/// Checks what the API checks and a client is likely to get wrong, with the API's wording
+/// where it is known.
+fn validate(body: &Value, for_messages: bool) -> Result<(), String> {
+    match body.get("model") {
+        None => return Err("model: Field required".into()),
+        Some(Value::String(s)) if !s.trim().is_empty() => {}
+        Some(_) => return Err("model: Input should be a non-empty string".into()),
+    }
+    let max_tokens = if for_messages {
+        match body.get("max_tokens") {
+            None => return Err("max_tokens: Field required".into()),
+            Some(v) => match v.as_i64() {
+                None => return Err("max_tokens: Input should be a valid integer".into()),
+                Some(m) if m < 1 => {
+                    return Err("max_tokens: Input should be greater than or equal to 1".into());
+                }
+                Some(m) => Some(m),
+            },
+        }
+    } else {
+        None
+    };
+    if let Some(v) = body.get("stream")
+        && !v.is_boolean()
+    {
+        return Err("stream: Input should be a valid boolean".into());
+    }
+    for key in ["temperature", "top_p"] {
+        if let Some(v) = body.get(key) {
+            match v.as_f64() {
+                None => return Err(format!("{key}: Input should be a valid number")),
+                Some(x) if x < 0.0 => {
+                    return Err(format!("{key}: Input should be greater than or equal to 0"));
+                }
+                Some(x) if x > 1.0 => {
+                    return Err(format!("{key}: Input should be less than or equal to 1"));
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    if body.get("temperature").is_some() && body.get("top_p").is_some() {
+        return Err(
+            "`temperature` and `top_p` cannot both be specified for this model. Please use only one."
+                .into(),
+        );
+    }
+    if let Some(stops) = body.get("stop_sequences") {
+        let Some(list) = stops.as_array() else {
+            return Err("stop_sequences: Input should be a valid list".into());
+        };
+        if list.len() > 4 {
+            return Err("stop_sequences: List should have at most 4 items".into());
+        }
+        if !list.iter().all(Value::is_string) {
+            return Err("stop_sequences: Input should be a list of strings".into());
+        }
+    }
+    match body.get("system") {
+        None | Some(Value::String(_)) => {}
+        Some(Value::Array(blocks))
+            if blocks
+                .iter()
+                .all(|b| b.get("type").and_then(Value::as_str) == Some("text")) => {}
+        Some(_) => return Err("system: Input should be a string or a list of text blocks".into()),
+    }
+    if let Some(thinking) = body.get("thinking")
+        && thinking.get("type").and_then(Value::as_str) == Some("enabled")
+    {
+        let budget = thinking.get("budget_tokens").and_then(Value::as_i64);
+        match budget {
+            None => return Err("thinking.enabled.budget_tokens: Field required".into()),
+            Some(b) if b < 1024 => {
+                return Err(
+                    "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024"
+                        .into(),
+                );
+            }
+            Some(b) if max_tokens.is_some_and(|m| m <= b) => {
+                return Err("`max_tokens` must be greater than `thinking.budget_tokens`".into());
+            }
+            Some(_) => {}
+        }
+    }
+    validate_messages(body.get("messages"))
+}
+
+fn validate_messages(messages: Option<&Value>) -> Result<(), String> {
+    let Some(messages) = messages else {
+        return Err("messages: Field required".into());
+    };
+    let Some(messages) = messages.as_array() else {
+        return Err("messages: Input should be a valid list".into());
+    };
+    if messages.is_empty() {
+        return Err("messages: at least one message is required".into());
+    }
+    let count = messages.len();
+    for (i, message) in messages.iter().enumerate() {
+        let role = message.get("role").and_then(Value::as_str);
+        if !matches!(role, Some("user" | "assistant")) {
+            return Err(format!(
+                "messages.{i}.role: Input should be 'user' or 'assistant'"
+            ));
+        }
+        let final_assistant = i + 1 == count && role == Some("assistant");
+        match message.get("content") {
+            Some(Value::String(s)) => {
+                if s.is_empty() && !final_assistant {
+                    return Err(format!(
+                        "messages.{i}: all messages must have non-empty content except for the optional final assistant message"
+                    ));
+                }
+            }
+            Some(Value::Array(blocks)) => {
+                if blocks.is_empty() && !final_assistant {
+                    return Err(format!(
+                        "messages.{i}: all messages must have non-empty content except for the optional final assistant message"
+                    ));
+                }
+                for (j, block) in blocks.iter().enumerate() {
+                    validate_block(block, i, j, role == Some("assistant"))?;
+                }
+            }
+            None => return Err(format!("messages.{i}.content: Field required")),
+            Some(_) => {
+                return Err(format!(
+                    "messages.{i}.content: Input should be a valid string or list of content blocks"
+                ));
+            }
+        }
+    }
+    if messages[0].get("role").and_then(Value::as_str) != Some("user") {
+        return Err("messages: first message must use the \"user\" role".into());
+    }
+    validate_tool_pairs(messages)
+}
+
+fn validate_block(block: &Value, i: usize, j: usize, assistant: bool) -> Result<(), String> {
+    let Some(ty) = block.get("type").and_then(Value::as_str) else {
+        return Err(format!("messages.{i}.content.{j}.type: Field required"));
+    };
+    match ty {
+        "text" => {
+            if !block.get("text").is_some_and(Value::is_string) {
+                return Err(format!("messages.{i}.content.{j}.text: Field required"));
+            }
+        }
+        "image" => {
+            let source = block.get("source");
+            match source.and_then(|s| s.get("type")).and_then(Value::as_str) {
+                Some("base64") => {
+                    let media_type = source
+                        .and_then(|s| s.get("media_type"))
+                        .and_then(Value::as_str);
+                    if !media_type.is_some_and(|m| IMAGE_TYPES.contains(&m)) {
+                        return Err(format!(
+                            "messages.{i}.content.{j}.image.source.base64.media_type: Input should be 'image/jpeg', 'image/png', 'image/gif' or 'image/webp'"
+                        ));
+                    }
+                    let len = source
+                        .and_then(|s| s.get("data"))
+                        .and_then(Value::as_str)
+                        .map(str::len);
+                    match len {
+                        None => {
+                            return Err(format!(
+                                "messages.{i}.content.{j}.image.source.base64.data: Field required"
+                            ));
+                        }
+                        Some(len) if len > MAX_IMAGE_BASE64 => {
+                            return Err(format!(
+                                "messages.{i}.content.{j}.image.source.base64: image exceeds 5 MB maximum: {len} bytes > {MAX_IMAGE_BASE64} bytes"
+                            ));
+                        }
+                        Some(_) => {}
+                    }
+                }
+                Some("url") => {
+                    if !source
+                        .and_then(|s| s.get("url"))
+                        .is_some_and(Value::is_string)
+                    {
+                        return Err(format!(
+                            "messages.{i}.content.{j}.image.source.url.url: Field required"
+                        ));
+                    }
+                }
+                _ => {
+                    return Err(format!(
+                        "messages.{i}.content.{j}.image.source: Input tag should be 'base64' or 'url'"
+                    ));
+                }
+            }
+        }
+        "thinking" if assistant => {
+            let thinking = block.get("thinking").and_then(Value::as_str).unwrap_or("");
+            let signature = block.get("signature").and_then(Value::as_str).unwrap_or("");
+            let altered =
+                signature.starts_with(SIGNATURE_PREFIX) && signature != signature_for(thinking);
+            if signature.is_empty() || altered {
+                return Err(format!(
+                    "messages.{i}.content.{j}: Invalid `signature` in `thinking` block"
+                ));
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn blocks_of<'a>(message: &'a Value, ty: &'a str) -> impl Iterator<Item = (usize, &'a Value)> {
+    message
+        .get("content")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .filter(move |(_, b)| b.get("type").and_then(Value::as_str) == Some(ty))
+}
+
+/// Every `tool_use` must be answered by a `tool_result` in the next message, and every
+/// `tool_result` must answer a `tool_use` of the previous message.
+fn validate_tool_pairs(messages: &[Value]) -> Result<(), String> {
+    let id_of = |b: &Value, key: &str| b.get(key).and_then(Value::as_str).map(str::to_string);
+    for (i, message) in messages.iter().enumerate() {
+        if i > 0 {
+            let asked: Vec<String> = blocks_of(&messages[i - 1], "tool_use")
+                .filter_map(|(_, b)| id_of(b, "id"))
+                .collect();
+            for (j, result) in blocks_of(message, "tool_result") {
+                let id = id_of(result, "tool_use_id").unwrap_or_default();
+                if !asked.contains(&id) {
+                    return Err(format!(
+                        "messages.{i}.content.{j}: unexpected `tool_use_id` found in `tool_result` blocks: {id}. Each `tool_result` block must have a corresponding `tool_use` block in the previous message."
+                    ));
+                }
+            }
+        }
+        if i + 1 < messages.len() {
+            let answered: Vec<String> = blocks_of(&messages[i + 1], "tool_result")
+                .filter_map(|(_, b)| id_of(b, "tool_use_id"))
+                .collect();
+            let missing: Vec<String> = blocks_of(message, "tool_use")
+                .filter_map(|(_, b)| id_of(b, "id"))
+                .filter(|id| !answered.contains(id))
+                .collect();
+            if !missing.is_empty() {
+                return Err(format!(
+                    "messages.{i}: `tool_use` ids were found without `tool_result` blocks immediately after: {}. Each `tool_use` block must have a corresponding `tool_result` block in the next message.",
+                    missing.join(", ")
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn count_tokens(req: &Request, rid: &str) -> Result<Plan, Plan> {
+    check_headers(req, rid)?;
+    let body = parse_body(req, rid)?;
+    validate(&body, false).map_err(|m| invalid(m, rid))?;
+    Ok(json_plan(
+        200,
+        &json!({"input_tokens": estimate_input_tokens(&body)}),
+        Vec::new(),
+    ))
+}
+
+fn display_name(id: &str) -> String {
+    let family = if id.contains("haiku") {
+        "Haiku"
+    } else if id.contains("sonnet") {
+        "Sonnet"
+    } else {
+        "Opus"
+    };
+    let version = if id.contains("4-5") { "4.5" } else { "4.1" };
+    let thinking = if id.ends_with("-thinking") {
+        " (thinking)"
+    } else {
+        ""
+    };
+    format!("Claude {family} {version}{thinking}")
+}
+
+fn models(req: &Request, rid: &str) -> Result<Plan, Plan> {
+    check_headers(req, rid)?;
+    let limit = req
+        .query
+        .as_deref()
+        .unwrap_or("")
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("limit="))
+        .map(|v| {
+            v.parse::<usize>()
+                .ok()
+                .filter(|n| (1..=1000).contains(n))
+                .ok_or_else(|| invalid("limit: Input should be between 1 and 1000", rid))
+        })
+        .transpose()?
+        .unwrap_or(20);
+    let data: Vec<Value> = MODELS
+        .iter()
+        .take(limit)
+        .map(|id| {
+            json!({
+                "type": "model",
+                "id": id,
+                "display_name": display_name(id),
+                "created_at": "2025-08-05T00:00:00Z",
+            })
+        })
+        .collect();
+    let first = data.first().map(|m| m["id"].clone()).unwrap_or(Value::Null);
+    let last = data.last().map(|m| m["id"].clone()).unwrap_or(Value::Null);
+    Ok(json_plan(
+        200,
+        &json!({
+            "data": data,
+            "has_more": limit < MODELS.len(),
+            "first_id": first,
+            "last_id": last,
+        }),
+        Vec::new(),
+    ))
+}
+
+/// What the request asked for that shapes the answer.
+struct Ctx {
+    n: u64,
+    model: String,
+    input_tokens: u64,
+    stream: bool,
+    wrap: bool,
+    thinking: bool,
+    max_tokens: u64,
+    stop_sequences: Vec<String>,
+    style: Style,
+    framing_explicit: bool,
+}
+
+/// The answer before it is framed as SSE or JSON.
+enum Outcome {
+    Message {
+        reply: Reply,
+        end: End,
+        delay_ms: u64,
+        wrapped: bool,
+    },
+    Error {
+        status: u16,
+        error_type: String,
+        message: String,
+        retry_after: Option<u64>,
+    },
+    Raw {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    },
+}
+
+fn message(reply: Reply, delay_ms: u64) -> Outcome {
+    Outcome::Message {
+        reply,
+        end: End::Complete,
+        delay_ms,
+        wrapped: false,
+    }
+}
+
+fn style_for(req: &Request, n: u64) -> (Style, bool) {
+    let framing = req.header("x-mock-framing");
+    let chunked = match framing {
+        Some("chunked") => true,
+        Some("close") => false,
+        _ => n % 2 == 0,
+    };
+    let eol = match req.header("x-mock-eol") {
+        Some("lf") => "\n",
+        Some("crlf") => "\r\n",
+        Some("cr") => "\r",
+        _ if n % 3 == 0 => "\r\n",
+        _ => "\n",
+    };
+    let style = Style {
+        chunked,
+        eol,
+        space_after_colon: n % 5 != 2,
+        multiline_data: n % 4 == 1,
+        split_writes: req.header("x-mock-split") != Some("0"),
+        keepalives: true,
+    };
+    (style, matches!(framing, Some("chunked" | "close")))
+}
+
+fn messages(shared: &Shared, req: &Request, n: u64, rid: &str) -> Result<Plan, Plan> {
+    check_headers(req, rid)?;
+    let body = parse_body(req, rid)?;
+    validate(&body, true).map_err(|m| invalid(m, rid))?;
+
+    let model = body["model"].as_str().unwrap_or_default().to_string();
+    let thinking_enabled =
+        body.pointer("/thinking/type").and_then(Value::as_str) == Some("enabled");
+    let (style, framing_explicit) = style_for(req, n);
+    let ctx = Ctx {
+        n,
+        input_tokens: estimate_input_tokens(&body),
+        stream: body.get("stream").and_then(Value::as_bool) == Some(true),
+        wrap: req.header("x-mock-wrap") == Some("1"),
+        thinking: model.ends_with("-thinking") || thinking_enabled,
+        max_tokens: body["max_tokens"].as_u64().unwrap_or(1),
+        stop_sequences: body
+            .get("stop_sequences")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+        model,
+        style,
+        framing_explicit,
+    };
+    let outcome = match shared.next_scenario() {
+        Some(scenario) => from_scenario(scenario, &ctx),
+        None => from_magic(shared, &body, &ctx),
+    };
+    Ok(render(outcome, &ctx, rid))
+}
+
+fn from_scenario(scenario: Scenario, ctx: &Ctx) -> Outcome {
+    match scenario {
+        Scenario::Reply {
+            text,
+            chunk_chars,
+            delay_ms_between_chunks,
+        } => message(
+            Reply::new(vec![Block::text(fixed_chunks(&text, chunk_chars))]),
+            delay_ms_between_chunks,
+        ),
+        Scenario::Thinking { thinking, text } => message(
+            Reply::new(vec![
+                Block::thinking(&thinking),
+                Block::text(varied_chunks(&text)),
+            ]),
+            0,
+        ),
+        Scenario::ToolUse {
+            name,
+            input,
+            text_before,
+        } => {
+            let mut blocks = Vec::new();
+            if !text_before.is_empty() {
+                blocks.push(Block::text(varied_chunks(&text_before)));
+            }
+            blocks.push(Block::tool_use(tool_use_id(ctx.n), name, input));
+            message(Reply::new(blocks), 0)
+        }
+        Scenario::HttpError {
+            status,
+            error_type,
+            message,
+            retry_after,
+        } => Outcome::Error {
+            status,
+            error_type,
+            message,
+            retry_after,
+        },
+        Scenario::MidStreamError {
+            text_before,
+            error_type,
+        } => Outcome::Message {
+            reply: Reply::new(vec![Block::text(varied_chunks(&text_before))]),
+            end: End::Error {
+                message: error_message_for_type(&error_type).to_string(),
+                error_type,
+            },
+            delay_ms: 5,
+            wrapped: false,
+        },
+        Scenario::Drop { text_before } => Outcome::Message {
+            reply: Reply::new(vec![Block::text(varied_chunks(&text_before))]),
+            end: End::Drop,
+            delay_ms: 5,
+            wrapped: false,
+        },
+        Scenario::Slow {
+            text,
+            delay_ms_between_chunks,
+        } => message(
+            Reply::new(vec![Block::text(varied_chunks(&text))]),
+            delay_ms_between_chunks,
+        ),
+        Scenario::Wrapped { text } => Outcome::Message {
+            reply: Reply::new(vec![Block::text(vec![text])]),
+            end: End::Complete,
+            delay_ms: 0,
+            wrapped: true,
+        },
+        Scenario::Raw {
+            status,
+            headers,
+            body,
+        } => Outcome::Raw {
+            status,
+            headers,
+            body,
+        },
+        Scenario::Huge {
+            tokens,
+            tokens_per_event,
+        } => message(
+            Reply::new(vec![Block::Huge {
+                tokens,
+                per_event: tokens_per_event,
+            }]),
+            0,
+        ),
+    }
+}
+
+fn error_message_for_type(error_type: &str) -> &'static str {
+    magic::error_message_for_status(magic::status_for_error_type(error_type))
+}
+
+fn tool_use_id(n: u64) -> String {
+    format!("toolu_mock_{n:08}")
+}
+
+/// The text of the last user message: its text blocks joined with `\n`, or, when it has none
+/// (a tool-result turn), the text of its tool results.
+pub(crate) fn last_user_text(body: &Value) -> String {
+    let Some(message) = body["messages"]
+        .as_array()
+        .and_then(|m| m.iter().rev().find(|m| m["role"] == "user"))
+    else {
+        return String::new();
+    };
+    fn texts(content: &Value) -> Vec<String> {
+        match content {
+            Value::String(s) => vec![s.clone()],
+            Value::Array(blocks) => blocks
+                .iter()
+                .filter(|b| b["type"] == "text")
+                .filter_map(|b| b["text"].as_str().map(str::to_string))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+    let content = &message["content"];
+    let direct = texts(content);
+    if !direct.is_empty() {
+        return direct.join("\n");
+    }
+    content
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|b| b["type"] == "tool_result")
+        .flat_map(|b| texts(&b["content"]))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The tool a `[[tool]]` reply calls: the one `tool_choice` names, else the request's first
+/// tool, else a built-in `get_weather`.
+fn pick_tool(body: &Value) -> (String, Value) {
+    let tools: Vec<&Value> = body["tools"].as_array().into_iter().flatten().collect();
+    let chosen = match body.pointer("/tool_choice/name").and_then(Value::as_str) {
+        Some(name) => tools.iter().find(|t| t["name"] == name).copied(),
+        None => tools.first().copied(),
+    };
+    let Some(tool) = chosen else {
+        return (
+            "get_weather".into(),
+            json!({"location": "Paris, France", "unit": "celsius"}),
+        );
+    };
+    let name = tool["name"].as_str().unwrap_or("tool").to_string();
+    let kind = tool["type"].as_str().unwrap_or("custom");
+    let input = if let Some(schema) = tool.get("input_schema") {
+        input_from_schema(schema)
+    } else if kind.starts_with("bash") {
+        json!({"command": "echo mock"})
+    } else if kind.starts_with("text_editor") {
+        json!({"command": "view", "path": "/tmp/mock.txt"})
+    } else if kind.starts_with("computer") {
+        json!({"action": "screenshot"})
+    } else {
+        json!({})
+    };
+    (name, input)
+}
+
+fn from_magic(shared: &Shared, body: &Value, ctx: &Ctx) -> Outcome {
+    let text = last_user_text(body);
+    // Replies of a thinking model (or with thinking enabled) start with a thinking block.
+    let with_thinking = |mut blocks: Vec<Block>| {
+        if ctx.thinking {
+            let thought = format!(
+                "The user wrote {} characters. I will answer the way the mock always does.",
+                text.chars().count()
+            );
+            blocks.insert(0, Block::thinking(&thought));
+        }
+        Reply::new(blocks)
+    };
+    let text_reply = |reply_text: &str| {
+        let chunks = varied_chunks(reply_text);
+        let delay = if chunks.len() <= 100 { 5 } else { 0 };
+        message(with_thinking(vec![Block::text(chunks)]), delay)
+    };
+    match magic::parse(&text) {
+        Some(Magic::Drop) => Outcome::Message {
+            reply: Reply::new(vec![Block::text(varied_chunks(magic::DROP_TEXT))]),
+            end: End::Drop,
+            delay_ms: 10,
+            wrapped: false,
+        },
+        Some(Magic::MidstreamError) => Outcome::Message {
+            reply: Reply::new(vec![Block::text(varied_chunks(magic::MIDSTREAM_TEXT))]),
+            end: End::Error {
+                error_type: "overloaded_error".into(),
+                message: "Overloaded".into(),
+            },
+            delay_ms: 10,
+            wrapped: false,
+        },
+        Some(Magic::Http(status)) => Outcome::Error {
+            status,
+            error_type: magic::error_type_for_status(status).into(),
+            message: magic::error_message_for_status(status).into(),
+            retry_after: matches!(status, 429 | 529).then_some(0),
+        },
+        Some(Magic::Flaky(failures)) if shared.flaky_hit(&text) < failures => Outcome::Error {
+            status: 529,
+            error_type: "overloaded_error".into(),
+            message: "Overloaded".into(),
+            retry_after: Some(0),
+        },
+        Some(Magic::Slow) => message(
+            with_thinking(vec![Block::text(
+                (0..magic::SLOW_CHUNKS).map(magic::slow_chunk).collect(),
+            )]),
+            magic::SLOW_DELAY_MS,
+        ),
+        Some(Magic::Thinking) => message(
+            Reply::new(vec![
+                Block::thinking(magic::THINKING_TEXT),
+                Block::text(varied_chunks(magic::THINKING_ANSWER)),
+            ]),
+            5,
+        ),
+        Some(Magic::Tool) => {
+            let (name, input) = pick_tool(body);
+            let intro = format!("Let me use the {name} tool.");
+            message(
+                with_thinking(vec![
+                    Block::text(varied_chunks(&intro)),
+                    Block::tool_use(tool_use_id(ctx.n), name, input),
+                ]),
+                5,
+            )
+        }
+        Some(Magic::Markdown) => text_reply(magic::MARKDOWN_REPLY),
+        Some(Magic::Xss) => text_reply(magic::XSS_REPLY),
+        Some(Magic::Huge(tokens)) => message(
+            Reply::new(vec![Block::Huge {
+                tokens,
+                per_event: 1,
+            }]),
+            0,
+        ),
+        Some(Magic::Flaky(_)) | None => echo(&text, ctx, with_thinking),
+    }
+}
+
+/// The default reply, honouring `stop_sequences` and `max_tokens` (one token per delta).
+fn echo(text: &str, ctx: &Ctx, with_thinking: impl Fn(Vec<Block>) -> Reply) -> Outcome {
+    let full = magic::echo_text(text);
+    let stop = ctx
+        .stop_sequences
+        .iter()
+        .filter_map(|s| full.find(s.as_str()).map(|at| (at, s)))
+        .min_by_key(|(at, _)| *at);
+    let (reply_text, mut stop_reason, mut stop_sequence) = match stop {
+        Some((at, seq)) => (&full[..at], "stop_sequence", Some(seq.clone())),
+        None => (full.as_str(), "end_turn", None),
+    };
+    let mut chunks = varied_chunks(reply_text);
+    if chunks.len() as u64 > ctx.max_tokens {
+        chunks.truncate(usize::try_from(ctx.max_tokens).unwrap_or(usize::MAX));
+        stop_reason = "max_tokens";
+        stop_sequence = None;
+    }
+    let delay = if chunks.len() <= 100 { 5 } else { 0 };
+    let mut reply = with_thinking(vec![Block::text(chunks)]);
+    reply.stop_reason = stop_reason.into();
+    reply.stop_sequence = stop_sequence;
+    message(reply, delay)
+}
+
+fn render(outcome: Outcome, ctx: &Ctx, rid: &str) -> Plan {
+    match outcome {
+        Outcome::Error {
+            status,
+            error_type,
+            message,
+            retry_after,
+        } => json_plan(
+            status,
+            &error_body(&error_type, &message, rid),
+            retry_after
+                .map(|s| ("retry-after".to_string(), s.to_string()))
+                .into_iter()
+                .collect(),
+        ),
+        Outcome::Raw {
+            status,
+            headers,
+            body,
+        } => Plan::Full {
+            status,
+            headers,
+            body,
+            delay_ms: 0,
+            cut_at: None,
+        },
+        Outcome::Message {
+            reply,
+            end,
+            delay_ms,
+            wrapped,
+        } => {
+            let id = format!("msg_mock_{:08}", ctx.n);
+            if ctx.stream && !wrapped {
+                let mut style = ctx.style;
+                if matches!(end, End::Drop) && !ctx.framing_explicit {
+                    // A close-delimited body makes the drop a clean EOF: the client can only
+                    // notice it by the missing `message_stop`.
+                    style.chunked = false;
+                }
+                return Plan::Stream(Box::new(StreamPlan {
+                    message_id: id,
+                    model: ctx.model.clone(),
+                    input_tokens: ctx.input_tokens,
+                    reply,
+                    end,
+                    delay_ms,
+                    style,
+                }));
+            }
+            match end {
+                End::Error { error_type, .. } => {
+                    let status = magic::status_for_error_type(&error_type);
+                    error_plan(status, &error_type, error_message_for_type(&error_type), rid)
+                }
+                End::Complete | End::Drop => {
+                    let message = message_json(&id, &ctx.model, &reply, ctx.input_tokens);
+                    let body = if wrapped || ctx.wrap {
+                        json!({"code": 200, "data": message})
+                    } else {
+                        message
+                    };
+                    let bytes = body.to_string().into_bytes();
+                    let cut_at = matches!(end, End::Drop).then_some(bytes.len() / 2);
+                    let total_delay = delay_ms
+                        .saturating_mul(reply.output_tokens())
+                        .min(30_000);
+                    Plan::Full {
+                        status: 200,
+                        headers: vec![("content-type".into(), "application/json".into())],
+                        body: bytes,
+                        delay_ms: total_delay,
+                        cut_at,
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,219 @@
+//! Magic words: `[[...]]` markers in the last user message that steer the mock, so end-to-end
+//! tests and manual demos can drive the real app without scripting the server.
+//!
+//! | word | answer |
+//! | --- | --- |
+//! | `[[drop]]` | 200, a few text deltas, then the connection closes (no `message_stop`) |
+//! | `[[midstream-error]]` | 200, a few text deltas, then `event: error` `overloaded_error` |
+//! | `[[http:CODE]]` | HTTP CODE (400..=599) with the API's error body; 429/529 add `retry-after: 0` |
+//! | `[[flaky:N]]` | the first N requests with this exact text get 529 + `retry-after: 0`, then an echo |
+//! | `[[slow]]` | 30 text deltas 200 ms apart |
+//! | `[[thinking]]` | a thinking block (with `signature_delta`), then text |
+//! | `[[tool]]` | text, then a `tool_use` block (the request's first tool, or `get_weather`) |
+//! | `[[markdown]]` | [`MARKDOWN_REPLY`] |
+//! | `[[huge:N]]` | N tokens of `"word "`, one per delta, as fast as possible |
+//! | `[[xss]]` | [`XSS_REPLY`] |
+//!
+//! The first recognised marker wins; unknown markers are ignored. Without one, the reply is
+//! [`echo_text`] of the last user message.
+
+/// A recognised magic word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Magic {
+    Drop,
+    MidstreamError,
+    Http(u16),
+    Flaky(u32),
+    Slow,
+    Thinking,
+    Tool,
+    Markdown,
+    Huge(usize),
+    Xss,
+}
+
+/// Upper bound for `[[huge:N]]`, so a typo cannot make the mock stream for minutes.
+pub const HUGE_MAX_TOKENS: usize = 5_000_000;
+
+/// The first recognised `[[...]]` marker in `text`.
+pub fn parse(text: &str) -> Option<Magic> {
+    let mut rest = text;
+    while let Some(start) = rest.find("[[") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("]]") else {
+            return None;
+        };
+        if let Some(magic) = parse_word(&after[..end]) {
+            return Some(magic);
+        }
+        rest = &after[end + 2..];
+    }
+    None
+}
+
+fn parse_word(word: &str) -> Option<Magic> {
+    match word {
+        "drop" => return Some(Magic::Drop),
+        "midstream-error" => return Some(Magic::MidstreamError),
+        "slow" => return Some(Magic::Slow),
+        "thinking" => return Some(Magic::Thinking),
+        "tool" => return Some(Magic::Tool),
+        "markdown" => return Some(Magic::Markdown),
+        "xss" => return Some(Magic::Xss),
+        _ => {}
+    }
+    let (name, arg) = word.split_once(':')?;
+    match name {
+        "http" => arg
+            .parse::<u16>()
+            .ok()
+            .filter(|c| (400..=599).contains(c))
+            .map(Magic::Http),
+        "flaky" => arg.parse::<u32>().ok().map(Magic::Flaky),
+        "huge" => arg
+            .parse::<usize>()
+            .ok()
+            .map(|n| Magic::Huge(n.min(HUGE_MAX_TOKENS))),
+        _ => None,
+    }
+}
+
+/// The default reply: `Echo: ` followed by the last user message's text.
+pub fn echo_text(user_text: &str) -> String {
+    format!("Echo: {user_text}")
+}
+
+/// The API's error type for an HTTP status.
+pub fn error_type_for_status(status: u16) -> &'static str {
+    match status {
+        401 => "authentication_error",
+        403 => "permission_error",
+        404 => "not_found_error",
+        413 => "request_too_large",
+        429 => "rate_limit_error",
+        529 => "overloaded_error",
+        500..=599 => "api_error",
+        _ => "invalid_request_error",
+    }
+}
+
+/// A message in the style of the API's for an HTTP status.
+pub fn error_message_for_status(status: u16) -> &'static str {
+    match status {
+        400 => "mock: this request was rejected as invalid ([[http:400]])",
+        401 => "invalid x-api-key",
+        403 => "Your API key does not have permission to use the specified resource.",
+        404 => "The requested resource could not be found.",
+        413 => "Request exceeds the maximum allowed number of bytes.",
+        429 => "Number of request tokens has exceeded your per-minute rate limit.",
+        500 => "Internal server error",
+        529 => "Overloaded",
+        500..=599 => "The server had an error while processing your request.",
+        _ => "mock: request rejected",
+    }
+}
+
+/// The HTTP status the API uses for an error type (for non-streamed mid-stream errors).
+pub fn status_for_error_type(error_type: &str) -> u16 {
+    match error_type {
+        "invalid_request_error" => 400,
+        "authentication_error" => 401,
+        "permission_error" => 403,
+        "not_found_error" => 404,
+        "request_too_large" => 413,
+        "rate_limit_error" => 429,
+        "overloaded_error" => 529,
+        _ => 500,
+    }
+}
+
+/// The reply to `[[markdown]]`: a heading, emphasis, lists, a table, a fenced Rust block and
+/// non-ASCII text (which the streamer splits mid-character).
+pub const MARKDOWN_REPLY: &str = "# Mock Markdown Reply\n\
+\n\
+Some **bold** text, some *emphasis*, and `inline code`. Non-ASCII: café, naïve, 日本語, 🦀.\n\
+\n\
+## A list\n\
+\n\
+- First item\n\
+- Second item with [a link](https://example.com)\n\
+  - A nested item\n\
+\n\
+1. Ordered one\n\
+2. Ordered two\n\
+\n\
+## A table\n\
+\n\
+| Language | Typing  | Mascot    |\n\
+|----------|---------|-----------|\n\
+| Rust     | static  | 🦀 Ferris |\n\
+| Python   | dynamic | 🐍        |\n\
+\n\
+```rust\n\
+fn main() {\n\
+    let greeting = \"héllo\";\n\
+    println!(\"{greeting}, world!\");\n\
+}\n\
+```\n\
+\n\
+> A blockquote to finish.\n";
+
+/// The reply to `[[xss]]`: markup that must be shown as text (or dropped), never executed.
+pub const XSS_REPLY: &str = "Some markup that must never run:\n\
+\n\
+<script>window.__pwned=1</script>\n\
+\n\
+<img src=x onerror=\"window.__pwned=1\">\n\
+\n\
+[click](javascript:window.__pwned=1)\n\
+\n\
+End of the XSS probe.\n";
+
+/// The thinking text of `[[thinking]]`.
+pub const THINKING_TEXT: &str = "Let me think this through step by step. First, the user wants \
+to see a thinking block. Second, the signature must be kept and sent back unchanged. Third, the \
+answer follows in a separate text block.";
+
+/// The text block that follows [`THINKING_TEXT`].
+pub const THINKING_ANSWER: &str = "After thinking it over: here is the answer.";
+
+/// Number of deltas in the `[[slow]]` reply, and the pause between them.
+pub const SLOW_CHUNKS: usize = 30;
+pub const SLOW_DELAY_MS: u64 = 200;
+
+/// The `i`-th (0-based) delta of the `[[slow]]` reply.
+pub fn slow_chunk(i: usize) -> String {
+    format!("Slow part {} of {SLOW_CHUNKS}. ", i + 1)
+}
+
+/// The text before the connection closes for `[[drop]]`.
+pub const DROP_TEXT: &str = "This reply is cut off before it fini";
+
+/// The text before the `event: error` for `[[midstream-error]]`.
+pub const MIDSTREAM_TEXT: &str = "This reply starts well but then the server is overloa";
+
+/// One token of `[[huge:N]]` / [`crate::Scenario::Huge`].
+pub const HUGE_TOKEN: &str = "word ";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_recognised_marker_wins() {
+        assert_eq!(parse("hi [[nope]] [[http:429]] [[drop]]"), Some(Magic::Http(429)));
+        assert_eq!(parse("[[huge:12]]"), Some(Magic::Huge(12)));
+        assert_eq!(parse("[[flaky:2]] please"), Some(Magic::Flaky(2)));
+        assert_eq!(parse("[[http:200]]"), None, "only error codes are magic");
+        assert_eq!(parse("plain [[text"), None);
+        assert_eq!(parse("no markers"), None);
+    }
+
+    #[test]
+    fn error_types_follow_the_api() {
+        assert_eq!(error_type_for_status(529), "overloaded_error");
+        assert_eq!(error_type_for_status(500), "api_error");
+        assert_eq!(error_type_for_status(413), "request_too_large");
+        assert_eq!(status_for_error_type("overloaded_error"), 529);
+    }
+}

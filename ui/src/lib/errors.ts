@@ -1,0 +1,97 @@
+import type { ErrorKind, ErrorPayload } from "./bindings";
+
+const KINDS: ReadonlySet<string> = new Set<ErrorKind>([
+  "invalid_request",
+  "auth",
+  "permission",
+  "not_found",
+  "request_too_large",
+  "rate_limit",
+  "api_error",
+  "overloaded",
+  "network",
+  "stream_interrupted",
+  "bad_response",
+  "cancelled",
+  "no_api_key",
+  "keychain_unavailable",
+  "keychain",
+  "database",
+  "invalid_input",
+  "missing",
+  "internal",
+]);
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null;
+}
+
+/**
+ * Turns whatever a command rejected with into an `ErrorPayload`.
+ *
+ * The Rust side always rejects with an `ErrorPayload`, but a missing IPC bridge, a bug in a
+ * handler or a plugin can reject with a string or an `Error`; those become kind "internal" so the
+ * UI has exactly one error shape to branch on.
+ */
+export function normalizeError(error: unknown): ErrorPayload {
+  if (isRecord(error) && typeof error.kind === "string" && KINDS.has(error.kind)) {
+    return {
+      kind: error.kind as ErrorKind,
+      message: typeof error.message === "string" ? error.message : String(error.kind),
+      status: typeof error.status === "number" ? error.status : null,
+      requestId: typeof error.requestId === "string" ? error.requestId : null,
+    };
+  }
+  let message: string;
+  if (error instanceof Error) {
+    message = error.message;
+  } else if (typeof error === "string") {
+    message = error;
+  } else if (isRecord(error) && typeof error.message === "string") {
+    message = error.message;
+  } else {
+    try {
+      message = JSON.stringify(error) ?? String(error);
+    } catch {
+      message = String(error);
+    }
+  }
+  return { kind: "internal", message: message || "Unknown error", status: null, requestId: null };
+}
+
+const TITLES: Record<ErrorKind, string> = {
+  invalid_request: "Invalid request",
+  auth: "Authentication failed",
+  permission: "Permission denied",
+  not_found: "Not found",
+  request_too_large: "Request too large",
+  rate_limit: "Rate limited",
+  api_error: "Claude API error",
+  overloaded: "Claude is overloaded",
+  network: "Network error",
+  stream_interrupted: "Connection lost mid-reply",
+  bad_response: "Unexpected response from the server",
+  cancelled: "Cancelled",
+  no_api_key: "No API key",
+  keychain_unavailable: "System keychain unavailable",
+  keychain: "Keychain error",
+  database: "Database error",
+  invalid_input: "Invalid input",
+  missing: "Not found",
+  internal: "Something went wrong",
+};
+
+/** A short human title for an error kind; the UI never shows the raw kind as the title. */
+export function errorTitle(kind: ErrorKind): string {
+  return TITLES[kind] ?? "Something went wrong";
+}
+
+/** Kinds the user fixes in the settings dialog (key, base URL, auth header style). */
+export function errorNeedsSettings(kind: ErrorKind): boolean {
+  return (
+    kind === "auth" ||
+    kind === "permission" ||
+    kind === "no_api_key" ||
+    kind === "keychain_unavailable"
+  );
+}
