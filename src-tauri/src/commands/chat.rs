@@ -47,7 +47,9 @@ pub async fn edit_and_resend(
     text: String,
     on_event: Channel<ChatEvent>,
 ) -> CommandResult<SendStarted> {
-    Ok(parley.edit_and_resend(&message_id, text, sink(on_event)).await?)
+    Ok(parley
+        .edit_and_resend(&message_id, text, sink(on_event))
+        .await?)
 }
 
 #[tauri::command]

@@ -25,7 +25,9 @@ pub async fn update_conversation(
     model: Option<String>,
     system_prompt: Option<String>,
 ) -> CommandResult<ConversationMeta> {
-    Ok(parley.update_conversation(&id, model, system_prompt).await?)
+    Ok(parley
+        .update_conversation(&id, model, system_prompt)
+        .await?)
 }
 
 #[tauri::command]

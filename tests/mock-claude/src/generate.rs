@@ -17,8 +17,13 @@ pub(crate) enum Block {
         input: Value,
         json_chunks: Vec<String>,
     },
-    /// `tokens` × [`HUGE_TOKEN`], `per_event` tokens per delta; generated while streaming.
-    Huge { tokens: usize, per_event: usize },
+    /// `tokens` × [`HUGE_TOKEN`], `per_event` tokens per delta; generated while streaming, as
+    /// fast as possible or, when `per_second` > 0, paced at that many tokens per second.
+    Huge {
+        tokens: usize,
+        per_event: usize,
+        per_second: u32,
+    },
 }
 
 impl Block {
@@ -67,7 +72,9 @@ impl Block {
             Block::ToolUse {
                 id, name, input, ..
             } => json!({"type": "tool_use", "id": id, "name": name, "input": input}),
-            Block::Huge { tokens, .. } => json!({"type": "text", "text": HUGE_TOKEN.repeat(*tokens)}),
+            Block::Huge { tokens, .. } => {
+                json!({"type": "text", "text": HUGE_TOKEN.repeat(*tokens)})
+            }
         }
     }
 }

@@ -15,11 +15,13 @@ use crate::generate::{
 };
 use crate::http::{self, ReadError, Request, head_bytes};
 use crate::magic::{self, Magic};
-use crate::sse::{End, Style, StreamPlan, write_stream};
+use crate::sse::{End, StreamPlan, Style, write_stream};
 use crate::{MODELS, RecordedRequest, Scenario, Shared, WRONG_KEY};
 
 /// A client that sends no complete request within this time is disconnected.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long to keep draining a request that was refused before it was read whole.
+const LINGER: Duration = Duration::from_secs(2);
 /// Images larger than this (counted on the base64 string) are refused, as by the API.
 const MAX_IMAGE_BASE64: usize = 5 * 1024 * 1024;
 const IMAGE_TYPES: [&str; 4] = ["image/jpeg", "image/png", "image/gif", "image/webp"];
@@ -41,9 +43,7 @@ pub(crate) enum Plan {
 impl Plan {
     fn describe(&self) -> String {
         match self {
-            Plan::Full {
-                status, cut_at, ..
-            } => match cut_at {
+            Plan::Full { status, cut_at, .. } => match cut_at {
                 Some(at) => format!("{status} json cut at byte {at}"),
                 None => format!("{status} json"),
             },
@@ -69,6 +69,9 @@ pub(crate) async fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
         Ok(_) => shared.next_request_number(),
     };
     let rid = format!("req_mock_{n}");
+    // When the request could not be read whole, unread bytes may still be arriving; closing
+    // over them would reset the connection and could destroy the error response in flight.
+    let linger = matches!(read, Ok(Err(_)));
     let (plan, label) = match read {
         Err(_) | Ok(Err(ReadError::Gone)) => return,
         Ok(Err(ReadError::Malformed(msg))) => (
@@ -76,7 +79,12 @@ pub(crate) async fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
             "(malformed request)".to_string(),
         ),
         Ok(Err(ReadError::HeadTooLarge)) => (
-            error_plan(431, "invalid_request_error", "request headers too large", &rid),
+            error_plan(
+                431,
+                "invalid_request_error",
+                "request headers too large",
+                &rid,
+            ),
             "(head too large)".to_string(),
         ),
         Ok(Err(ReadError::BodyTooLarge)) => (
@@ -117,6 +125,9 @@ pub(crate) async fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
         eprintln!("[mock-claude] {rid}: {outcome}");
     }
     let _ = wr.shutdown().await;
+    if linger {
+        let _ = tokio::time::timeout(LINGER, http::wait_for_peer_close(&mut rd)).await;
+    }
 }
 
 async fn execute(plan: &Plan, wr: &mut OwnedWriteHalf, rid: &str) -> std::io::Result<()> {
@@ -189,7 +200,9 @@ fn plan_for(shared: &Shared, req: &Request, n: u64, rid: &str) -> Plan {
         (method, path) => Err(error_plan(
             404,
             "not_found_error",
-            &format!("Not found: {method} {path} (the mock serves /v1/messages, /v1/messages/count_tokens and /v1/models)"),
+            &format!(
+                "Not found: {method} {path} (the mock serves /v1/messages, /v1/messages/count_tokens and /v1/models)"
+            ),
             rid,
         )),
     };
@@ -384,10 +397,8 @@ fn validate_block(block: &Value, i: usize, j: usize, assistant: bool) -> Result<
         return Err(format!("messages.{i}.content.{j}.type: Field required"));
     };
     match ty {
-        "text" => {
-            if !block.get("text").is_some_and(Value::is_string) {
-                return Err(format!("messages.{i}.content.{j}.text: Field required"));
-            }
+        "text" if !block.get("text").is_some_and(Value::is_string) => {
+            return Err(format!("messages.{i}.content.{j}.text: Field required"));
         }
         "image" => {
             let source = block.get("source");
@@ -466,34 +477,33 @@ fn blocks_of<'a>(message: &'a Value, ty: &'a str) -> impl Iterator<Item = (usize
 /// `tool_result` must answer a `tool_use` of the previous message.
 fn validate_tool_pairs(messages: &[Value]) -> Result<(), String> {
     let id_of = |b: &Value, key: &str| b.get(key).and_then(Value::as_str).map(str::to_string);
-    for (i, message) in messages.iter().enumerate() {
-        if i > 0 {
-            let asked: Vec<String> = blocks_of(&messages[i - 1], "tool_use")
-                .filter_map(|(_, b)| id_of(b, "id"))
-                .collect();
-            for (j, result) in blocks_of(message, "tool_result") {
-                let id = id_of(result, "tool_use_id").unwrap_or_default();
-                if !asked.contains(&id) {
-                    return Err(format!(
-                        "messages.{i}.content.{j}: unexpected `tool_use_id` found in `tool_result` blocks: {id}. Each `tool_result` block must have a corresponding `tool_use` block in the previous message."
-                    ));
-                }
-            }
-        }
-        if i + 1 < messages.len() {
-            let answered: Vec<String> = blocks_of(&messages[i + 1], "tool_result")
-                .filter_map(|(_, b)| id_of(b, "tool_use_id"))
-                .collect();
-            let missing: Vec<String> = blocks_of(message, "tool_use")
-                .filter_map(|(_, b)| id_of(b, "id"))
-                .filter(|id| !answered.contains(id))
-                .collect();
-            if !missing.is_empty() {
+    // Unknown results are reported before unanswered calls: the more specific mistake.
+    for (i, message) in messages.iter().enumerate().skip(1) {
+        let asked: Vec<String> = blocks_of(&messages[i - 1], "tool_use")
+            .filter_map(|(_, b)| id_of(b, "id"))
+            .collect();
+        for (j, result) in blocks_of(message, "tool_result") {
+            let id = id_of(result, "tool_use_id").unwrap_or_default();
+            if !asked.contains(&id) {
                 return Err(format!(
-                    "messages.{i}: `tool_use` ids were found without `tool_result` blocks immediately after: {}. Each `tool_use` block must have a corresponding `tool_result` block in the next message.",
-                    missing.join(", ")
+                    "messages.{i}.content.{j}: unexpected `tool_use_id` found in `tool_result` blocks: {id}. Each `tool_result` block must have a corresponding `tool_use` block in the previous message."
                 ));
             }
+        }
+    }
+    for (i, pair) in messages.windows(2).enumerate() {
+        let answered: Vec<String> = blocks_of(&pair[1], "tool_result")
+            .filter_map(|(_, b)| id_of(b, "tool_use_id"))
+            .collect();
+        let missing: Vec<String> = blocks_of(&pair[0], "tool_use")
+            .filter_map(|(_, b)| id_of(b, "id"))
+            .filter(|id| !answered.contains(id))
+            .collect();
+        if !missing.is_empty() {
+            return Err(format!(
+                "messages.{i}: `tool_use` ids were found without `tool_result` blocks immediately after: {}. Each `tool_use` block must have a corresponding `tool_result` block in the next message.",
+                missing.join(", ")
+            ));
         }
     }
     Ok(())
@@ -618,13 +628,13 @@ fn style_for(req: &Request, n: u64) -> (Style, bool) {
     let chunked = match framing {
         Some("chunked") => true,
         Some("close") => false,
-        _ => n % 2 == 0,
+        _ => n.is_multiple_of(2),
     };
     let eol = match req.header("x-mock-eol") {
         Some("lf") => "\n",
         Some("crlf") => "\r\n",
         Some("cr") => "\r",
-        _ if n % 3 == 0 => "\r\n",
+        _ if n.is_multiple_of(3) => "\r\n",
         _ => "\n",
     };
     let style = Style {
@@ -761,6 +771,7 @@ fn from_scenario(scenario: Scenario, ctx: &Ctx) -> Outcome {
             Reply::new(vec![Block::Huge {
                 tokens,
                 per_event: tokens_per_event,
+                per_second: 0,
             }]),
             0,
         ),
@@ -808,6 +819,22 @@ pub(crate) fn last_user_text(body: &Value) -> String {
         .flat_map(|b| texts(&b["content"]))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// How many image blocks the last user message holds (also inside its tool results).
+fn last_user_images(body: &Value) -> usize {
+    fn count(v: &Value) -> usize {
+        match v {
+            Value::Array(items) => items.iter().map(count).sum(),
+            Value::Object(map) if map.get("type").and_then(Value::as_str) == Some("image") => 1,
+            Value::Object(map) => map.get("content").map_or(0, count),
+            _ => 0,
+        }
+    }
+    body["messages"]
+        .as_array()
+        .and_then(|m| m.iter().rev().find(|m| m["role"] == "user"))
+        .map_or(0, |m| count(&m["content"]))
 }
 
 /// The tool a `[[tool]]` reply calls: the one `tool_choice` names, else the request's first
@@ -916,16 +943,36 @@ fn from_magic(shared: &Shared, body: &Value, ctx: &Ctx) -> Outcome {
             Reply::new(vec![Block::Huge {
                 tokens,
                 per_event: 1,
+                per_second: 0,
             }]),
             0,
         ),
-        Some(Magic::Flaky(_)) | None => echo(&text, ctx, with_thinking),
+        Some(Magic::Rate { per_second, tokens }) => message(
+            Reply::new(vec![Block::Huge {
+                tokens,
+                per_event: 1,
+                per_second,
+            }]),
+            0,
+        ),
+        Some(Magic::Flaky(_)) | None => echo(&text, last_user_images(body), ctx, with_thinking),
     }
 }
 
 /// The default reply, honouring `stop_sequences` and `max_tokens` (one token per delta).
-fn echo(text: &str, ctx: &Ctx, with_thinking: impl Fn(Vec<Block>) -> Reply) -> Outcome {
-    let full = magic::echo_text(text);
+fn echo(
+    text: &str,
+    images: usize,
+    ctx: &Ctx,
+    with_thinking: impl Fn(Vec<Block>) -> Reply,
+) -> Outcome {
+    let mut full = magic::echo_text(text);
+    // Say how many images arrived, so image tests can see them reach the API.
+    match images {
+        0 => {}
+        1 => full.push_str(" [1 image]"),
+        n => full.push_str(&format!(" [{n} images]")),
+    }
     let stop = ctx
         .stop_sequences
         .iter()
@@ -1001,7 +1048,12 @@ fn render(outcome: Outcome, ctx: &Ctx, rid: &str) -> Plan {
             match end {
                 End::Error { error_type, .. } => {
                     let status = magic::status_for_error_type(&error_type);
-                    error_plan(status, &error_type, error_message_for_type(&error_type), rid)
+                    error_plan(
+                        status,
+                        &error_type,
+                        error_message_for_type(&error_type),
+                        rid,
+                    )
                 }
                 End::Complete | End::Drop => {
                     let message = message_json(&id, &ctx.model, &reply, ctx.input_tokens);
@@ -1012,9 +1064,7 @@ fn render(outcome: Outcome, ctx: &Ctx, rid: &str) -> Plan {
                     };
                     let bytes = body.to_string().into_bytes();
                     let cut_at = matches!(end, End::Drop).then_some(bytes.len() / 2);
-                    let total_delay = delay_ms
-                        .saturating_mul(reply.output_tokens())
-                        .min(30_000);
+                    let total_delay = delay_ms.saturating_mul(reply.output_tokens()).min(30_000);
                     Plan::Full {
                         status: 200,
                         headers: vec![("content-type".into(), "application/json".into())],

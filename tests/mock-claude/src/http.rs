@@ -109,7 +109,9 @@ pub(crate) async fn read_request(
     let mut headers = Vec::new();
     for line in lines {
         let Some((name, value)) = line.split_once(':') else {
-            return Err(ReadError::Malformed(format!("malformed header line: {line:?}")));
+            return Err(ReadError::Malformed(format!(
+                "malformed header line: {line:?}"
+            )));
         };
         headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
     }

@@ -12,6 +12,7 @@
 //! | `[[tool]]` | text, then a `tool_use` block (the request's first tool, or `get_weather`) |
 //! | `[[markdown]]` | [`MARKDOWN_REPLY`] |
 //! | `[[huge:N]]` | N tokens of `"word "`, one per delta, as fast as possible |
+//! | `[[rate:TPS:N]]` | N tokens of `"word "`, one per delta, paced at TPS tokens per second |
 //! | `[[xss]]` | [`XSS_REPLY`] |
 //!
 //! The first recognised marker wins; unknown markers are ignored. Without one, the reply is
@@ -29,6 +30,11 @@ pub enum Magic {
     Tool,
     Markdown,
     Huge(usize),
+    /// `[[rate:TPS:N]]`: `tokens` tokens at `per_second` tokens per second.
+    Rate {
+        per_second: u32,
+        tokens: usize,
+    },
     Xss,
 }
 
@@ -40,9 +46,7 @@ pub fn parse(text: &str) -> Option<Magic> {
     let mut rest = text;
     while let Some(start) = rest.find("[[") {
         let after = &rest[start + 2..];
-        let Some(end) = after.find("]]") else {
-            return None;
-        };
+        let end = after.find("]]")?;
         if let Some(magic) = parse_word(&after[..end]) {
             return Some(magic);
         }
@@ -74,6 +78,12 @@ fn parse_word(word: &str) -> Option<Magic> {
             .parse::<usize>()
             .ok()
             .map(|n| Magic::Huge(n.min(HUGE_MAX_TOKENS))),
+        "rate" => {
+            let (per_second, tokens) = arg.split_once(':')?;
+            let per_second = per_second.parse::<u32>().ok().filter(|r| *r > 0)?;
+            let tokens = tokens.parse::<usize>().ok()?.min(HUGE_MAX_TOKENS);
+            Some(Magic::Rate { per_second, tokens })
+        }
         _ => None,
     }
 }
@@ -106,7 +116,6 @@ pub fn error_message_for_status(status: u16) -> &'static str {
         404 => "The requested resource could not be found.",
         413 => "Request exceeds the maximum allowed number of bytes.",
         429 => "Number of request tokens has exceeded your per-minute rate limit.",
-        500 => "Internal server error",
         529 => "Overloaded",
         500..=599 => "The server had an error while processing your request.",
         _ => "mock: request rejected",
@@ -201,8 +210,19 @@ mod tests {
 
     #[test]
     fn first_recognised_marker_wins() {
-        assert_eq!(parse("hi [[nope]] [[http:429]] [[drop]]"), Some(Magic::Http(429)));
+        assert_eq!(
+            parse("hi [[nope]] [[http:429]] [[drop]]"),
+            Some(Magic::Http(429))
+        );
         assert_eq!(parse("[[huge:12]]"), Some(Magic::Huge(12)));
+        assert_eq!(
+            parse("[[rate:2500:15000]]"),
+            Some(Magic::Rate {
+                per_second: 2500,
+                tokens: 15000
+            })
+        );
+        assert_eq!(parse("[[rate:0:10]]"), None, "a rate must be positive");
         assert_eq!(parse("[[flaky:2]] please"), Some(Magic::Flaky(2)));
         assert_eq!(parse("[[http:200]]"), None, "only error codes are magic");
         assert_eq!(parse("plain [[text"), None);

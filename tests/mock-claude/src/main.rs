@@ -95,7 +95,8 @@ async fn run(args: Args) -> ExitCode {
     if let Some(path) = &args.addr_file {
         // Write then rename, so a script polling for the file never reads it half-written.
         let tmp = format!("{path}.tmp");
-        let written = std::fs::write(&tmp, format!("{url}\n")).and_then(|()| std::fs::rename(&tmp, path));
+        let written =
+            std::fs::write(&tmp, format!("{url}\n")).and_then(|()| std::fs::rename(&tmp, path));
         if let Err(err) = written {
             eprintln!("cannot write {path}: {err}");
             return ExitCode::FAILURE;

@@ -67,7 +67,11 @@ struct Events<'a> {
 impl Events<'_> {
     fn encode(&self, name: &str, data: &Value, multiline: bool) -> Vec<u8> {
         let eol = self.style.eol;
-        let sp = if self.style.space_after_colon { " " } else { "" };
+        let sp = if self.style.space_after_colon {
+            " "
+        } else {
+            ""
+        };
         let mut out = format!("event:{sp}{name}{eol}");
         if multiline {
             let pretty = serde_json::to_string_pretty(data).unwrap_or_else(|_| data.to_string());
@@ -100,7 +104,11 @@ impl Events<'_> {
     }
 
     async fn comment(&mut self, text: &str) -> io::Result<()> {
-        let line = format!(":{}{text}{}", if text.is_empty() { "" } else { " " }, self.style.eol);
+        let line = format!(
+            ":{}{text}{}",
+            if text.is_empty() { "" } else { " " },
+            self.style.eol
+        );
         self.body.send(line.as_bytes()).await
     }
 
@@ -139,7 +147,7 @@ fn split_points(bytes: &[u8], event_number: usize) -> Vec<usize> {
     if let Some(cr) = bytes.iter().position(|b| *b == b'\r') {
         points.push(cr + 1);
     }
-    if event_number % 3 == 0 {
+    if event_number.is_multiple_of(3) {
         points.push(3);
     }
     points.retain(|p| *p > 0 && *p < bytes.len());
@@ -215,7 +223,8 @@ pub(crate) async fn write_stream(
         match block {
             Block::Text(chunks) => {
                 for chunk in chunks {
-                    ev.delta(index, json!({"type": "text_delta", "text": chunk})).await?;
+                    ev.delta(index, json!({"type": "text_delta", "text": chunk}))
+                        .await?;
                 }
             }
             Block::Thinking { chunks, signature } => {
@@ -233,8 +242,12 @@ pub(crate) async fn write_stream(
                     ev.delta(index, delta).await?;
                 }
             }
-            Block::Huge { tokens, per_event } => {
-                write_huge(&mut ev, index, *tokens, *per_event).await?;
+            Block::Huge {
+                tokens,
+                per_event,
+                per_second,
+            } => {
+                write_huge(&mut ev, index, *tokens, *per_event, *per_second).await?;
             }
         }
         // A dropped or failed stream stops inside its last block.
@@ -274,31 +287,42 @@ pub(crate) async fn write_stream(
     }
 }
 
-/// Streams `tokens` tokens in batches of writes, without pauses or splits.
+/// Streams `tokens` tokens in batches of writes, without pauses or splits. Every full event
+/// has the same bytes, so it is encoded once. With `per_second` > 0 the stream is paced
+/// instead: whatever is queued is flushed whenever the stream is ahead of that rate.
 async fn write_huge(
     ev: &mut Events<'_>,
     index: usize,
     tokens: usize,
     per_event: usize,
+    per_second: u32,
 ) -> io::Result<()> {
     let per_event = per_event.max(1);
-    let full = HUGE_TOKEN.repeat(per_event);
-    let mut left = tokens;
-    while left > 0 {
-        let n = left.min(per_event);
-        let text = if n == per_event {
-            full.as_str()
-        } else {
-            &full[..n * HUGE_TOKEN.len()]
-        };
+    let encode = |ev: &Events<'_>, n: usize| {
         let data = json!({
             "type": "content_block_delta",
             "index": index,
-            "delta": {"type": "text_delta", "text": text},
+            "delta": {"type": "text_delta", "text": HUGE_TOKEN.repeat(n)},
         });
-        let bytes = ev.encode("content_block_delta", &data, false);
-        ev.body.queue(&bytes, HUGE_BATCH).await?;
-        left -= n;
+        ev.encode("content_block_delta", &data, false)
+    };
+    let full = encode(ev, per_event);
+    let started = tokio::time::Instant::now();
+    for i in 1..=tokens / per_event {
+        ev.body.queue(&full, HUGE_BATCH).await?;
+        if per_second > 0 {
+            let due =
+                started + Duration::from_secs_f64((i * per_event) as f64 / f64::from(per_second));
+            if due > tokio::time::Instant::now() {
+                ev.body.flush().await?;
+                tokio::time::sleep_until(due).await;
+            }
+        }
+    }
+    let rest = tokens % per_event;
+    if rest > 0 {
+        let last = encode(ev, rest);
+        ev.body.queue(&last, HUGE_BATCH).await?;
     }
     ev.body.flush().await
 }

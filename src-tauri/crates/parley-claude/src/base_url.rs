@@ -86,25 +86,37 @@ mod tests {
         assert_eq!(ok("https://api.apimart.ai/"), "https://api.apimart.ai");
         assert_eq!(ok("https://api.apimart.ai/v1"), "https://api.apimart.ai");
         assert_eq!(ok("https://api.apimart.ai/v1/"), "https://api.apimart.ai");
-        assert_eq!(ok("https://api.apimart.ai/v1/messages"), "https://api.apimart.ai");
+        assert_eq!(
+            ok("https://api.apimart.ai/v1/messages"),
+            "https://api.apimart.ai"
+        );
         assert_eq!(ok("https://api.apimart.ai//"), "https://api.apimart.ai");
     }
 
     #[test]
     fn trims_whitespace() {
-        assert_eq!(ok("  https://api.anthropic.com/v1 \n"), "https://api.anthropic.com");
+        assert_eq!(
+            ok("  https://api.anthropic.com/v1 \n"),
+            "https://api.anthropic.com"
+        );
     }
 
     #[test]
     fn keeps_a_path_prefix_and_port() {
-        assert_eq!(ok("https://gw.example.com/anthropic/v1/"), "https://gw.example.com/anthropic");
+        assert_eq!(
+            ok("https://gw.example.com/anthropic/v1/"),
+            "https://gw.example.com/anthropic"
+        );
         assert_eq!(ok("http://127.0.0.1:8787/"), "http://127.0.0.1:8787");
         assert_eq!(ok("http://localhost:8080/v1"), "http://localhost:8080");
     }
 
     #[test]
     fn lowercases_the_host_and_drops_the_default_port() {
-        assert_eq!(ok("HTTPS://API.Anthropic.com:443/"), "https://api.anthropic.com");
+        assert_eq!(
+            ok("HTTPS://API.Anthropic.com:443/"),
+            "https://api.anthropic.com"
+        );
     }
 
     #[test]
@@ -114,7 +126,11 @@ mod tests {
 
     #[test]
     fn rejects_a_missing_scheme() {
-        for input in ["api.anthropic.com", "api.anthropic.com/v1", "localhost:8080"] {
+        for input in [
+            "api.anthropic.com",
+            "api.anthropic.com/v1",
+            "localhost:8080",
+        ] {
             let err = normalize_base_url(input).expect_err(input);
             assert!(err.0.contains("http:// or https://"), "{input}: {err}");
         }
@@ -122,8 +138,19 @@ mod tests {
 
     #[test]
     fn rejects_other_schemes_and_garbage() {
-        for input in ["", "   ", "ftp://example.com", "https://", "http://", "not a url", "file:///etc"] {
-            assert!(normalize_base_url(input).is_err(), "{input:?} must be rejected");
+        for input in [
+            "",
+            "   ",
+            "ftp://example.com",
+            "https://",
+            "http://",
+            "not a url",
+            "file:///etc",
+        ] {
+            assert!(
+                normalize_base_url(input).is_err(),
+                "{input:?} must be rejected"
+            );
         }
     }
 

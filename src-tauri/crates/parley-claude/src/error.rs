@@ -64,13 +64,13 @@ impl ApiErrorKind {
     /// unlisted 5xx as server faults; anything else is not an API answer at all.
     pub fn from_status(status: u16) -> Self {
         match status {
-            400 => Self::InvalidRequest,
             401 => Self::Auth,
             403 => Self::Permission,
             404 => Self::NotFound,
             413 => Self::RequestTooLarge,
             429 => Self::RateLimit,
             529 => Self::Overloaded,
+            // 400 and any other client error.
             400..=499 => Self::InvalidRequest,
             500..=599 => Self::Api,
             _ => Self::BadResponse,
@@ -337,7 +337,11 @@ impl ErrorInfo {
             }
             _ => {}
         }
-        self.message = self.message.take().or_else(|| text("message")).or_else(|| text("msg"));
+        self.message = self
+            .message
+            .take()
+            .or_else(|| text("message"))
+            .or_else(|| text("msg"));
         self.request_id = self.request_id.take().or_else(|| text("request_id"));
         if self.code.is_none() {
             self.code = obj.get("code").and_then(json_code);
@@ -385,7 +389,10 @@ pub(crate) fn body_excerpt(body: &[u8]) -> String {
         {
             let title = text[start + 7..end].trim();
             if !title.is_empty() {
-                return format!("the server returned an HTML page titled \"{}\"", truncate(title));
+                return format!(
+                    "the server returned an HTML page titled \"{}\"",
+                    truncate(title)
+                );
             }
         }
         return "the server returned an HTML page".to_owned();
@@ -425,8 +432,18 @@ mod tests {
     fn kinds_serialize_to_the_ipc_contract_names() {
         use ApiErrorKind::*;
         for kind in [
-            InvalidRequest, Auth, Permission, NotFound, RequestTooLarge, RateLimit, Api,
-            Overloaded, Network, StreamInterrupted, BadResponse, Cancelled,
+            InvalidRequest,
+            Auth,
+            Permission,
+            NotFound,
+            RequestTooLarge,
+            RateLimit,
+            Api,
+            Overloaded,
+            Network,
+            StreamInterrupted,
+            BadResponse,
+            Cancelled,
         ] {
             assert_eq!(
                 serde_json::to_value(kind).unwrap(),
@@ -435,16 +452,28 @@ mod tests {
             );
         }
         assert_eq!(Api.as_str(), "api_error");
-        assert_eq!(serde_json::from_value::<ApiErrorKind>(json!("rate_limit")).unwrap(), RateLimit);
+        assert_eq!(
+            serde_json::from_value::<ApiErrorKind>(json!("rate_limit")).unwrap(),
+            RateLimit
+        );
     }
 
     #[test]
     fn statuses_map_to_kinds() {
         use ApiErrorKind::*;
         let cases = [
-            (400, InvalidRequest), (401, Auth), (403, Permission), (404, NotFound),
-            (413, RequestTooLarge), (429, RateLimit), (500, Api), (529, Overloaded),
-            (422, InvalidRequest), (502, Api), (503, Api), (302, BadResponse),
+            (400, InvalidRequest),
+            (401, Auth),
+            (403, Permission),
+            (404, NotFound),
+            (413, RequestTooLarge),
+            (429, RateLimit),
+            (500, Api),
+            (529, Overloaded),
+            (422, InvalidRequest),
+            (502, Api),
+            (503, Api),
+            (302, BadResponse),
         ];
         for (status, kind) in cases {
             assert_eq!(ApiErrorKind::from_status(status), kind, "status {status}");
@@ -455,13 +484,22 @@ mod tests {
     fn error_types_map_to_kinds() {
         use ApiErrorKind::*;
         let cases = [
-            ("invalid_request_error", InvalidRequest), ("authentication_error", Auth),
-            ("permission_error", Permission), ("not_found_error", NotFound),
-            ("request_too_large", RequestTooLarge), ("rate_limit_error", RateLimit),
-            ("api_error", Api), ("overloaded_error", Overloaded), ("something_new", Api),
+            ("invalid_request_error", InvalidRequest),
+            ("authentication_error", Auth),
+            ("permission_error", Permission),
+            ("not_found_error", NotFound),
+            ("request_too_large", RequestTooLarge),
+            ("rate_limit_error", RateLimit),
+            ("api_error", Api),
+            ("overloaded_error", Overloaded),
+            ("something_new", Api),
         ];
         for (error_type, kind) in cases {
-            assert_eq!(ApiErrorKind::from_error_type(error_type), kind, "{error_type}");
+            assert_eq!(
+                ApiErrorKind::from_error_type(error_type),
+                kind,
+                "{error_type}"
+            );
         }
     }
 
@@ -470,9 +508,16 @@ mod tests {
         let body = br#"{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"},"request_id":"req_body"}"#;
         let err = ClaudeError::from_http(401, None, None, body);
         assert_eq!(err.kind, ApiErrorKind::Auth);
-        assert_eq!(err.message, "Authentication failed (401): invalid x-api-key");
+        assert_eq!(
+            err.message,
+            "Authentication failed (401): invalid x-api-key"
+        );
         assert_eq!(err.status, Some(401));
-        assert_eq!(err.request_id.as_deref(), Some("req_body"), "body request_id is the fallback");
+        assert_eq!(
+            err.request_id.as_deref(),
+            Some("req_body"),
+            "body request_id is the fallback"
+        );
     }
 
     #[test]
@@ -486,12 +531,16 @@ mod tests {
 
     #[test]
     fn error_type_in_the_body_wins_over_the_status() {
-        let body = br#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#;
+        let body =
+            br#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#;
         let err = ClaudeError::from_http(503, None, None, body);
         assert_eq!(err.kind, ApiErrorKind::Overloaded);
         assert_eq!(err.message, "The API is overloaded (503): Overloaded");
         let unknown = br#"{"type":"error","error":{"type":"weird_error","message":"x"}}"#;
-        assert_eq!(ClaudeError::from_http(429, None, None, unknown).kind, ApiErrorKind::RateLimit);
+        assert_eq!(
+            ClaudeError::from_http(429, None, None, unknown).kind,
+            ApiErrorKind::RateLimit
+        );
     }
 
     #[test]
@@ -499,7 +548,10 @@ mod tests {
         let wrapped = br#"{"code":429,"msg":"too many requests, slow down"}"#;
         let err = ClaudeError::from_http(429, None, None, wrapped);
         assert_eq!(err.kind, ApiErrorKind::RateLimit);
-        assert_eq!(err.message, "Rate limited (429): too many requests, slow down");
+        assert_eq!(
+            err.message,
+            "Rate limited (429): too many requests, slow down"
+        );
 
         let nested = br#"{"code":401,"data":{"type":"error","error":{"type":"authentication_error","message":"bad key"}}}"#;
         let err = ClaudeError::from_http(401, None, None, nested);
@@ -526,7 +578,8 @@ mod tests {
         assert_eq!(err.kind, ApiErrorKind::Api);
         assert_eq!(err.message, "API error (502): Bad Gateway upstream down");
 
-        let html = b"<html><head><title>503 Service Unavailable</title></head><body>...</body></html>";
+        let html =
+            b"<html><head><title>503 Service Unavailable</title></head><body>...</body></html>";
         let err = ClaudeError::from_http(503, None, None, html);
         assert_eq!(
             err.message,
@@ -538,13 +591,20 @@ mod tests {
 
         let long = "x".repeat(5000);
         let err = ClaudeError::from_http(500, None, None, long.as_bytes());
-        assert!(err.message.chars().count() < 400, "huge bodies must be cut: {}", err.message.len());
+        assert!(
+            err.message.chars().count() < 400,
+            "huge bodies must be cut: {}",
+            err.message.len()
+        );
     }
 
     #[test]
     fn retry_after_parses_seconds() {
         assert_eq!(parse_retry_after("5"), Some(Duration::from_secs(5)));
-        assert_eq!(parse_retry_after(" 1.5 "), Some(Duration::from_millis(1500)));
+        assert_eq!(
+            parse_retry_after(" 1.5 "),
+            Some(Duration::from_millis(1500))
+        );
         assert_eq!(parse_retry_after("0"), Some(Duration::ZERO));
         assert_eq!(parse_retry_after("-1"), None);
         assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
@@ -573,12 +633,18 @@ mod tests {
 
     #[test]
     fn stream_error_event_is_classified_by_type() {
-        let body = ApiErrorBody { kind: "overloaded_error".into(), message: "Overloaded".into() };
+        let body = ApiErrorBody {
+            kind: "overloaded_error".into(),
+            message: "Overloaded".into(),
+        };
         let err = ClaudeError::from_stream_error(&body, Some("req_1".into()));
         assert_eq!(err.kind, ApiErrorKind::Overloaded);
         assert_eq!(err.status, None);
         assert_eq!(err.request_id.as_deref(), Some("req_1"));
-        assert_eq!(err.message, "The API is overloaded during the reply: Overloaded");
+        assert_eq!(
+            err.message,
+            "The API is overloaded during the reply: Overloaded"
+        );
         assert!(err.is_retryable());
     }
 }

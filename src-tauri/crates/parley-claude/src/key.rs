@@ -61,7 +61,11 @@ mod tests {
     #[test]
     fn expose_returns_the_trimmed_key() {
         let key = ApiKey::new("  sk-ant-secret-123\n");
-        assert_eq!(key.expose(), "sk-ant-secret-123", "pasted keys often carry a newline");
+        assert_eq!(
+            key.expose(),
+            "sk-ant-secret-123",
+            "pasted keys often carry a newline"
+        );
         assert!(!key.is_empty());
         assert!(ApiKey::new("   ").is_empty());
     }

@@ -59,10 +59,7 @@ impl RetryPolicy {
             return Some(retry_after.min(MAX_RETRY_AFTER));
         }
         let factor = 2u32.saturating_pow(retry_number - 1);
-        let exponential = self
-            .base_delay
-            .saturating_mul(factor)
-            .min(self.max_delay);
+        let exponential = self.base_delay.saturating_mul(factor).min(self.max_delay);
         let jitter = if jitter.is_nan() {
             0.0
         } else {
@@ -86,7 +83,11 @@ mod tests {
     fn never_retries_client_errors() {
         let policy = RetryPolicy::default();
         for status in [400, 401, 403, 404, 413] {
-            assert_eq!(policy.delay_for(1, &http(status), 0.5), None, "{status} would fail again");
+            assert_eq!(
+                policy.delay_for(1, &http(status), 0.5),
+                None,
+                "{status} would fail again"
+            );
         }
         assert_eq!(policy.delay_for(1, &ClaudeError::cancelled(), 0.5), None);
     }
@@ -94,7 +95,12 @@ mod tests {
     #[test]
     fn retries_transient_errors() {
         let policy = RetryPolicy::default();
-        for err in [http(429), http(500), http(529), ClaudeError::new(ApiErrorKind::Network, "x")] {
+        for err in [
+            http(429),
+            http(500),
+            http(529),
+            ClaudeError::new(ApiErrorKind::Network, "x"),
+        ] {
             assert!(policy.delay_for(1, &err, 0.5).is_some(), "{err:?}");
         }
     }
@@ -104,28 +110,62 @@ mod tests {
         let policy = RetryPolicy::default();
         let err = http(529);
         // Without jitter the delay is half the exponential step; with full jitter all of it.
-        assert_eq!(policy.delay_for(1, &err, 0.0), Some(Duration::from_millis(250)));
-        assert_eq!(policy.delay_for(1, &err, 1.0), Some(Duration::from_millis(500)));
-        assert_eq!(policy.delay_for(2, &err, 1.0), Some(Duration::from_millis(1000)));
-        assert_eq!(policy.delay_for(3, &err, 1.0), Some(Duration::from_millis(2000)));
-        assert_eq!(policy.delay_for(4, &err, 0.5), Some(Duration::from_millis(3000)));
+        assert_eq!(
+            policy.delay_for(1, &err, 0.0),
+            Some(Duration::from_millis(250))
+        );
+        assert_eq!(
+            policy.delay_for(1, &err, 1.0),
+            Some(Duration::from_millis(500))
+        );
+        assert_eq!(
+            policy.delay_for(2, &err, 1.0),
+            Some(Duration::from_millis(1000))
+        );
+        assert_eq!(
+            policy.delay_for(3, &err, 1.0),
+            Some(Duration::from_millis(2000))
+        );
+        assert_eq!(
+            policy.delay_for(4, &err, 0.5),
+            Some(Duration::from_millis(3000))
+        );
     }
 
     #[test]
     fn delay_is_capped_at_max_delay() {
-        let policy = RetryPolicy { max_retries: 40, ..RetryPolicy::default() };
+        let policy = RetryPolicy {
+            max_retries: 40,
+            ..RetryPolicy::default()
+        };
         let err = http(500);
-        assert_eq!(policy.delay_for(10, &err, 1.0), Some(Duration::from_secs(30)));
-        assert_eq!(policy.delay_for(40, &err, 1.0), Some(Duration::from_secs(30)), "no overflow");
+        assert_eq!(
+            policy.delay_for(10, &err, 1.0),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            policy.delay_for(40, &err, 1.0),
+            Some(Duration::from_secs(30)),
+            "no overflow"
+        );
     }
 
     #[test]
     fn out_of_range_jitter_is_clamped() {
         let policy = RetryPolicy::default();
         let err = http(429);
-        assert_eq!(policy.delay_for(1, &err, 7.0), Some(Duration::from_millis(500)));
-        assert_eq!(policy.delay_for(1, &err, -3.0), Some(Duration::from_millis(250)));
-        assert_eq!(policy.delay_for(1, &err, f64::NAN), Some(Duration::from_millis(250)));
+        assert_eq!(
+            policy.delay_for(1, &err, 7.0),
+            Some(Duration::from_millis(500))
+        );
+        assert_eq!(
+            policy.delay_for(1, &err, -3.0),
+            Some(Duration::from_millis(250))
+        );
+        assert_eq!(
+            policy.delay_for(1, &err, f64::NAN),
+            Some(Duration::from_millis(250))
+        );
     }
 
     #[test]
@@ -140,7 +180,10 @@ mod tests {
 
     #[test]
     fn stops_after_max_retries() {
-        let policy = RetryPolicy { max_retries: 2, ..RetryPolicy::default() };
+        let policy = RetryPolicy {
+            max_retries: 2,
+            ..RetryPolicy::default()
+        };
         let err = http(529);
         assert!(policy.delay_for(2, &err, 0.0).is_some());
         assert_eq!(policy.delay_for(3, &err, 0.0), None);

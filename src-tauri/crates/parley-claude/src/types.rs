@@ -115,8 +115,9 @@ pub enum ContentBlock {
         data: String,
     },
     /// Any block type this crate does not model, kept as the raw JSON object.
+    // Typed as an object with a `type` for TypeScript, so the UI can still narrow on `type`.
     #[serde(untagged)]
-    Unknown(Value),
+    Unknown(#[ts(type = "{ type: string; [key: string]: unknown }")] Value),
 }
 
 fn empty_object() -> Value {
@@ -330,17 +331,22 @@ impl ThinkingConfig {
 /// only some of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
 pub struct Usage {
+    // Counts are JSON numbers, far below 2^53; ts-rs would map u64 to `bigint`.
     /// Input tokens that were not read from or written to the prompt cache.
     #[serde(default, deserialize_with = "null_as_zero")]
+    #[ts(type = "number")]
     pub input_tokens: u64,
     /// Generated tokens.
     #[serde(default, deserialize_with = "null_as_zero")]
+    #[ts(type = "number")]
     pub output_tokens: u64,
     /// Input tokens written to the prompt cache.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
     pub cache_creation_input_tokens: Option<u64>,
     /// Input tokens read from the prompt cache.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
     pub cache_read_input_tokens: Option<u64>,
 }
 
@@ -557,9 +563,16 @@ mod tests {
             "input": {"query": "rust"}, "extra": [1, {"nested": null}]
         });
         let parsed: ContentBlock = serde_json::from_value(block.clone()).unwrap();
-        assert!(matches!(parsed, ContentBlock::Unknown(_)), "must not be forced into a known type");
+        assert!(
+            matches!(parsed, ContentBlock::Unknown(_)),
+            "must not be forced into a known type"
+        );
         assert_eq!(parsed.type_name(), "server_tool_use");
-        assert_eq!(serde_json::to_value(&parsed).unwrap(), block, "saved blocks are sent back as-is");
+        assert_eq!(
+            serde_json::to_value(&parsed).unwrap(),
+            block,
+            "saved blocks are sent back as-is"
+        );
     }
 
     #[test]
@@ -572,7 +585,10 @@ mod tests {
     fn plain_text_joins_text_blocks_only() {
         let blocks = vec![
             ContentBlock::text("Hello, "),
-            ContentBlock::Thinking { thinking: "t".into(), signature: "s".into() },
+            ContentBlock::Thinking {
+                thinking: "t".into(),
+                signature: "s".into(),
+            },
             ContentBlock::text("world"),
         ];
         assert_eq!(plain_text(&blocks), "Hello, world");
@@ -610,7 +626,9 @@ mod tests {
             top_p: None,
             top_k: Some(5),
             stop_sequences: vec!["\n\nHuman:".into()],
-            metadata: Some(Metadata { user_id: Some("u1".into()) }),
+            metadata: Some(Metadata {
+                user_id: Some("u1".into()),
+            }),
             tools: vec![
                 Tool::Custom {
                     name: "get_stock_price".into(),
@@ -620,7 +638,9 @@ mod tests {
                 },
                 Tool::Typed(json!({"type": "bash_20241022", "name": "bash"})),
             ],
-            tool_choice: Some(ToolChoice::Tool { name: "get_stock_price".into() }),
+            tool_choice: Some(ToolChoice::Tool {
+                name: "get_stock_price".into(),
+            }),
             thinking: Some(ThinkingConfig::enabled(2048)),
             stream: true,
         };
@@ -644,14 +664,26 @@ mod tests {
         });
         assert_eq!(serde_json::to_value(&req).unwrap(), expected);
         let back: MessagesRequest = serde_json::from_value(expected).unwrap();
-        assert_eq!(back, req, "a mock server can read requests back with the same types");
+        assert_eq!(
+            back, req,
+            "a mock server can read requests back with the same types"
+        );
     }
 
     #[test]
     fn tool_choice_variants_use_the_type_tag() {
-        assert_eq!(serde_json::to_value(ToolChoice::Auto).unwrap(), json!({"type": "auto"}));
-        assert_eq!(serde_json::to_value(ToolChoice::Any).unwrap(), json!({"type": "any"}));
-        assert_eq!(serde_json::to_value(ToolChoice::None).unwrap(), json!({"type": "none"}));
+        assert_eq!(
+            serde_json::to_value(ToolChoice::Auto).unwrap(),
+            json!({"type": "auto"})
+        );
+        assert_eq!(
+            serde_json::to_value(ToolChoice::Any).unwrap(),
+            json!({"type": "any"})
+        );
+        assert_eq!(
+            serde_json::to_value(ToolChoice::None).unwrap(),
+            json!({"type": "none"})
+        );
     }
 
     #[test]
@@ -676,7 +708,14 @@ mod tests {
         .unwrap();
         assert_eq!(msg.id, "msg_013Zva2CMHLNnXjNJJKqJ2EF");
         assert_eq!(msg.stop_reason.as_deref(), Some("end_turn"));
-        assert_eq!(msg.usage, Usage { input_tokens: 12, output_tokens: 18, ..Usage::default() });
+        assert_eq!(
+            msg.usage,
+            Usage {
+                input_tokens: 12,
+                output_tokens: 18,
+                ..Usage::default()
+            }
+        );
         assert_eq!(serde_json::to_value(&msg).unwrap()["type"], "message");
     }
 
@@ -703,7 +742,9 @@ mod tests {
             ev,
             StreamEvent::ContentBlockDelta {
                 index: 2,
-                delta: ContentDelta::InputJsonDelta { partial_json: "{\"a\"".into() }
+                delta: ContentDelta::InputJsonDelta {
+                    partial_json: "{\"a\"".into()
+                }
             }
         );
         let unknown: StreamEvent =
@@ -715,7 +756,10 @@ mod tests {
         .unwrap();
         assert_eq!(
             unknown_delta,
-            StreamEvent::ContentBlockDelta { index: 0, delta: ContentDelta::Unknown }
+            StreamEvent::ContentBlockDelta {
+                index: 0,
+                delta: ContentDelta::Unknown
+            }
         );
         let delta: StreamEvent = serde_json::from_value(json!({
             "type": "message_delta",
@@ -726,16 +770,38 @@ mod tests {
         assert_eq!(
             delta,
             StreamEvent::MessageDelta {
-                delta: MessageDeltaBody { stop_reason: Some("end_turn".into()), stop_sequence: None },
-                usage: Some(DeltaUsage { output_tokens: Some(15), ..DeltaUsage::default() })
+                delta: MessageDeltaBody {
+                    stop_reason: Some("end_turn".into()),
+                    stop_sequence: None
+                },
+                usage: Some(DeltaUsage {
+                    output_tokens: Some(15),
+                    ..DeltaUsage::default()
+                })
             }
         );
     }
 
     #[test]
     fn usage_merge_overwrites_only_reported_counts() {
-        let mut usage = Usage { input_tokens: 10, output_tokens: 1, cache_read_input_tokens: Some(4), ..Usage::default() };
-        usage.merge(&DeltaUsage { output_tokens: Some(30), ..DeltaUsage::default() });
-        assert_eq!(usage, Usage { input_tokens: 10, output_tokens: 30, cache_read_input_tokens: Some(4), ..Usage::default() });
+        let mut usage = Usage {
+            input_tokens: 10,
+            output_tokens: 1,
+            cache_read_input_tokens: Some(4),
+            ..Usage::default()
+        };
+        usage.merge(&DeltaUsage {
+            output_tokens: Some(30),
+            ..DeltaUsage::default()
+        });
+        assert_eq!(
+            usage,
+            Usage {
+                input_tokens: 10,
+                output_tokens: 30,
+                cache_read_input_tokens: Some(4),
+                ..Usage::default()
+            }
+        );
     }
 }

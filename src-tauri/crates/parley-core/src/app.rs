@@ -159,10 +159,19 @@ impl Parley {
             settings,
             key_status,
             keychain_error,
-            models: settings::BUILTIN_MODELS.iter().map(|m| (*m).to_owned()).collect(),
+            models: settings::BUILTIN_MODELS
+                .iter()
+                .map(|m| (*m).to_owned())
+                .collect(),
             base_url_presets: vec![
-                BaseUrlPreset { label: "apimart gateway".into(), url: settings::APIMART_BASE_URL.into() },
-                BaseUrlPreset { label: "Anthropic".into(), url: settings::ANTHROPIC_BASE_URL.into() },
+                BaseUrlPreset {
+                    label: "apimart gateway".into(),
+                    url: settings::APIMART_BASE_URL.into(),
+                },
+                BaseUrlPreset {
+                    label: "Anthropic".into(),
+                    url: settings::ANTHROPIC_BASE_URL.into(),
+                },
             ],
             api_versions: vec![
                 settings::DEFAULT_API_VERSION.into(),
@@ -203,7 +212,10 @@ impl Parley {
     pub(crate) async fn client(&self) -> CoreResult<(ClaudeClient, Settings)> {
         let settings = self.settings().await?;
         let (key, _) = self.resolve_key().await?.ok_or(CoreError::NoApiKey)?;
-        Ok((ClaudeClient::new(self.http.clone(), settings.api_config(), key), settings))
+        Ok((
+            ClaudeClient::new(self.http.clone(), settings.api_config(), key),
+            settings,
+        ))
     }
 
     /// One cheap real request (one output token) with the saved settings.
@@ -212,7 +224,10 @@ impl Parley {
         let request = MessagesRequest {
             model: settings.default_model.clone(),
             max_tokens: 1,
-            messages: vec![Message { role: Role::User, content: MessageContent::Text("ping".into()) }],
+            messages: vec![Message {
+                role: Role::User,
+                content: MessageContent::Text("ping".into()),
+            }],
             ..MessagesRequest::default()
         };
         let started = Instant::now();
@@ -266,9 +281,7 @@ impl Parley {
 }
 
 /// Runs blocking keychain work off the async threads.
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> T + Send + 'static,
-) -> CoreResult<T> {
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> CoreResult<T> {
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|error| CoreError::Internal(format!("keychain task failed: {error}")))

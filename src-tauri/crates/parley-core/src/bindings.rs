@@ -17,8 +17,8 @@ pub fn typescript() -> String {
     use crate::events::ChatEvent;
     use crate::settings::Settings;
     use crate::view::{
-        ConversationMeta, ConversationSummary, ConversationView, MessageView, RoleView,
-        StatusView, UsageView,
+        ConversationMeta, ConversationSummary, ConversationView, MessageView, RoleView, StatusView,
+        UsageView,
     };
 
     let declarations = [
@@ -62,7 +62,9 @@ mod tests {
 
     #[test]
     fn bindings_ts_matches_the_rust_types() {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../..").join(super::BINDINGS_PATH);
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../..")
+            .join(super::BINDINGS_PATH);
         let generated = super::typescript();
         if std::env::var_os("PARLEY_UPDATE_BINDINGS").is_some() {
             std::fs::write(&path, &generated).unwrap();

@@ -9,10 +9,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parley_claude::{
-    AppliedDelta, ClaudeClient, ClaudeError, ContentBlock, EventStream, Message, MessageAccumulator,
-    MessageContent, MessagesRequest, RetryPolicy, SystemPrompt,
+    AppliedDelta, ClaudeClient, ClaudeError, ContentBlock, EventStream, Message,
+    MessageAccumulator, MessageContent, MessagesRequest, RetryPolicy, SystemPrompt,
 };
-use parley_store::{MessageFinish, MessageStatus, NewConversation, NewMessage, Role, StoredMessage, StoredUsage, Store};
+use parley_store::{
+    MessageFinish, MessageStatus, NewConversation, NewMessage, Role, Store, StoredMessage,
+    StoredUsage,
+};
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -21,7 +24,9 @@ use ts_rs::TS;
 use crate::app::Parley;
 use crate::error::{CoreError, CoreResult, ErrorKind};
 use crate::events::{ChatEvent, ChatEventSink};
-use crate::view::{ConversationMeta, MessageView, SiblingIndex, UsageView, parse_blocks, title_from_text};
+use crate::view::{
+    ConversationMeta, MessageView, SiblingIndex, UsageView, parse_blocks, title_from_text,
+};
 
 /// How streams retry, persist and batch. Defaults suit the app; tests shorten the delays.
 #[derive(Debug, Clone)]
@@ -98,13 +103,18 @@ impl Parley {
             Some(id) => {
                 let current = self.store.get_conversation(id).await?;
                 if current.model != model {
-                    self.store.update_conversation(id, Some(&model), None).await?
+                    self.store
+                        .update_conversation(id, Some(&model), None)
+                        .await?
                 } else {
                     current
                 }
             }
             None => {
-                let system_prompt = request.system_prompt.clone().filter(|s| !s.trim().is_empty());
+                let system_prompt = request
+                    .system_prompt
+                    .clone()
+                    .filter(|s| !s.trim().is_empty());
                 self.store
                     .create_conversation(&NewConversation {
                         title: title_from_text(&text),
@@ -114,9 +124,17 @@ impl Parley {
                     .await?
             }
         };
-        let parent_id = self.store.active_path(&conversation.id).await?.last().map(|m| m.id.clone());
-        let user = self.insert_user_message(&conversation.id, parent_id, &text).await?;
-        self.start_reply(client, &settings, &conversation.id, &user.id, sink, true).await
+        let parent_id = self
+            .store
+            .active_path(&conversation.id)
+            .await?
+            .last()
+            .map(|m| m.id.clone());
+        let user = self
+            .insert_user_message(&conversation.id, parent_id, &text)
+            .await?;
+        self.start_reply(client, &settings, &conversation.id, &user.id, sink, true)
+            .await
     }
 
     /// Asks again for the reply to the turn of `message_id` (an assistant message): a new
@@ -129,11 +147,23 @@ impl Parley {
         let old = self.store.get_message(message_id).await?;
         let parent_id = match (old.role, old.parent_id) {
             (Role::Assistant, Some(parent_id)) => parent_id,
-            _ => return Err(CoreError::InvalidInput("Only a reply can be regenerated".into())),
+            _ => {
+                return Err(CoreError::InvalidInput(
+                    "Only a reply can be regenerated".into(),
+                ));
+            }
         };
         let (client, settings) = self.client().await?;
         self.cancel_stream(message_id);
-        self.start_reply(client, &settings, &old.conversation_id, &parent_id, sink, false).await
+        self.start_reply(
+            client,
+            &settings,
+            &old.conversation_id,
+            &parent_id,
+            sink,
+            false,
+        )
+        .await
     }
 
     /// Sends an edited copy of user message `message_id` as a new branch of its turn.
@@ -149,18 +179,33 @@ impl Parley {
         }
         let old = self.store.get_message(message_id).await?;
         if old.role != Role::User {
-            return Err(CoreError::InvalidInput("Only your own messages can be edited".into()));
+            return Err(CoreError::InvalidInput(
+                "Only your own messages can be edited".into(),
+            ));
         }
         let (client, settings) = self.client().await?;
-        let user = self.insert_user_message(&old.conversation_id, old.parent_id, &text).await?;
-        self.start_reply(client, &settings, &old.conversation_id, &user.id, sink, true).await
+        let user = self
+            .insert_user_message(&old.conversation_id, old.parent_id, &text)
+            .await?;
+        self.start_reply(
+            client,
+            &settings,
+            &old.conversation_id,
+            &user.id,
+            sink,
+            true,
+        )
+        .await
     }
 
     /// Stops the reply `message_id` streams, if it still does. The HTTP request is dropped at
     /// once; the stream task then stores the partial reply as `cancelled`.
     pub fn cancel_stream(&self, message_id: &str) -> bool {
         match self.streams.lock() {
-            Ok(streams) => streams.get(message_id).map(CancellationToken::cancel).is_some(),
+            Ok(streams) => streams
+                .get(message_id)
+                .map(CancellationToken::cancel)
+                .is_some(),
             Err(_) => false,
         }
     }
@@ -244,10 +289,19 @@ impl Parley {
 
         let all = self.store.messages_in_conversation(conversation_id).await?;
         let siblings = SiblingIndex::new(&all);
-        let user_view = all.iter().find(|m| m.id == user_id).map(|m| siblings.view(m));
+        let user_view = all
+            .iter()
+            .find(|m| m.id == user_id)
+            .map(|m| siblings.view(m));
         let started = SendStarted {
-            conversation: ConversationMeta::from(&self.store.get_conversation(conversation_id).await?),
-            user_message: if include_user_message { user_view } else { None },
+            conversation: ConversationMeta::from(
+                &self.store.get_conversation(conversation_id).await?,
+            ),
+            user_message: if include_user_message {
+                user_view
+            } else {
+                None
+            },
             assistant_message: siblings.view(&assistant),
         };
 
@@ -310,7 +364,10 @@ pub fn history_to_messages(path: &[&StoredMessage]) -> Vec<Message> {
                     existing.extend(blocks);
                 }
             }
-            _ => messages.push(Message { role, content: MessageContent::Blocks(blocks) }),
+            _ => messages.push(Message {
+                role,
+                content: MessageContent::Blocks(blocks),
+            }),
         }
     }
     messages
@@ -337,20 +394,22 @@ struct StreamJob {
 
 impl StreamJob {
     async fn run(self) {
-        let mut accumulator = MessageAccumulator::new();
         let mut request_id = None;
         let mut retry_number = 0;
-        let outcome = loop {
-            accumulator = MessageAccumulator::new();
+        let (outcome, accumulator) = loop {
+            let mut accumulator = MessageAccumulator::new();
             let attempt = self.attempt(&mut accumulator, &mut request_id).await;
-            let Attempt::Failed(error) = attempt else { break attempt };
+            let Attempt::Failed(error) = attempt else {
+                break (attempt, accumulator);
+            };
+            // Once output was shown, a retry would replace it: the user decides instead.
             if accumulator.has_output() {
-                break Attempt::Failed(error);
+                break (Attempt::Failed(error), accumulator);
             }
             retry_number += 1;
             let jitter: f64 = rand::random();
             let Some(delay) = self.tuning.retry.delay_for(retry_number, &error, jitter) else {
-                break Attempt::Failed(error);
+                break (Attempt::Failed(error), accumulator);
             };
             self.sink.send(ChatEvent::Retrying {
                 message_id: self.message_id.clone(),
@@ -359,7 +418,7 @@ impl StreamJob {
                 error: CoreError::Api(error.clone()).to_payload(),
             });
             tokio::select! {
-                () = self.cancel.cancelled() => break Attempt::Cancelled,
+                () = self.cancel.cancelled() => break (Attempt::Cancelled, accumulator),
                 () = tokio::time::sleep(delay) => {}
             }
         };
@@ -387,7 +446,10 @@ impl StreamJob {
         let mut persisted_at = Instant::now();
         let mut unsaved = false;
         let result = loop {
-            let deadline = next_deadline(&outbox, unsaved.then_some(persisted_at + self.tuning.persist_every));
+            let deadline = next_deadline(
+                &outbox,
+                unsaved.then_some(persisted_at + self.tuning.persist_every),
+            );
             let next = tokio::select! {
                 biased;
                 () = self.cancel.cancelled() => break Attempt::Cancelled,
@@ -402,7 +464,7 @@ impl StreamJob {
                 Some(Some(Ok(event))) => match accumulator.apply(&event) {
                     Ok(applied) => {
                         unsaved |= !matches!(applied, AppliedDelta::Nothing);
-                        outbox.push(applied, accumulator);
+                        outbox.push(applied);
                     }
                     Err(error) => break Attempt::Failed(error),
                 },
@@ -440,15 +502,22 @@ impl StreamJob {
                 return;
             }
         };
-        if let Err(error) =
-            self.store.update_streaming_content(&self.message_id, &json, &accumulator.plain_text()).await
+        if let Err(error) = self
+            .store
+            .update_streaming_content(&self.message_id, &json, &accumulator.plain_text())
+            .await
         {
             // Keep streaming: the final write may still succeed, and the UI has the text.
             tracing::error!(%error, "could not save a partial reply");
         }
     }
 
-    async fn finish(&self, accumulator: &MessageAccumulator, outcome: Attempt, request_id: Option<String>) {
+    async fn finish(
+        &self,
+        accumulator: &MessageAccumulator,
+        outcome: Attempt,
+        request_id: Option<String>,
+    ) {
         let (status, error) = match outcome {
             Attempt::Complete => (MessageStatus::Done, None),
             Attempt::Cancelled => (MessageStatus::Cancelled, None),
@@ -468,9 +537,14 @@ impl StreamJob {
                 cache_creation_input_tokens: usage.cache_creation_input_tokens.map(|v| v as i64),
                 cache_read_input_tokens: usage.cache_read_input_tokens.map(|v| v as i64),
             },
-            error_kind: error.as_ref().map(|e| ErrorKind::from(e.kind).as_str().to_owned()),
+            error_kind: error
+                .as_ref()
+                .map(|e| ErrorKind::from(e.kind).as_str().to_owned()),
             error_message: error.as_ref().map(|e| e.message.clone()),
-            request_id: error.as_ref().and_then(|e| e.request_id.clone()).or(request_id),
+            request_id: error
+                .as_ref()
+                .and_then(|e| e.request_id.clone())
+                .or(request_id),
         };
         if let Err(store_error) = self.store.finish_message(&self.message_id, &finish).await {
             tracing::error!(%store_error, "could not save the finished reply");
@@ -486,7 +560,10 @@ impl StreamJob {
     }
 
     async fn final_view(&self) -> CoreResult<MessageView> {
-        let all = self.store.messages_in_conversation(&self.conversation_id).await?;
+        let all = self
+            .store
+            .messages_in_conversation(&self.conversation_id)
+            .await?;
         let message = all
             .iter()
             .find(|m| m.id == self.message_id)
@@ -532,27 +609,43 @@ impl Outbox {
         }
     }
 
-    fn push(&mut self, applied: AppliedDelta, accumulator: &MessageAccumulator) {
+    fn push(&mut self, applied: AppliedDelta) {
         let id = self.message_id.clone();
         let event = match applied {
-            AppliedDelta::Nothing | AppliedDelta::Signature { .. } => return,
-            AppliedDelta::BlockStarted { index, block } => {
-                ChatEvent::BlockStart { message_id: id, index: index as u32, block }
+            AppliedDelta::Nothing
+            | AppliedDelta::Signature { .. }
+            | AppliedDelta::Citation { .. }
+            | AppliedDelta::MessageStopped => return,
+            AppliedDelta::BlockStarted { index, block } => ChatEvent::BlockStart {
+                message_id: id,
+                index: index as u32,
+                block,
+            },
+            AppliedDelta::Text { index, text } => {
+                return self.append(DeltaKind::Text, index, &text);
             }
-            AppliedDelta::Text { index, text } => return self.append(DeltaKind::Text, index, &text),
             AppliedDelta::Thinking { index, text } => {
                 return self.append(DeltaKind::Thinking, index, &text);
             }
-            AppliedDelta::ToolInput { index, partial_json } => {
+            AppliedDelta::ToolInput {
+                index,
+                partial_json,
+            } => {
                 return self.append(DeltaKind::ToolInput, index, &partial_json);
             }
-            AppliedDelta::BlockStopped { index, block } => {
-                ChatEvent::BlockStop { message_id: id, index: index as u32, block }
-            }
-            AppliedDelta::Usage => {
+            AppliedDelta::BlockStopped { index, block } => ChatEvent::BlockStop {
+                message_id: id,
+                index: index as u32,
+                block,
+            },
+            AppliedDelta::Usage(usage) => {
                 // Only the newest counts matter: replace a waiting usage event.
-                self.events.retain(|e| !matches!(e, ChatEvent::Usage { .. }));
-                ChatEvent::Usage { message_id: id, usage: UsageView::from(&accumulator.usage()) }
+                self.events
+                    .retain(|e| !matches!(e, ChatEvent::Usage { .. }));
+                ChatEvent::Usage {
+                    message_id: id,
+                    usage: UsageView::from(&usage),
+                }
             }
         };
         self.enqueue(event, 0);
@@ -574,9 +667,21 @@ impl Outbox {
         let text = text.to_owned();
         let bytes = text.len();
         let event = match kind {
-            DeltaKind::Text => ChatEvent::TextDelta { message_id, index, text },
-            DeltaKind::Thinking => ChatEvent::ThinkingDelta { message_id, index, text },
-            DeltaKind::ToolInput => ChatEvent::ToolInputDelta { message_id, index, partial_json: text },
+            DeltaKind::Text => ChatEvent::TextDelta {
+                message_id,
+                index,
+                text,
+            },
+            DeltaKind::Thinking => ChatEvent::ThinkingDelta {
+                message_id,
+                index,
+                text,
+            },
+            DeltaKind::ToolInput => ChatEvent::ToolInputDelta {
+                message_id,
+                index,
+                partial_json: text,
+            },
         };
         self.enqueue(event, bytes);
     }
@@ -597,7 +702,9 @@ impl Outbox {
 
     fn due(&self) -> bool {
         self.waiting_bytes >= self.max_bytes
-            || self.first_waiting.is_some_and(|first| first.elapsed() >= self.every)
+            || self
+                .first_waiting
+                .is_some_and(|first| first.elapsed() >= self.every)
     }
 
     fn flush(&mut self, sink: &dyn ChatEventSink) {
@@ -620,9 +727,11 @@ fn delta_parts(event: &mut ChatEvent) -> Option<(DeltaKind, u32, &mut String)> {
     match event {
         ChatEvent::TextDelta { index, text, .. } => Some((DeltaKind::Text, *index, text)),
         ChatEvent::ThinkingDelta { index, text, .. } => Some((DeltaKind::Thinking, *index, text)),
-        ChatEvent::ToolInputDelta { index, partial_json, .. } => {
-            Some((DeltaKind::ToolInput, *index, partial_json))
-        }
+        ChatEvent::ToolInputDelta {
+            index,
+            partial_json,
+            ..
+        } => Some((DeltaKind::ToolInput, *index, partial_json)),
         _ => None,
     }
 }

@@ -119,7 +119,12 @@ pub struct ErrorPayload {
 
 impl ErrorPayload {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Self { kind, message: message.into(), status: None, request_id: None }
+        Self {
+            kind,
+            message: message.into(),
+            status: None,
+            request_id: None,
+        }
     }
 }
 
@@ -167,7 +172,12 @@ impl CoreError {
             Self::Api(error) => (error.status, error.request_id.clone()),
             _ => (None, None),
         };
-        ErrorPayload { kind: self.kind(), message: self.to_string(), status, request_id }
+        ErrorPayload {
+            kind: self.kind(),
+            message: self.to_string(),
+            status,
+            request_id,
+        }
     }
 }
 
@@ -200,9 +210,25 @@ mod tests {
     fn every_kind_round_trips_through_its_wire_name() {
         use ErrorKind::*;
         for kind in [
-            InvalidRequest, Auth, Permission, NotFound, RequestTooLarge, RateLimit, ApiError,
-            Overloaded, Network, StreamInterrupted, BadResponse, Cancelled, NoApiKey,
-            KeychainUnavailable, Keychain, Database, InvalidInput, Missing, Internal,
+            InvalidRequest,
+            Auth,
+            Permission,
+            NotFound,
+            RequestTooLarge,
+            RateLimit,
+            ApiError,
+            Overloaded,
+            Network,
+            StreamInterrupted,
+            BadResponse,
+            Cancelled,
+            NoApiKey,
+            KeychainUnavailable,
+            Keychain,
+            Database,
+            InvalidInput,
+            Missing,
+            Internal,
         ] {
             assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
             assert_eq!(ErrorKind::parse(kind.as_str()), Some(kind));
@@ -212,8 +238,14 @@ mod tests {
     #[test]
     fn api_kinds_map_one_to_one() {
         assert_eq!(ErrorKind::from(ApiErrorKind::Api), ErrorKind::ApiError);
-        assert_eq!(ErrorKind::from(ApiErrorKind::Overloaded).as_str(), "overloaded");
-        assert_eq!(ErrorKind::from(ApiErrorKind::StreamInterrupted).as_str(), "stream_interrupted");
+        assert_eq!(
+            ErrorKind::from(ApiErrorKind::Overloaded).as_str(),
+            "overloaded"
+        );
+        assert_eq!(
+            ErrorKind::from(ApiErrorKind::StreamInterrupted).as_str(),
+            "stream_interrupted"
+        );
     }
 
     #[test]

@@ -11,22 +11,57 @@ use crate::view::{MessageView, UsageView};
 /// are coalesced before they are sent (see [`crate::chat`]) because delivery into the webview,
 /// not Rust, is the cost per message.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
-#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum ChatEvent {
     /// The request failed before any reply text and will be sent again after `delay_ms`.
-    Retrying { message_id: String, attempt: u32, #[ts(type = "number")] delay_ms: u64, error: ErrorPayload },
+    Retrying {
+        message_id: String,
+        attempt: u32,
+        #[ts(type = "number")]
+        delay_ms: u64,
+        error: ErrorPayload,
+    },
     /// A content block began.
-    BlockStart { message_id: String, index: u32, #[ts(type = "ContentBlock")] block: ContentBlock },
+    BlockStart {
+        message_id: String,
+        index: u32,
+        #[ts(type = "ContentBlock")]
+        block: ContentBlock,
+    },
     /// Text appended to a text block.
-    TextDelta { message_id: String, index: u32, text: String },
+    TextDelta {
+        message_id: String,
+        index: u32,
+        text: String,
+    },
     /// Text appended to a thinking block.
-    ThinkingDelta { message_id: String, index: u32, text: String },
+    ThinkingDelta {
+        message_id: String,
+        index: u32,
+        text: String,
+    },
     /// Raw JSON appended to a tool call's input.
-    ToolInputDelta { message_id: String, index: u32, partial_json: String },
+    ToolInputDelta {
+        message_id: String,
+        index: u32,
+        partial_json: String,
+    },
     /// A content block ended; `block` is its final form (a tool call's input parsed).
-    BlockStop { message_id: String, index: u32, #[ts(type = "ContentBlock")] block: ContentBlock },
+    BlockStop {
+        message_id: String,
+        index: u32,
+        #[ts(type = "ContentBlock")]
+        block: ContentBlock,
+    },
     /// Token counts so far.
-    Usage { message_id: String, usage: UsageView },
+    Usage {
+        message_id: String,
+        usage: UsageView,
+    },
     /// The reply ended: `message.status` is `done`, `error` or `cancelled`.
     Finished { message: MessageView },
 }
@@ -46,7 +81,10 @@ pub struct CollectingSink {
 
 impl CollectingSink {
     pub fn events(&self) -> Vec<ChatEvent> {
-        self.events.lock().map(|events| events.clone()).unwrap_or_default()
+        self.events
+            .lock()
+            .map(|events| events.clone())
+            .unwrap_or_default()
     }
 
     /// Waits until a `Finished` event has arrived and returns its message.

@@ -61,14 +61,20 @@ impl Settings {
             .map_err(|error| CoreError::InvalidInput(format!("Base URL: {error}")))?;
         self.api_version = self.api_version.trim().to_owned();
         if self.api_version.is_empty() {
-            return Err(CoreError::InvalidInput("anthropic-version must not be empty".into()));
+            return Err(CoreError::InvalidInput(
+                "anthropic-version must not be empty".into(),
+            ));
         }
         self.default_model = self.default_model.trim().to_owned();
         if self.default_model.is_empty() {
-            return Err(CoreError::InvalidInput("Default model must not be empty".into()));
+            return Err(CoreError::InvalidInput(
+                "Default model must not be empty".into(),
+            ));
         }
         if self.default_max_tokens == 0 {
-            return Err(CoreError::InvalidInput("max_tokens must be at least 1".into()));
+            return Err(CoreError::InvalidInput(
+                "max_tokens must be at least 1".into(),
+            ));
         }
         Ok(self)
     }
@@ -91,9 +97,10 @@ pub async fn load(store: &Store, env_base_url: Option<&str>) -> CoreResult<Setti
     };
     let mut value = serde_json::to_value(&defaults)
         .map_err(|error| CoreError::Internal(format!("settings: {error}")))?;
-    if let (Some(target), Ok(serde_json::Value::Object(saved))) =
-        (value.as_object_mut(), serde_json::from_str::<serde_json::Value>(&saved))
-    {
+    if let (Some(target), Ok(serde_json::Value::Object(saved))) = (
+        value.as_object_mut(),
+        serde_json::from_str::<serde_json::Value>(&saved),
+    ) {
         for (field, saved_value) in saved {
             target.insert(field, saved_value);
         }
@@ -121,20 +128,32 @@ mod tests {
             Settings::defaults(Some("http://127.0.0.1:9999/v1/")).base_url,
             "http://127.0.0.1:9999"
         );
-        assert_eq!(Settings::defaults(Some("not a url")).base_url, APIMART_BASE_URL);
+        assert_eq!(
+            Settings::defaults(Some("not a url")).base_url,
+            APIMART_BASE_URL
+        );
     }
 
     #[test]
     fn validation_normalises_the_url_and_names_the_bad_field() {
         let mut settings = Settings::defaults(None);
         settings.base_url = " https://api.anthropic.com/v1/ ".into();
-        assert_eq!(settings.clone().validated().unwrap().base_url, ANTHROPIC_BASE_URL);
+        assert_eq!(
+            settings.clone().validated().unwrap().base_url,
+            ANTHROPIC_BASE_URL
+        );
         settings.base_url = "ftp://x".into();
         let error = settings.clone().validated().unwrap_err();
         assert!(error.to_string().starts_with("Base URL"), "{error}");
         settings.base_url = ANTHROPIC_BASE_URL.into();
         settings.default_max_tokens = 0;
-        assert!(settings.validated().unwrap_err().to_string().contains("max_tokens"));
+        assert!(
+            settings
+                .validated()
+                .unwrap_err()
+                .to_string()
+                .contains("max_tokens")
+        );
     }
 
     #[tokio::test]
@@ -152,7 +171,10 @@ mod tests {
     #[tokio::test]
     async fn a_partial_saved_document_keeps_the_other_defaults() {
         let store = Store::open_in_memory().await.unwrap();
-        store.set_setting(SETTINGS_KEY, r#"{"defaultMaxTokens":77}"#).await.unwrap();
+        store
+            .set_setting(SETTINGS_KEY, r#"{"defaultMaxTokens":77}"#)
+            .await
+            .unwrap();
         let settings = load(&store, None).await.unwrap();
         assert_eq!(settings.default_max_tokens, 77);
         assert_eq!(settings.base_url, APIMART_BASE_URL);

@@ -3,7 +3,9 @@
 use std::collections::HashMap;
 
 use parley_claude::ContentBlock;
-use parley_store::{Conversation, ConversationSummary as StoredSummary, MessageStatus, Role, StoredMessage};
+use parley_store::{
+    Conversation, ConversationSummary as StoredSummary, MessageStatus, Role, StoredMessage,
+};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -30,6 +32,7 @@ pub enum StatusView {
 /// Token counts of one reply.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "Usage")]
 pub struct UsageView {
     #[ts(type = "number")]
     pub input_tokens: u64,
@@ -115,7 +118,12 @@ pub struct ConversationSummary {
 
 impl From<StoredSummary> for ConversationSummary {
     fn from(s: StoredSummary) -> Self {
-        Self { id: s.id, title: s.title, model: s.model, updated_at: s.updated_at }
+        Self {
+            id: s.id,
+            title: s.title,
+            model: s.model,
+            updated_at: s.updated_at,
+        }
     }
 }
 
@@ -166,8 +174,10 @@ impl SiblingIndex {
 
     pub fn view(&self, message: &StoredMessage) -> MessageView {
         let sibling_ids = self.siblings_of(message);
-        let sibling_index =
-            sibling_ids.iter().position(|id| *id == message.id).unwrap_or_default() as u32;
+        let sibling_index = sibling_ids
+            .iter()
+            .position(|id| *id == message.id)
+            .unwrap_or_default() as u32;
         message_view(message, sibling_ids, sibling_index)
     }
 }
@@ -190,7 +200,10 @@ fn message_view(m: &StoredMessage, sibling_ids: Vec<String>, sibling_index: u32)
         (input, output) => Some(UsageView {
             input_tokens: input.unwrap_or_default().max(0) as u64,
             output_tokens: output.unwrap_or_default().max(0) as u64,
-            cache_creation_input_tokens: m.usage.cache_creation_input_tokens.map(|v| v.max(0) as u64),
+            cache_creation_input_tokens: m
+                .usage
+                .cache_creation_input_tokens
+                .map(|v| v.max(0) as u64),
             cache_read_input_tokens: m.usage.cache_read_input_tokens.map(|v| v.max(0) as u64),
         }),
     };
@@ -217,9 +230,17 @@ fn message_view(m: &StoredMessage, sibling_ids: Vec<String>, sibling_index: u32)
 /// A conversation title from the first message: its first line, cut at a word near 60 characters.
 pub fn title_from_text(text: &str) -> String {
     const MAX_CHARS: usize = 60;
-    let first_line = text.lines().map(str::trim).find(|line| !line.is_empty()).unwrap_or("");
+    let first_line = text
+        .lines()
+        .map(str::trim)
+        .find(|line| !line.is_empty())
+        .unwrap_or("");
     if first_line.chars().count() <= MAX_CHARS {
-        return if first_line.is_empty() { "New conversation".into() } else { first_line.into() };
+        return if first_line.is_empty() {
+            "New conversation".into()
+        } else {
+            first_line.into()
+        };
     }
     let cut: String = first_line.chars().take(MAX_CHARS).collect();
     // Cut at the last space when there is one in the second half (CJK text has none: keep all).
@@ -239,7 +260,10 @@ mod tests {
         assert_eq!(title_from_text("\n  Hello there \nsecond"), "Hello there");
         let long = "word ".repeat(30);
         let title = title_from_text(&long);
-        assert!(title.ends_with('…') && title.chars().count() <= 61, "{title}");
+        assert!(
+            title.ends_with('…') && title.chars().count() <= 61,
+            "{title}"
+        );
         assert!(!title.contains("wor…"), "cut at a word boundary: {title}");
         let chinese = "你好".repeat(40);
         assert_eq!(title_from_text(&chinese).chars().count(), 61);

@@ -38,14 +38,21 @@ async fn harness_with(auth_style: AuthStyle, base_suffix: &str) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let secrets = Arc::new(MemorySecretStore::default());
     secrets.set(&ApiKey::new(KEY)).unwrap();
-    let mut parley = Parley::open(dir.path(), secrets, Environment::default()).await.unwrap();
+    let mut parley = Parley::open(dir.path(), secrets, Environment::default())
+        .await
+        .unwrap();
     parley.set_stream_tuning(fast_tuning());
     let mut settings = Settings::defaults(None);
     settings.base_url = format!("{}{base_suffix}", server.base_url());
     settings.auth_style = auth_style;
     parley.save_settings(settings).await.unwrap();
     let dir_path = dir.path().to_owned();
-    Harness { parley, server, _dir: dir, dir_path }
+    Harness {
+        parley,
+        server,
+        _dir: dir,
+        dir_path,
+    }
 }
 
 async fn harness() -> Harness {
@@ -61,10 +68,23 @@ fn request(text: &str) -> SendRequest {
     }
 }
 
-async fn send(h: &Harness, req: SendRequest) -> (parley_core::SendStarted, parley_core::MessageView, CollectingSink) {
+async fn send(
+    h: &Harness,
+    req: SendRequest,
+) -> (
+    parley_core::SendStarted,
+    parley_core::MessageView,
+    CollectingSink,
+) {
     let sink = CollectingSink::default();
-    let started = h.parley.send_message(req, Arc::new(sink.clone())).await.unwrap();
-    let finished = tokio::time::timeout(Duration::from_secs(20), sink.finished()).await.expect("the reply finishes");
+    let started = h
+        .parley
+        .send_message(req, Arc::new(sink.clone()))
+        .await
+        .unwrap();
+    let finished = tokio::time::timeout(Duration::from_secs(20), sink.finished())
+        .await
+        .expect("the reply finishes");
     (started, finished, sink)
 }
 
@@ -91,9 +111,19 @@ async fn a_reply_streams_to_the_ui_and_is_stored_with_usage() {
 
     assert_eq!(finished.status, parley_core::view::StatusView::Done);
     assert_eq!(text_of(&finished), "Echo: Hello 世界, how are you?");
-    assert_eq!(streamed_text(&sink), text_of(&finished), "the deltas add up to the stored text");
-    let usage = finished.usage.clone().expect("usage is shown for every reply");
-    assert!(usage.input_tokens > 0 && usage.output_tokens > 0, "{usage:?}");
+    assert_eq!(
+        streamed_text(&sink),
+        text_of(&finished),
+        "the deltas add up to the stored text"
+    );
+    let usage = finished
+        .usage
+        .clone()
+        .expect("usage is shown for every reply");
+    assert!(
+        usage.input_tokens > 0 && usage.output_tokens > 0,
+        "{usage:?}"
+    );
     assert_eq!(finished.stop_reason.as_deref(), Some("end_turn"));
 
     // What was sent.
@@ -103,23 +133,37 @@ async fn a_reply_streams_to_the_ui_and_is_stored_with_usage() {
     assert_eq!(sent.path, "/v1/messages");
     assert_eq!(sent.header("x-api-key"), Some(KEY));
     assert_eq!(sent.header("anthropic-version"), Some("2023-06-01"));
-    assert!(sent.header("content-type").unwrap_or_default().starts_with("application/json"));
-    assert_eq!(sent.header("authorization"), None, "x-api-key style sends no bearer header");
+    assert!(
+        sent.header("content-type")
+            .unwrap_or_default()
+            .starts_with("application/json")
+    );
+    assert_eq!(
+        sent.header("authorization"),
+        None,
+        "x-api-key style sends no bearer header"
+    );
     let body = sent.json().unwrap();
     assert_eq!(body["model"], "claude-haiku-4-5-20251001");
     assert_eq!(body["stream"], true);
     assert_eq!(body["system"], "Be brief.");
     assert_eq!(body["max_tokens"], 4096);
     assert_eq!(body["messages"][0]["role"], "user");
-    assert_eq!(body["messages"][0]["content"][0]["text"], "Hello 世界, how are you?");
+    assert_eq!(
+        body["messages"][0]["content"][0]["text"],
+        "Hello 世界, how are you?"
+    );
 
     // What was stored, read back after a restart.
     let conversation_id = started.conversation.id.clone();
     drop(h.parley);
-    let reopened =
-        Parley::open(&h.dir_path, Arc::new(MemorySecretStore::default()), Environment::default())
-            .await
-            .unwrap();
+    let reopened = Parley::open(
+        &h.dir_path,
+        Arc::new(MemorySecretStore::default()),
+        Environment::default(),
+    )
+    .await
+    .unwrap();
     let list = reopened.list_conversations().await.unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0].title, "Hello 世界, how are you?");
@@ -127,7 +171,10 @@ async fn a_reply_streams_to_the_ui_and_is_stored_with_usage() {
     assert_eq!(view.messages.len(), 2);
     assert_eq!(text_of(&view.messages[1]), "Echo: Hello 世界, how are you?");
     assert_eq!(view.messages[1].usage, finished.usage);
-    assert_eq!(view.conversation.system_prompt.as_deref(), Some("Be brief."));
+    assert_eq!(
+        view.conversation.system_prompt.as_deref(),
+        Some("Be brief.")
+    );
 }
 
 #[tokio::test]
@@ -136,8 +183,14 @@ async fn bearer_style_and_a_base_url_typed_with_v1_work() {
     let (_, finished, _) = send(&h, request("hi")).await;
     assert_eq!(finished.status, parley_core::view::StatusView::Done);
     let sent = &h.server.requests()[0];
-    assert_eq!(sent.path, "/v1/messages", "the /v1 typed by the user is not doubled");
-    assert_eq!(sent.header("authorization"), Some(format!("Bearer {KEY}").as_str()));
+    assert_eq!(
+        sent.path, "/v1/messages",
+        "the /v1 typed by the user is not doubled"
+    );
+    assert_eq!(
+        sent.header("authorization"),
+        Some(format!("Bearer {KEY}").as_str())
+    );
     assert_eq!(sent.header("x-api-key"), None);
 }
 
@@ -160,11 +213,28 @@ async fn client_errors_are_never_retried_and_keep_their_kind_and_request_id() {
         let (_, finished, sink) = send(&h, request("hi")).await;
         let error = finished.error.clone().expect("the reply carries its error");
         assert_eq!(error.kind, kind, "status {status}");
-        assert!(error.message.contains(&format!("mock says {status}")), "{}", error.message);
-        assert!(error.request_id.as_deref().is_some_and(|id| id.starts_with("req_")));
+        assert!(
+            error.message.contains(&format!("mock says {status}")),
+            "{}",
+            error.message
+        );
+        assert!(
+            error
+                .request_id
+                .as_deref()
+                .is_some_and(|id| id.starts_with("req_"))
+        );
         assert_eq!(h.server.requests().len(), 1, "{status} must not be retried");
-        assert!(!sink.events().iter().any(|e| matches!(e, ChatEvent::Retrying { .. })));
-        assert!(!error.message.contains(KEY), "the key never appears in error text");
+        assert!(
+            !sink
+                .events()
+                .iter()
+                .any(|e| matches!(e, ChatEvent::Retrying { .. }))
+        );
+        assert!(
+            !error.message.contains(KEY),
+            "the key never appears in error text"
+        );
     }
 }
 
@@ -191,7 +261,10 @@ async fn overloaded_and_rate_limited_requests_are_retried_before_any_text() {
             _ => None,
         })
         .collect();
-    assert_eq!(retries, vec![(1, ErrorKind::Overloaded), (2, ErrorKind::Overloaded)]);
+    assert_eq!(
+        retries,
+        vec![(1, ErrorKind::Overloaded), (2, ErrorKind::Overloaded)]
+    );
 }
 
 #[tokio::test]
@@ -221,7 +294,11 @@ async fn a_mid_stream_error_keeps_the_partial_text_and_is_not_retried() {
     assert_eq!(finished.status, parley_core::view::StatusView::Error);
     assert_eq!(finished.error.clone().unwrap().kind, ErrorKind::Overloaded);
     assert_eq!(text_of(&finished), "Partial answer");
-    assert_eq!(h.server.requests().len(), 1, "text was shown: offer retry instead of retrying");
+    assert_eq!(
+        h.server.requests().len(),
+        1,
+        "text was shown: offer retry instead of retrying"
+    );
     let stored = h.parley.store().get_message(&finished.id).await.unwrap();
     assert_eq!(stored.text, "Partial answer");
     assert_eq!(stored.error_kind.as_deref(), Some("overloaded"));
@@ -230,9 +307,14 @@ async fn a_mid_stream_error_keeps_the_partial_text_and_is_not_retried() {
 #[tokio::test]
 async fn a_dropped_connection_is_an_interrupted_reply_with_its_text_kept() {
     let h = harness().await;
-    h.server.push_scenario(Scenario::Drop { text_before: "Half of it".into() });
+    h.server.push_scenario(Scenario::Drop {
+        text_before: "Half of it".into(),
+    });
     let (_, finished, _) = send(&h, request("hi")).await;
-    assert_eq!(finished.error.clone().unwrap().kind, ErrorKind::StreamInterrupted);
+    assert_eq!(
+        finished.error.clone().unwrap().kind,
+        ErrorKind::StreamInterrupted
+    );
     assert_eq!(text_of(&finished), "Half of it");
     let stored = h.parley.store().get_message(&finished.id).await.unwrap();
     assert_eq!(stored.status, MessageStatus::Error);
@@ -247,7 +329,11 @@ async fn stop_closes_the_connection_at_once_and_keeps_the_partial_reply() {
         delay_ms_between_chunks: 50,
     });
     let sink = CollectingSink::default();
-    let started = h.parley.send_message(request("hi"), Arc::new(sink.clone())).await.unwrap();
+    let started = h
+        .parley
+        .send_message(request("hi"), Arc::new(sink.clone()))
+        .await
+        .unwrap();
     let id = started.assistant_message.id.clone();
     // Wait for some text, and for the throttled write to have stored part of it.
     tokio::time::timeout(Duration::from_secs(10), async {
@@ -265,7 +351,9 @@ async fn stop_closes_the_connection_at_once_and_keeps_the_partial_reply() {
     assert_eq!(h.server.active_connections(), 1);
 
     assert!(h.parley.cancel_stream(&id));
-    let finished = tokio::time::timeout(Duration::from_secs(5), sink.finished()).await.unwrap();
+    let finished = tokio::time::timeout(Duration::from_secs(5), sink.finished())
+        .await
+        .unwrap();
     assert_eq!(finished.status, parley_core::view::StatusView::Cancelled);
     assert!(!text_of(&finished).is_empty(), "the partial reply is kept");
     tokio::time::timeout(Duration::from_secs(2), async {
@@ -292,13 +380,24 @@ async fn regenerate_and_edit_create_alternatives_that_can_be_switched() {
 
     // Regenerate the first reply: a new sibling becomes active, the old one is kept.
     let sink = CollectingSink::default();
-    let regenerated = h.parley.regenerate_reply(&first_reply.id, Arc::new(sink.clone())).await.unwrap();
+    let regenerated = h
+        .parley
+        .regenerate_reply(&first_reply.id, Arc::new(sink.clone()))
+        .await
+        .unwrap();
     let new_reply = sink.finished().await;
     assert_eq!(regenerated.assistant_message.id, new_reply.id);
-    assert_eq!(new_reply.sibling_ids, vec![first_reply.id.clone(), new_reply.id.clone()]);
+    assert_eq!(
+        new_reply.sibling_ids,
+        vec![first_reply.id.clone(), new_reply.id.clone()]
+    );
     assert_eq!(new_reply.sibling_index, 1);
     let view = h.parley.open_conversation(&conversation_id).await.unwrap();
-    assert_eq!(view.messages.len(), 2, "the new branch has only the first turn");
+    assert_eq!(
+        view.messages.len(),
+        2,
+        "the new branch has only the first turn"
+    );
     // The regenerate request held only the first question.
     let body = h.server.requests().last().unwrap().json().unwrap();
     assert_eq!(body["messages"].as_array().unwrap().len(), 1);
@@ -314,13 +413,20 @@ async fn regenerate_and_edit_create_alternatives_that_can_be_switched() {
     let sink = CollectingSink::default();
     let edited = h
         .parley
-        .edit_and_resend(&second_user.id, "second question, edited".into(), Arc::new(sink.clone()))
+        .edit_and_resend(
+            &second_user.id,
+            "second question, edited".into(),
+            Arc::new(sink.clone()),
+        )
         .await
         .unwrap();
     let reply = sink.finished().await;
     assert_eq!(text_of(&reply), "Echo: second question, edited");
     let edited_user = edited.user_message.unwrap();
-    assert_eq!(edited_user.sibling_ids, vec![second_user.id.clone(), edited_user.id.clone()]);
+    assert_eq!(
+        edited_user.sibling_ids,
+        vec![second_user.id.clone(), edited_user.id.clone()]
+    );
     let body = h.server.requests().last().unwrap().json().unwrap();
     let messages = body["messages"].as_array().unwrap();
     assert_eq!(messages.len(), 3, "question, reply, edited question");
@@ -333,9 +439,13 @@ async fn regenerate_and_edit_create_alternatives_that_can_be_switched() {
 async fn without_a_key_nothing_is_stored_and_the_error_says_so() {
     let server = MockServer::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let parley = Parley::open(dir.path(), Arc::new(MemorySecretStore::default()), Environment::default())
-        .await
-        .unwrap();
+    let parley = Parley::open(
+        dir.path(),
+        Arc::new(MemorySecretStore::default()),
+        Environment::default(),
+    )
+    .await
+    .unwrap();
     let mut settings = Settings::defaults(None);
     settings.base_url = server.base_url();
     parley.save_settings(settings).await.unwrap();
@@ -344,7 +454,10 @@ async fn without_a_key_nothing_is_stored_and_the_error_says_so() {
         .await
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::NoApiKey);
-    assert!(parley.list_conversations().await.unwrap().is_empty(), "no half-made conversation");
+    assert!(
+        parley.list_conversations().await.unwrap().is_empty(),
+        "no half-made conversation"
+    );
     assert!(server.requests().is_empty());
 }
 
@@ -352,15 +465,30 @@ async fn without_a_key_nothing_is_stored_and_the_error_says_so() {
 async fn the_environment_key_is_used_when_the_keychain_is_empty() {
     let server = MockServer::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let env = Environment { api_key: Some("sk-from-env".into()), base_url: Some(server.base_url()) };
-    let parley = Parley::open(dir.path(), Arc::new(MemorySecretStore::default()), env).await.unwrap();
+    let env = Environment {
+        api_key: Some("sk-from-env".into()),
+        base_url: Some(server.base_url()),
+    };
+    let parley = Parley::open(dir.path(), Arc::new(MemorySecretStore::default()), env)
+        .await
+        .unwrap();
     let view = parley.settings_view().await.unwrap();
     assert_eq!(view.key_status, parley_core::KeyStatus::Env);
-    assert_eq!(view.settings.base_url, server.base_url(), "ANTHROPIC_BASE_URL is the initial base URL");
+    assert_eq!(
+        view.settings.base_url,
+        server.base_url(),
+        "ANTHROPIC_BASE_URL is the initial base URL"
+    );
     let sink = CollectingSink::default();
-    parley.send_message(request("hi"), Arc::new(sink.clone())).await.unwrap();
+    parley
+        .send_message(request("hi"), Arc::new(sink.clone()))
+        .await
+        .unwrap();
     sink.finished().await;
-    assert_eq!(server.requests()[0].header("x-api-key"), Some("sk-from-env"));
+    assert_eq!(
+        server.requests()[0].header("x-api-key"),
+        Some("sk-from-env")
+    );
 }
 
 #[tokio::test]
@@ -377,7 +505,10 @@ async fn test_connection_reports_success_and_the_exact_error() {
     let report = h.parley.test_connection().await.unwrap();
     assert!(!report.model.is_empty());
     let sent = h.server.requests()[0].json().unwrap();
-    assert_eq!(sent["max_tokens"], 1, "the connection test is one cheap request");
+    assert_eq!(
+        sent["max_tokens"], 1,
+        "the connection test is one cheap request"
+    );
     h.parley.set_api_key("sk-wrong".into()).await.unwrap();
     let error = h.parley.test_connection().await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Auth);
@@ -386,7 +517,9 @@ async fn test_connection_reports_success_and_the_exact_error() {
 #[tokio::test]
 async fn replies_streaming_when_the_app_died_are_marked_interrupted_on_next_start() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join(parley_core::app::DATABASE_FILE)).await.unwrap();
+    let store = Store::open(&dir.path().join(parley_core::app::DATABASE_FILE))
+        .await
+        .unwrap();
     let conversation = store
         .create_conversation(&parley_store::NewConversation {
             title: "t".into(),
@@ -408,13 +541,20 @@ async fn replies_streaming_when_the_app_died_are_marked_interrupted_on_next_star
         .await
         .unwrap();
     drop(store);
-    let parley = Parley::open(dir.path(), Arc::new(MemorySecretStore::default()), Environment::default())
-        .await
-        .unwrap();
+    let parley = Parley::open(
+        dir.path(),
+        Arc::new(MemorySecretStore::default()),
+        Environment::default(),
+    )
+    .await
+    .unwrap();
     let view = parley.open_conversation(&conversation.id).await.unwrap();
     let message = view.messages.iter().find(|m| m.id == partial.id).unwrap();
     assert_eq!(message.status, parley_core::view::StatusView::Error);
-    assert_eq!(message.error.clone().unwrap().kind, ErrorKind::StreamInterrupted);
+    assert_eq!(
+        message.error.clone().unwrap().kind,
+        ErrorKind::StreamInterrupted
+    );
     assert_eq!(text_of(message), "cut off here");
 }
 

@@ -66,7 +66,10 @@ impl KeyringSecretStore {
     /// A store for one service/account pair; tests use their own account so they never touch a
     /// real user's key.
     pub fn new(service: impl Into<String>, account: impl Into<String>) -> Self {
-        Self { service: service.into(), account: account.into() }
+        Self {
+            service: service.into(),
+            account: account.into(),
+        }
     }
 
     fn entry(&self) -> Result<keyring::Entry, SecretError> {
@@ -85,7 +88,9 @@ impl SecretStore for KeyringSecretStore {
     }
 
     fn set(&self, key: &ApiKey) -> Result<(), SecretError> {
-        self.entry()?.set_password(key.expose()).map_err(map_keyring_error)
+        self.entry()?
+            .set_password(key.expose())
+            .map_err(map_keyring_error)
     }
 
     fn clear(&self) -> Result<(), SecretError> {
@@ -117,14 +122,21 @@ impl MemorySecretStore {
     /// A store that behaves like a missing keychain: every call fails with
     /// [`SecretError::Unavailable`].
     pub fn unavailable() -> Self {
-        Self { key: Mutex::new(None), unavailable: true }
+        Self {
+            key: Mutex::new(None),
+            unavailable: true,
+        }
     }
 
     fn check(&self) -> Result<std::sync::MutexGuard<'_, Option<String>>, SecretError> {
         if self.unavailable {
-            return Err(SecretError::Unavailable("no Secret Service in this test".into()));
+            return Err(SecretError::Unavailable(
+                "no Secret Service in this test".into(),
+            ));
         }
-        self.key.lock().map_err(|_| SecretError::Failed("memory store poisoned".into()))
+        self.key
+            .lock()
+            .map_err(|_| SecretError::Failed("memory store poisoned".into()))
     }
 }
 
@@ -159,7 +171,9 @@ pub fn resolve_api_key(
     store: &dyn SecretStore,
     env_value: Option<String>,
 ) -> Result<Option<(ApiKey, KeySource)>, SecretError> {
-    let env_key = env_value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    let env_key = env_value
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty());
     match store.get() {
         Ok(Some(key)) => Ok(Some((key, KeySource::Keychain))),
         Ok(None) => Ok(env_key.map(|k| (ApiKey::new(k), KeySource::Environment))),
@@ -185,31 +199,41 @@ mod tests {
         assert_eq!(store.get().unwrap().unwrap().expose(), "sk-two");
         store.clear().unwrap();
         assert!(store.get().unwrap().is_none());
-        store.clear().expect("clearing an empty store is not an error");
+        store
+            .clear()
+            .expect("clearing an empty store is not an error");
     }
 
     #[test]
     fn keychain_key_wins_over_environment() {
         let store = MemorySecretStore::default();
         store.set(&ApiKey::new("sk-keychain")).unwrap();
-        let (key, source) = resolve_api_key(&store, Some("sk-env".into())).unwrap().unwrap();
+        let (key, source) = resolve_api_key(&store, Some("sk-env".into()))
+            .unwrap()
+            .unwrap();
         assert_eq!(key.expose(), "sk-keychain");
         assert_eq!(source, KeySource::Keychain);
     }
 
     #[test]
     fn environment_is_used_when_keychain_is_empty_or_unavailable() {
-        let (key, source) =
-            resolve_api_key(&MemorySecretStore::default(), Some(" sk-env ".into())).unwrap().unwrap();
+        let (key, source) = resolve_api_key(&MemorySecretStore::default(), Some(" sk-env ".into()))
+            .unwrap()
+            .unwrap();
         assert_eq!((key.expose(), source), ("sk-env", KeySource::Environment));
-        let (_, source) =
-            resolve_api_key(&MemorySecretStore::unavailable(), Some("sk-env".into())).unwrap().unwrap();
+        let (_, source) = resolve_api_key(&MemorySecretStore::unavailable(), Some("sk-env".into()))
+            .unwrap()
+            .unwrap();
         assert_eq!(source, KeySource::Environment);
     }
 
     #[test]
     fn empty_environment_value_counts_as_unset() {
-        assert!(resolve_api_key(&MemorySecretStore::default(), Some("  ".into())).unwrap().is_none());
+        assert!(
+            resolve_api_key(&MemorySecretStore::default(), Some("  ".into()))
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]

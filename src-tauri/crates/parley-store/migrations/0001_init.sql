@@ -95,15 +95,22 @@ CREATE VIRTUAL TABLE messages_fts USING fts5 (
 -- External-content FTS tables are not maintained by SQLite: these triggers
 -- keep the index in step. Removal must use the special 'delete' command with
 -- the old text, because the index cannot find the old tokens by itself.
-CREATE TRIGGER messages_fts_after_insert AFTER INSERT ON messages BEGIN
+-- Replies are indexed once they stop streaming: re-indexing a growing reply on every throttled
+-- write would cost O(length) each time, O(length^2) per reply. A streaming row is never in the
+-- index, so the 'delete' below only runs for rows that were indexed, as external content requires.
+CREATE TRIGGER messages_fts_after_insert AFTER INSERT ON messages
+WHEN new.status <> 'streaming' BEGIN
     INSERT INTO messages_fts (rowid, text) VALUES (new.seq, new.text);
 END;
 
-CREATE TRIGGER messages_fts_after_delete AFTER DELETE ON messages BEGIN
+CREATE TRIGGER messages_fts_after_delete AFTER DELETE ON messages
+WHEN old.status <> 'streaming' BEGIN
     INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.seq, old.text);
 END;
 
-CREATE TRIGGER messages_fts_after_update AFTER UPDATE OF text ON messages BEGIN
-    INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.seq, old.text);
-    INSERT INTO messages_fts (rowid, text) VALUES (new.seq, new.text);
+CREATE TRIGGER messages_fts_after_update AFTER UPDATE OF text, status ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, text)
+        SELECT 'delete', old.seq, old.text WHERE old.status <> 'streaming';
+    INSERT INTO messages_fts (rowid, text)
+        SELECT new.seq, new.text WHERE new.status <> 'streaming';
 END;

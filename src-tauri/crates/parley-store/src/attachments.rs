@@ -139,14 +139,23 @@ mod tests {
 
         let listed = store.attachments_for_message(&msg.id).await.unwrap();
         assert_eq!(listed, [first, second]);
-        assert!(store.attachments_for_message("nope").await.unwrap().is_empty());
+        assert!(
+            store
+                .attachments_for_message("nope")
+                .await
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[tokio::test]
     async fn an_attachment_needs_an_existing_message() {
         let store = memory_store().await;
         let err = store.insert_attachment(&png("nope", 0)).await.unwrap_err();
-        assert!(matches!(err, StoreError::NotFound { entity: "message", .. }));
+        assert!(matches!(
+            err,
+            StoreError::NotFound(ref what) if what.starts_with("message ")
+        ));
     }
 
     #[tokio::test]
@@ -156,6 +165,12 @@ mod tests {
         let msg = message(&store, &conv, None, Role::User, "look").await;
         store.insert_attachment(&png(&msg.id, 0)).await.unwrap();
         store.delete_conversation(&conv).await.unwrap();
-        assert!(store.attachments_for_message(&msg.id).await.unwrap().is_empty());
+        assert!(
+            store
+                .attachments_for_message(&msg.id)
+                .await
+                .unwrap()
+                .is_empty()
+        );
     }
 }

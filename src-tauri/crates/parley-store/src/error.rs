@@ -38,14 +38,10 @@ pub enum StoreError {
         #[source]
         source: io::Error,
     },
-    /// No row has this id.
-    #[error("{entity} {id} was not found")]
-    NotFound {
-        /// The kind of row, e.g. `"conversation"`.
-        entity: &'static str,
-        /// The id that was looked up.
-        id: String,
-    },
+    /// No row has this id. The text names the kind of row and the id, e.g.
+    /// `conversation 0193…`.
+    #[error("{0} was not found")]
+    NotFound(String),
     /// The caller asked for something the data model forbids, such as a
     /// parent message from another conversation.
     #[error("invalid request: {0}")]
@@ -64,17 +60,14 @@ impl StoreError {
             StoreError::Locked(_) => "locked",
             StoreError::Migration(_) => "migration",
             StoreError::Io { .. } => "io",
-            StoreError::NotFound { .. } => "not_found",
+            StoreError::NotFound(_) => "not_found",
             StoreError::Invalid(_) => "invalid",
             StoreError::Sqlx(_) => "database",
         }
     }
 
-    pub(crate) fn not_found(entity: &'static str, id: &str) -> Self {
-        StoreError::NotFound {
-            entity,
-            id: id.to_owned(),
-        }
+    pub(crate) fn not_found(entity: &str, id: &str) -> Self {
+        StoreError::NotFound(format!("{entity} {id}"))
     }
 
     pub(crate) fn io(context: impl Into<String>, source: io::Error) -> Self {
@@ -150,7 +143,10 @@ mod tests {
             "io",
             "the UI branches on these names"
         );
-        assert_eq!(StoreError::Sqlx(sqlx::Error::RowNotFound).kind(), "database");
+        assert_eq!(
+            StoreError::Sqlx(sqlx::Error::RowNotFound).kind(),
+            "database"
+        );
     }
 
     #[test]

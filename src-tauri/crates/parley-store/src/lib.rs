@@ -19,6 +19,8 @@
 //! which never repeats or goes backwards within one process, so "newest first"
 //! orderings follow the order in which operations happened.
 
+#![warn(missing_docs)]
+
 mod attachments;
 mod clock;
 mod conversations;
@@ -29,6 +31,7 @@ mod search;
 mod settings;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use sqlx::SqlitePool;
 
@@ -41,6 +44,10 @@ pub use messages::{
 };
 pub use search::{SNIPPET_END, SNIPPET_START, SearchHit};
 
+/// [`Store::close`] waits at most this many steps for lingering connections.
+const CLOSE_WAIT_STEPS: u32 = 200;
+const CLOSE_WAIT_STEP: Duration = Duration::from_millis(5);
+
 /// A handle to the database. Cheap to clone: clones share one connection pool
 /// and one clock.
 #[derive(Debug, Clone)]
@@ -50,10 +57,30 @@ pub struct Store {
 }
 
 impl Store {
-    /// Closes every pooled connection, which also checkpoints the WAL into the
-    /// main file. Call on shutdown; later calls on any clone fail.
+    /// Folds the WAL into the main database file and closes every pooled
+    /// connection, so that afterwards the file alone is the complete database
+    /// and no handle holds it. Call on shutdown; later calls on any clone fail
+    /// with [`StoreError::Sqlx`] (pool closed).
     pub async fn close(&self) {
+        // Checkpoint explicitly rather than relying on SQLite doing it when
+        // the last connection closes: that only happens if every connection
+        // really is closed by then (see below).
+        if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await
+        {
+            tracing::warn!(%err, "could not checkpoint the database before closing");
+        }
         self.pool.close().await;
+        // sqlx hands released connections back to the pool from a background
+        // task, so one released just before `close` can outlive it briefly.
+        // Wait for it (bounded), so callers may move or copy the file next.
+        for _ in 0..CLOSE_WAIT_STEPS {
+            if self.pool.size() == 0 {
+                break;
+            }
+            tokio::time::sleep(CLOSE_WAIT_STEP).await;
+        }
     }
 
     /// The next timestamp from the store's monotonic clock.

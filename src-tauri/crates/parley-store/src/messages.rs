@@ -94,9 +94,7 @@ impl MessageStatus {
 }
 
 /// Token counts reported by the API for one reply; `None` where not reported.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow,
-)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct StoredUsage {
     /// Uncached input tokens.
     pub input_tokens: Option<i64>,
@@ -208,10 +206,11 @@ impl Store {
         // connection commits in between, instead of waiting.
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
 
-        let conversation: Option<i64> = sqlx::query_scalar("SELECT 1 FROM conversations WHERE id = ?")
-            .bind(&new.conversation_id)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let conversation: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM conversations WHERE id = ?")
+                .bind(&new.conversation_id)
+                .fetch_optional(&mut *tx)
+                .await?;
         if conversation.is_none() {
             return Err(StoreError::not_found("conversation", &new.conversation_id));
         }
@@ -591,7 +590,10 @@ mod tests {
 
         let after = store.get_conversation(&conv).await.unwrap();
         assert_eq!(after.active_root_id.as_deref(), Some(stored.id.as_str()));
-        assert!(after.updated_at > before.updated_at, "a message is activity");
+        assert!(
+            after.updated_at > before.updated_at,
+            "a message is activity"
+        );
     }
 
     #[tokio::test]
@@ -602,7 +604,10 @@ mod tests {
         let answer = message(&store, &conv, Some(&question.id), Role::Assistant, "a").await;
         assert_eq!(answer.parent_id.as_deref(), Some(question.id.as_str()));
         let question = store.get_message(&question.id).await.unwrap();
-        assert_eq!(question.active_child_id.as_deref(), Some(answer.id.as_str()));
+        assert_eq!(
+            question.active_child_id.as_deref(),
+            Some(answer.id.as_str())
+        );
     }
 
     #[tokio::test]
@@ -616,13 +621,19 @@ mod tests {
             .insert_message(&NewMessage::done("nope", None, Role::User, "x"))
             .await
             .unwrap_err();
-        assert!(matches!(err, StoreError::NotFound { entity: "conversation", .. }));
+        assert!(matches!(
+            err,
+            StoreError::NotFound(ref what) if what.starts_with("conversation ")
+        ));
 
         let err = store
             .insert_message(&NewMessage::done(&conv, Some("nope"), Role::User, "x"))
             .await
             .unwrap_err();
-        assert!(matches!(err, StoreError::NotFound { entity: "message", .. }));
+        assert!(matches!(
+            err,
+            StoreError::NotFound(ref what) if what.starts_with("message ")
+        ));
 
         let err = store
             .insert_message(&NewMessage::done(&conv, Some(&foreign.id), Role::User, "x"))
@@ -630,7 +641,11 @@ mod tests {
             .unwrap_err();
         assert!(matches!(err, StoreError::Invalid(_)), "got {err:?}");
         assert!(
-            store.messages_in_conversation(&conv).await.unwrap().is_empty(),
+            store
+                .messages_in_conversation(&conv)
+                .await
+                .unwrap()
+                .is_empty(),
             "a rejected insert leaves nothing behind"
         );
         let other_root = store.get_message(&foreign.id).await.unwrap();
@@ -673,8 +688,7 @@ mod tests {
         assert_eq!(finished.request_id.as_deref(), Some("req_123"));
         assert_eq!(store.get_message(&reply.id).await.unwrap(), finished);
         assert!(
-            store.get_conversation(&conv).await.unwrap().updated_at
-                > conv_before_finish.updated_at
+            store.get_conversation(&conv).await.unwrap().updated_at > conv_before_finish.updated_at
         );
 
         let err = store
@@ -731,14 +745,14 @@ mod tests {
             .finish_message("nope", &done_finish("x"))
             .await
             .unwrap_err();
-        assert!(matches!(err, StoreError::NotFound { .. }));
+        assert!(matches!(err, StoreError::NotFound(_)));
         let err = store
             .update_streaming_content("nope", "[]", "")
             .await
             .unwrap_err();
-        assert!(matches!(err, StoreError::NotFound { .. }));
+        assert!(matches!(err, StoreError::NotFound(_)));
         let err = store.get_message("nope").await.unwrap_err();
-        assert!(matches!(err, StoreError::NotFound { .. }));
+        assert!(matches!(err, StoreError::NotFound(_)));
     }
 
     #[tokio::test]
@@ -756,9 +770,15 @@ mod tests {
         assert_eq!(ids(&all), [&q1.id, &a1.id, &q1b.id, &a1b.id]);
 
         let empty = conversation(&store, "empty").await;
-        assert!(store.messages_in_conversation(&empty).await.unwrap().is_empty());
+        assert!(
+            store
+                .messages_in_conversation(&empty)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         let err = store.messages_in_conversation("nope").await.unwrap_err();
-        assert!(matches!(err, StoreError::NotFound { .. }));
+        assert!(matches!(err, StoreError::NotFound(_)));
     }
 
     #[tokio::test]
@@ -767,7 +787,7 @@ mod tests {
         let conv = conversation(&store, "c").await;
         assert!(store.active_path(&conv).await.unwrap().is_empty());
         let err = store.active_path("nope").await.unwrap_err();
-        assert!(matches!(err, StoreError::NotFound { .. }));
+        assert!(matches!(err, StoreError::NotFound(_)));
     }
 
     /// The edit-and-resend flow at the root and deeper down, switching
@@ -829,7 +849,7 @@ mod tests {
         );
 
         let err = store.select_branch("nope").await.unwrap_err();
-        assert!(matches!(err, StoreError::NotFound { .. }));
+        assert!(matches!(err, StoreError::NotFound(_)));
     }
 
     #[tokio::test]
@@ -933,13 +953,21 @@ mod tests {
         assert_eq!(store.recover_interrupted_streams().await.unwrap(), 1);
         let recovered = store.get_message(&reply.id).await.unwrap();
         assert_eq!(recovered.status, MessageStatus::Error);
-        assert_eq!(recovered.error_kind.as_deref(), Some(INTERRUPTED_ERROR_KIND));
+        assert_eq!(
+            recovered.error_kind.as_deref(),
+            Some(INTERRUPTED_ERROR_KIND)
+        );
         assert_eq!(
             recovered.error_message.as_deref(),
             Some("The app closed while this reply was streaming")
         );
         assert_eq!(recovered.text, "half", "partial text is kept for the user");
         assert_eq!(recovered.content_json, r#"[{"type":"text","text":"half"}]"#);
+        let hits = store.search_messages("hal", 10).await.unwrap();
+        assert!(
+            hits.iter().any(|hit| hit.message_id == reply.id),
+            "a recovered reply becomes searchable like a finished one"
+        );
         assert_eq!(
             store.get_message(&other.id).await.unwrap().status,
             MessageStatus::Done

@@ -79,9 +79,9 @@ pub(crate) async fn open_file(
     busy_timeout: Duration,
 ) -> Result<Store, StoreError> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        tokio::fs::create_dir_all(parent).await.map_err(|err| {
-            StoreError::io(format!("could not create {}", parent.display()), err)
-        })?;
+        tokio::fs::create_dir_all(parent)
+            .await
+            .map_err(|err| StoreError::io(format!("could not create {}", parent.display()), err))?;
     }
     // SQLite itself would refuse a foreign file too, but only once a
     // statement runs; checking the header first guarantees that nothing,
@@ -383,6 +383,20 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn close_leaves_the_whole_database_in_the_main_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("parley.db");
+        let store = Store::open(&path).await.unwrap();
+        for i in 0..20 {
+            conversation(&store, &format!("c{i}")).await;
+        }
+        store.close().await;
+        let wal = dir.path().join("parley.db-wal");
+        let wal_len = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+        assert_eq!(wal_len, 0, "a copy of the main file alone must be complete");
+    }
+
+    #[tokio::test]
     async fn an_empty_file_is_initialised_as_a_new_database() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("parley.db");
@@ -423,9 +437,16 @@ mod tests {
 
         let backups = backups_in(dir.path());
         assert_eq!(backups.len(), 1, "exactly one backup: {backups:?}");
-        let name = backups[0].file_name().unwrap().to_string_lossy().into_owned();
+        let name = backups[0]
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         let seconds = name.strip_prefix("parley.db.backup-").unwrap();
-        assert!(seconds.parse::<u64>().is_ok(), "suffix is unix seconds: {name}");
+        assert!(
+            seconds.parse::<u64>().is_ok(),
+            "suffix is unix seconds: {name}"
+        );
 
         // The backup is a complete database at the old schema.
         let backup = Store::open(&backups[0]).await.unwrap();

@@ -28,8 +28,8 @@ const ELLIPSIS: &str = "…";
 /// Roughly how much context a snippet shows. The FTS path counts trigram
 /// tokens (about one per character); the `LIKE` path counts characters on
 /// each side of the match.
-const SNIPPET_TOKENS: i64 = 32;
-const SNIPPET_CONTEXT_CHARS: usize = 16;
+const SNIPPET_TOKENS: i64 = 48;
+const SNIPPET_CONTEXT_CHARS: usize = 20;
 
 /// Queries shorter than this (in characters) cannot use the trigram index.
 const TRIGRAM_MIN_CHARS: usize = 3;
@@ -208,9 +208,14 @@ mod tests {
         assert_eq!(like_snippet("say Hi there", "hi"), "say \u{2}Hi\u{3} there");
         let long = format!("{}xy{}", "a".repeat(40), "b".repeat(40));
         let snippet = like_snippet(&long, "XY");
+        let context = SNIPPET_CONTEXT_CHARS;
         assert_eq!(
             snippet,
-            format!("…{}\u{2}xy\u{3}{}…", "a".repeat(16), "b".repeat(16))
+            format!(
+                "…{}\u{2}xy\u{3}{}…",
+                "a".repeat(context),
+                "b".repeat(context)
+            )
         );
         assert_eq!(like_snippet("日本語の文", "本語"), "日\u{2}本語\u{3}の文");
     }
@@ -250,9 +255,15 @@ mod tests {
         let conv = conversation(&store, "c").await;
         let old = message(&store, &conv, None, Role::User, "apple pie").await;
         let new = message(&store, &conv, None, Role::User, "apple tart").await;
-        assert_eq!(hit_ids(&store, "apple").await, [&new.id, &old.id]);
+        assert_eq!(
+            hit_ids(&store, "apple").await,
+            [new.id.as_str(), old.id.as_str()]
+        );
         assert_eq!(store.search_messages("apple", 1).await.unwrap().len(), 1);
-        assert_eq!(hit_ids(&store, "ap").await, [&new.id, &old.id]);
+        assert_eq!(
+            hit_ids(&store, "ap").await,
+            [new.id.as_str(), old.id.as_str()]
+        );
         assert_eq!(store.search_messages("ap", 1).await.unwrap().len(), 1);
     }
 
@@ -260,18 +271,32 @@ mod tests {
     async fn chinese_and_japanese_substrings_are_found() {
         let store = memory_store().await;
         let conv = conversation(&store, "多言語").await;
-        let zh = message(&store, &conv, None, Role::User, "我们今天讨论数据库的全文搜索功能").await;
-        let ja = message(&store, &conv, None, Role::User, "東京都で日本語の形態素解析を試す").await;
+        let zh = message(
+            &store,
+            &conv,
+            None,
+            Role::User,
+            "我们今天讨论数据库的全文搜索功能",
+        )
+        .await;
+        let ja = message(
+            &store,
+            &conv,
+            None,
+            Role::User,
+            "東京都で日本語の形態素解析を試す",
+        )
+        .await;
 
         // Three or more characters: the trigram index.
-        assert_eq!(hit_ids(&store, "全文搜索").await, [&zh.id]);
-        assert_eq!(hit_ids(&store, "数据库").await, [&zh.id]);
-        assert_eq!(hit_ids(&store, "形態素解析").await, [&ja.id]);
-        assert_eq!(hit_ids(&store, "日本語").await, [&ja.id]);
+        assert_eq!(hit_ids(&store, "全文搜索").await, [zh.id.as_str()]);
+        assert_eq!(hit_ids(&store, "数据库").await, [zh.id.as_str()]);
+        assert_eq!(hit_ids(&store, "形態素解析").await, [ja.id.as_str()]);
+        assert_eq!(hit_ids(&store, "日本語").await, [ja.id.as_str()]);
         // One or two characters: the LIKE fallback.
-        assert_eq!(hit_ids(&store, "搜索").await, [&zh.id]);
-        assert_eq!(hit_ids(&store, "東").await, [&ja.id]);
-        assert_eq!(hit_ids(&store, "の").await, [&ja.id]);
+        assert_eq!(hit_ids(&store, "搜索").await, [zh.id.as_str()]);
+        assert_eq!(hit_ids(&store, "東").await, [ja.id.as_str()]);
+        assert_eq!(hit_ids(&store, "の").await, [ja.id.as_str()]);
         assert!(hit_ids(&store, "猫").await.is_empty());
 
         let hits = store.search_messages("全文搜索", 10).await.unwrap();
@@ -281,7 +306,11 @@ mod tests {
             hits[0].snippet
         );
         let hits = store.search_messages("搜索", 10).await.unwrap();
-        assert!(hits[0].snippet.contains("\u{2}搜索\u{3}"), "{:?}", hits[0].snippet);
+        assert!(
+            hits[0].snippet.contains("\u{2}搜索\u{3}"),
+            "{:?}",
+            hits[0].snippet
+        );
     }
 
     #[tokio::test]
@@ -296,9 +325,36 @@ mod tests {
         message(&store, &conv, None, Role::User, "plain words only").await;
 
         let hostile = [
-            "\"", "\"\"", "\"hi", "*", "a*", "AND", "OR", "NOT", "a OR", "OR b", "NEAR(a b)",
-            "NEAR(", "'", "''", "%", "_", "%%", "__", "\\", "a\\b", "(", ")", "-", "+", ":",
-            "^", "{a b}", "col:val", "\u{0}", "\u{2}\u{3}",
+            "\"",
+            "\"\"",
+            "\"hi",
+            "*",
+            "a*",
+            "AND",
+            "OR",
+            "NOT",
+            "a OR",
+            "OR b",
+            "NEAR(a b)",
+            "NEAR(",
+            "'",
+            "''",
+            "%",
+            "_",
+            "%%",
+            "__",
+            "\\",
+            "a\\b",
+            "(",
+            ")",
+            "-",
+            "+",
+            ":",
+            "^",
+            "{a b}",
+            "col:val",
+            "\u{0}",
+            "\u{2}\u{3}",
         ];
         for query in hostile {
             store
@@ -307,17 +363,28 @@ mod tests {
                 .unwrap_or_else(|err| panic!("query {query:?} failed: {err}"));
         }
 
-        assert_eq!(hit_ids(&store, r#""hi""#).await, [&quote.id]);
-        assert_eq!(hit_ids(&store, "\"").await, [&quote.id]);
-        assert_eq!(hit_ids(&store, "a*").await, [&star.id]);
-        assert_eq!(hit_ids(&store, "a* here").await, [&star.id]);
-        assert_eq!(hit_ids(&store, "AND").await, [&and.id]);
-        assert_eq!(hit_ids(&store, "NEAR(a b)").await, [&near.id]);
-        assert_eq!(hit_ids(&store, "%").await, [&percent.id], "% is not a wildcard");
-        assert_eq!(hit_ids(&store, "_").await, [&percent.id], "_ is not a wildcard");
-        assert_eq!(hit_ids(&store, "0%").await, [&percent.id]);
+        assert_eq!(hit_ids(&store, r#""hi""#).await, [quote.id.as_str()]);
+        assert_eq!(hit_ids(&store, "\"").await, [quote.id.as_str()]);
+        assert_eq!(hit_ids(&store, "a*").await, [star.id.as_str()]);
+        assert_eq!(hit_ids(&store, "a* here").await, [star.id.as_str()]);
+        assert_eq!(hit_ids(&store, "AND").await, [and.id.as_str()]);
+        assert_eq!(hit_ids(&store, "NEAR(a b)").await, [near.id.as_str()]);
+        assert_eq!(
+            hit_ids(&store, "%").await,
+            [percent.id.as_str()],
+            "% is not a wildcard"
+        );
+        assert_eq!(
+            hit_ids(&store, "_").await,
+            [percent.id.as_str()],
+            "_ is not a wildcard"
+        );
+        assert_eq!(hit_ids(&store, "0%").await, [percent.id.as_str()]);
         assert!(hit_ids(&store, "'").await.is_empty());
-        assert!(hit_ids(&store, "a OR").await.is_empty(), "OR is literal text");
+        assert!(
+            hit_ids(&store, "a OR").await.is_empty(),
+            "OR is literal text"
+        );
     }
 
     #[tokio::test]
@@ -325,7 +392,7 @@ mod tests {
         let store = memory_store().await;
         let conv = conversation(&store, "c").await;
         let question = message(&store, &conv, None, Role::User, "tell me about otters").await;
-        assert_eq!(hit_ids(&store, "otters").await, [&question.id]);
+        assert_eq!(hit_ids(&store, "otters").await, [question.id.as_str()]);
 
         let reply = store
             .insert_message(&NewMessage {
@@ -343,16 +410,15 @@ mod tests {
             .update_streaming_content(&reply.id, "[]", "Otters are playful")
             .await
             .unwrap();
-        assert_eq!(hit_ids(&store, "playful").await, [&reply.id]);
+        assert!(
+            hit_ids(&store, "playful").await.is_empty(),
+            "a streaming reply is indexed when it ends, not on every throttled write"
+        );
         store
             .update_streaming_content(&reply.id, "[]", "Otters are mustelids")
             .await
             .unwrap();
-        assert!(
-            hit_ids(&store, "playful").await.is_empty(),
-            "replaced streaming text leaves no stale index entries"
-        );
-        assert_eq!(hit_ids(&store, "mustelids").await, [&reply.id]);
+        assert!(hit_ids(&store, "mustelids").await.is_empty());
 
         store
             .finish_message(
@@ -371,9 +437,15 @@ mod tests {
             )
             .await
             .unwrap();
-        assert!(hit_ids(&store, "mustelids").await.is_empty());
-        assert_eq!(hit_ids(&store, "hold hands").await, [&reply.id]);
-        assert_eq!(hit_ids(&store, "otters").await, [&reply.id, &question.id]);
+        assert!(
+            hit_ids(&store, "mustelids").await.is_empty(),
+            "only the final text is indexed"
+        );
+        assert_eq!(hit_ids(&store, "hold hands").await, [reply.id.as_str()]);
+        assert_eq!(
+            hit_ids(&store, "otters").await,
+            [reply.id.as_str(), question.id.as_str()]
+        );
 
         store.delete_conversation(&conv).await.unwrap();
         assert!(

@@ -1,0 +1,215 @@
+// Code that runs inside the app's page (through WebDriver "execute async script"): every timing
+// of the UI is taken there, with performance.now(), so WebDriver round trips are not measured.
+//
+// Each function is self-contained (it is sent as source text) and returns a promise of a
+// JSON-serialisable value.
+
+/** Runs `fn(...args)` in the page and returns its result; throws what the page threw. */
+export async function inPage(driver, fn, args = []) {
+  const script =
+    `const done = arguments[arguments.length - 1];\n` +
+    `(${fn.toString()}).apply(null, Array.prototype.slice.call(arguments, 0, -1))\n` +
+    `  .then((value) => done({ ok: true, value }),\n` +
+    `        (error) => done({ ok: false, error: String((error && error.stack) || error) }));`;
+  const result = await driver.cmd("POST", "/execute/async", { script, args });
+  if (!result || !result.ok) throw new Error(`in page: ${result?.error ?? "no result"}`);
+  return result.value;
+}
+
+/**
+ * Waits (at most `limitMs`) until `selector` matches. Resolves to null on time-out, else to the
+ * wall-clock time it was seen (`epochMs`, comparable with node's Date.now()) and whether it was
+ * already there when this script started (then `epochMs` is only an upper bound).
+ */
+export async function pageWaitForSelector(selector, limitMs) {
+  const info = (already) => {
+    const list = document.querySelector('[data-testid="conversation-list"]');
+    return {
+      epochMs: Date.now(),
+      already,
+      timeOrigin: performance.timeOrigin,
+      sincePageStartMs: performance.now(),
+      href: location.href,
+      matches: document.querySelectorAll(selector).length,
+      items: document.querySelectorAll('[data-testid="conversation-item"]').length,
+      listCount: list ? list.getAttribute("data-count") : null,
+    };
+  };
+  if (document.querySelector(selector)) return info(true);
+  return await new Promise((resolve) => {
+    const observer = new MutationObserver(() => {
+      if (document.querySelector(selector)) {
+        observer.disconnect();
+        clearTimeout(timer);
+        resolve(info(false));
+      }
+    });
+    observer.observe(document, { childList: true, subtree: true, attributes: true });
+    const timer = setTimeout(() => {
+      observer.disconnect();
+      resolve(null);
+    }, limitMs);
+  });
+}
+
+/**
+ * Types `text` into the composer, sends it, and resolves when the new assistant message leaves
+ * `streaming` (or after `timeoutMs`). With `recordFrames`, a requestAnimationFrame recorder runs
+ * from before the send until one frame after the end, and the frame gaps inside the stream are
+ * summarised.
+ */
+export async function pageSendAndWait(text, timeoutMs, recordFrames) {
+  const q = (selector) => document.querySelector(selector);
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const nextFrame = () => new Promise((r) => requestAnimationFrame(() => r()));
+  const assistants = () =>
+    document.querySelectorAll('[data-testid="message"][data-role="assistant"]');
+  const known = new Set([...assistants()].map((el) => el.getAttribute("data-id")));
+
+  const input = q('[data-testid="composer-input"]');
+  if (!input) throw new Error("no composer-input in the page");
+  input.focus();
+  const proto = Object.getPrototypeOf(input);
+  const setter = Object.getOwnPropertyDescriptor(proto, "value")?.set;
+  if (setter) setter.call(input, text);
+  else input.value = text;
+  input.dispatchEvent(new Event("input", { bubbles: true }));
+
+  let send = null;
+  for (let i = 0; i < 200; i++) {
+    send = q('[data-testid="composer-send"]');
+    if (send && !send.disabled) break;
+    await sleep(10);
+  }
+
+  let recorder = null;
+  if (recordFrames) {
+    recorder = { frames: [], running: true, last: performance.now() };
+    const tick = () => {
+      const now = performance.now();
+      recorder.frames.push([now, now - recorder.last]);
+      recorder.last = now;
+      if (recorder.running) requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+    for (let i = 0; i < 10; i++) await nextFrame();
+  }
+
+  const finished = () => {
+    const list = assistants();
+    const el = list[list.length - 1];
+    if (!el || known.has(el.getAttribute("data-id"))) return null;
+    const status = el.getAttribute("data-status");
+    return status && status !== "streaming" ? { el, status } : null;
+  };
+  let observer;
+  const ended = new Promise((resolve) => {
+    observer = new MutationObserver(() => {
+      const found = finished();
+      if (found) resolve({ ...found, t1: performance.now() });
+    });
+    observer.observe(document.body, {
+      subtree: true,
+      childList: true,
+      attributes: true,
+      attributeFilter: ["data-status"],
+    });
+    setTimeout(() => resolve({ el: null, status: "timeout", t1: performance.now() }), timeoutMs);
+  });
+
+  const t0 = performance.now();
+  if (send && !send.disabled) {
+    send.click();
+  } else {
+    const enter = { key: "Enter", code: "Enter", keyCode: 13, which: 13, bubbles: true, cancelable: true };
+    input.dispatchEvent(new KeyboardEvent("keydown", enter));
+  }
+  const end = await ended;
+  observer.disconnect();
+
+  const result = {
+    status: end.status,
+    ms: end.t1 - t0,
+    sentWith: send && !send.disabled ? "click" : "enter",
+  };
+  if (end.el) {
+    const usage = end.el.querySelector('[data-testid="message-usage"]');
+    const content = end.el.querySelector('[data-testid="message-content"]');
+    const error = end.el.querySelector('[data-testid="message-error"]');
+    result.outputTokens = usage ? Number(usage.getAttribute("data-output-tokens")) : null;
+    result.contentChars = content ? content.textContent.length : null;
+    result.errorKind = error ? error.getAttribute("data-error-kind") : null;
+  }
+  if (recorder) {
+    await nextFrame();
+    await nextFrame();
+    recorder.running = false;
+    const inside = recorder.frames.filter(([at, gap]) => at > t0 && at - gap < end.t1);
+    const gaps = inside.map(([, gap]) => gap).sort((a, b) => a - b);
+    result.frames = {
+      count: gaps.length,
+      maxGapMs: gaps.length ? gaps[gaps.length - 1] : null,
+      p99GapMs: gaps.length ? gaps[Math.min(gaps.length - 1, Math.floor(gaps.length * 0.99))] : null,
+      medianGapMs: gaps.length ? gaps[Math.floor(gaps.length / 2)] : null,
+      over50ms: gaps.filter((g) => g > 50).length,
+    };
+  }
+  return result;
+}
+
+/** Records requestAnimationFrame gaps for `durationMs` while nothing happens. */
+export async function pageIdleFrames(durationMs) {
+  const frames = [];
+  let last = performance.now();
+  let running = true;
+  const tick = () => {
+    const now = performance.now();
+    frames.push([now, now - last]);
+    last = now;
+    if (running) requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+  await new Promise((r) => setTimeout(r, 200));
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, durationMs));
+  const t1 = performance.now();
+  await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+  running = false;
+  const gaps = frames
+    .filter(([at, gap]) => at > t0 && at - gap < t1)
+    .map(([, gap]) => gap)
+    .sort((a, b) => a - b);
+  return {
+    ms: t1 - t0,
+    count: gaps.length,
+    maxGapMs: gaps.length ? gaps[gaps.length - 1] : null,
+    p99GapMs: gaps.length ? gaps[Math.min(gaps.length - 1, Math.floor(gaps.length * 0.99))] : null,
+    medianGapMs: gaps.length ? gaps[Math.floor(gaps.length / 2)] : null,
+    over50ms: gaps.filter((g) => g > 50).length,
+  };
+}
+
+/** Opens the conversation `id` from the sidebar and resolves once its messages are shown. */
+export async function pageOpenConversation(id, timeoutMs) {
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const deadline = performance.now() + timeoutMs;
+  let item = null;
+  while (!item && performance.now() < deadline) {
+    item = document.querySelector(`[data-testid="conversation-item"][data-id="${id}"]`);
+    if (!item) await sleep(20);
+  }
+  if (!item) throw new Error(`conversation-item ${id} not found`);
+  const t0 = performance.now();
+  // Click where a person would: the element at the item's centre.
+  const rect = item.getBoundingClientRect();
+  const target = document.elementFromPoint(rect.left + rect.width / 2, rect.top + rect.height / 2);
+  (target && item.contains(target) ? target : item).click();
+  while (performance.now() < deadline) {
+    const messages = document.querySelectorAll('[data-testid="message"]').length;
+    if (messages > 0 && item.getAttribute("data-active") !== "false") {
+      return { ms: performance.now() - t0, messagesInDom: messages };
+    }
+    await sleep(10);
+  }
+  throw new Error("the conversation did not open");
+}

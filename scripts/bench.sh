@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Parley's benchmarks: builds the release app and .deb, the mock server and the seeder, then runs
+# bench/run.mjs under a virtual display and a private D-Bus session. Prints one markdown table
+# (also written to bench/out/results.md).
+#
+#   bash scripts/bench.sh                                   # the release build (slow to build)
+#   PARLEY_APP_BINARY=target/debug/parley bash scripts/bench.sh   # another binary; skips the app build
+#   PARLEY_BENCH_ONLY=throughput,size PARLEY_BENCH_REPS=1 bash scripts/bench.sh   # a quick subset
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\033[1;34m[bench]\033[0m %s\n' "$*" >&2; }
+
+bash scripts/setup.sh
+if [ -z "${PARLEY_APP_BINARY:-}" ]; then
+  log "building the release app and .deb"
+  bash scripts/build-app.sh --release
+else
+  log "measuring $PARLEY_APP_BINARY (no app build)"
+fi
+log "building the mock server and the seeder (release)"
+cargo build --release -p parley-mock-claude -p parley-bench-seed
+
+xvfb-run -a -s "-screen 0 1400x900x24 -nolisten tcp" dbus-run-session -- node bench/run.mjs

@@ -1,0 +1,732 @@
+//! The HTTP client for `POST /v1/messages` (streamed and not) and `count_tokens`.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::accumulate::message_to_events;
+use crate::config::{ApiConfig, AuthStyle};
+use crate::error::{
+    ApiErrorKind, ClaudeError, ErrorInfo, body_excerpt, json_code, parse_retry_after,
+};
+use crate::key::ApiKey;
+use crate::sse::{SseEvent, SseParser};
+use crate::types::{
+    Message, MessageResponse, MessagesRequest, StreamEvent, SystemPrompt, ThinkingConfig, Tool,
+    ToolChoice,
+};
+
+const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
+const ANTHROPIC_VERSION: HeaderName = HeaderName::from_static("anthropic-version");
+const AUTHORIZATION: HeaderName = reqwest::header::AUTHORIZATION;
+
+/// How many bytes of a body that yields no SSE event are kept, to explain what it was instead.
+const PREFIX_LIMIT: usize = 64 * 1024;
+
+/// A client for one API endpoint and key. Cheap to clone; the `reqwest::Client` inside is shared.
+///
+/// The HTTP client is passed in so the caller decides timeouts, proxies and connection pooling.
+/// Its `Debug` output shows the configuration but never the key.
+#[derive(Debug, Clone)]
+pub struct ClaudeClient {
+    http: reqwest::Client,
+    config: ApiConfig,
+    key: ApiKey,
+}
+
+impl ClaudeClient {
+    /// A client that sends requests with `http` to `config.base_url`, authenticated by `key`.
+    pub fn new(http: reqwest::Client, config: ApiConfig, key: ApiKey) -> Self {
+        Self { http, config, key }
+    }
+
+    /// The configuration this client uses.
+    pub fn config(&self) -> &ApiConfig {
+        &self.config
+    }
+
+    /// `{base}/v1/messages`.
+    pub fn messages_url(&self) -> String {
+        self.endpoint("/v1/messages")
+    }
+
+    /// `{base}/v1/messages/count_tokens`.
+    pub fn count_tokens_url(&self) -> String {
+        self.endpoint("/v1/messages/count_tokens")
+    }
+
+    fn endpoint(&self, path: &str) -> String {
+        format!(
+            "{}{path}",
+            self.config.base_url.trim().trim_end_matches('/')
+        )
+    }
+
+    /// `host:port` of the base URL, for network error messages (never the full URL, which a
+    /// hand-written configuration could fill with credentials).
+    fn host_label(&self) -> String {
+        ::url::Url::parse(self.config.base_url.trim())
+            .ok()
+            .and_then(|url| {
+                Some(format!(
+                    "{}:{}",
+                    url.host_str()?,
+                    url.port_or_known_default()?
+                ))
+            })
+            .unwrap_or_else(|| "the API server".to_owned())
+    }
+
+    /// Sends a non-streamed request (`stream` is forced to `false`) and returns the whole reply.
+    ///
+    /// Accepts the API's plain body and a gateway's `{"code": 200, "data": {...}}` wrapper; a
+    /// wrapper with another code or an error object is returned as the error it describes.
+    pub async fn create_message(
+        &self,
+        req: &MessagesRequest,
+    ) -> Result<MessageResponse, ClaudeError> {
+        let body = request_body(req, false)?;
+        let response = self
+            .post(self.messages_url(), body, "application/json")
+            .await?;
+        let meta = ResponseMeta::of(&response);
+        if !response.status().is_success() {
+            return Err(meta.error_from(response).await);
+        }
+        let status = response.status().as_u16();
+        let bytes = response.bytes().await.map_err(|err| {
+            ClaudeError::network(err, &self.host_label()).with_request_id(meta.request_id.clone())
+        })?;
+        parse_message_body(status, &bytes, &meta)
+    }
+
+    /// Sends a streamed request (`stream` is forced to `true`) and returns the event stream once
+    /// the response headers have arrived.
+    ///
+    /// An HTTP error status is returned here, classified by status and error body. A `200` whose
+    /// content type is JSON (a gateway that ignored `stream: true`) is turned into the events a
+    /// stream would have carried, so the caller handles one shape of reply.
+    pub async fn stream_message(&self, req: &MessagesRequest) -> Result<EventStream, ClaudeError> {
+        let body = request_body(req, true)?;
+        let response = self
+            .post(self.messages_url(), body, "text/event-stream")
+            .await?;
+        let meta = ResponseMeta::of(&response);
+        if !response.status().is_success() {
+            return Err(meta.error_from(response).await);
+        }
+        let is_json = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| value.to_ascii_lowercase().contains("json"));
+        if is_json {
+            let status = response.status().as_u16();
+            let bytes = response
+                .bytes()
+                .await
+                .map_err(|err| ClaudeError::interrupted(err, meta.request_id.clone()))?;
+            let message = parse_message_body(status, &bytes, &meta)?;
+            return Ok(EventStream::replay(
+                message_to_events(&message),
+                meta.request_id,
+            ));
+        }
+        Ok(EventStream::sse(response, meta.request_id))
+    }
+
+    /// Counts the input tokens `req` would use (`POST /v1/messages/count_tokens`).
+    ///
+    /// Only the fields that endpoint accepts are sent: it rejects `max_tokens` and `stream`.
+    pub async fn count_tokens(&self, req: &MessagesRequest) -> Result<u64, ClaudeError> {
+        let body = CountTokensBody {
+            model: &req.model,
+            messages: &req.messages,
+            system: req.system.as_ref(),
+            tools: &req.tools,
+            tool_choice: req.tool_choice.as_ref(),
+            thinking: req.thinking.as_ref(),
+        };
+        let body = encode(&body)?;
+        let response = self
+            .post(self.count_tokens_url(), body, "application/json")
+            .await?;
+        let meta = ResponseMeta::of(&response);
+        if !response.status().is_success() {
+            return Err(meta.error_from(response).await);
+        }
+        let status = response.status().as_u16();
+        let bytes = response.bytes().await.map_err(|err| {
+            ClaudeError::network(err, &self.host_label()).with_request_id(meta.request_id.clone())
+        })?;
+        let value = parse_json_body(status, &bytes, &meta)?;
+        value
+            .get("input_tokens")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| {
+                ClaudeError::bad_response(
+                    format!(
+                        "the token count reply has no input_tokens: {}",
+                        body_excerpt(&bytes)
+                    ),
+                    meta.request_id.clone(),
+                )
+            })
+    }
+
+    async fn post(
+        &self,
+        url: String,
+        body: Vec<u8>,
+        accept: &'static str,
+    ) -> Result<reqwest::Response, ClaudeError> {
+        let headers = self.headers(accept)?;
+        self.http
+            .post(url)
+            .headers(headers)
+            .body(body)
+            .send()
+            .await
+            .map_err(|err| ClaudeError::network(err, &self.host_label()))
+    }
+
+    fn headers(&self, accept: &'static str) -> Result<HeaderMap, ClaudeError> {
+        if self.key.is_empty() {
+            return Err(ClaudeError::new(ApiErrorKind::Auth, "No API key is set."));
+        }
+        let (name, value) = match self.config.auth_style {
+            AuthStyle::XApiKey => (X_API_KEY, HeaderValue::from_str(self.key.expose())),
+            AuthStyle::Bearer => (
+                AUTHORIZATION,
+                HeaderValue::from_str(&format!("Bearer {}", self.key.expose())),
+            ),
+        };
+        // The error from `from_str` is not shown: it could describe the key's content.
+        let mut value = value.map_err(|_| {
+            ClaudeError::new(
+                ApiErrorKind::Auth,
+                "The API key contains characters that cannot be sent in an HTTP header \
+                 (such as a line break or a non-ASCII character); paste it again.",
+            )
+        })?;
+        // Keeps the key out of hyper's and reqwest's debug output and HTTP/2 header compression.
+        value.set_sensitive(true);
+        let version = HeaderValue::from_str(self.config.api_version.trim()).map_err(|_| {
+            ClaudeError::new(
+                ApiErrorKind::InvalidRequest,
+                format!(
+                    "The API version \"{}\" cannot be sent in an HTTP header.",
+                    self.config.api_version
+                ),
+            )
+        })?;
+        let mut headers = HeaderMap::with_capacity(4);
+        headers.insert(name, value);
+        headers.insert(ANTHROPIC_VERSION, version);
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(ACCEPT, HeaderValue::from_static(accept));
+        Ok(headers)
+    }
+}
+
+/// The fields `count_tokens` accepts.
+#[derive(Serialize)]
+struct CountTokensBody<'a> {
+    model: &'a str,
+    messages: &'a [Message],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    system: Option<&'a SystemPrompt>,
+    #[serde(skip_serializing_if = "<[Tool]>::is_empty")]
+    tools: &'a [Tool],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_choice: Option<&'a ToolChoice>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thinking: Option<&'a ThinkingConfig>,
+}
+
+/// A request with `"stream": true` added, without cloning it (images make requests large).
+#[derive(Serialize)]
+struct StreamingBody<'a> {
+    #[serde(flatten)]
+    request: &'a MessagesRequest,
+    stream: bool,
+}
+
+fn request_body(req: &MessagesRequest, stream: bool) -> Result<Vec<u8>, ClaudeError> {
+    if req.stream == stream {
+        encode(req)
+    } else if stream {
+        encode(&StreamingBody {
+            request: req,
+            stream: true,
+        })
+    } else {
+        encode(&MessagesRequest {
+            stream: false,
+            ..req.clone()
+        })
+    }
+}
+
+fn encode(body: &impl Serialize) -> Result<Vec<u8>, ClaudeError> {
+    serde_json::to_vec(body).map_err(|err| {
+        ClaudeError::new(
+            ApiErrorKind::InvalidRequest,
+            format!("The request could not be encoded as JSON: {err}"),
+        )
+    })
+}
+
+/// What the response headers say about the request, kept for error details.
+struct ResponseMeta {
+    request_id: Option<String>,
+    retry_after: Option<Duration>,
+}
+
+impl ResponseMeta {
+    fn of(response: &reqwest::Response) -> Self {
+        let headers = response.headers();
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .map(str::trim)
+                .filter(|value| !value.is_empty())
+        };
+        let request_id = header("request-id")
+            .or_else(|| header("x-request-id"))
+            .map(str::to_owned);
+        // `retry-after-ms` is more precise when a server sends both.
+        let retry_after = header("retry-after-ms")
+            .and_then(|ms| ms.parse::<f64>().ok())
+            .filter(|ms| ms.is_finite() && *ms >= 0.0)
+            .map(|ms| Duration::from_secs_f64(ms / 1000.0))
+            .or_else(|| header("retry-after").and_then(parse_retry_after));
+        Self {
+            request_id,
+            retry_after,
+        }
+    }
+
+    async fn error_from(&self, response: reqwest::Response) -> ClaudeError {
+        let status = response.status().as_u16();
+        // An unreadable error body still has a status worth reporting.
+        let body = response.bytes().await.unwrap_or_default();
+        ClaudeError::from_http(status, self.request_id.clone(), self.retry_after, &body)
+    }
+}
+
+/// Parses a 2xx JSON body, unwrapping a gateway's `{"code": 200, "data": ...}` and turning an
+/// error object (wrapped or not) into the error it describes.
+fn parse_json_body(status: u16, body: &[u8], meta: &ResponseMeta) -> Result<Value, ClaudeError> {
+    let as_error =
+        || ClaudeError::from_http(status, meta.request_id.clone(), meta.retry_after, body);
+    let value: Value = serde_json::from_slice(body).map_err(|_| {
+        ClaudeError::bad_response(
+            format!("the reply is not JSON: {}", body_excerpt(body)),
+            meta.request_id.clone(),
+        )
+    })?;
+    if ErrorInfo::from_json(&value).is_error {
+        return Err(as_error());
+    }
+    let wrapped_code = match &value {
+        Value::Object(obj) if !obj.contains_key("type") => obj.get("code").and_then(json_code),
+        _ => None,
+    };
+    let Some(code) = wrapped_code else {
+        return Ok(value);
+    };
+    if !(200..300).contains(&code) {
+        return Err(as_error());
+    }
+    match value {
+        Value::Object(mut obj) => match obj.remove("data") {
+            Some(data) if !data.is_null() => Ok(data),
+            _ => Err(ClaudeError::bad_response(
+                format!("the gateway's reply has no data: {}", body_excerpt(body)),
+                meta.request_id.clone(),
+            )),
+        },
+        other => Ok(other),
+    }
+}
+
+fn parse_message_body(
+    status: u16,
+    body: &[u8],
+    meta: &ResponseMeta,
+) -> Result<MessageResponse, ClaudeError> {
+    let value = parse_json_body(status, body, meta)?;
+    // Every field of MessageResponse has a default, so insist on the one that makes it a message.
+    if !value.get("content").is_some_and(Value::is_array) {
+        return Err(ClaudeError::bad_response(
+            format!("the reply is not a message: {}", body_excerpt(body)),
+            meta.request_id.clone(),
+        ));
+    }
+    serde_json::from_value(value).map_err(|err| {
+        ClaudeError::bad_response(
+            format!("the reply is not a message ({err})"),
+            meta.request_id.clone(),
+        )
+    })
+}
+
+/// The events of one streamed reply, read from the connection as the caller asks for them.
+///
+/// Cancellation is dropping the stream: that drops the `reqwest::Response`, which closes the
+/// connection, and the server stops generating. No other clean-up is needed.
+#[derive(Debug)]
+pub struct EventStream {
+    source: Source,
+    request_id: Option<String>,
+    /// `message_stop` or an error was returned: only `None` from now on.
+    finished: bool,
+    /// An SSE event was dispatched; until then the body's first bytes are kept in `prefix`.
+    saw_event: bool,
+    prefix: Vec<u8>,
+}
+
+#[derive(Debug)]
+enum Source {
+    Sse {
+        response: reqwest::Response,
+        parser: SseParser,
+        pending: VecDeque<SseEvent>,
+    },
+    /// Events made from a complete JSON reply.
+    Replay(VecDeque<StreamEvent>),
+}
+
+impl EventStream {
+    fn sse(response: reqwest::Response, request_id: Option<String>) -> Self {
+        Self::new(
+            Source::Sse {
+                response,
+                parser: SseParser::new(),
+                pending: VecDeque::new(),
+            },
+            request_id,
+        )
+    }
+
+    fn replay(events: Vec<StreamEvent>, request_id: Option<String>) -> Self {
+        Self::new(Source::Replay(events.into()), request_id)
+    }
+
+    fn new(source: Source, request_id: Option<String>) -> Self {
+        Self {
+            source,
+            request_id,
+            finished: false,
+            saw_event: false,
+            prefix: Vec::new(),
+        }
+    }
+
+    /// The `request-id` of the response, for error details.
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+
+    /// The next event, or `None` after `message_stop`.
+    ///
+    /// Unknown event types are skipped; `ping` is passed on. An `error` event (e.g.
+    /// `overloaded_error` after the 200) is returned as `Err` classified by its type; so is a
+    /// connection that breaks (`StreamInterrupted`), a body that ends before `message_stop`
+    /// (`StreamInterrupted`) and data that is not a valid event (`BadResponse`). After an `Err`,
+    /// every further call returns `None`.
+    pub async fn next_event(&mut self) -> Option<Result<StreamEvent, ClaudeError>> {
+        if self.finished {
+            return None;
+        }
+        let next = self.read_next().await;
+        if matches!(
+            next,
+            None | Some(Err(_)) | Some(Ok(StreamEvent::MessageStop))
+        ) {
+            self.finished = true;
+        }
+        next
+    }
+
+    async fn read_next(&mut self) -> Option<Result<StreamEvent, ClaudeError>> {
+        loop {
+            let (response, parser, pending) = match &mut self.source {
+                Source::Replay(events) => return events.pop_front().map(Ok),
+                Source::Sse {
+                    response,
+                    parser,
+                    pending,
+                } => (response, parser, pending),
+            };
+            if let Some(sse) = pending.pop_front() {
+                match decode(&sse, &self.request_id) {
+                    Some(result) => return Some(result),
+                    None => continue,
+                }
+            }
+            match response.chunk().await {
+                Ok(Some(bytes)) => {
+                    let events = parser.push(&bytes);
+                    if !self.saw_event {
+                        if events.is_empty() {
+                            let room = PREFIX_LIMIT.saturating_sub(self.prefix.len());
+                            self.prefix
+                                .extend_from_slice(&bytes[..bytes.len().min(room)]);
+                        } else {
+                            self.saw_event = true;
+                            self.prefix = Vec::new();
+                        }
+                    }
+                    pending.extend(events);
+                }
+                Ok(None) => return Some(Err(self.end_of_body_error())),
+                Err(err) => {
+                    return Some(Err(ClaudeError::interrupted(err, self.request_id.clone())));
+                }
+            }
+        }
+    }
+
+    /// The error for a body that ended before `message_stop`.
+    fn end_of_body_error(&self) -> ClaudeError {
+        // A body that never produced an event may be a JSON error sent with an SSE content type.
+        if !self.saw_event
+            && let Ok(value) = serde_json::from_slice::<Value>(&self.prefix)
+        {
+            let info = ErrorInfo::from_json(&value);
+            if info.is_error || info.code.is_some() {
+                return ClaudeError::from_http(200, self.request_id.clone(), None, &self.prefix);
+            }
+            return ClaudeError::bad_response(
+                format!(
+                    "the reply is not an event stream: {}",
+                    body_excerpt(&self.prefix)
+                ),
+                self.request_id.clone(),
+            );
+        }
+        ClaudeError::new(
+            ApiErrorKind::StreamInterrupted,
+            "The connection closed before the reply was complete.",
+        )
+        .with_request_id(self.request_id.clone())
+    }
+}
+
+/// Turns one SSE event into a stream event; `None` for events to skip.
+fn decode(sse: &SseEvent, request_id: &Option<String>) -> Option<Result<StreamEvent, ClaudeError>> {
+    let data = sse.data.trim();
+    // `[DONE]` is an OpenAI-style terminator that some gateways append; it carries nothing.
+    if data.is_empty() || data == "[DONE]" {
+        return None;
+    }
+    let parsed = serde_json::from_str::<StreamEvent>(data).or_else(|err| {
+        // Some gateways put the type only in the `event:` line; fill it in from there.
+        match serde_json::from_str::<Value>(data) {
+            Ok(Value::Object(mut obj)) if !obj.contains_key("type") && sse.event != "message" => {
+                obj.insert("type".to_owned(), Value::String(sse.event.clone()));
+                serde_json::from_value(Value::Object(obj)).map_err(|_| err)
+            }
+            _ => Err(err),
+        }
+    });
+    match parsed {
+        Ok(StreamEvent::Unknown) => {
+            tracing::debug!(event = %sse.event, "ignoring an unknown stream event");
+            None
+        }
+        Ok(StreamEvent::Error { error }) => Some(Err(ClaudeError::from_stream_error(
+            &error,
+            request_id.clone(),
+        ))),
+        Ok(event) => Some(Ok(event)),
+        Err(_) if sse.event == "error" => Some(Err(ClaudeError::new(
+            ApiErrorKind::Api,
+            format!(
+                "API error during the reply: {}",
+                body_excerpt(data.as_bytes())
+            ),
+        )
+        .with_request_id(request_id.clone()))),
+        Err(err) => Some(Err(ClaudeError::bad_response(
+            format!(
+                "could not read a \"{}\" event ({err}): {}",
+                sse.event,
+                body_excerpt(data.as_bytes())
+            ),
+            request_id.clone(),
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::ContentBlock;
+
+    fn meta() -> ResponseMeta {
+        ResponseMeta {
+            request_id: Some("req_1".into()),
+            retry_after: None,
+        }
+    }
+
+    fn sse(event: &str, data: &str) -> SseEvent {
+        SseEvent {
+            event: event.into(),
+            data: data.into(),
+            id: None,
+        }
+    }
+
+    #[test]
+    fn plain_and_wrapped_message_bodies_parse_alike() {
+        let message = r#"{"id":"msg_1","type":"message","role":"assistant","content":[{"type":"text","text":"Hi"}],"model":"m","stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":1,"output_tokens":2}}"#;
+        let plain = parse_message_body(200, message.as_bytes(), &meta()).unwrap();
+        let wrapped = format!(r#"{{"code":200,"data":{message}}}"#);
+        let unwrapped = parse_message_body(200, wrapped.as_bytes(), &meta()).unwrap();
+        assert_eq!(plain, unwrapped);
+        assert_eq!(plain.content, vec![ContentBlock::text("Hi")]);
+        let string_code = format!(r#"{{"code":"200","msg":"ok","data":{message}}}"#);
+        assert_eq!(
+            parse_message_body(200, string_code.as_bytes(), &meta()).unwrap(),
+            plain
+        );
+    }
+
+    #[test]
+    fn wrapped_errors_and_error_objects_in_a_200_are_errors() {
+        let cases: [(&str, ApiErrorKind); 4] = [
+            (
+                r#"{"code":429,"msg":"slow down","data":null}"#,
+                ApiErrorKind::RateLimit,
+            ),
+            (
+                r#"{"code":500,"message":"upstream failed"}"#,
+                ApiErrorKind::Api,
+            ),
+            (
+                r#"{"code":200,"data":{"type":"error","error":{"type":"overloaded_error","message":"busy"}}}"#,
+                ApiErrorKind::Overloaded,
+            ),
+            (
+                r#"{"type":"error","error":{"type":"invalid_request_error","message":"bad"}}"#,
+                ApiErrorKind::InvalidRequest,
+            ),
+        ];
+        for (body, kind) in cases {
+            let err = parse_message_body(200, body.as_bytes(), &meta()).unwrap_err();
+            assert_eq!(err.kind, kind, "{body}");
+            assert_eq!(err.request_id.as_deref(), Some("req_1"));
+        }
+    }
+
+    #[test]
+    fn bodies_that_are_not_messages_are_bad_responses() {
+        for body in [
+            &b"<html>oops</html>"[..],
+            b"{\"foo\": 1}",
+            b"{\"code\":200,\"data\":null}",
+            b"[]",
+        ] {
+            let err = parse_message_body(200, body, &meta()).unwrap_err();
+            assert_eq!(
+                err.kind,
+                ApiErrorKind::BadResponse,
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+    }
+
+    #[test]
+    fn streaming_body_adds_the_flag_without_duplicating_it() {
+        let req = MessagesRequest {
+            model: "m".into(),
+            max_tokens: 1,
+            ..Default::default()
+        };
+        let streamed: Value = serde_json::from_slice(&request_body(&req, true).unwrap()).unwrap();
+        assert_eq!(streamed["stream"], true);
+        let already = MessagesRequest {
+            stream: true,
+            ..req.clone()
+        };
+        let text = String::from_utf8(request_body(&already, true).unwrap()).unwrap();
+        assert_eq!(text.matches("\"stream\"").count(), 1, "{text}");
+        let plain: Value = serde_json::from_slice(&request_body(&already, false).unwrap()).unwrap();
+        assert!(plain.get("stream").is_none());
+    }
+
+    #[test]
+    fn decode_skips_unknown_events_and_done_markers() {
+        let rid = Some("req_1".to_owned());
+        assert!(decode(&sse("future", r#"{"type":"future"}"#), &rid).is_none());
+        assert!(decode(&sse("message", "[DONE]"), &rid).is_none());
+        assert!(matches!(
+            decode(&sse("ping", r#"{"type":"ping"}"#), &rid),
+            Some(Ok(StreamEvent::Ping))
+        ));
+    }
+
+    #[test]
+    fn decode_takes_the_type_from_the_event_line_when_data_lacks_it() {
+        let rid = None;
+        let decoded = decode(&sse("content_block_stop", r#"{"index":3}"#), &rid);
+        assert!(
+            matches!(
+                decoded,
+                Some(Ok(StreamEvent::ContentBlockStop { index: 3 }))
+            ),
+            "{decoded:?}"
+        );
+    }
+
+    #[test]
+    fn decode_turns_error_events_into_errors() {
+        let rid = Some("req_9".to_owned());
+        let err = decode(
+            &sse(
+                "error",
+                r#"{"type":"error","error":{"type":"rate_limit_error","message":"slow"}}"#,
+            ),
+            &rid,
+        )
+        .unwrap()
+        .unwrap_err();
+        assert_eq!(err.kind, ApiErrorKind::RateLimit);
+        assert_eq!(err.request_id.as_deref(), Some("req_9"));
+        let err = decode(&sse("error", "upstream exploded"), &rid)
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(err.kind, ApiErrorKind::Api);
+        assert!(err.message.contains("upstream exploded"), "{}", err.message);
+    }
+
+    #[test]
+    fn decode_reports_unparseable_data_as_bad_response() {
+        let err = decode(&sse("content_block_delta", "{not json"), &None)
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(err.kind, ApiErrorKind::BadResponse);
+        assert!(
+            err.message.contains("content_block_delta"),
+            "{}",
+            err.message
+        );
+        let err = decode(&sse("message_start", r#"{"type":"message_start"}"#), &None)
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(
+            err.kind,
+            ApiErrorKind::BadResponse,
+            "a known event missing its fields"
+        );
+    }
+}

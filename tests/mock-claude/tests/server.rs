@@ -1,0 +1,867 @@
+//! The mock over real TCP on 127.0.0.1, driven by a raw client.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use parley_mock_claude::{MockServer, Scenario, magic};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Collapses the deltas of one block into a single entry, so orders are easy to compare.
+fn collapsed(names: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for name in names {
+        if name == "content_block_delta" && out.last() == Some(name) {
+            continue;
+        }
+        out.push(name.clone());
+    }
+    out
+}
+
+#[tokio::test]
+async fn echo_stream_has_the_api_event_order_in_every_framing() {
+    let server = MockServer::start().await.unwrap();
+    let text = "héllo wörld 🦀, ça va?";
+    let mut saw_chunked = false;
+    let mut saw_close_delimited = false;
+    let mut saw_crlf = false;
+    let mut saw_lf_only = false;
+    // Consecutive requests rotate framing, line endings and `data:` layout.
+    for _ in 0..6 {
+        let resp = say(server.addr(), text).await;
+        assert_eq!(resp.status, 200);
+        assert!(
+            resp.header("content-type")
+                .unwrap()
+                .starts_with("text/event-stream")
+        );
+        assert!(resp.header("request-id").unwrap().starts_with("req_mock_"));
+        assert_eq!(resp.header("connection"), Some("close"));
+        match resp.chunked_complete {
+            Some(complete) => {
+                assert!(complete, "a complete stream ends its chunked body");
+                saw_chunked = true;
+            }
+            None => saw_close_delimited = true,
+        }
+        if resp.raw_body.windows(2).any(|w| w == b"\r\n") {
+            saw_crlf = true;
+        } else {
+            saw_lf_only = true;
+        }
+
+        let events = resp.events();
+        assert_eq!(
+            collapsed(&event_names(&events)),
+            [
+                "message_start",
+                "content_block_start",
+                "content_block_delta",
+                "content_block_stop",
+                "message_delta",
+                "message_stop"
+            ],
+            "the API's event order"
+        );
+        assert!(
+            events.iter().any(|e| e.event == "ping"),
+            "pings are interleaved"
+        );
+        assert!(
+            count_comments(&resp.body) > 0,
+            "keep-alive comments are interleaved"
+        );
+        assert_eq!(streamed_text(&events), format!("Echo: {text}"));
+
+        let start = events[0].json();
+        assert_eq!(start["message"]["role"], "assistant");
+        assert_eq!(start["message"]["model"], "claude-sonnet-4-5-20250929");
+        assert!(start["message"]["usage"]["input_tokens"].as_u64().unwrap() >= 1);
+        let deltas = events
+            .iter()
+            .filter(|e| e.event == "content_block_delta")
+            .count() as u64;
+        let delta = events.iter().find(|e| e.event == "message_delta").unwrap();
+        let delta = delta.json();
+        assert_eq!(delta["delta"]["stop_reason"], "end_turn");
+        assert_eq!(
+            delta["usage"]["output_tokens"], deltas,
+            "output tokens = deltas sent"
+        );
+        for e in &events {
+            let data = e.json();
+            assert_eq!(
+                data["type"],
+                e.event.as_str(),
+                "type field matches event name"
+            );
+        }
+    }
+    assert!(
+        saw_chunked && saw_close_delimited,
+        "both body framings are exercised"
+    );
+    assert!(saw_crlf && saw_lf_only, "both line endings are exercised");
+}
+
+#[tokio::test]
+async fn header_overrides_pick_framing_and_cr_line_endings() {
+    let server = MockServer::start().await.unwrap();
+    let body = messages_body("bare CR é", true);
+    let resp = post_json(
+        server.addr(),
+        "/v1/messages",
+        &[("x-mock-eol", "cr"), ("x-mock-framing", "chunked")],
+        &body,
+    )
+    .await;
+    assert_eq!(resp.chunked_complete, Some(true));
+    assert!(!resp.body.contains(&b'\n'), "only bare CR line endings");
+    assert_eq!(streamed_text(&resp.events()), "Echo: bare CR é");
+}
+
+#[tokio::test]
+async fn thinking_models_stream_a_signed_thinking_block_first() {
+    let server = MockServer::start().await.unwrap();
+    let mut body = messages_body("think about it", true);
+    body["model"] = json!("claude-opus-4-1-20250805-thinking");
+    let events = post_messages(server.addr(), &body).await.events();
+    let starts: Vec<Value> = events
+        .iter()
+        .filter(|e| e.event == "content_block_start")
+        .map(|e| e.json()["content_block"]["type"].clone())
+        .collect();
+    assert_eq!(starts, [json!("thinking"), json!("text")]);
+    let deltas: Vec<Value> = events
+        .iter()
+        .filter(|e| e.event == "content_block_delta")
+        .map(|e| e.json())
+        .collect();
+    assert!(
+        deltas
+            .iter()
+            .any(|d| d["index"] == 0 && d["delta"]["type"] == "thinking_delta")
+    );
+    let signature = deltas
+        .iter()
+        .find(|d| d["delta"]["type"] == "signature_delta")
+        .expect("a signature_delta");
+    assert!(
+        signature["delta"]["signature"]
+            .as_str()
+            .unwrap()
+            .starts_with("EqMock")
+    );
+    assert_eq!(streamed_text(&events), "Echo: think about it");
+}
+
+#[tokio::test]
+async fn magic_http_words_answer_with_the_api_error_shape() {
+    let server = MockServer::start().await.unwrap();
+    let cases = [
+        (400, "invalid_request_error"),
+        (401, "authentication_error"),
+        (403, "permission_error"),
+        (404, "not_found_error"),
+        (413, "request_too_large"),
+        (429, "rate_limit_error"),
+        (500, "api_error"),
+        (529, "overloaded_error"),
+    ];
+    for (status, error_type) in cases {
+        let resp = say(server.addr(), &format!("please [[http:{status}]]")).await;
+        assert_eq!(resp.status, status);
+        let (ty, message) = resp.api_error();
+        assert_eq!(ty, error_type, "status {status}");
+        assert!(!message.is_empty());
+        let retry_after = resp.header("retry-after");
+        if matches!(status, 429 | 529) {
+            assert_eq!(retry_after, Some("0"), "retryable codes say when to retry");
+        } else {
+            assert_eq!(retry_after, None);
+        }
+    }
+}
+
+#[tokio::test]
+async fn flaky_fails_n_times_per_text_then_replies() {
+    let server = MockServer::start().await.unwrap();
+    let text = "[[flaky:2]] hello";
+    for _ in 0..2 {
+        let resp = say(server.addr(), text).await;
+        assert_eq!(resp.status, 529);
+        assert_eq!(resp.header("retry-after"), Some("0"));
+        assert_eq!(resp.api_error().0, "overloaded_error");
+    }
+    let resp = say(server.addr(), text).await;
+    assert_eq!(resp.status, 200);
+    assert_eq!(streamed_text(&resp.events()), format!("Echo: {text}"));
+    // Another text has its own counter.
+    assert_eq!(say(server.addr(), "[[flaky:1]] other").await.status, 529);
+}
+
+#[tokio::test]
+async fn midstream_error_arrives_after_text_with_status_200() {
+    let server = MockServer::start().await.unwrap();
+    let resp = say(server.addr(), "[[midstream-error]]").await;
+    assert_eq!(resp.status, 200);
+    let events = resp.events();
+    assert_eq!(streamed_text(&events), magic::MIDSTREAM_TEXT);
+    let last = events.last().unwrap();
+    assert_eq!(last.event, "error");
+    assert_eq!(last.json()["error"]["type"], "overloaded_error");
+    assert!(!events.iter().any(|e| e.event == "message_stop"));
+}
+
+#[tokio::test]
+async fn drop_closes_the_connection_before_message_stop() {
+    let server = MockServer::start().await.unwrap();
+    let resp = say(server.addr(), "[[drop]] please").await;
+    assert_eq!(resp.status, 200);
+    assert_eq!(
+        resp.chunked_complete, None,
+        "a drop is close-delimited: a clean EOF"
+    );
+    let events = resp.events();
+    assert_eq!(streamed_text(&events), magic::DROP_TEXT);
+    let names = event_names(&events);
+    assert!(names.contains(&"content_block_delta".to_string()));
+    for missing in ["content_block_stop", "message_delta", "message_stop"] {
+        assert!(
+            !names.iter().any(|n| n == missing),
+            "{missing} must not be sent"
+        );
+    }
+
+    // Asked for chunked framing, the drop leaves the chunked body unterminated.
+    let resp = post_json(
+        server.addr(),
+        "/v1/messages",
+        &[("x-mock-framing", "chunked")],
+        &messages_body("[[drop]]", true),
+    )
+    .await;
+    assert_eq!(resp.chunked_complete, Some(false));
+}
+
+#[tokio::test]
+async fn authentication_and_version_headers_are_checked() {
+    let server = MockServer::start().await.unwrap();
+    let body = serde_json::to_vec(&messages_body("hi", true)).unwrap();
+    let addr = server.addr();
+    let send = |headers: Vec<(&'static str, &'static str)>| {
+        let req = build_request("POST", "/v1/messages", &headers, &body);
+        async move { send_raw(addr, &req).await }
+    };
+
+    let resp = send(vec![
+        ("x-api-key", "sk-wrong"),
+        ("anthropic-version", "2023-06-01"),
+    ])
+    .await;
+    assert_eq!(resp.status, 401);
+    assert_eq!(
+        resp.api_error(),
+        ("authentication_error".into(), "invalid x-api-key".into())
+    );
+
+    let resp = send(vec![("anthropic-version", "2023-06-01")]).await;
+    assert_eq!(resp.status, 401);
+    assert_eq!(resp.api_error().0, "authentication_error");
+
+    let resp = send(vec![
+        ("authorization", "Bearer sk-wrong"),
+        ("anthropic-version", "2023-06-01"),
+    ])
+    .await;
+    assert_eq!(resp.status, 401, "a bearer token is checked like x-api-key");
+
+    let resp = send(vec![
+        ("authorization", "Bearer sk-good"),
+        ("anthropic-version", "2023-06-01"),
+    ])
+    .await;
+    assert_eq!(resp.status, 200, "a bearer token is accepted");
+
+    let resp = send(vec![("x-api-key", "sk-good")]).await;
+    assert_eq!(resp.status, 400);
+    assert_eq!(
+        resp.api_error(),
+        (
+            "invalid_request_error".into(),
+            "anthropic-version: header is required".into()
+        )
+    );
+
+    let resp = send(vec![
+        ("x-api-key", "sk-good"),
+        ("anthropic-version", "2023-06-01"),
+        ("origin", "http://localhost:1420"),
+    ])
+    .await;
+    assert_eq!(
+        resp.status, 401,
+        "browser-origin calls are refused, as by the API"
+    );
+}
+
+#[tokio::test]
+async fn bodies_are_validated_with_specific_messages() {
+    let server = MockServer::start().await.unwrap();
+    let cases = [
+        (
+            json!({"max_tokens": 5, "messages": [{"role": "user", "content": "x"}]}),
+            "model: Field required",
+        ),
+        (
+            json!({"model": "m", "max_tokens": 0, "messages": [{"role": "user", "content": "x"}]}),
+            "max_tokens: Input should be greater than or equal to 1",
+        ),
+        (
+            json!({"model": "m", "messages": [{"role": "user", "content": "x"}]}),
+            "max_tokens: Field required",
+        ),
+        (
+            json!({"model": "m", "max_tokens": 5, "messages": []}),
+            "messages: at least one message is required",
+        ),
+        (
+            json!({"model": "m", "max_tokens": 5, "messages": [{"role": "assistant", "content": "x"}]}),
+            "messages: first message must use the \"user\" role",
+        ),
+        (
+            json!({"model": "m", "max_tokens": 5, "temperature": 0.5, "top_p": 0.5, "messages": [{"role": "user", "content": "x"}]}),
+            "`temperature` and `top_p` cannot both be specified for this model. Please use only one.",
+        ),
+        (
+            json!({"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": [{"type": "image", "source": {"type": "base64", "media_type": "image/bmp", "data": "AA=="}}]}]}),
+            "messages.0.content.0.image.source.base64.media_type: Input should be 'image/jpeg', 'image/png', 'image/gif' or 'image/webp'",
+        ),
+    ];
+    for (body, expected) in cases {
+        let resp = post_messages(server.addr(), &body).await;
+        assert_eq!(resp.status, 400, "{body}");
+        assert_eq!(
+            resp.api_error(),
+            ("invalid_request_error".into(), expected.into())
+        );
+    }
+    let resp = send_raw(
+        server.addr(),
+        &build_request(
+            "POST",
+            "/v1/messages",
+            &[("x-api-key", KEY), ("anthropic-version", "2023-06-01")],
+            b"{not json",
+        ),
+    )
+    .await;
+    assert_eq!(resp.status, 400);
+}
+
+#[tokio::test]
+async fn paths_other_than_the_api_are_404() {
+    let server = MockServer::start().await.unwrap();
+    for path in [
+        "/messages",
+        "/v1/v1/messages",
+        "/v1/messages/",
+        "//v1/messages",
+        "/",
+    ] {
+        let resp = post_messages_at(&server, path).await;
+        assert_eq!(resp.status, 404, "{path}");
+        assert_eq!(resp.api_error().0, "not_found_error");
+    }
+    assert_eq!(post_messages_at(&server, "/v1/messages").await.status, 200);
+}
+
+async fn post_messages_at(server: &MockServer, path: &str) -> Response {
+    post_json(server.addr(), path, &[], &messages_body("hi", true)).await
+}
+
+#[tokio::test]
+async fn count_tokens_and_models_answer() {
+    let server = MockServer::start().await.unwrap();
+    let mut body = messages_body(&"a".repeat(400), false);
+    body.as_object_mut().unwrap().remove("max_tokens");
+    let resp = post_json(server.addr(), "/v1/messages/count_tokens", &[], &body).await;
+    assert_eq!(resp.status, 200);
+    let n = resp.json()["input_tokens"].as_u64().unwrap();
+    assert!((100..=110).contains(&n), "about chars/4: {n}");
+
+    let get = |path: &'static str| {
+        let req = build_request(
+            "GET",
+            path,
+            &[("x-api-key", KEY), ("anthropic-version", "2023-06-01")],
+            b"",
+        );
+        let addr = server.addr();
+        async move { send_raw(addr, &req).await }
+    };
+    let models = get("/v1/models").await.json();
+    let ids: Vec<&str> = models["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, parley_mock_claude::MODELS);
+    assert_eq!(models["has_more"], false);
+    assert_eq!(models["first_id"], parley_mock_claude::MODELS[0]);
+
+    let limited = get("/v1/models?limit=2").await.json();
+    assert_eq!(limited["data"].as_array().unwrap().len(), 2);
+    assert_eq!(limited["has_more"], true);
+    let recorded = server.last_request().unwrap();
+    assert_eq!(recorded.path, "/v1/models");
+    assert_eq!(recorded.query.as_deref(), Some("limit=2"));
+}
+
+#[tokio::test]
+async fn non_streaming_replies_are_json_and_can_be_gateway_wrapped() {
+    let server = MockServer::start().await.unwrap();
+    let resp = post_messages(server.addr(), &messages_body("plain", false)).await;
+    assert_eq!(resp.status, 200);
+    let message = resp.json();
+    assert_eq!(message["type"], "message");
+    assert_eq!(message["role"], "assistant");
+    assert_eq!(message["content"][0]["text"], "Echo: plain");
+    assert_eq!(message["stop_reason"], "end_turn");
+    assert_eq!(message["stop_sequence"], Value::Null);
+    assert!(message["usage"]["output_tokens"].as_u64().unwrap() > 0);
+
+    let resp = post_json(
+        server.addr(),
+        "/v1/messages",
+        &[("x-mock-wrap", "1")],
+        &messages_body("wrapped", false),
+    )
+    .await;
+    let wrapped = resp.json();
+    assert_eq!(wrapped["code"], 200);
+    assert_eq!(wrapped["data"]["content"][0]["text"], "Echo: wrapped");
+
+    server.push_scenario(Scenario::Wrapped {
+        text: "from the gateway".into(),
+    });
+    let resp = say(server.addr(), "ignored").await;
+    assert!(
+        resp.header("content-type")
+            .unwrap()
+            .starts_with("application/json")
+    );
+    assert_eq!(
+        resp.json()["data"]["content"][0]["text"],
+        "from the gateway"
+    );
+}
+
+#[tokio::test]
+async fn scenarios_are_consumed_in_order_before_magic_words() {
+    let server = MockServer::start().await.unwrap();
+    server.set_script(vec![
+        Scenario::HttpError {
+            status: 429,
+            error_type: "rate_limit_error".into(),
+            message: "slow down".into(),
+            retry_after: Some(7),
+        },
+        Scenario::Reply {
+            text: "scripted reply".into(),
+            chunk_chars: 3,
+            delay_ms_between_chunks: 0,
+        },
+        Scenario::Raw {
+            status: 502,
+            headers: vec![("content-type".into(), "text/html".into())],
+            body: b"<html>bad gateway</html>".to_vec(),
+        },
+    ]);
+    let resp = say(server.addr(), "[[markdown]]").await;
+    assert_eq!(resp.status, 429);
+    assert_eq!(resp.header("retry-after"), Some("7"));
+    assert_eq!(
+        resp.api_error(),
+        ("rate_limit_error".into(), "slow down".into())
+    );
+
+    let resp = say(server.addr(), "[[markdown]]").await;
+    let events = resp.events();
+    assert_eq!(streamed_text(&events), "scripted reply");
+    let deltas = events
+        .iter()
+        .filter(|e| e.event == "content_block_delta")
+        .count();
+    assert_eq!(deltas, 5, "chunk_chars is honoured");
+
+    let resp = say(server.addr(), "[[markdown]]").await;
+    assert_eq!(resp.status, 502);
+    assert_eq!(resp.body, b"<html>bad gateway</html>");
+    assert!(resp.header("request-id").is_some());
+
+    assert_eq!(server.pending_scenarios(), 0);
+    let resp = say(server.addr(), "[[markdown]]").await;
+    assert_eq!(streamed_text(&resp.events()), magic::MARKDOWN_REPLY);
+}
+
+#[tokio::test]
+async fn a_disconnecting_client_stops_the_stream_and_frees_the_connection() {
+    let server = MockServer::start().await.unwrap();
+    let body = serde_json::to_vec(&messages_body("[[slow]]", true)).unwrap();
+    let req = build_request(
+        "POST",
+        "/v1/messages",
+        &[("x-api-key", KEY), ("anthropic-version", "2023-06-01")],
+        &body,
+    );
+    let mut stream = TcpStream::connect(server.addr()).await.unwrap();
+    stream.write_all(&req).await.unwrap();
+    // Read until the first text delta has arrived, then hang up.
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&seen).contains("text_delta") {
+        let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(n > 0, "the stream is still going");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    assert_eq!(server.active_connections(), 1);
+    let hung_up = Instant::now();
+    drop(stream);
+    assert!(
+        server.wait_for_disconnect(Duration::from_secs(2)).await,
+        "the server notices the hang-up"
+    );
+    assert!(
+        hung_up.elapsed() < Duration::from_millis(500),
+        "promptly, not at the next write"
+    );
+    assert_eq!(server.active_connections(), 0);
+}
+
+#[tokio::test]
+async fn tool_use_streams_input_json_and_the_pairing_is_checked() {
+    let server = MockServer::start().await.unwrap();
+    let mut body = messages_body("[[tool]]", true);
+    body["tools"] = json!([{
+        "name": "lookup",
+        "description": "find things",
+        "input_schema": {"type": "object", "properties": {"query": {"type": "string"}, "limit": {"type": "integer"}}},
+    }]);
+    let events = post_messages(server.addr(), &body).await.events();
+    let tool_start = events
+        .iter()
+        .map(|e| e.json())
+        .find(|d| d["type"] == "content_block_start" && d["content_block"]["type"] == "tool_use")
+        .expect("a tool_use block");
+    assert_eq!(tool_start["content_block"]["name"], "lookup");
+    let id = tool_start["content_block"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let partial: String = events
+        .iter()
+        .map(|e| e.json())
+        .filter(|d| d["delta"]["type"] == "input_json_delta")
+        .map(|d| d["delta"]["partial_json"].as_str().unwrap().to_string())
+        .collect();
+    let input: Value = serde_json::from_str(&partial).unwrap();
+    assert_eq!(input, json!({"query": "mock value", "limit": 1}));
+    let delta = events
+        .iter()
+        .find(|e| e.event == "message_delta")
+        .unwrap()
+        .json();
+    assert_eq!(delta["delta"]["stop_reason"], "tool_use");
+
+    // Answering the tool call is accepted and echoes the result.
+    let assistant = json!({"role": "assistant", "content": [
+        {"type": "text", "text": "Let me use the lookup tool."},
+        {"type": "tool_use", "id": id, "name": "lookup", "input": input},
+    ]});
+    let mut follow_up = body.clone();
+    follow_up["messages"] = json!([
+        body["messages"][0],
+        assistant,
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": id, "content": "42 results"}]},
+    ]);
+    let resp = post_messages(server.addr(), &follow_up).await;
+    assert_eq!(resp.status, 200);
+    assert_eq!(streamed_text(&resp.events()), "Echo: 42 results");
+
+    // A tool_result for an unknown id, or a missing one, is refused as by the API.
+    follow_up["messages"][2]["content"][0]["tool_use_id"] = json!("toolu_other");
+    let resp = post_messages(server.addr(), &follow_up).await;
+    assert_eq!(resp.status, 400);
+    assert!(
+        resp.api_error()
+            .1
+            .contains("unexpected `tool_use_id` found in `tool_result` blocks")
+    );
+    follow_up["messages"][2]["content"] = json!("no result");
+    let resp = post_messages(server.addr(), &follow_up).await;
+    assert_eq!(resp.status, 400);
+    assert!(
+        resp.api_error()
+            .1
+            .contains("`tool_use` ids were found without `tool_result` blocks")
+    );
+}
+
+#[tokio::test]
+async fn thinking_signatures_must_come_back_unchanged() {
+    let server = MockServer::start().await.unwrap();
+    server.push_scenario(Scenario::Thinking {
+        thinking: "deep thought".into(),
+        text: "answer".into(),
+    });
+    let resp = post_messages(server.addr(), &messages_body("q", false)).await;
+    let message = resp.json();
+    let thinking = message["content"][0].clone();
+    assert_eq!(thinking["type"], "thinking");
+    assert_eq!(message["content"][1]["text"], "answer");
+
+    let mut body = messages_body("next", false);
+    body["messages"] = json!([
+        {"role": "user", "content": "q"},
+        {"role": "assistant", "content": [thinking.clone(), {"type": "text", "text": "answer"}]},
+        {"role": "user", "content": "next"},
+    ]);
+    assert_eq!(post_messages(server.addr(), &body).await.status, 200);
+    body["messages"][1]["content"][0]["thinking"] = json!("edited thought");
+    let resp = post_messages(server.addr(), &body).await;
+    assert_eq!(resp.status, 400);
+    assert!(resp.api_error().1.contains("Invalid `signature`"));
+}
+
+#[tokio::test]
+async fn huge_streams_exactly_n_tokens() {
+    let server = MockServer::start().await.unwrap();
+    let resp = say(server.addr(), "[[huge:2000]]").await;
+    let events = resp.events();
+    let text = streamed_text(&events);
+    assert_eq!(text, magic::HUGE_TOKEN.repeat(2000));
+    let delta = events
+        .iter()
+        .find(|e| e.event == "message_delta")
+        .unwrap()
+        .json();
+    assert_eq!(delta["usage"]["output_tokens"], 2000);
+
+    server.push_scenario(Scenario::Huge {
+        tokens: 10,
+        tokens_per_event: 4,
+    });
+    let events = say(server.addr(), "x").await.events();
+    let deltas = events
+        .iter()
+        .filter(|e| e.event == "content_block_delta")
+        .count();
+    assert_eq!(deltas, 3, "4 + 4 + 2 tokens");
+    assert_eq!(streamed_text(&events), magic::HUGE_TOKEN.repeat(10));
+}
+
+#[tokio::test]
+async fn echo_honours_stop_sequences_and_max_tokens() {
+    let server = MockServer::start().await.unwrap();
+    let mut body = messages_body("one two STOP three", true);
+    body["stop_sequences"] = json!(["STOP"]);
+    let events = post_messages(server.addr(), &body).await.events();
+    assert_eq!(streamed_text(&events), "Echo: one two ");
+    let delta = events
+        .iter()
+        .find(|e| e.event == "message_delta")
+        .unwrap()
+        .json();
+    assert_eq!(delta["delta"]["stop_reason"], "stop_sequence");
+    assert_eq!(delta["delta"]["stop_sequence"], "STOP");
+
+    let mut body = messages_body("a fairly long message to cut short", true);
+    body["max_tokens"] = json!(2);
+    let events = post_messages(server.addr(), &body).await.events();
+    assert_eq!(
+        streamed_text(&events),
+        "Echo: a ",
+        "two deltas of 3 and 5 chars"
+    );
+    let delta = events
+        .iter()
+        .find(|e| e.event == "message_delta")
+        .unwrap()
+        .json();
+    assert_eq!(delta["delta"]["stop_reason"], "max_tokens");
+}
+
+#[tokio::test]
+async fn markdown_and_xss_replies_carry_their_payloads() {
+    let server = MockServer::start().await.unwrap();
+    let md = streamed_text(&say(server.addr(), "[[markdown]]").await.events());
+    for needle in ["# ", "- First item", "| Rust", "```rust", "🦀"] {
+        assert!(md.contains(needle), "markdown has {needle:?}");
+    }
+    let xss = streamed_text(&say(server.addr(), "show [[xss]]").await.events());
+    for needle in [
+        "<script>window.__pwned=1</script>",
+        "<img src=x onerror=\"window.__pwned=1\">",
+        "[click](javascript:window.__pwned=1)",
+    ] {
+        assert!(xss.contains(needle), "xss probe has {needle:?}");
+    }
+    let thinking = say(server.addr(), "[[thinking]]").await.events();
+    assert!(thinking.iter().any(|e| e.data.contains("signature_delta")));
+    assert_eq!(streamed_text(&thinking), magic::THINKING_ANSWER);
+}
+
+#[tokio::test]
+async fn only_the_last_user_message_steers() {
+    let server = MockServer::start().await.unwrap();
+    let mut body = messages_body("", true);
+    body["messages"] = json!([
+        {"role": "user", "content": "[[http:500]]"},
+        {"role": "assistant", "content": "ok"},
+        {"role": "user", "content": [{"type": "text", "text": "fine now"}]},
+    ]);
+    let resp = post_messages(server.addr(), &body).await;
+    assert_eq!(resp.status, 200);
+    assert_eq!(streamed_text(&resp.events()), "Echo: fine now");
+}
+
+#[tokio::test]
+async fn requests_are_recorded_with_lowercased_headers() {
+    let server = MockServer::start().await.unwrap();
+    let body = messages_body("record me", true);
+    let resp = post_json(server.addr(), "/v1/messages", &[("X-Custom", "Yes")], &body).await;
+    let rid = resp.header("request-id").unwrap().to_string();
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1);
+    let r = &requests[0];
+    assert_eq!(r.method, "POST");
+    assert_eq!(r.path, "/v1/messages");
+    assert_eq!(r.header("x-custom"), Some("Yes"));
+    assert_eq!(r.header("X-API-KEY"), Some(KEY));
+    assert_eq!(r.json().unwrap(), body);
+    assert_eq!(r.request_id, rid);
+    assert_eq!(server.message_requests().len(), 1);
+}
+
+#[tokio::test]
+async fn chunked_request_bodies_and_expect_continue_are_understood() {
+    let server = MockServer::start().await.unwrap();
+    let body = serde_json::to_string(&messages_body("chunked in", false)).unwrap();
+    let (a, b) = body.split_at(10);
+    let req = format!(
+        "POST /v1/messages HTTP/1.1\r\nhost: x\r\nx-api-key: {KEY}\r\nanthropic-version: 2023-06-01\r\n\
+         transfer-encoding: chunked\r\nexpect: 100-continue\r\n\r\n{:x}\r\n{a}\r\n{:x}\r\n{b}\r\n0\r\n\r\n",
+        a.len(),
+        b.len()
+    );
+    let mut stream = TcpStream::connect(server.addr()).await.unwrap();
+    stream.write_all(req.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    let continue_line = b"HTTP/1.1 100 Continue\r\n\r\n";
+    assert!(raw.starts_with(continue_line));
+    let resp = parse_response(&raw[continue_line.len()..]);
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.json()["content"][0]["text"], "Echo: chunked in");
+}
+
+#[tokio::test]
+async fn non_streaming_drop_truncates_the_body() {
+    let server = MockServer::start().await.unwrap();
+    let resp = post_messages(server.addr(), &messages_body("[[drop]]", false)).await;
+    assert_eq!(resp.status, 200);
+    let declared: usize = resp.header("content-length").unwrap().parse().unwrap();
+    assert!(
+        resp.body.len() < declared,
+        "fewer bytes than content-length"
+    );
+    let resp = post_messages(server.addr(), &messages_body("[[midstream-error]]", false)).await;
+    assert_eq!(resp.status, 529);
+}
+
+#[tokio::test]
+async fn multi_byte_characters_arrive_split_across_reads() {
+    let server = MockServer::start().await.unwrap();
+    let body = serde_json::to_vec(&messages_body(&"é🦀日".repeat(20), true)).unwrap();
+    let req = build_request(
+        "POST",
+        "/v1/messages",
+        &[
+            ("x-api-key", KEY),
+            ("anthropic-version", "2023-06-01"),
+            ("x-mock-framing", "close"),
+        ],
+        &body,
+    );
+    let mut stream = TcpStream::connect(server.addr()).await.unwrap();
+    stream.write_all(&req).await.unwrap();
+    let mut reads: Vec<Vec<u8>> = Vec::new();
+    let mut buf = [0u8; 65536];
+    loop {
+        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
+        if n == 0 {
+            break;
+        }
+        reads.push(buf[..n].to_vec());
+    }
+    let split_inside_a_character = reads
+        .iter()
+        .filter(|r| std::str::from_utf8(r).is_err())
+        .count();
+    assert!(
+        split_inside_a_character > 0,
+        "some reads end inside a UTF-8 character ({} reads)",
+        reads.len()
+    );
+    let raw = reads.concat();
+    let resp = parse_response(&raw);
+    assert_eq!(
+        streamed_text(&resp.events()),
+        format!("Echo: {}", "é🦀日".repeat(20))
+    );
+}
+
+#[tokio::test]
+async fn oversized_bodies_get_413_before_the_body_is_read() {
+    let server = MockServer::start().await.unwrap();
+    let req = format!(
+        "POST /v1/messages HTTP/1.1\r\nhost: x\r\nx-api-key: {KEY}\r\nanthropic-version: 2023-06-01\r\ncontent-length: {}\r\n\r\n{{",
+        64 * 1024 * 1024
+    );
+    let resp = send_raw(server.addr(), req.as_bytes()).await;
+    assert_eq!(resp.status, 413);
+    assert_eq!(resp.api_error().0, "request_too_large");
+}
+
+#[tokio::test]
+async fn the_echo_counts_images() {
+    let server = MockServer::start().await.unwrap();
+    let mut body = messages_body("", false);
+    body["messages"][0]["content"] = json!([
+        {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}},
+        {"type": "image", "source": {"type": "url", "url": "https://example.com/a.jpg"}},
+        {"type": "text", "text": "what is this?"},
+    ]);
+    let resp = post_messages(server.addr(), &body).await;
+    assert_eq!(
+        resp.json()["content"][0]["text"],
+        "Echo: what is this? [2 images]"
+    );
+    let oversized = "A".repeat(5 * 1024 * 1024 + 4);
+    body["messages"][0]["content"][0]["source"]["data"] = json!(oversized);
+    let resp = post_messages(server.addr(), &body).await;
+    assert_eq!(resp.status, 400);
+    assert!(resp.api_error().1.contains("image exceeds 5 MB maximum"));
+}

@@ -1,0 +1,81 @@
+import type { ContentBlock, MessageView } from "./bindings";
+
+// `ContentBlock` includes an open `{ type: string }` variant for block types this UI does not
+// know yet, which defeats TypeScript's narrowing on `type`; these guards narrow explicitly.
+
+export type TextBlock = { type: "text"; text: string };
+export type ThinkingBlock = { type: "thinking"; thinking: string; signature: string };
+export type RedactedThinkingBlock = { type: "redacted_thinking"; data: string };
+export type ToolUseBlock = { type: "tool_use"; id: string; name: string; input: unknown };
+export type ToolResultBlock = {
+  type: "tool_result";
+  tool_use_id: string;
+  content?: unknown;
+  is_error?: boolean;
+};
+export type ImageSource =
+  { type: "base64"; media_type: string; data: string } | { type: "url"; url: string };
+export type ImageBlock = { type: "image"; source: ImageSource };
+
+export function isText(block: ContentBlock): block is TextBlock {
+  return block.type === "text" && typeof (block as TextBlock).text === "string";
+}
+
+export function isThinking(block: ContentBlock): block is ThinkingBlock {
+  return block.type === "thinking";
+}
+
+export function isRedactedThinking(block: ContentBlock): block is RedactedThinkingBlock {
+  return block.type === "redacted_thinking";
+}
+
+export function isToolUse(block: ContentBlock): block is ToolUseBlock {
+  return block.type === "tool_use";
+}
+
+export function isToolResult(block: ContentBlock): block is ToolResultBlock {
+  return block.type === "tool_result";
+}
+
+export function isImage(block: ContentBlock): block is ImageBlock {
+  return block.type === "image" && typeof (block as ImageBlock).source === "object";
+}
+
+const IMAGE_TYPES = /^image\/(png|jpeg|gif|webp)$/;
+
+/** A URL an `<img>` may load for an image block, or null when the source is not acceptable. */
+export function imageUrl(source: ImageSource | null | undefined): string | null {
+  if (!source) return null;
+  if (source.type === "base64") {
+    if (!IMAGE_TYPES.test(source.media_type) || !/^[A-Za-z0-9+/=\s]*$/.test(source.data)) {
+      return null;
+    }
+    return `data:${source.media_type};base64,${source.data}`;
+  }
+  if (source.type === "url" && /^https:\/\//i.test(source.url)) return source.url;
+  return null;
+}
+
+/** The plain text of a message, as copied to the clipboard. */
+export function messageText(message: Pick<MessageView, "blocks">): string {
+  return message.blocks
+    .filter((b): b is TextBlock => !!b && isText(b))
+    .map((b) => b.text)
+    .join("\n\n");
+}
+
+/** Pretty JSON for tool input/results; falls back to the raw string for partial JSON. */
+export function prettyJson(value: unknown): string {
+  if (typeof value === "string") {
+    try {
+      return JSON.stringify(JSON.parse(value), null, 2);
+    } catch {
+      return value;
+    }
+  }
+  try {
+    return JSON.stringify(value, null, 2) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

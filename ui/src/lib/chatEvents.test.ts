@@ -1,0 +1,108 @@
+import { describe, expect, it } from "vitest";
+import type { MessageView } from "./bindings";
+import { applyEvents, type LiveState } from "./chatEvents";
+
+function reply(id = "a1"): MessageView {
+  return {
+    id,
+    conversationId: "c1",
+    parentId: "u1",
+    role: "assistant",
+    blocks: [],
+    status: "streaming",
+    error: null,
+    model: "m",
+    stopReason: null,
+    usage: null,
+    siblingIds: [id],
+    siblingIndex: 0,
+    createdAt: 0,
+  };
+}
+
+const error = { kind: "overloaded" as const, message: "busy", status: 529, requestId: null };
+
+describe("applyEvents", () => {
+  it("builds text from blockStart and deltas, then takes the finished message", () => {
+    const messages = [reply()];
+    const live: Record<string, LiveState> = {};
+    applyEvents(messages, live, [
+      { type: "blockStart", messageId: "a1", index: 0, block: { type: "text", text: "" } },
+      { type: "textDelta", messageId: "a1", index: 0, text: "Hel" },
+      { type: "textDelta", messageId: "a1", index: 0, text: "lo" },
+      {
+        type: "usage",
+        messageId: "a1",
+        usage: {
+          inputTokens: 1,
+          outputTokens: 2,
+          cacheCreationInputTokens: null,
+          cacheReadInputTokens: null,
+        },
+      },
+    ]);
+    expect(messages[0]!.blocks).toEqual([{ type: "text", text: "Hello" }]);
+    expect(messages[0]!.usage?.outputTokens).toBe(2);
+    const final = {
+      ...reply(),
+      status: "done" as const,
+      blocks: [{ type: "text", text: "Hello!" }],
+    };
+    const { finished } = applyEvents(messages, live, [{ type: "finished", message: final }]);
+    expect(finished).toEqual([final]);
+    expect(messages[0]).toBe(final);
+  });
+
+  it("shows retrying until content arrives", () => {
+    const messages = [reply()];
+    const live: Record<string, LiveState> = {};
+    applyEvents(
+      messages,
+      live,
+      [{ type: "retrying", messageId: "a1", attempt: 1, delayMs: 2000, error }],
+      100,
+    );
+    expect(live.a1!.retrying).toEqual({ attempt: 1, delayMs: 2000, until: 2100, error });
+    applyEvents(messages, live, [
+      { type: "blockStart", messageId: "a1", index: 0, block: { type: "text", text: "" } },
+    ]);
+    expect(live.a1!.retrying).toBeNull();
+  });
+
+  it("collects partial tool JSON until the block stops", () => {
+    const messages = [reply()];
+    const live: Record<string, LiveState> = {};
+    const block = { type: "tool_use", id: "t", name: "f", input: {} };
+    applyEvents(messages, live, [
+      { type: "blockStart", messageId: "a1", index: 0, block },
+      { type: "toolInputDelta", messageId: "a1", index: 0, partialJson: '{"a":' },
+      { type: "toolInputDelta", messageId: "a1", index: 0, partialJson: "1}" },
+    ]);
+    expect(live.a1!.partialJson[0]).toBe('{"a":1}');
+    applyEvents(messages, live, [
+      { type: "blockStop", messageId: "a1", index: 0, block: { ...block, input: { a: 1 } } },
+    ]);
+    expect(live.a1!.partialJson[0]).toBeUndefined();
+    expect((messages[0]!.blocks[0] as { input: unknown }).input).toEqual({ a: 1 });
+  });
+
+  it("appends thinking deltas", () => {
+    const messages = [reply()];
+    applyEvents(messages, {}, [
+      {
+        type: "blockStart",
+        messageId: "a1",
+        index: 0,
+        block: { type: "thinking", thinking: "", signature: "" },
+      },
+      { type: "thinkingDelta", messageId: "a1", index: 0, text: "hmm" },
+    ]);
+    expect((messages[0]!.blocks[0] as { thinking: string }).thinking).toBe("hmm");
+  });
+
+  it("ignores events of messages that are not in view", () => {
+    const messages = [reply()];
+    applyEvents(messages, {}, [{ type: "textDelta", messageId: "other", index: 0, text: "x" }]);
+    expect(messages[0]!.blocks).toEqual([]);
+  });
+});

@@ -1,0 +1,87 @@
+import type { ChatEvent, ErrorPayload, MessageView } from "./bindings";
+
+/** What a streaming reply shows beyond its `MessageView`: retry countdown, partial tool input. */
+export type LiveState = {
+  retrying: { attempt: number; delayMs: number; until: number; error: ErrorPayload } | null;
+  /** `tool_use` input JSON as streamed so far, by block index. */
+  partialJson: Record<number, string>;
+};
+
+function messageIdOf(event: ChatEvent): string {
+  return event.type === "finished" ? event.message.id : event.messageId;
+}
+
+/** Applies a frame's worth of events to the messages of the open conversation. */
+export function applyEvents(
+  messages: MessageView[],
+  live: Record<string, LiveState>,
+  events: ChatEvent[],
+  now: number = Date.now(),
+): { finished: MessageView[] } {
+  const finished: MessageView[] = [];
+  const byId = new Map<string, number>();
+  const find = (id: string): number => {
+    let index = byId.get(id);
+    if (index === undefined || messages[index]?.id !== id) {
+      index = messages.findIndex((m) => m.id === id);
+      byId.set(id, index);
+    }
+    return index;
+  };
+  const liveOf = (id: string): LiveState => (live[id] ??= { retrying: null, partialJson: {} });
+
+  for (const event of events) {
+    const id = messageIdOf(event);
+    const index = find(id);
+    // Events of a conversation that is no longer shown; the backend has the result.
+    if (index < 0) continue;
+    const message = messages[index]!;
+    switch (event.type) {
+      case "retrying":
+        liveOf(id).retrying = {
+          attempt: event.attempt,
+          delayMs: event.delayMs,
+          until: now + event.delayMs,
+          error: event.error,
+        };
+        break;
+      case "blockStart":
+        if (live[id]) live[id].retrying = null;
+        message.blocks[event.index] = event.block;
+        break;
+      case "textDelta": {
+        if (live[id]?.retrying) live[id].retrying = null;
+        const block = message.blocks[event.index] as { type: string; text?: string } | undefined;
+        if (block) block.text = (block.text ?? "") + event.text;
+        else message.blocks[event.index] = { type: "text", text: event.text };
+        break;
+      }
+      case "thinkingDelta": {
+        const block = message.blocks[event.index] as
+          { type: string; thinking?: string } | undefined;
+        if (block) block.thinking = (block.thinking ?? "") + event.text;
+        else
+          message.blocks[event.index] = { type: "thinking", thinking: event.text, signature: "" };
+        break;
+      }
+      case "toolInputDelta": {
+        const state = liveOf(id);
+        state.partialJson[event.index] = (state.partialJson[event.index] ?? "") + event.partialJson;
+        break;
+      }
+      case "blockStop":
+        message.blocks[event.index] = event.block;
+        if (live[id]) delete live[id].partialJson[event.index];
+        break;
+      case "usage":
+        message.usage = event.usage;
+        break;
+      case "finished":
+        messages[index] = event.message;
+        delete live[id];
+        finished.push(event.message);
+        break;
+    }
+  }
+  return { finished };
+}

@@ -1,0 +1,253 @@
+import * as backend from "../backend";
+import type {
+  ChatEvent,
+  ConversationMeta,
+  ErrorPayload,
+  MessageView,
+  SendStarted,
+} from "../bindings";
+import { applyEvents, type LiveState } from "../chatEvents";
+import { errorTitle } from "../errors";
+import { FrameBatcher } from "../frameBatcher";
+import { conversations } from "./conversations.svelte";
+import { settings } from "./settings.svelte";
+import { toasts } from "./toasts.svelte";
+import { ui } from "./ui.svelte";
+
+type Stream = (onEvent: (event: ChatEvent) => void) => Promise<SendStarted>;
+
+/** The open conversation (or the draft of a new one) and its streaming replies. */
+class ChatStore {
+  /** `null` while the view is a draft that has not been sent yet. */
+  conversation = $state<ConversationMeta | null>(null);
+  draft = $state({ model: "", systemPrompt: "" });
+  /** The active branch, root first. */
+  messages = $state<MessageView[]>([]);
+  live = $state<Record<string, LiveState>>({});
+  loading = $state(false);
+  sending = $state(false);
+
+  model: string = $derived(this.conversation?.model ?? (this.draft.model || settings.defaultModel));
+  systemPrompt: string = $derived(
+    this.conversation ? (this.conversation.systemPrompt ?? "") : this.draft.systemPrompt,
+  );
+  streamingMessage: MessageView | null = $derived(
+    this.messages.findLast((m) => m.status === "streaming") ?? null,
+  );
+  busy: boolean = $derived(this.sending || this.streamingMessage !== null);
+  lastAssistantId: string | null = $derived(
+    this.messages.findLast((m) => m.role === "assistant")?.id ?? null,
+  );
+
+  /** Changes whenever the view switches, so late answers for an old view are dropped. */
+  #view = 0;
+  readonly #batcher = new FrameBatcher<ChatEvent>((events) => this.#apply(events));
+
+  #apply(events: ChatEvent[]): void {
+    const { finished } = applyEvents(this.messages, this.live, events);
+    if (finished.length > 0) {
+      // Titles and update times change when a reply ends.
+      void conversations.refresh();
+    }
+  }
+
+  newDraft(): void {
+    this.#view++;
+    this.#batcher.flush();
+    this.conversation = null;
+    this.messages = [];
+    this.live = {};
+    this.loading = false;
+    this.draft = { model: settings.defaultModel, systemPrompt: "" };
+    conversations.activeId = null;
+    ui.focusComposer();
+  }
+
+  async open(id: string): Promise<void> {
+    const view = ++this.#view;
+    this.#batcher.flush();
+    conversations.activeId = id;
+    this.loading = true;
+    try {
+      const result = await backend.openConversation(id);
+      if (view !== this.#view) return;
+      this.conversation = result.conversation;
+      this.messages = result.messages;
+      this.live = {};
+      ui.focusComposer();
+    } catch (e) {
+      if (view === this.#view) showError(e as ErrorPayload, "Could not open the conversation");
+    } finally {
+      if (view === this.#view) this.loading = false;
+    }
+  }
+
+  /**
+   * Starts a stream. Events can arrive before the command's answer says which messages they
+   * belong to, so they wait until `place` has put the new messages into the view.
+   */
+  async #stream(start: Stream, place: (started: SendStarted) => void): Promise<SendStarted> {
+    let placed = false;
+    const early: ChatEvent[] = [];
+    const started = await start((event) => {
+      if (placed) this.#batcher.push(event);
+      else early.push(event);
+    });
+    place(started);
+    placed = true;
+    for (const event of early) this.#batcher.push(event);
+    return started;
+  }
+
+  /** Sends the composer text; resolves false (and shows why) when the backend refused it. */
+  async send(text: string): Promise<boolean> {
+    if (!text.trim() || this.busy) return false;
+    const view = this.#view;
+    const existing = this.conversation;
+    this.sending = true;
+    try {
+      await this.#stream(
+        (onEvent) =>
+          backend.sendMessage(
+            {
+              conversationId: existing?.id ?? null,
+              text,
+              model: this.model,
+              systemPrompt: existing
+                ? existing.systemPrompt
+                : this.draft.systemPrompt.trim() || null,
+            },
+            onEvent,
+          ),
+        (started) => {
+          if (view !== this.#view) return;
+          this.conversation = started.conversation;
+          if (started.userMessage) this.messages.push(started.userMessage);
+          this.messages.push(started.assistantMessage);
+          if (!existing) conversations.activeId = started.conversation.id;
+        },
+      );
+      void conversations.refresh();
+      return true;
+    } catch (e) {
+      showError(e as ErrorPayload, "Message not sent");
+      return false;
+    } finally {
+      this.sending = false;
+    }
+  }
+
+  /** Asks for a new reply in place of `messageId` (retry of a failed reply, or regenerate). */
+  async regenerate(messageId: string): Promise<void> {
+    if (this.busy) return;
+    const view = this.#view;
+    this.sending = true;
+    try {
+      await this.#stream(
+        (onEvent) => backend.regenerateReply(messageId, onEvent),
+        (started) => {
+          if (view !== this.#view) return;
+          const index = this.messages.findIndex((m) => m.id === messageId);
+          const at = index < 0 ? this.messages.length : index;
+          this.messages.splice(at, this.messages.length - at, started.assistantMessage);
+        },
+      );
+    } catch (e) {
+      showError(e as ErrorPayload, "Could not regenerate the reply");
+    } finally {
+      this.sending = false;
+    }
+  }
+
+  /** Sends an edited copy of a user message as a new branch; resolves false on failure. */
+  async editAndResend(messageId: string, text: string): Promise<boolean> {
+    if (!text.trim() || this.busy) return false;
+    const view = this.#view;
+    this.sending = true;
+    try {
+      await this.#stream(
+        (onEvent) => backend.editAndResend(messageId, text, onEvent),
+        (started) => {
+          if (view !== this.#view) return;
+          const index = this.messages.findIndex((m) => m.id === messageId);
+          const at = index < 0 ? this.messages.length : index;
+          const added = started.userMessage
+            ? [started.userMessage, started.assistantMessage]
+            : [started.assistantMessage];
+          this.messages.splice(at, this.messages.length - at, ...added);
+        },
+      );
+      void conversations.refresh();
+      return true;
+    } catch (e) {
+      showError(e as ErrorPayload, "Could not send the edited message");
+      return false;
+    } finally {
+      this.sending = false;
+    }
+  }
+
+  async cancel(): Promise<void> {
+    const message = this.streamingMessage;
+    if (!message) return;
+    try {
+      await backend.cancelStream(message.id);
+    } catch (e) {
+      showError(e as ErrorPayload, "Could not stop the reply");
+    }
+  }
+
+  async selectBranch(messageId: string): Promise<void> {
+    const view = this.#view;
+    try {
+      const result = await backend.selectBranch(messageId);
+      if (view !== this.#view) return;
+      this.#batcher.flush();
+      this.conversation = result.conversation;
+      this.messages = result.messages;
+    } catch (e) {
+      showError(e as ErrorPayload, "Could not switch to that version");
+    }
+  }
+
+  async setModel(model: string): Promise<void> {
+    const model_ = model.trim();
+    if (!model_) return;
+    if (!this.conversation) {
+      this.draft.model = model_;
+      return;
+    }
+    try {
+      const meta = await backend.updateConversation(this.conversation.id, model_, null);
+      if (this.conversation?.id === meta.id) this.conversation = meta;
+      conversations.patch(meta.id, { model: meta.model });
+    } catch (e) {
+      showError(e as ErrorPayload, "Could not change the model");
+    }
+  }
+
+  /** Saves the system prompt; resolves false when the backend refused it. */
+  async setSystemPrompt(prompt: string): Promise<boolean> {
+    if (!this.conversation) {
+      this.draft.systemPrompt = prompt;
+      return true;
+    }
+    try {
+      const meta = await backend.updateConversation(this.conversation.id, null, prompt);
+      if (this.conversation?.id === meta.id) this.conversation = meta;
+      return true;
+    } catch (e) {
+      showError(e as ErrorPayload, "Could not save the system prompt");
+      return false;
+    }
+  }
+}
+
+function showError(error: ErrorPayload, context: string): void {
+  const detail = error.requestId
+    ? `${error.message} (request-id ${error.requestId})`
+    : error.message;
+  toasts.error(`${context}: ${errorTitle(error.kind)}`, detail);
+}
+
+export const chat = new ChatStore();
