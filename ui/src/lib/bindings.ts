@@ -1,125 +1,130 @@
-// Types shared with the Rust side (source of truth: `parley-core`, see docs/ipc-contract.md).
-// Written by hand in ts-rs style until ts-rs regenerates this file; keep names and shapes identical.
+// Generated from the Rust types in parley-core by ts-rs. Do not edit by hand:
+// run `PARLEY_UPDATE_BINDINGS=1 cargo test -p parley-core bindings`.
 
-export type ErrorKind =
-  | "invalid_request"
-  | "auth"
-  | "permission"
-  | "not_found"
-  | "request_too_large"
-  | "rate_limit"
-  | "api_error"
-  | "overloaded"
-  | "network"
-  | "stream_interrupted"
-  | "bad_response"
-  | "cancelled"
-  | "no_api_key"
-  | "keychain_unavailable"
-  | "keychain"
-  | "database"
-  | "invalid_input"
-  | "missing"
-  | "internal";
+export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]?: JsonValue } | null;
 
-export type ErrorPayload = {
-  kind: ErrorKind;
-  message: string;
-  status: number | null;
-  requestId: string | null;
-};
+export type ErrorKind = "invalid_request" | "auth" | "permission" | "not_found" | "request_too_large" | "rate_limit" | "api_error" | "overloaded" | "network" | "stream_interrupted" | "bad_response" | "cancelled" | "no_api_key" | "keychain_unavailable" | "keychain" | "database" | "invalid_input" | "missing" | "internal";
 
-export type ContentBlock =
-  | { type: "text"; text: string; citations?: unknown[] }
-  | {
-      type: "image";
-      source: { type: "base64"; media_type: string; data: string } | { type: "url"; url: string };
-    }
-  | { type: "tool_use"; id: string; name: string; input: unknown }
-  | { type: "tool_result"; tool_use_id: string; content?: unknown; is_error?: boolean }
-  | { type: "thinking"; thinking: string; signature: string }
-  | { type: "redacted_thinking"; data: string }
-  | { type: string; [k: string]: unknown };
+export type ErrorPayload = { kind: ErrorKind, message: string, 
+/**
+ * The HTTP status, when the error came from an HTTP response.
+ */
+status: number | null, 
+/**
+ * The API's `request-id`, for support requests.
+ */
+requestId: string | null, };
+
+export type ContentBlock = { "type": "text", 
+/**
+ * The text itself.
+ */
+text: string, 
+/**
+ * Citations attached to this text, when the request enabled them.
+ */
+citations?: Array<JsonValue>, } | { "type": "image", 
+/**
+ * Where the image bytes come from.
+ */
+source: ImageSource, } | { "type": "tool_use", 
+/**
+ * Id that the matching `tool_result` refers to.
+ */
+id: string, 
+/**
+ * Tool name.
+ */
+name: string, 
+/**
+ * Tool arguments (a JSON object).
+ */
+input: JsonValue, } | { "type": "tool_result", 
+/**
+ * Id of the `tool_use` block this answers.
+ */
+tool_use_id: string, 
+/**
+ * A string or a list of blocks.
+ */
+content?: JsonValue, 
+/**
+ * True when the tool failed.
+ */
+is_error?: boolean, } | { "type": "thinking", 
+/**
+ * The model's reasoning text.
+ */
+thinking: string, 
+/**
+ * Opaque signature that lets the API verify the block on the next turn.
+ */
+signature: string, } | { "type": "redacted_thinking", 
+/**
+ * Opaque encrypted payload.
+ */
+data: string, } | { type: string; [key: string]: unknown };
+
+export type ImageSource = { "type": "base64", 
+/**
+ * `image/jpeg`, `image/png`, `image/gif` or `image/webp`.
+ */
+media_type: string, 
+/**
+ * Base64 of the file (no `data:` prefix).
+ */
+data: string, } | { "type": "url", 
+/**
+ * Public URL of the image.
+ */
+url: string, };
+
+export type MessageRole = "user" | "assistant";
 
 export type MessageStatus = "streaming" | "done" | "error" | "cancelled";
 
-export type Usage = {
-  inputTokens: number;
-  outputTokens: number;
-  cacheCreationInputTokens: number | null;
-  cacheReadInputTokens: number | null;
-};
+export type Usage = { inputTokens: number, outputTokens: number, cacheCreationInputTokens: number | null, cacheReadInputTokens: number | null, };
 
-export type MessageView = {
-  id: string;
-  conversationId: string;
-  parentId: string | null;
-  role: "user" | "assistant";
-  blocks: ContentBlock[];
-  status: MessageStatus;
-  error: ErrorPayload | null;
-  model: string | null;
-  stopReason: string | null;
-  usage: Usage | null;
-  siblingIds: string[];
-  siblingIndex: number;
-  createdAt: number;
-};
+export type MessageView = { id: string, conversationId: string, parentId: string | null, role: MessageRole, blocks: Array<ContentBlock>, status: MessageStatus, error: ErrorPayload | null, model: string | null, stopReason: string | null, usage: Usage | null, 
+/**
+ * Every alternative of this turn (same parent, same role), oldest first.
+ */
+siblingIds: Array<string>, 
+/**
+ * This message's index in `sibling_ids`.
+ */
+siblingIndex: number, 
+/**
+ * Milliseconds since the Unix epoch.
+ */
+createdAt: number, };
 
-export type ConversationMeta = {
-  id: string;
-  title: string;
-  model: string;
-  systemPrompt: string | null;
-  createdAt: number;
-  updatedAt: number;
-};
+export type ConversationMeta = { id: string, title: string, model: string, systemPrompt: string | null, createdAt: number, updatedAt: number, };
 
-export type ConversationSummary = { id: string; title: string; model: string; updatedAt: number };
+export type ConversationSummary = { id: string, title: string, model: string, updatedAt: number, };
 
-export type ConversationView = { conversation: ConversationMeta; messages: MessageView[] };
+export type ConversationView = { conversation: ConversationMeta, messages: Array<MessageView>, };
 
-export type AuthStyle = "x-api-key" | "bearer";
-
-export type Settings = {
-  baseUrl: string;
-  apiVersion: string;
-  authStyle: AuthStyle;
-  defaultModel: string;
-  defaultMaxTokens: number;
-};
+export type Settings = { baseUrl: string, apiVersion: string, authStyle: "x-api-key" | "bearer", defaultModel: string, defaultMaxTokens: number, };
 
 export type KeyStatus = "set" | "unset" | "env";
 
-export type SettingsView = {
-  settings: Settings;
-  keyStatus: KeyStatus;
-  models: string[];
-  baseUrlPresets: { label: string; url: string }[];
-  apiVersions: string[];
-};
+export type BaseUrlPreset = { label: string, url: string, };
 
-export type ConnectionReport = { model: string; latencyMs: number; requestId: string | null };
+export type SettingsView = { settings: Settings, keyStatus: KeyStatus, 
+/**
+ * Why the keychain could not be read, when it could not.
+ */
+keychainError: ErrorPayload | null, models: Array<string>, baseUrlPresets: Array<BaseUrlPreset>, apiVersions: Array<string>, };
 
-export type SendRequest = {
-  conversationId: string | null;
-  text: string;
-  model: string;
-  systemPrompt: string | null;
-};
+export type ConnectionReport = { model: string, latencyMs: number, requestId: string | null, };
 
-export type SendStarted = {
-  conversation: ConversationMeta;
-  userMessage: MessageView | null;
-  assistantMessage: MessageView;
-};
+export type SendRequest = { 
+/**
+ * `None` starts a new conversation.
+ */
+conversationId: string | null, text: string, model: string, systemPrompt: string | null, };
 
-export type ChatEvent =
-  | { type: "retrying"; messageId: string; attempt: number; delayMs: number; error: ErrorPayload }
-  | { type: "blockStart"; messageId: string; index: number; block: ContentBlock }
-  | { type: "textDelta"; messageId: string; index: number; text: string }
-  | { type: "thinkingDelta"; messageId: string; index: number; text: string }
-  | { type: "toolInputDelta"; messageId: string; index: number; partialJson: string }
-  | { type: "blockStop"; messageId: string; index: number; block: ContentBlock }
-  | { type: "usage"; messageId: string; usage: Usage }
-  | { type: "finished"; message: MessageView };
+export type SendStarted = { conversation: ConversationMeta, userMessage: MessageView | null, assistantMessage: MessageView, };
+
+export type ChatEvent = { "type": "retrying", messageId: string, attempt: number, delayMs: number, error: ErrorPayload, } | { "type": "blockStart", messageId: string, index: number, block: ContentBlock, } | { "type": "textDelta", messageId: string, index: number, text: string, } | { "type": "thinkingDelta", messageId: string, index: number, text: string, } | { "type": "toolInputDelta", messageId: string, index: number, partialJson: string, } | { "type": "blockStop", messageId: string, index: number, block: ContentBlock, } | { "type": "usage", messageId: string, usage: Usage, } | { "type": "finished", message: MessageView, };

@@ -43,11 +43,16 @@ describe("normalizeError", () => {
     expect(normalizeError(42).message).toBe("42");
   });
 
-  it("an unknown kind is internal, keeping the message", () => {
-    expect(normalizeError({ kind: "brand_new", message: "m" })).toMatchObject({
-      kind: "internal",
+  it("keeps a kind this UI does not know yet (the backend decides kinds)", () => {
+    expect(normalizeError({ kind: "image_refused", message: "m" })).toMatchObject({
+      kind: "image_refused",
       message: "m",
     });
+    expect(errorTitle("image_refused" as never)).toBe("Something went wrong");
+  });
+
+  it("an object without a kind is internal", () => {
+    expect(normalizeError({ message: "odd" })).toMatchObject({ kind: "internal", message: "odd" });
   });
 });
 

@@ -1,27 +1,5 @@
 import type { ErrorKind, ErrorPayload } from "./bindings";
 
-const KINDS: ReadonlySet<string> = new Set<ErrorKind>([
-  "invalid_request",
-  "auth",
-  "permission",
-  "not_found",
-  "request_too_large",
-  "rate_limit",
-  "api_error",
-  "overloaded",
-  "network",
-  "stream_interrupted",
-  "bad_response",
-  "cancelled",
-  "no_api_key",
-  "keychain_unavailable",
-  "keychain",
-  "database",
-  "invalid_input",
-  "missing",
-  "internal",
-]);
-
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null;
 }
@@ -34,7 +12,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * UI has exactly one error shape to branch on.
  */
 export function normalizeError(error: unknown): ErrorPayload {
-  if (isRecord(error) && typeof error.kind === "string" && KINDS.has(error.kind)) {
+  // The backend is the authority on kinds: a kind this UI does not know yet is kept as is.
+  if (isRecord(error) && typeof error.kind === "string" && error.kind) {
     return {
       kind: error.kind as ErrorKind,
       message: typeof error.message === "string" ? error.message : String(error.kind),
@@ -59,7 +38,7 @@ export function normalizeError(error: unknown): ErrorPayload {
   return { kind: "internal", message: message || "Unknown error", status: null, requestId: null };
 }
 
-const TITLES: Record<ErrorKind, string> = {
+const TITLES: Partial<Record<ErrorKind, string>> = {
   invalid_request: "Invalid request",
   auth: "Authentication failed",
   permission: "Permission denied",

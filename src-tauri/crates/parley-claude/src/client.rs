@@ -394,7 +394,8 @@ pub struct EventStream {
 #[derive(Debug)]
 enum Source {
     Sse {
-        response: reqwest::Response,
+        // Boxed so the replay variant does not carry the response's size.
+        response: Box<reqwest::Response>,
         parser: SseParser,
         pending: VecDeque<SseEvent>,
     },
@@ -406,7 +407,7 @@ impl EventStream {
     fn sse(response: reqwest::Response, request_id: Option<String>) -> Self {
         Self::new(
             Source::Sse {
-                response,
+                response: Box::new(response),
                 parser: SseParser::new(),
                 pending: VecDeque::new(),
             },

@@ -256,7 +256,8 @@ impl Parley {
         })
     }
 
-    /// Sets the model (when given) and the system prompt (empty or `None` clears it).
+    /// Sets the model and the system prompt; `None` leaves a field unchanged, and an empty
+    /// system prompt clears it.
     pub async fn update_conversation(
         &self,
         id: &str,
@@ -264,10 +265,15 @@ impl Parley {
         system_prompt: Option<String>,
     ) -> CoreResult<ConversationMeta> {
         let model = model.map(|m| m.trim().to_owned()).filter(|m| !m.is_empty());
-        let system_prompt = system_prompt.filter(|s| !s.trim().is_empty());
+        let system_prompt =
+            system_prompt.map(|s| Some(s).filter(|s| !s.trim().is_empty()));
         let conversation = self
             .store
-            .update_conversation(id, model.as_deref(), Some(system_prompt.as_deref()))
+            .update_conversation(
+                id,
+                model.as_deref(),
+                system_prompt.as_ref().map(|s| s.as_deref()),
+            )
             .await?;
         Ok(ConversationMeta::from(&conversation))
     }
