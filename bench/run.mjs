@@ -158,16 +158,58 @@ async function launchApp(dataDir, baseUrl) {
   closeSync(logFd);
   const driver = new Driver(`http://127.0.0.1:${port}`, child);
   await driver.waitReady();
+  const logFile = join(workDir, `app-${launches}.log`);
   const requestedAt = Date.now();
-  const session = await driver.request("POST", "/session", {
+  const request = driver.request("POST", "/session", {
     capabilities: { alwaysMatch: { "webkitgtk:browserOptions": { binary: APP, args: [] } } },
   });
+  const watch = watchStartup(child, logFile, 120_000);
+  let session;
+  try {
+    session = await Promise.race([request, watch.promise]);
+  } catch (error) {
+    request.catch(() => {});
+    await quitApp({ driver });
+    throw error;
+  } finally {
+    watch.stop();
+  }
   const sessionAt = Date.now();
   driver.session = session.sessionId;
   await driver.cmd("POST", "/timeouts", { implicit: 10_000, script: 900_000 });
-  const appProcess = descendants(child.pid).find((p) => p.comm === "parley") ?? descendants(child.pid)[0];
+  const appProcess = descendants(child.pid)[0];
   const appStartedAt = appProcess ? processStartEpochMs(appProcess.pid) : null;
-  return { driver, requestedAt, sessionAt, appStartedAt, logFile: join(workDir, `app-${launches}.log`) };
+  return { driver, requestedAt, sessionAt, appStartedAt, logFile };
+}
+
+/**
+ * Watches the app started by WebKitWebDriver (`webdriver`, a ChildProcess): `promise` rejects
+ * when the app has started and is gone again (a crash at start-up would otherwise leave the
+ * new-session request hanging), or after `timeoutMs`; `stop()` ends the watch.
+ */
+function watchStartup(webdriver, logFile, timeoutMs) {
+  let stopped = false;
+  const promise = (async () => {
+    const deadline = Date.now() + timeoutMs;
+    let seen = false;
+    while (!stopped && Date.now() < deadline) {
+      await sleep(100);
+      // BFS order: the first descendant is WebKitWebDriver's child, the app.
+      const app = descendants(webdriver.pid)[0];
+      if (app) seen = true;
+      else if (seen || webdriver.exitCode !== null) break;
+    }
+    if (stopped) return new Promise(() => {});
+    let head = "";
+    try {
+      head = readFileSync(logFile, "utf8").split("\n").slice(0, 6).join("\n");
+    } catch {
+      // no log
+    }
+    const why = Date.now() >= deadline ? "the app did not start in time" : "the app exited during start-up";
+    throw new Error(`${why}${head ? `; its output begins:\n${head}` : ""}`);
+  })();
+  return { promise, stop: () => (stopped = true) };
 }
 
 /** Ends the session (closing the app), stops the driver, and makes sure the app is gone. */

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
-import { Driver } from "./webdriver.mjs";
+import { Driver, stopGroup } from "./webdriver.mjs";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 export const APP = process.env.PARLEY_APP_BINARY ?? join(ROOT, "target/debug/parley");
@@ -18,12 +18,13 @@ export async function startMockServer() {
   const addrFile = join(dir, "addr");
   const child = spawn(MOCK, ["--port", "0", "--addr-file", addrFile], {
     stdio: ["ignore", "ignore", "inherit"],
+    detached: true,
   });
   for (let i = 0; i < 200 && !existsSync(addrFile); i++) await sleep(25);
   await sleep(25);
   const baseUrl = readFileSync(addrFile, "utf8").trim();
   if (!baseUrl.startsWith("http://")) throw new Error(`mock server did not start: ${baseUrl}`);
-  return { baseUrl, stop: () => child.kill("SIGTERM") };
+  return { baseUrl, stop: () => stopGroup(child) };
 }
 
 export function newDataDir() {

@@ -28,6 +28,8 @@ export class Driver {
     const child = spawn("WebKitWebDriver", [`--port=${port}`], {
       env: { ...process.env, ...env, TAURI_WEBVIEW_AUTOMATION: "true" },
       stdio: ["ignore", "inherit", "inherit"],
+      // Its own process group, so quit() can stop the driver and the app it started together.
+      detached: true,
     });
     const driver = new Driver(`http://127.0.0.1:${port}`, child);
     await driver.waitReady();
@@ -61,13 +63,14 @@ export class Driver {
     throw new Error("WebKitWebDriver did not start");
   }
 
-  async request(method, path, body, { retries = method === "GET" ? 3 : 0 } = {}) {
+  async request(method, path, body, { retries = method === "GET" ? 3 : 0, timeoutMs = 60000 } = {}) {
     for (let attempt = 0; ; attempt++) {
       try {
         const res = await fetch(`${this.base}${path}`, {
           method,
           headers: body ? { "content-type": "application/json" } : {},
           body: body ? JSON.stringify(body) : undefined,
+          signal: AbortSignal.timeout(timeoutMs),
         });
         const json = await res.json().catch(() => ({}));
         if (!res.ok) {
@@ -129,20 +132,33 @@ export class Driver {
     return Buffer.from(await this.cmd("GET", "/screenshot"), "base64");
   }
 
-  /** Ends the session, which closes the app, and stops the driver. */
+  /** Ends the session, which closes the app, and stops the driver and anything it started. */
   async quit() {
     try {
-      if (this.session) await this.cmd("DELETE", "");
+      if (this.session) await this.cmd("DELETE", "", undefined, { timeoutMs: 10000 });
     } catch {
       // the app may already be gone
     }
-    this.child.kill("SIGTERM");
-    await new Promise((resolve) => {
-      if (this.child.exitCode !== null) return resolve();
-      this.child.once("exit", resolve);
-      setTimeout(resolve, 3000);
-    });
+    this.session = null;
+    await stopGroup(this.child);
   }
+}
+
+/** SIGTERM to a detached child's process group, SIGKILL if it is still there after 3 s. */
+export async function stopGroup(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  const signal = (name) => {
+    try {
+      process.kill(-child.pid, name);
+    } catch {
+      // already gone
+    }
+  };
+  signal("SIGTERM");
+  const timer = setTimeout(() => signal("SIGKILL"), 3000);
+  await exited;
+  clearTimeout(timer);
 }
 
 export class Element {
