@@ -4,6 +4,8 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 
+import { execFileSync } from "node:child_process";
+
 import {
   keychainLookup,
   lastAssistant,
@@ -102,9 +104,55 @@ test("a dropped stream shows its error with the partial text kept, and retry wor
     await (await app.find("composer-stop")).click();
     const cancelled = await lastAssistant(app, ["cancelled"]);
     assert.ok((await (await cancelled.find("message-content")).text()).trim().length > 0);
-    await cancelled.find("message-retry");
+
+    // Retry asks again; the stopped reply stays as the first alternative of the turn.
+    await (await cancelled.find("message-retry")).click();
+    const retried = await lastAssistant(app, ["done"]);
+    assert.equal(await (await retried.find("branch-position")).text(), "2/2");
+    await (await retried.find("branch-prev")).click();
+    await lastAssistant(app, ["cancelled"]);
   } catch (error) {
     await saveScreenshot(app, "dropped");
+    throw error;
+  }
+});
+
+test("killing the app mid-stream keeps the text streamed so far", async (t) => {
+  const dataDir = newDataDir();
+  let app = await launchApp({ dataDir, baseUrl: mock.baseUrl });
+  t.after(() => app.quit());
+  try {
+    await (await app.find("settings-open")).click();
+    await (await app.find("settings-api-key")).type(KEY);
+    await (await app.find("settings-api-key-save")).click();
+    await app.waitFor("key status set", async () =>
+      (await (await app.find("settings-api-key-status")).attr("data-state")) === "set",
+    );
+    await (await app.find("settings-close")).click();
+    await sendMessage(app, "a [[slow]] reply to crash in");
+    const streaming = await lastAssistant(app, ["streaming"]);
+    const shown = await app.waitFor("a few parts of the reply", async () => {
+      const text = await (await streaming.find("message-content")).text();
+      return /part 4 of/.test(text) ? text : null;
+    });
+    // Kill -9: no shutdown handler runs. Writes are at most 250 ms apart, parts 200 ms apart.
+    execFileSync("pkill", ["-KILL", "-f", "-x", app.binaryPath]);
+    await app.quit();
+
+    app = await launchApp({ dataDir, baseUrl: mock.baseUrl });
+    await (await app.find("conversation-item")).click();
+    const recovered = await lastAssistant(app, ["error"]);
+    const error = await recovered.find("message-error");
+    assert.equal(await error.attr("data-error-kind"), "stream_interrupted");
+    const kept = await (await recovered.find("message-content")).text();
+    const partsShown = Number(shown.match(/part (\d+) of/g).at(-1).match(/\d+/)[0]);
+    const partsKept = Number(kept.match(/part (\d+) of/g).at(-1).match(/\d+/)[0]);
+    assert.ok(
+      partsKept >= partsShown - 3,
+      `at most ~0.5 s of text is lost: shown up to part ${partsShown}, kept up to ${partsKept}`,
+    );
+  } catch (error) {
+    await saveScreenshot(app, "crash");
     throw error;
   }
 });

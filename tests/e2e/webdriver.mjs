@@ -32,6 +32,7 @@ export class Driver {
       detached: true,
     });
     const driver = new Driver(`http://127.0.0.1:${port}`, child);
+    driver.binaryPath = binary;
     await driver.waitReady();
     const session = await driver.request("POST", "/session", {
       capabilities: {
