@@ -265,8 +265,7 @@ impl Parley {
         system_prompt: Option<String>,
     ) -> CoreResult<ConversationMeta> {
         let model = model.map(|m| m.trim().to_owned()).filter(|m| !m.is_empty());
-        let system_prompt =
-            system_prompt.map(|s| Some(s).filter(|s| !s.trim().is_empty()));
+        let system_prompt = system_prompt.map(|s| Some(s).filter(|s| !s.trim().is_empty()));
         let conversation = self
             .store
             .update_conversation(
