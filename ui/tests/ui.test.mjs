@@ -763,6 +763,25 @@ describe("settings", () => {
     assert.equal(await result.getAttribute("data-error-kind"), "auth");
   });
 
+  test("a keychain that cannot be read says why in settings", async () => {
+    const page = await app({ keyStatus: "unset" });
+    await page.evaluate(() => {
+      window.__MOCK__.handlers.get_settings = (args, defaults) => ({
+        ...defaults.get_settings(args),
+        keychainError: {
+          kind: "keychain_unavailable",
+          message: "The system keychain is not available (no Secret Service).",
+          status: null,
+          requestId: null,
+        },
+      });
+    });
+    await page.click(tid("settings-open"));
+    const error = page.locator(tid("settings-api-key-error"));
+    await error.waitFor();
+    assert.match(await error.innerText(), /keychain is not available/);
+  });
+
   test("with no key a banner leads to settings", async () => {
     const page = await app({ keyStatus: "unset" });
     const banner = page.locator(tid("no-key-banner"));

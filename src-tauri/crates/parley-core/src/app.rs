@@ -291,3 +291,62 @@ async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) 
         .await
         .map_err(|error| CoreError::Internal(format!("keychain task failed: {error}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use parley_secrets::MemorySecretStore;
+    use parley_store::NewConversation;
+
+    use super::*;
+
+    async fn parley_with_conversation() -> (Parley, String) {
+        let store = Store::open_in_memory().await.unwrap();
+        let conversation = store
+            .create_conversation(&NewConversation {
+                title: "t".into(),
+                model: "claude-haiku-4-5-20251001".into(),
+                system_prompt: Some("Be brief.".into()),
+            })
+            .await
+            .unwrap();
+        let secrets = Arc::new(MemorySecretStore::default());
+        (Parley::with_store(store, secrets, Environment::default()).unwrap(), conversation.id)
+    }
+
+    #[tokio::test]
+    async fn update_conversation_leaves_missing_fields_alone_and_clears_an_empty_prompt() {
+        let (parley, id) = parley_with_conversation().await;
+        let meta = parley.update_conversation(&id, Some("custom-model".into()), None).await.unwrap();
+        assert_eq!(meta.model, "custom-model");
+        assert_eq!(meta.system_prompt.as_deref(), Some("Be brief."), "None leaves the prompt");
+        let meta = parley.update_conversation(&id, None, Some("  ".into())).await.unwrap();
+        assert_eq!(meta.model, "custom-model", "None leaves the model");
+        assert_eq!(meta.system_prompt, None, "an empty prompt clears it");
+    }
+
+    #[tokio::test]
+    async fn key_status_follows_set_and_clear_and_the_key_is_never_in_the_view() {
+        let (parley, _) = parley_with_conversation().await;
+        assert_eq!(parley.settings_view().await.unwrap().key_status, KeyStatus::Unset);
+        assert_eq!(parley.set_api_key(" sk-ant-secret \n".into()).await.unwrap(), KeyStatus::Set);
+        let view = parley.settings_view().await.unwrap();
+        assert!(!serde_json::to_string(&view).unwrap().contains("sk-ant-secret"));
+        assert_eq!(parley.clear_api_key().await.unwrap(), KeyStatus::Unset);
+        let error = parley.set_api_key("   ".into()).await.unwrap_err();
+        assert_eq!(error.kind(), crate::ErrorKind::InvalidInput);
+    }
+
+    #[tokio::test]
+    async fn an_unavailable_keychain_is_reported_in_settings_not_as_a_failure() {
+        let store = Store::open_in_memory().await.unwrap();
+        let parley = Parley::with_store(
+            store,
+            Arc::new(MemorySecretStore::unavailable()),
+            Environment::default(),
+        )
+        .unwrap();
+        let view = parley.settings_view().await.unwrap();
+        assert_eq!(view.key_status, KeyStatus::Unset);
+        assert_eq!(view.keychain_error.unwrap().kind, crate::ErrorKind::KeychainUnavailable);
+    }
+}
