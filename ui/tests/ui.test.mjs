@@ -707,11 +707,11 @@ describe("settings", () => {
     await page.click(tid("settings-open"));
     await page.waitForSelector(`${tid("settings-api-key-status")}[data-state="env"]`);
     assert.match(await text(page, tid("settings-api-key-status")), /ANTHROPIC_API_KEY/);
-    assert.equal(await page.inputValue(tid("settings-base-url")), "https://api.apimart.ai");
-    assert.equal(await page.inputValue(tid("settings-base-url-preset")), "https://api.apimart.ai");
+    assert.equal(await page.inputValue(tid("settings-base-url")), "https://primary.example.test");
+    assert.equal(await page.inputValue(tid("settings-base-url-preset")), "https://primary.example.test");
 
-    await page.selectOption(tid("settings-base-url-preset"), "https://api.anthropic.com");
-    assert.equal(await page.inputValue(tid("settings-base-url")), "https://api.anthropic.com");
+    await page.selectOption(tid("settings-base-url-preset"), "https://secondary.example.test");
+    assert.equal(await page.inputValue(tid("settings-base-url")), "https://secondary.example.test");
 
     await page.fill(tid("settings-base-url"), "not a url");
     assert.equal(await page.inputValue(tid("settings-base-url-preset")), "custom");

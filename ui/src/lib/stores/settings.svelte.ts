@@ -1,11 +1,6 @@
 import * as backend from "../backend";
 import type { ErrorPayload, KeyStatus, Settings, SettingsView } from "../bindings";
 
-export const FALLBACK_PRESETS = [
-  { label: "apimart gateway", url: "https://api.apimart.ai" },
-  { label: "Anthropic", url: "https://api.anthropic.com" },
-];
-
 /** Settings as the backend reports them, plus where the API key comes from. */
 class SettingsStore {
   view = $state<SettingsView | null>(null);
