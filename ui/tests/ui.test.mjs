@@ -708,7 +708,10 @@ describe("settings", () => {
     await page.waitForSelector(`${tid("settings-api-key-status")}[data-state="env"]`);
     assert.match(await text(page, tid("settings-api-key-status")), /ANTHROPIC_API_KEY/);
     assert.equal(await page.inputValue(tid("settings-base-url")), "https://primary.example.test");
-    assert.equal(await page.inputValue(tid("settings-base-url-preset")), "https://primary.example.test");
+    assert.equal(
+      await page.inputValue(tid("settings-base-url-preset")),
+      "https://primary.example.test",
+    );
 
     await page.selectOption(tid("settings-base-url-preset"), "https://secondary.example.test");
     assert.equal(await page.inputValue(tid("settings-base-url")), "https://secondary.example.test");
