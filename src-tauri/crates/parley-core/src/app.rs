@@ -310,16 +310,29 @@ mod tests {
             .await
             .unwrap();
         let secrets = Arc::new(MemorySecretStore::default());
-        (Parley::with_store(store, secrets, Environment::default()).unwrap(), conversation.id)
+        (
+            Parley::with_store(store, secrets, Environment::default()).unwrap(),
+            conversation.id,
+        )
     }
 
     #[tokio::test]
     async fn update_conversation_leaves_missing_fields_alone_and_clears_an_empty_prompt() {
         let (parley, id) = parley_with_conversation().await;
-        let meta = parley.update_conversation(&id, Some("custom-model".into()), None).await.unwrap();
+        let meta = parley
+            .update_conversation(&id, Some("custom-model".into()), None)
+            .await
+            .unwrap();
         assert_eq!(meta.model, "custom-model");
-        assert_eq!(meta.system_prompt.as_deref(), Some("Be brief."), "None leaves the prompt");
-        let meta = parley.update_conversation(&id, None, Some("  ".into())).await.unwrap();
+        assert_eq!(
+            meta.system_prompt.as_deref(),
+            Some("Be brief."),
+            "None leaves the prompt"
+        );
+        let meta = parley
+            .update_conversation(&id, None, Some("  ".into()))
+            .await
+            .unwrap();
         assert_eq!(meta.model, "custom-model", "None leaves the model");
         assert_eq!(meta.system_prompt, None, "an empty prompt clears it");
     }
@@ -327,10 +340,23 @@ mod tests {
     #[tokio::test]
     async fn key_status_follows_set_and_clear_and_the_key_is_never_in_the_view() {
         let (parley, _) = parley_with_conversation().await;
-        assert_eq!(parley.settings_view().await.unwrap().key_status, KeyStatus::Unset);
-        assert_eq!(parley.set_api_key(" sk-ant-secret \n".into()).await.unwrap(), KeyStatus::Set);
+        assert_eq!(
+            parley.settings_view().await.unwrap().key_status,
+            KeyStatus::Unset
+        );
+        assert_eq!(
+            parley
+                .set_api_key(" sk-ant-secret \n".into())
+                .await
+                .unwrap(),
+            KeyStatus::Set
+        );
         let view = parley.settings_view().await.unwrap();
-        assert!(!serde_json::to_string(&view).unwrap().contains("sk-ant-secret"));
+        assert!(
+            !serde_json::to_string(&view)
+                .unwrap()
+                .contains("sk-ant-secret")
+        );
         assert_eq!(parley.clear_api_key().await.unwrap(), KeyStatus::Unset);
         let error = parley.set_api_key("   ".into()).await.unwrap_err();
         assert_eq!(error.kind(), crate::ErrorKind::InvalidInput);
@@ -347,6 +373,9 @@ mod tests {
         .unwrap();
         let view = parley.settings_view().await.unwrap();
         assert_eq!(view.key_status, KeyStatus::Unset);
-        assert_eq!(view.keychain_error.unwrap().kind, crate::ErrorKind::KeychainUnavailable);
+        assert_eq!(
+            view.keychain_error.unwrap().kind,
+            crate::ErrorKind::KeychainUnavailable
+        );
     }
 }
