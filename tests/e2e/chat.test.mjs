@@ -8,6 +8,7 @@ import { execFileSync } from "node:child_process";
 
 import {
   keychainLookup,
+  saveKeyInSettings,
   lastAssistant,
   launchApp,
   newDataDir,
@@ -37,8 +38,12 @@ test("key saved in settings, a reply streams in, and the conversation survives a
     const keyInput = await app.find("settings-api-key");
     await keyInput.type(KEY);
     await (await app.find("settings-api-key-save")).click();
-    await app.waitFor("key status set", async () =>
-      (await (await app.find("settings-api-key-status")).attr("data-state")) === "set",
+    await app.waitFor(
+      "key status set",
+      async () =>
+        (await (
+          await app.find("settings-api-key-status")
+        ).attr("data-state")) === "set",
     );
     assert.equal(keychainLookup(), KEY, "the key is in the Secret Service");
     const html = await app.execute("return document.documentElement.outerHTML");
@@ -58,10 +63,16 @@ test("key saved in settings, a reply streams in, and the conversation survives a
     // Restart: same data directory, a new process.
     await app.quit();
     app = await launchApp({ dataDir, baseUrl: mock.baseUrl });
-    const item = await app.find("conversation-item", `[data-id="${conversationId}"]`);
+    const item = await app.find(
+      "conversation-item",
+      `[data-id="${conversationId}"]`,
+    );
     await item.click();
     const restored = await lastAssistant(app, ["done"]);
-    assert.match(await (await restored.find("message-content")).text(), /Echo: Hello from the end-to-end test/);
+    assert.match(
+      await (await restored.find("message-content")).text(),
+      /Echo: Hello from the end-to-end test/,
+    );
     const users = await app.findAll("message", '[data-role="user"]');
     assert.equal(users.length, 1);
     assert.equal(
@@ -79,13 +90,7 @@ test("a dropped stream shows its error with the partial text kept, and retry wor
   const app = await launchApp({ dataDir, baseUrl: mock.baseUrl });
   t.after(() => app.quit());
   try {
-    await (await app.find("settings-open")).click();
-    await (await app.find("settings-api-key")).type(KEY);
-    await (await app.find("settings-api-key-save")).click();
-    await app.waitFor("key status set", async () =>
-      (await (await app.find("settings-api-key-status")).attr("data-state")) === "set",
-    );
-    await (await app.find("settings-close")).click();
+    await saveKeyInSettings(app, KEY);
 
     await sendMessage(app, "please [[drop]] midway");
     const failed = await lastAssistant(app, ["error"]);
@@ -99,11 +104,17 @@ test("a dropped stream shows its error with the partial text kept, and retry wor
     await lastAssistant(app, ["streaming"]);
     await app.waitFor("some streamed text", async () => {
       const streaming = await lastAssistant(app, ["streaming"]);
-      return (await (await streaming.find("message-content")).text()).trim().length > 0;
+      return (
+        (await (await streaming.find("message-content")).text()).trim().length >
+        0
+      );
     });
     await (await app.find("composer-stop")).click();
     const cancelled = await lastAssistant(app, ["cancelled"]);
-    assert.ok((await (await cancelled.find("message-content")).text()).trim().length > 0);
+    assert.ok(
+      (await (await cancelled.find("message-content")).text()).trim().length >
+        0,
+    );
 
     // Retry asks again; the stopped reply stays as the first alternative of the turn.
     await (await cancelled.find("message-retry")).click();
@@ -122,13 +133,7 @@ test("killing the app mid-stream keeps the text streamed so far", async (t) => {
   let app = await launchApp({ dataDir, baseUrl: mock.baseUrl });
   t.after(() => app.quit());
   try {
-    await (await app.find("settings-open")).click();
-    await (await app.find("settings-api-key")).type(KEY);
-    await (await app.find("settings-api-key-save")).click();
-    await app.waitFor("key status set", async () =>
-      (await (await app.find("settings-api-key-status")).attr("data-state")) === "set",
-    );
-    await (await app.find("settings-close")).click();
+    await saveKeyInSettings(app, KEY);
     await sendMessage(app, "a [[slow]] reply to crash in");
     const streaming = await lastAssistant(app, ["streaming"]);
     const shown = await app.waitFor("a few parts of the reply", async () => {
@@ -145,8 +150,18 @@ test("killing the app mid-stream keeps the text streamed so far", async (t) => {
     const error = await recovered.find("message-error");
     assert.equal(await error.attr("data-error-kind"), "stream_interrupted");
     const kept = await (await recovered.find("message-content")).text();
-    const partsShown = Number(shown.match(/part (\d+) of/g).at(-1).match(/\d+/)[0]);
-    const partsKept = Number(kept.match(/part (\d+) of/g).at(-1).match(/\d+/)[0]);
+    const partsShown = Number(
+      shown
+        .match(/part (\d+) of/g)
+        .at(-1)
+        .match(/\d+/)[0],
+    );
+    const partsKept = Number(
+      kept
+        .match(/part (\d+) of/g)
+        .at(-1)
+        .match(/\d+/)[0],
+    );
     assert.ok(
       partsKept >= partsShown - 3,
       `at most ~0.5 s of text is lost: shown up to part ${partsShown}, kept up to ${partsKept}`,

@@ -1,7 +1,13 @@
 // Shared set-up for the end-to-end tests: the mock Claude server, data directories, the app.
 
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, existsSync, writeFileSync, mkdirSync } from "node:fs";
+import {
+  mkdtempSync,
+  readFileSync,
+  existsSync,
+  writeFileSync,
+  mkdirSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -9,7 +15,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Driver, stopGroup } from "./webdriver.mjs";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
-export const APP = process.env.PARLEY_APP_BINARY ?? join(ROOT, "target/debug/parley");
+export const APP =
+  process.env.PARLEY_APP_BINARY ?? join(ROOT, "target/debug/parley");
 const MOCK = join(ROOT, "target/debug/parley-mock-claude");
 
 /** Starts the mock Claude server on a free port; returns its base URL and a stop function. */
@@ -23,7 +30,8 @@ export async function startMockServer() {
   for (let i = 0; i < 200 && !existsSync(addrFile); i++) await sleep(25);
   await sleep(25);
   const baseUrl = readFileSync(addrFile, "utf8").trim();
-  if (!baseUrl.startsWith("http://")) throw new Error(`mock server did not start: ${baseUrl}`);
+  if (!baseUrl.startsWith("http://"))
+    throw new Error(`mock server did not start: ${baseUrl}`);
   return { baseUrl, stop: () => stopGroup(child) };
 }
 
@@ -33,7 +41,8 @@ export function newDataDir() {
 
 /** Launches the built app with its own data directory, pointed at the mock server. */
 export function launchApp({ dataDir, baseUrl }) {
-  if (!existsSync(APP)) throw new Error(`build the app first: ${APP} is missing`);
+  if (!existsSync(APP))
+    throw new Error(`build the app first: ${APP} is missing`);
   const env = {
     PARLEY_DATA_DIR: dataDir,
     ANTHROPIC_BASE_URL: baseUrl,
@@ -78,10 +87,31 @@ export async function sendMessage(driver, text) {
 
 /** The newest assistant message element once its status is one of `statuses`. */
 export async function lastAssistant(driver, statuses) {
-  return driver.waitFor(`an assistant message with status ${statuses.join("|")}`, async () => {
-    const messages = await driver.findAll("message", '[data-role="assistant"]');
-    const last = messages.at(-1);
-    if (!last) return null;
-    return statuses.includes(await last.attr("data-status")) ? last : null;
-  });
+  return driver.waitFor(
+    `an assistant message with status ${statuses.join("|")}`,
+    async () => {
+      const messages = await driver.findAll(
+        "message",
+        '[data-role="assistant"]',
+      );
+      const last = messages.at(-1);
+      if (!last) return null;
+      return statuses.includes(await last.attr("data-status")) ? last : null;
+    },
+  );
+}
+
+/** Opens settings, stores `key` in the keychain through the UI, waits for it, closes settings. */
+export async function saveKeyInSettings(driver, key) {
+  await (await driver.find("settings-open")).click();
+  await (await driver.find("settings-api-key")).type(key);
+  await (await driver.find("settings-api-key-save")).click();
+  await driver.waitFor(
+    "key status set",
+    async () =>
+      (await (
+        await driver.find("settings-api-key-status")
+      ).attr("data-state")) === "set",
+  );
+  await (await driver.find("settings-close")).click();
 }

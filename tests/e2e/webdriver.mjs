@@ -64,7 +64,12 @@ export class Driver {
     throw new Error("WebKitWebDriver did not start");
   }
 
-  async request(method, path, body, { retries = method === "GET" ? 3 : 0, timeoutMs = 60000 } = {}) {
+  async request(
+    method,
+    path,
+    body,
+    { retries = method === "GET" ? 3 : 0, timeoutMs = 60000 } = {},
+  ) {
     for (let attempt = 0; ; attempt++) {
       try {
         const res = await fetch(`${this.base}${path}`, {
@@ -90,7 +95,12 @@ export class Driver {
   }
 
   cmd(method, path, body, options) {
-    return this.request(method, `/session/${this.session}${path}`, body, options);
+    return this.request(
+      method,
+      `/session/${this.session}${path}`,
+      body,
+      options,
+    );
   }
 
   async find(testid, extra = "") {
@@ -126,7 +136,9 @@ export class Driver {
       }
       await sleep(100);
     }
-    throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ""}`);
+    throw new Error(
+      `timed out waiting for ${what}${last ? `: ${last.message}` : ""}`,
+    );
   }
 
   async screenshot() {
@@ -136,7 +148,8 @@ export class Driver {
   /** Ends the session, which closes the app, and stops the driver and anything it started. */
   async quit() {
     try {
-      if (this.session) await this.cmd("DELETE", "", undefined, { timeoutMs: 10000 });
+      if (this.session)
+        await this.cmd("DELETE", "", undefined, { timeoutMs: 10000 });
     } catch {
       // the app may already be gone
     }

@@ -89,17 +89,7 @@ impl ClaudeClient {
         req: &MessagesRequest,
     ) -> Result<MessageResponse, ClaudeError> {
         let body = request_body(req, false)?;
-        let response = self
-            .post(self.messages_url(), body, "application/json")
-            .await?;
-        let meta = ResponseMeta::of(&response);
-        if !response.status().is_success() {
-            return Err(meta.error_from(response).await);
-        }
-        let status = response.status().as_u16();
-        let bytes = response.bytes().await.map_err(|err| {
-            ClaudeError::network(err, &self.host_label()).with_request_id(meta.request_id.clone())
-        })?;
+        let (status, bytes, meta) = self.post_for_json(self.messages_url(), body).await?;
         parse_message_body(status, &bytes, &meta)
     }
 
@@ -151,17 +141,7 @@ impl ClaudeClient {
             thinking: req.thinking.as_ref(),
         };
         let body = encode(&body)?;
-        let response = self
-            .post(self.count_tokens_url(), body, "application/json")
-            .await?;
-        let meta = ResponseMeta::of(&response);
-        if !response.status().is_success() {
-            return Err(meta.error_from(response).await);
-        }
-        let status = response.status().as_u16();
-        let bytes = response.bytes().await.map_err(|err| {
-            ClaudeError::network(err, &self.host_label()).with_request_id(meta.request_id.clone())
-        })?;
+        let (status, bytes, meta) = self.post_for_json(self.count_tokens_url(), body).await?;
         let value = parse_json_body(status, &bytes, &meta)?;
         value
             .get("input_tokens")
@@ -175,6 +155,24 @@ impl ClaudeClient {
                     meta.request_id.clone(),
                 )
             })
+    }
+
+    /// Posts `body` and reads the whole reply; an HTTP error status comes back classified.
+    async fn post_for_json(
+        &self,
+        url: String,
+        body: Vec<u8>,
+    ) -> Result<(u16, bytes::Bytes, ResponseMeta), ClaudeError> {
+        let response = self.post(url, body, "application/json").await?;
+        let meta = ResponseMeta::of(&response);
+        if !response.status().is_success() {
+            return Err(meta.error_from(response).await);
+        }
+        let status = response.status().as_u16();
+        let bytes = response.bytes().await.map_err(|err| {
+            ClaudeError::network(err, &self.host_label()).with_request_id(meta.request_id.clone())
+        })?;
+        Ok((status, bytes, meta))
     }
 
     async fn post(
