@@ -160,8 +160,8 @@ Some **bold** text, some *emphasis*, and `inline code`. Non-ASCII: café, naïve
 \n\
 ```rust\n\
 fn main() {\n\
-    let greeting = \"héllo\";\n\
-    println!(\"{greeting}, world!\");\n\
+\x20   let greeting = \"héllo\";\n\
+\x20   println!(\"{greeting}, world!\");\n\
 }\n\
 ```\n\
 \n\
@@ -207,6 +207,12 @@ pub const HUGE_TOKEN: &str = "word ";
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_markdown_reply_keeps_the_code_indentation() {
+        // A `\` line continuation in a Rust string eats the next line's leading spaces.
+        assert!(MARKDOWN_REPLY.contains("\n    let greeting = \"héllo\";\n"));
+    }
 
     #[test]
     fn first_recognised_marker_wins() {

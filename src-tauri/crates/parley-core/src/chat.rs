@@ -524,19 +524,24 @@ impl StreamJob {
             Attempt::Failed(error) => (MessageStatus::Error, Some(error)),
         };
         let content = accumulator.content();
-        let usage = accumulator.usage();
+        // No `message_start` means the API never began a reply: there are no counts to show.
+        let usage = accumulator.message_id().map(|_| accumulator.usage());
         let finish = MessageFinish {
             status,
             content_json: serde_json::to_string(&content).unwrap_or_else(|_| "[]".into()),
             text: accumulator.plain_text(),
             stop_reason: accumulator.stop_reason().map(str::to_owned),
             stop_sequence: accumulator.stop_sequence().map(str::to_owned),
-            usage: StoredUsage {
-                input_tokens: Some(usage.input_tokens as i64),
-                output_tokens: Some(usage.output_tokens as i64),
-                cache_creation_input_tokens: usage.cache_creation_input_tokens.map(|v| v as i64),
-                cache_read_input_tokens: usage.cache_read_input_tokens.map(|v| v as i64),
-            },
+            usage: usage
+                .map(|usage| StoredUsage {
+                    input_tokens: Some(usage.input_tokens as i64),
+                    output_tokens: Some(usage.output_tokens as i64),
+                    cache_creation_input_tokens: usage
+                        .cache_creation_input_tokens
+                        .map(|v| v as i64),
+                    cache_read_input_tokens: usage.cache_read_input_tokens.map(|v| v as i64),
+                })
+                .unwrap_or_default(),
             error_kind: error
                 .as_ref()
                 .map(|e| ErrorKind::from(e.kind).as_str().to_owned()),
