@@ -215,7 +215,11 @@ function watchStartup(webdriver, logFile, timeoutMs) {
 /** Ends the session (closing the app), stops the driver, and makes sure the app is gone. */
 async function quitApp(app) {
   const pids = processTree(app.driver.child.pid).map((p) => p.pid);
-  await app.driver.quit();
+  const quit = app.driver.quit().then(() => true);
+  if (!(await Promise.race([quit, sleep(10_000).then(() => false)]))) {
+    log("the app did not close within 10 s of ending the session: killing it");
+    app.driver.child.kill("SIGKILL");
+  }
   for (let i = 0; i < 60 && pids.some(alive); i++) await sleep(50);
   for (const pid of pids.filter(alive)) {
     try {
