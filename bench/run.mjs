@@ -27,6 +27,7 @@ import {
 } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 
 import { Driver, freePort } from "../tests/e2e/webdriver.mjs";
@@ -154,6 +155,8 @@ async function launchApp(dataDir, baseUrl) {
       PARLEY_NO_DIALOGS: "1",
     },
     stdio: ["ignore", logFd, logFd],
+    // Its own process group, as in Driver.launch: Driver.quit() stops the group (driver and app).
+    detached: true,
   });
   closeSync(logFd);
   const driver = new Driver(`http://127.0.0.1:${port}`, child);
@@ -218,7 +221,11 @@ async function quitApp(app) {
   const quit = app.driver.quit().then(() => true);
   if (!(await Promise.race([quit, sleep(10_000).then(() => false)]))) {
     log("the app did not close within 10 s of ending the session: killing it");
-    app.driver.child.kill("SIGKILL");
+    try {
+      process.kill(-app.driver.child.pid, "SIGKILL");
+    } catch {
+      app.driver.child.kill("SIGKILL");
+    }
   }
   for (let i = 0; i < 60 && pids.some(alive); i++) await sleep(50);
   for (const pid of pids.filter(alive)) {
@@ -462,6 +469,8 @@ async function chromiumMemory() {
       "--disable-component-update",
       "--disable-sync",
       "--no-first-run",
+      // Without this, Chromium asks the Secret Service on the session bus and hangs there.
+      "--password-store=basic",
       `--user-data-dir=${profile}`,
       "--window-size=1100,760",
       server.url,
@@ -565,7 +574,8 @@ async function benchStartup(mock, seedBinary) {
         `and all its descendants (${procNames(full[0].memory.names)}), 2 s after the list appeared, WebDriver session open. ` +
         `Runs: ${fmtList(full.map((r) => r.memory.bytes), fmtMiB)}; empty ${fmtList(empty.map((r) => r.memory.bytes), fmtMiB)}. ` +
         `Baseline: Debian's ${CHROMIUM} (${chromiumVersion()}; the engine Electron apps ship) headless with --no-sandbox ` +
-        `--disable-gpu --disable-background-networking --disable-component-update --disable-sync --no-first-run and a fresh ` +
+        `--disable-gpu --disable-background-networking --disable-component-update --disable-sync --no-first-run ` +
+        `--password-store=basic (else it waits on the Secret Service) and a fresh ` +
         `--user-data-dir, showing the built UI (ui/dist from a small node static server), summed over the browser and all ` +
         `its child processes (${procNames(chromium[0].names)}) 2 s after the page's last request: ` +
         `${fmtList(chromium.map((r) => r.bytes), fmtMiB)}. Without Tauri's IPC the UI there shows its empty/error state, ` +
@@ -708,10 +718,14 @@ async function main() {
   return failed ? 1 : 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error) => {
-    log(`fatal: ${error.stack ?? error}`);
-    process.exit(2);
-  },
-);
+export { launchApp, quitApp, waitForSelector, startMock, appMemory };
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  main().then(
+    (code) => process.exit(code),
+    (error) => {
+      log(`fatal: ${error.stack ?? error}`);
+      process.exit(2);
+    },
+  );
+}

@@ -11,7 +11,8 @@ export async function inPage(driver, fn, args = []) {
     `(${fn.toString()}).apply(null, Array.prototype.slice.call(arguments, 0, -1))\n` +
     `  .then((value) => done({ ok: true, value }),\n` +
     `        (error) => done({ ok: false, error: String((error && error.stack) || error) }));`;
-  const result = await driver.cmd("POST", "/execute/async", { script, args });
+  // Long scripts (a whole streamed reply) need more than the client's default request time-out.
+  const result = await driver.cmd("POST", "/execute/async", { script, args }, { timeoutMs: 900_000 });
   if (!result || !result.ok) throw new Error(`in page: ${result?.error ?? "no result"}`);
   return result.value;
 }
