@@ -12,16 +12,19 @@ import type {
   ConversationSummary,
   ConversationView,
   KeyStatus,
-  SendRequest,
   SendStarted,
-  Settings,
-  SettingsView,
 } from "./bindings";
 import { normalizeError } from "./errors";
+// TEMPORARY: from ./imageTypes until bindings.ts is regenerated with the image types.
+import type { ImageDraft, ImageVariant, SendRequest, Settings, SettingsView } from "./imageTypes";
 
-async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+async function call<T>(
+  command: string,
+  args?: Record<string, unknown> | Uint8Array,
+  options?: { headers: Record<string, string> },
+): Promise<T> {
   try {
-    return await invoke<T>(command, args);
+    return await (options ? invoke<T>(command, args, options) : invoke<T>(command, args));
   } catch (error) {
     throw normalizeError(error);
   }
@@ -97,6 +100,65 @@ export function cancelStream(messageId: string): Promise<null> {
 
 export function selectBranch(messageId: string): Promise<ConversationView> {
   return call("select_branch", { messageId });
+}
+
+/** Paths chosen in the native open dialog (several, image types); `[]` when cancelled. */
+export function pickImageFiles(): Promise<string[]> {
+  return call("pick_image_files");
+}
+
+/** Decodes, orients, strips, downscales and stores one image file (in Rust, off the UI thread). */
+export function prepareImageFile(path: string): Promise<ImageDraft> {
+  return call("prepare_image_file", { path });
+}
+
+/** The same for bytes the webview already holds (a pasted file); sent as a raw IPC body. */
+export function prepareImageBytes(name: string, bytes: Uint8Array): Promise<ImageDraft> {
+  return call("prepare_image_bytes", bytes, {
+    headers: { "x-parley-name": encodeURIComponent(name) },
+  });
+}
+
+/** The image on the OS clipboard, read in Rust; `null` when the clipboard holds none. */
+export function pasteClipboardImage(): Promise<ImageDraft | null> {
+  return call("paste_clipboard_image");
+}
+
+/** A stored image as a `data:` URL. */
+export function readImage(sha256: string, variant: ImageVariant): Promise<string> {
+  return call("read_image", { sha256, variant });
+}
+
+export type DragDrop =
+  | { type: "enter"; paths: string[] }
+  | { type: "over" }
+  | { type: "drop"; paths: string[] }
+  | { type: "leave" };
+
+/**
+ * Listens to Tauri's native drag and drop on this webview (files dragged from the OS give paths).
+ * Resolves with the function that stops listening; without Tauri (a plain browser) it does nothing.
+ */
+export async function onDragDrop(handler: (event: DragDrop) => void): Promise<() => void> {
+  const internals = (window as { __TAURI_INTERNALS__?: { metadata?: unknown } })
+    .__TAURI_INTERNALS__;
+  if (!internals?.metadata) return () => {};
+  try {
+    const { getCurrentWebview } = await import("@tauri-apps/api/webview");
+    const unlisten = await getCurrentWebview().onDragDropEvent(({ payload }) => {
+      if (payload.type === "enter" || payload.type === "drop") {
+        handler({ type: payload.type, paths: payload.paths });
+      } else {
+        handler({ type: payload.type });
+      }
+    });
+    return () => {
+      // Typed as returning void, but Tauri's unlisten is async: ignore a late rejection.
+      Promise.resolve(unlisten() as unknown).catch(() => {});
+    };
+  } catch (error) {
+    throw normalizeError(error);
+  }
 }
 
 /** Opens an http(s) or mailto link in the system browser; the webview itself never navigates. */

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { errorNeedsSettings, errorTitle, normalizeError } from "./errors";
+import { errorNeedsSettings, errorTitle, isImageError, normalizeError } from "./errors";
 
 const invoke = vi.fn();
 vi.mock("@tauri-apps/api/core", () => ({
@@ -66,6 +66,24 @@ describe("errorTitle", () => {
     expect(errorNeedsSettings("auth")).toBe(true);
     expect(errorNeedsSettings("overloaded")).toBe(false);
   });
+
+  it("has a title for every image refusal kind", () => {
+    const kinds = [
+      "image_empty",
+      "image_not_image",
+      "image_corrupt",
+      "image_unsupported",
+      "image_too_many_pixels",
+      "image_too_large",
+      "image_too_many",
+      "image_missing",
+    ] as const;
+    const titles = kinds.map((k) => errorTitle(k));
+    expect(titles).not.toContain("Something went wrong");
+    expect(new Set(titles).size).toBe(kinds.length);
+    expect(kinds.every((k) => isImageError(k))).toBe(true);
+    expect(isImageError("network")).toBe(false);
+  });
 });
 
 describe("backend", () => {
@@ -102,5 +120,40 @@ describe("backend", () => {
     expect(args.text).toBe("new text");
     args.onEvent.onmessage({ type: "usage" });
     expect(onEvent).toHaveBeenCalledWith({ type: "usage" });
+  });
+});
+
+describe("backend images", () => {
+  beforeEach(() => invoke.mockReset());
+
+  it("sends pasted bytes as a raw body with the URI-encoded name in a header", async () => {
+    const backend = await import("./backend");
+    invoke.mockResolvedValue({ sha256: "x" });
+    const bytes = new Uint8Array([0x89, 0x50, 0x4e, 0x47]);
+    await backend.prepareImageBytes("Bildschirmfoto 1.png", bytes);
+    expect(invoke).toHaveBeenLastCalledWith("prepare_image_bytes", bytes, {
+      headers: { "x-parley-name": "Bildschirmfoto%201.png" },
+    });
+    await backend.readImage("ab", "full");
+    expect(invoke).toHaveBeenLastCalledWith("read_image", { sha256: "ab", variant: "full" });
+    await backend.prepareImageFile("/tmp/a.png");
+    expect(invoke).toHaveBeenLastCalledWith("prepare_image_file", { path: "/tmp/a.png" });
+  });
+
+  it("drag and drop does nothing without Tauri", async () => {
+    const backend = await import("./backend");
+    const g = globalThis as { window?: unknown };
+    const had = "window" in g;
+    const saved = g.window;
+    g.window = {};
+    try {
+      const stop = await backend.onDragDrop(() => {});
+      expect(typeof stop).toBe("function");
+      stop();
+      expect(invoke).not.toHaveBeenCalled();
+    } finally {
+      if (had) g.window = saved;
+      else delete g.window;
+    }
   });
 });

@@ -1,4 +1,5 @@
-import type { ErrorKind, ErrorPayload } from "./bindings";
+// TEMPORARY: from ./imageTypes until bindings.ts carries the image error kinds.
+import type { ErrorKind, ErrorPayload } from "./imageTypes";
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null;
@@ -58,11 +59,24 @@ const TITLES: Partial<Record<ErrorKind, string>> = {
   invalid_input: "Invalid input",
   missing: "Not found",
   internal: "Something went wrong",
+  image_empty: "Empty file",
+  image_not_image: "Not an image",
+  image_corrupt: "Damaged image",
+  image_unsupported: "Unsupported image format",
+  image_too_many_pixels: "Image has too many pixels",
+  image_too_large: "Image too large",
+  image_too_many: "Too many images",
+  image_missing: "Image missing",
 };
 
 /** A short human title for an error kind; the UI never shows the raw kind as the title. */
 export function errorTitle(kind: ErrorKind): string {
   return TITLES[kind] ?? "Something went wrong";
+}
+
+/** Kinds that refuse one image; their message names the file and the reason. */
+export function isImageError(kind: ErrorKind): boolean {
+  return kind.startsWith("image_");
 }
 
 /** Kinds the user fixes in the settings dialog (key, base URL, auth header style). */
