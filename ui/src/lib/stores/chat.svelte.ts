@@ -9,6 +9,8 @@ import type {
 import { applyEvents, type LiveState } from "../chatEvents";
 import { errorTitle } from "../errors";
 import { FrameBatcher } from "../frameBatcher";
+// TEMPORARY: from ../imageTypes until bindings.ts is regenerated with the image types.
+import type { ComposerImage, ImagePlacement } from "../imageTypes";
 import { conversations } from "./conversations.svelte";
 import { settings } from "./settings.svelte";
 import { toasts } from "./toasts.svelte";
@@ -99,9 +101,16 @@ class ChatStore {
     return started;
   }
 
-  /** Sends the composer text; resolves false (and shows why) when the backend refused it. */
-  async send(text: string): Promise<boolean> {
-    if (!text.trim() || this.busy) return false;
+  /**
+   * Sends the composer text and images (a message may be images only); resolves false (and
+   * shows why) when the backend refused it.
+   */
+  async send(
+    text: string,
+    images: ComposerImage[] = [],
+    imagePlacement: ImagePlacement = "beforeText",
+  ): Promise<boolean> {
+    if ((!text.trim() && images.length === 0) || this.busy) return false;
     const view = this.#view;
     const existing = this.conversation;
     this.sending = true;
@@ -116,6 +125,8 @@ class ChatStore {
               systemPrompt: existing
                 ? existing.systemPrompt
                 : this.draft.systemPrompt.trim() || null,
+              images,
+              imagePlacement,
             },
             onEvent,
           ),
@@ -159,9 +170,12 @@ class ChatStore {
     }
   }
 
-  /** Sends an edited copy of a user message as a new branch; resolves false on failure. */
-  async editAndResend(messageId: string, text: string): Promise<boolean> {
-    if (!text.trim() || this.busy) return false;
+  /**
+   * Sends an edited copy of a user message as a new branch (Rust keeps its images, so the text
+   * may be empty when it has some); resolves false on failure.
+   */
+  async editAndResend(messageId: string, text: string, hasImages = false): Promise<boolean> {
+    if ((!text.trim() && !hasImages) || this.busy) return false;
     const view = this.#view;
     this.sending = true;
     try {
