@@ -56,6 +56,43 @@ export function imageUrl(source: ImageSource | null | undefined): string | null 
   return null;
 }
 
+/** Rust's internal URL for a stored image: `parley-attachment:<sha256>`; it never leaves the app. */
+const STORED = /^parley-attachment:([0-9a-f]{64})$/i;
+
+export type ImageView =
+  | { kind: "stored"; sha256: string }
+  | { kind: "data"; url: string; mediaType: string }
+  | { kind: "remote"; url: string; mediaType: string | null; host: string; file: string }
+  | { kind: "unsupported" };
+
+/**
+ * How the transcript shows an image block: stored images load their thumbnail over IPC, base64
+ * images are `data:` URLs, and `https://` images are only linked (the CSP forbids remote images).
+ */
+export function imageView(source: ImageSource | null | undefined): ImageView {
+  if (source?.type === "url" && typeof source.url === "string") {
+    const stored = STORED.exec(source.url);
+    if (stored) return { kind: "stored", sha256: stored[1]!.toLowerCase() };
+    if (/^https:\/\//i.test(source.url)) {
+      try {
+        const url = new URL(source.url);
+        const file = url.pathname.split("/").pop() || url.hostname;
+        const ext = /\.(png|jpe?g|gif|webp)$/i.exec(url.pathname)?.[1]?.toLowerCase();
+        const mediaType = ext ? `image/${ext === "jpg" ? "jpeg" : ext}` : null;
+        return { kind: "remote", url: url.href, mediaType, host: url.hostname, file };
+      } catch {
+        return { kind: "unsupported" };
+      }
+    }
+    return { kind: "unsupported" };
+  }
+  if (source?.type === "base64") {
+    const url = imageUrl(source);
+    if (url) return { kind: "data", url, mediaType: source.media_type };
+  }
+  return { kind: "unsupported" };
+}
+
 /** The plain text of a message, as copied to the clipboard. */
 export function messageText(message: Pick<MessageView, "blocks">): string {
   return message.blocks
