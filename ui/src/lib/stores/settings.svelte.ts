@@ -1,5 +1,7 @@
 import * as backend from "../backend";
-import type { ErrorPayload, KeyStatus, Settings, SettingsView } from "../bindings";
+import type { ErrorPayload, KeyStatus } from "../bindings";
+// TEMPORARY: from ../imageTypes until bindings.ts is regenerated (Settings.imageFullResolution).
+import type { Settings, SettingsView } from "../imageTypes";
 
 /** Settings as the backend reports them, plus where the API key comes from. */
 class SettingsStore {
