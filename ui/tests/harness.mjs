@@ -2,6 +2,7 @@
 // Tauri-like CSP, launches Debian's Chromium through playwright-core, and opens pages with the fake
 // backend (fixtures/mock-backend.js) injected before any app script runs.
 import { createServer } from "node:http";
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { extname, join, normalize, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,18 +12,17 @@ const here = fileURLToPath(new URL(".", import.meta.url));
 export const DIST = resolve(here, "../dist");
 const MOCK_SCRIPT = join(here, "fixtures/mock-backend.js");
 
-/** Close to what src-tauri will ship: scripts only from the app, inline styles allowed. */
-export const CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: asset: http://asset.localhost",
-  "connect-src 'self' ipc: http://ipc.localhost",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join("; ");
+/**
+ * The CSP src-tauri ships (`app.security.csp` in src-tauri/tauri.conf.json), read from that file so
+ * the tests see the same policy as the app: images only from the app and `data:`/`blob:` URLs, no
+ * remote anything. (Tauri adds nonces for its own scripts at runtime; the built app needs none.)
+ */
+export const CSP = Object.entries(
+  JSON.parse(readFileSync(resolve(here, "../../src-tauri/tauri.conf.json"), "utf8")).app.security
+    .csp,
+)
+  .map(([directive, sources]) => `${directive} ${sources}`)
+  .join("; ");
 
 const TYPES = {
   ".html": "text/html; charset=utf-8",

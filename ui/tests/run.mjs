@@ -7,7 +7,11 @@ buildIfNeeded();
 const files = process.argv.slice(2);
 const run = spawnSync(
   process.execPath,
-  ["--test", "--test-concurrency=1", ...(files.length ? files : ["tests/ui.test.mjs"])],
+  [
+    "--test",
+    "--test-concurrency=1",
+    ...(files.length ? files : ["tests/ui.test.mjs", "tests/images.test.mjs"]),
+  ],
   { cwd: UI_DIR, stdio: "inherit" },
 );
 process.exit(run.status ?? 1);

@@ -1,6 +1,6 @@
 // `npm run screenshot`: renders the main screen with a conversation loaded, in light and dark,
 // to /tmp/parley-ui-{light,dark}.png (and the settings dialog), for a human look at the design.
-import { seedConversations } from "./fixtures/conversations.mjs";
+import { photoConversation, seedConversations } from "./fixtures/conversations.mjs";
 import { launchBrowser, openApp, startServer, tid } from "./harness.mjs";
 
 const out = process.env.SCREENSHOT_DIR || "/tmp";
@@ -47,6 +47,42 @@ try {
   await page.mouse.move(0, 0);
   await page.screenshot({ path: `${out}/parley-ui-blocks.png` });
   await context.close();
+
+  // Images (issue 3): composer chips in every state, the transcript, the drop overlay, the viewer.
+  for (const scheme of ["light", "dark"]) {
+    const { page, context } = await openApp(browser, server.url, {
+      colorScheme: scheme,
+      conversations: [photoConversation(), ...seedConversations()],
+    });
+    await page.click(`${tid("conversation-item")}[data-id="c-photo"]`);
+    await page.waitForSelector(`[data-testid="message"] ${tid("attachment")} img`);
+    await page.evaluate(() => {
+      window.__MOCK__.pickResult = [
+        "/p/cat.jpg",
+        "/p/a-very-long-screenshot-name-2025.png",
+        "/p/bad.jpg",
+        "/p/slow.png",
+      ];
+    });
+    await page.click(tid("attach-image"));
+    await page.waitForSelector(`${tid("attachment")}[data-status="error"]`);
+    await page.evaluate(() => window.__MOCK__.holdImages());
+    await page.evaluate(() => (window.__MOCK__.pickResult = ["/p/encoding.png"]));
+    await page.click(tid("attach-image"));
+    await page.fill(tid("composer-input"), "What differs between these?");
+    await page.waitForSelector(`${tid("attachment")}[data-status="encoding"]`);
+    await page.mouse.move(0, 0);
+    await page.screenshot({ path: `${out}/parley-ui-images-${scheme}.png` });
+    await page.evaluate(() => window.__MOCK__.dragDrop("enter", { paths: ["/x/a.png"] }));
+    await page.waitForSelector(tid("drop-overlay"));
+    await page.screenshot({ path: `${out}/parley-ui-drop-${scheme}.png` });
+    await page.evaluate(() => window.__MOCK__.dragDrop("leave"));
+    await page.click(`[data-testid="message"] button${tid("attachment")}`);
+    await page.waitForSelector(`${tid("image-viewer")}[data-state="ready"]`);
+    await page.screenshot({ path: `${out}/parley-ui-viewer-${scheme}.png` });
+    await page.evaluate(() => window.__MOCK__.releaseImages());
+    await context.close();
+  }
   console.log(`screenshots written to ${out}/parley-ui-*.png`);
 } finally {
   await browser.close();

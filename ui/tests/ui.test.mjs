@@ -737,6 +737,7 @@ describe("settings", () => {
       authStyle: "bearer",
       defaultModel: "claude-haiku-4-5",
       defaultMaxTokens: 8192,
+      imageFullResolution: false,
     });
     await page.waitForFunction(
       (sel) => document.querySelector(sel).value === "https://gateway.example.test",
