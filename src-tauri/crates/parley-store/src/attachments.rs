@@ -2,7 +2,10 @@
 //! bytes live outside the database (see `blob_path`), content-addressed by
 //! SHA-256 so the same image attached twice is stored once.
 
+use std::collections::HashSet;
+
 use serde::{Deserialize, Serialize};
+use sqlx::SqliteConnection;
 
 use crate::{Store, StoreError, new_id};
 
@@ -38,11 +41,10 @@ pub struct Attachment {
     pub created_at: i64,
 }
 
-/// An attachment to insert; the store assigns the id and time.
+/// An attachment to insert; the store assigns the id and time, and the message it belongs to is
+/// given with it (see [`Store::insert_attachment`] and [`Store::insert_message_with_attachments`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewAttachment {
-    /// The message it belongs to.
-    pub message_id: String,
     /// Its order among the message's attachments, from 0.
     pub position: i64,
     /// Hex SHA-256 of the bytes.
@@ -61,31 +63,13 @@ pub struct NewAttachment {
 
 impl Store {
     /// Records an attachment of an existing message.
-    pub async fn insert_attachment(&self, new: &NewAttachment) -> Result<Attachment, StoreError> {
-        // Inserting only when the message exists turns a foreign-key failure
-        // into a clear NotFound. (Parameters are all numbered: sqlx binds
-        // a mix of `?` and `?N` to the wrong values.)
-        sqlx::query_as(concat!(
-            "INSERT INTO attachments (id, message_id, position, sha256, media_type, width,
-                                      height, byte_len, blob_path, created_at)
-             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10
-             WHERE EXISTS (SELECT 1 FROM messages WHERE id = ?2)
-             RETURNING ",
-            attachment_columns!()
-        ))
-        .bind(new_id())
-        .bind(&new.message_id)
-        .bind(new.position)
-        .bind(&new.sha256)
-        .bind(&new.media_type)
-        .bind(new.width)
-        .bind(new.height)
-        .bind(new.byte_len)
-        .bind(&new.blob_path)
-        .bind(self.now())
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or_else(|| StoreError::not_found("message", &new.message_id))
+    pub async fn insert_attachment(
+        &self,
+        message_id: &str,
+        new: &NewAttachment,
+    ) -> Result<Attachment, StoreError> {
+        let mut connection = self.pool.acquire().await?;
+        insert_attachment(&mut connection, message_id, new, self.now()).await
     }
 
     /// The message's attachments in `position` order. An unknown message
@@ -104,6 +88,47 @@ impl Store {
         .await?;
         Ok(attachments)
     }
+
+    /// Every image hash some message still uses: what the image files on disk must keep.
+    pub async fn referenced_attachment_hashes(&self) -> Result<HashSet<String>, StoreError> {
+        let hashes: Vec<String> = sqlx::query_scalar("SELECT DISTINCT sha256 FROM attachments")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(hashes.into_iter().collect())
+    }
+}
+
+/// Inserts one attachment on `connection` (which may be inside a transaction).
+pub(crate) async fn insert_attachment(
+    connection: &mut SqliteConnection,
+    message_id: &str,
+    new: &NewAttachment,
+    now: i64,
+) -> Result<Attachment, StoreError> {
+    // Inserting only when the message exists turns a foreign-key failure
+    // into a clear NotFound. (Parameters are all numbered: sqlx binds
+    // a mix of `?` and `?N` to the wrong values.)
+    sqlx::query_as(concat!(
+        "INSERT INTO attachments (id, message_id, position, sha256, media_type, width,
+                                      height, byte_len, blob_path, created_at)
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10
+             WHERE EXISTS (SELECT 1 FROM messages WHERE id = ?2)
+             RETURNING ",
+        attachment_columns!()
+    ))
+    .bind(new_id())
+    .bind(message_id)
+    .bind(new.position)
+    .bind(&new.sha256)
+    .bind(&new.media_type)
+    .bind(new.width)
+    .bind(new.height)
+    .bind(new.byte_len)
+    .bind(&new.blob_path)
+    .bind(now)
+    .fetch_optional(&mut *connection)
+    .await?
+    .ok_or_else(|| StoreError::not_found("message", message_id))
 }
 
 #[cfg(test)]
@@ -112,9 +137,8 @@ mod tests {
     use crate::Role;
     use crate::test_support::{conversation, memory_store, message};
 
-    fn png(message_id: &str, position: i64) -> NewAttachment {
+    fn png(position: i64) -> NewAttachment {
         NewAttachment {
-            message_id: message_id.to_owned(),
             position,
             sha256: format!("{position:064x}"),
             media_type: "image/png".to_owned(),
@@ -130,8 +154,8 @@ mod tests {
         let store = memory_store().await;
         let conv = conversation(&store, "c").await;
         let msg = message(&store, &conv, None, Role::User, "look").await;
-        let second = store.insert_attachment(&png(&msg.id, 1)).await.unwrap();
-        let first = store.insert_attachment(&png(&msg.id, 0)).await.unwrap();
+        let second = store.insert_attachment(&msg.id, &png(1)).await.unwrap();
+        let first = store.insert_attachment(&msg.id, &png(0)).await.unwrap();
         assert_eq!(first.media_type, "image/png");
         assert_eq!(first.width, Some(640));
         assert_eq!(first.byte_len, 1234);
@@ -151,7 +175,7 @@ mod tests {
     #[tokio::test]
     async fn an_attachment_needs_an_existing_message() {
         let store = memory_store().await;
-        let err = store.insert_attachment(&png("nope", 0)).await.unwrap_err();
+        let err = store.insert_attachment("nope", &png(0)).await.unwrap_err();
         assert!(matches!(
             err,
             StoreError::NotFound(ref what) if what.starts_with("message ")
@@ -163,11 +187,62 @@ mod tests {
         let store = memory_store().await;
         let conv = conversation(&store, "c").await;
         let msg = message(&store, &conv, None, Role::User, "look").await;
-        store.insert_attachment(&png(&msg.id, 0)).await.unwrap();
+        store.insert_attachment(&msg.id, &png(0)).await.unwrap();
         store.delete_conversation(&conv).await.unwrap();
         assert!(
             store
                 .attachments_for_message(&msg.id)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_message_and_its_attachments_are_stored_together() {
+        let store = memory_store().await;
+        let conv = conversation(&store, "c").await;
+        let new = crate::NewMessage {
+            conversation_id: conv.clone(),
+            parent_id: None,
+            role: Role::User,
+            content_json: "[]".into(),
+            text: String::new(),
+            model: None,
+            status: crate::MessageStatus::Done,
+        };
+        let msg = store
+            .insert_message_with_attachments(&new, &[png(0), png(1)])
+            .await
+            .unwrap();
+        let listed = store.attachments_for_message(&msg.id).await.unwrap();
+        assert_eq!(
+            listed.iter().map(|a| a.position).collect::<Vec<_>>(),
+            [0, 1]
+        );
+        assert!(listed.iter().all(|a| a.message_id == msg.id));
+    }
+
+    #[tokio::test]
+    async fn deleting_a_conversation_reports_the_images_nothing_else_uses() {
+        let store = memory_store().await;
+        let first = conversation(&store, "first").await;
+        let second = conversation(&store, "second").await;
+        let a = message(&store, &first, None, Role::User, "a").await;
+        let b = message(&store, &second, None, Role::User, "b").await;
+        // png(0) is shared by both conversations; png(1) only by the first.
+        store.insert_attachment(&a.id, &png(0)).await.unwrap();
+        store.insert_attachment(&a.id, &png(1)).await.unwrap();
+        store.insert_attachment(&b.id, &png(0)).await.unwrap();
+        assert_eq!(store.referenced_attachment_hashes().await.unwrap().len(), 2);
+
+        let orphaned = store.delete_conversation(&first).await.unwrap();
+        assert_eq!(orphaned, [png(1).sha256]);
+        let orphaned = store.delete_conversation(&second).await.unwrap();
+        assert_eq!(orphaned, [png(0).sha256]);
+        assert!(
+            store
+                .referenced_attachment_hashes()
                 .await
                 .unwrap()
                 .is_empty()

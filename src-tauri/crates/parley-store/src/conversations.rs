@@ -213,15 +213,39 @@ impl Store {
 
     /// Deletes a conversation with all its messages and attachments (and
     /// their search index entries).
-    pub async fn delete_conversation(&self, id: &str) -> Result<(), StoreError> {
+    ///
+    /// Returns the image hashes the conversation used that no other message
+    /// uses any more: the image files the caller may now remove.
+    pub async fn delete_conversation(&self, id: &str) -> Result<Vec<String>, StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let used: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT a.sha256 FROM attachments a
+             JOIN messages m ON m.id = a.message_id
+             WHERE m.conversation_id = ?",
+        )
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?;
         let result = sqlx::query("DELETE FROM conversations WHERE id = ?")
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
         if result.rows_affected() == 0 {
             return Err(StoreError::not_found("conversation", id));
         }
-        Ok(())
+        let mut orphaned = Vec::new();
+        for sha256 in used {
+            let still_used: Option<i64> =
+                sqlx::query_scalar("SELECT 1 FROM attachments WHERE sha256 = ? LIMIT 1")
+                    .bind(&sha256)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if still_used.is_none() {
+                orphaned.push(sha256);
+            }
+        }
+        tx.commit().await?;
+        Ok(orphaned)
     }
 
     /// Marks the conversation as just active, moving it to the top of

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::attachments::{NewAttachment, insert_attachment};
 use crate::{Store, StoreError, new_id};
 
 /// The columns of [`StoredMessage`], shared by every query that returns one.
@@ -201,6 +202,16 @@ impl Store {
     /// parent and [`StoreError::Invalid`] for a parent in another
     /// conversation.
     pub async fn insert_message(&self, new: &NewMessage) -> Result<StoredMessage, StoreError> {
+        self.insert_message_with_attachments(new, &[]).await
+    }
+
+    /// [`Store::insert_message`] plus the message's attachments, in one transaction: a message
+    /// is never stored without the images it refers to.
+    pub async fn insert_message_with_attachments(
+        &self,
+        new: &NewMessage,
+        attachments: &[NewAttachment],
+    ) -> Result<StoredMessage, StoreError> {
         // IMMEDIATE takes the write lock up front: a deferred transaction that
         // reads first and writes later can fail outright under WAL if another
         // connection commits in between, instead of waiting.
@@ -275,6 +286,9 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             }
+        }
+        for attachment in attachments {
+            insert_attachment(&mut tx, &message.id, attachment, now).await?;
         }
         tx.commit().await?;
         Ok(message)
