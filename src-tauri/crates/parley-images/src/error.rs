@@ -1,0 +1,105 @@
+//! Why an image was refused, in words a person can act on.
+
+/// Why an image could not be prepared.
+///
+/// The `Display` texts are whole sentences without the file name: the caller knows the name and
+/// puts it in front ("holiday.heic: HEIC images are not supported yet: ..."). [`ImageError::kind`]
+/// gives the stable machine-readable kind that crosses IPC.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImageError {
+    /// Zero bytes: an empty file, or an empty clipboard buffer.
+    #[error("the file is empty")]
+    Empty,
+    /// No known image signature: a renamed text file, a PDF, a video, ...
+    #[error("this is not an image Parley can read")]
+    NotAnImage,
+    /// A known format whose data is truncated or damaged.
+    #[error("the image data is truncated or damaged ({detail})")]
+    Corrupt {
+        /// What the parser or decoder found wrong, for the curious and for bug reports.
+        detail: String,
+    },
+    /// A format Parley recognises but does not convert (HEIC/HEIF, AVIF, SVG, JPEG XL, ...).
+    #[error("{format} images are not supported yet: convert it to JPEG or PNG first")]
+    Unsupported {
+        /// The format's common name, e.g. "HEIC".
+        format: String,
+    },
+    /// The header claims more pixels than Parley decodes (a decompression bomb, or a scan far
+    /// larger than anything the API could use); refused before any pixel is decoded.
+    #[error(
+        "the image claims {width} x {height} pixels, more than the {limit}-megapixel limit",
+        limit = crate::MAX_PIXELS / 1_000_000
+    )]
+    TooManyPixels {
+        /// Width from the header.
+        width: u32,
+        /// Height from the header.
+        height: u32,
+    },
+    /// The file is too big to read (over [`crate::MAX_FILE_BYTES`]), or no downscaling and
+    /// recompression brought its encoding under the API's limit.
+    #[error("the image is too large: Parley could not bring it under the API's 5 MB limit")]
+    TooLarge,
+    /// The file could not be read.
+    #[error("the file could not be read ({detail})")]
+    Io {
+        /// The operating system's reason.
+        detail: String,
+    },
+}
+
+impl ImageError {
+    /// The stable error kind for IPC and logs (`image_empty`, `image_corrupt`, ...).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ImageError::Empty => "image_empty",
+            ImageError::NotAnImage => "image_not_image",
+            ImageError::Corrupt { .. } => "image_corrupt",
+            ImageError::Unsupported { .. } => "image_unsupported",
+            ImageError::TooManyPixels { .. } => "image_too_many_pixels",
+            ImageError::TooLarge => "image_too_large",
+            ImageError::Io { .. } => "image_io",
+        }
+    }
+
+    pub(crate) fn corrupt(detail: impl Into<String>) -> Self {
+        ImageError::Corrupt {
+            detail: detail.into(),
+        }
+    }
+
+    pub(crate) fn unsupported(format: impl Into<String>) -> Self {
+        ImageError::Unsupported {
+            format: format.into(),
+        }
+    }
+
+    /// Maps an `image` crate error met while decoding an image of `width` x `height`.
+    pub(crate) fn from_decoding(error: image::ImageError, width: u32, height: u32) -> Self {
+        use image::ImageError as E;
+        match error {
+            E::Limits(_) => ImageError::TooManyPixels { width, height },
+            E::Unsupported(unsupported) => match unsupported.kind() {
+                image::error::UnsupportedErrorKind::Format(hint) => {
+                    ImageError::unsupported(hint.to_string())
+                }
+                // A known format using a feature the decoder lacks (a colour type, a compression
+                // method): the image is not damaged, just not convertible here.
+                _ => ImageError::unsupported(format!("this kind of {}", unsupported.format_hint())),
+            },
+            E::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+                ImageError::corrupt("the data ends early")
+            }
+            other => ImageError::corrupt(other.to_string()),
+        }
+    }
+}
+
+impl From<std::io::Error> for ImageError {
+    fn from(error: std::io::Error) -> Self {
+        ImageError::Io {
+            detail: error.to_string(),
+        }
+    }
+}
