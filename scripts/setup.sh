@@ -10,8 +10,10 @@ log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
 BUILD_PACKAGES=(libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev libssl-dev
   libayatana-appindicator3-dev librsvg2-dev pkg-config)
 # For the tests: a virtual display, WebKit's WebDriver, a real Secret Service, Chromium for the
-# UI tests. dbus-x11 is deliberately absent: it makes libdbus auto-launch stray buses.
-TEST_PACKAGES=(xvfb xauth webkit2gtk-driver gnome-keyring dbus libsecret-tools chromium xdotool)
+# UI tests; for the image tests a GTK drag source (python3-gi) and the clipboard (xclip).
+# dbus-x11 is deliberately absent: it makes libdbus auto-launch stray buses.
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver gnome-keyring dbus libsecret-tools chromium xdotool
+  python3-gi gir1.2-gtk-3.0 xclip)
 
 packages=("${BUILD_PACKAGES[@]}")
 if [ "${1:-}" != "--no-test-packages" ]; then packages+=("${TEST_PACKAGES[@]}"); fi

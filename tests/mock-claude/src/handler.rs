@@ -821,20 +821,54 @@ pub(crate) fn last_user_text(body: &Value) -> String {
         .join("\n")
 }
 
-/// How many image blocks the last user message holds (also inside its tool results).
-fn last_user_images(body: &Value) -> usize {
-    fn count(v: &Value) -> usize {
+/// The image blocks of the last user message (also inside its tool results), each described as
+/// `image/png 640x400` (media type and the pixel size decoded from the data) or `url <address>`,
+/// so tests of the real app can see exactly what reached the API.
+fn last_user_images(body: &Value) -> Vec<String> {
+    fn collect(v: &Value, out: &mut Vec<String>) {
         match v {
-            Value::Array(items) => items.iter().map(count).sum(),
-            Value::Object(map) if map.get("type").and_then(Value::as_str) == Some("image") => 1,
-            Value::Object(map) => map.get("content").map_or(0, count),
-            _ => 0,
+            Value::Array(items) => items.iter().for_each(|item| collect(item, out)),
+            Value::Object(map) if map.get("type").and_then(Value::as_str) == Some("image") => {
+                out.push(describe_image(&v["source"]));
+            }
+            Value::Object(map) => {
+                if let Some(content) = map.get("content") {
+                    collect(content, out);
+                }
+            }
+            _ => {}
         }
     }
-    body["messages"]
+    let mut out = Vec::new();
+    if let Some(message) = body["messages"]
         .as_array()
         .and_then(|m| m.iter().rev().find(|m| m["role"] == "user"))
-        .map_or(0, |m| count(&m["content"]))
+    {
+        collect(&message["content"], &mut out);
+    }
+    out
+}
+
+fn describe_image(source: &Value) -> String {
+    use base64::Engine;
+    if source["type"] == "url" {
+        return format!("url {}", source["url"].as_str().unwrap_or_default());
+    }
+    let media_type = source["media_type"].as_str().unwrap_or("unknown");
+    let size = source["data"]
+        .as_str()
+        .and_then(|data| base64::engine::general_purpose::STANDARD.decode(data).ok())
+        .and_then(|bytes| {
+            image::ImageReader::new(std::io::Cursor::new(bytes))
+                .with_guessed_format()
+                .ok()?
+                .into_dimensions()
+                .ok()
+        });
+    match size {
+        Some((width, height)) => format!("{media_type} {width}x{height}"),
+        None => format!("{media_type} undecodable"),
+    }
 }
 
 /// The tool a `[[tool]]` reply calls: the one `tool_choice` names, else the request's first
@@ -955,23 +989,23 @@ fn from_magic(shared: &Shared, body: &Value, ctx: &Ctx) -> Outcome {
             }]),
             0,
         ),
-        Some(Magic::Flaky(_)) | None => echo(&text, last_user_images(body), ctx, with_thinking),
+        Some(Magic::Flaky(_)) | None => echo(&text, &last_user_images(body), ctx, with_thinking),
     }
 }
 
 /// The default reply, honouring `stop_sequences` and `max_tokens` (one token per delta).
 fn echo(
     text: &str,
-    images: usize,
+    images: &[String],
     ctx: &Ctx,
     with_thinking: impl Fn(Vec<Block>) -> Reply,
 ) -> Outcome {
     let mut full = magic::echo_text(text);
-    // Say how many images arrived, so image tests can see them reach the API.
-    match images {
+    // Say which images arrived, so image tests can see them reach the API.
+    match images.len() {
         0 => {}
-        1 => full.push_str(" [1 image]"),
-        n => full.push_str(&format!(" [{n} images]")),
+        1 => full.push_str(&format!(" [1 image: {}]", images[0])),
+        n => full.push_str(&format!(" [{n} images: {}]", images.join(", "))),
     }
     let stop = ctx
         .stop_sequences

@@ -16,7 +16,8 @@
 //! | `[[xss]]` | [`XSS_REPLY`] |
 //!
 //! The first recognised marker wins; unknown markers are ignored. Without one, the reply is
-//! [`echo_text`] of the last user message.
+//! [`echo_text`] of the last user message, followed by a description of its images, e.g.
+//! `[2 images: image/png 640x400, url https://example.com/a.jpg]`.
 
 /// A recognised magic word.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -670,6 +670,30 @@ async fn huge_streams_exactly_n_tokens() {
 }
 
 #[tokio::test]
+async fn rate_paces_the_stream() {
+    let server = MockServer::start().await.unwrap();
+    // 600 tokens at 2,000/s: about 300 ms, where `[[huge:600]]` takes a few.
+    let started = Instant::now();
+    let resp = say(server.addr(), "[[rate:2000:600]]").await;
+    let elapsed = started.elapsed();
+    let events = resp.events();
+    assert_eq!(streamed_text(&events), magic::HUGE_TOKEN.repeat(600));
+    let deltas = events
+        .iter()
+        .filter(|e| e.event == "content_block_delta")
+        .count();
+    assert_eq!(deltas, 600, "one token per delta");
+    assert!(
+        elapsed >= Duration::from_millis(280),
+        "600 tokens at 2000/s took only {elapsed:?}"
+    );
+    assert!(
+        elapsed < Duration::from_secs(5),
+        "600 tokens at 2000/s took {elapsed:?}"
+    );
+}
+
+#[tokio::test]
 async fn echo_honours_stop_sequences_and_max_tokens() {
     let server = MockServer::start().await.unwrap();
     let mut body = messages_body("one two STOP three", true);
@@ -857,7 +881,21 @@ async fn the_echo_counts_images() {
     let resp = post_messages(server.addr(), &body).await;
     assert_eq!(
         resp.json()["content"][0]["text"],
-        "Echo: what is this? [2 images]"
+        "Echo: what is this? [2 images: image/png undecodable, url https://example.com/a.jpg]"
+    );
+    // A real image is described with its pixel size.
+    let mut png = Vec::new();
+    image::DynamicImage::new_rgb8(7, 5)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    body["messages"][0]["content"][0]["source"]["data"] = json!(base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        &png
+    ));
+    let resp = post_messages(server.addr(), &body).await;
+    assert_eq!(
+        resp.json()["content"][0]["text"],
+        "Echo: what is this? [2 images: image/png 7x5, url https://example.com/a.jpg]"
     );
     let oversized = "A".repeat(5 * 1024 * 1024 + 4);
     body["messages"][0]["content"][0]["source"]["data"] = json!(oversized);

@@ -19,8 +19,7 @@ import {
   type Attachment,
 } from "./attachments";
 import { imageView } from "./blocks";
-// TEMPORARY: from ./imageTypes until bindings.ts is regenerated with the image types.
-import type { ErrorPayload, ImageDraft } from "./imageTypes";
+import type { ErrorPayload, ImageDraft } from "./bindings";
 
 function draft(name: string, sha: string): ImageDraft {
   return {

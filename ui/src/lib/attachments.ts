@@ -3,8 +3,7 @@
  * immutable arrays), the 20-image cap, image-URL detection and the `images` of a `SendRequest`.
  * The rune store `stores/composer.svelte.ts` holds the list and runs the IPC around these.
  */
-// TEMPORARY: from ./imageTypes until bindings.ts is regenerated with the image types.
-import type { ComposerImage, ErrorPayload, ImageDraft } from "./imageTypes";
+import type { ComposerImage, ErrorPayload, ImageDraft } from "./bindings";
 
 /** At most this many images per message in the composer (the API accepts 100 per request). */
 export const MAX_IMAGES = 20;

@@ -15,8 +15,7 @@ import type {
   SendStarted,
 } from "./bindings";
 import { normalizeError } from "./errors";
-// TEMPORARY: from ./imageTypes until bindings.ts is regenerated with the image types.
-import type { ImageDraft, ImageVariant, SendRequest, Settings, SettingsView } from "./imageTypes";
+import type { ImageDraft, ImageVariant, SendRequest, Settings, SettingsView } from "./bindings";
 
 async function call<T>(
   command: string,

@@ -3,7 +3,7 @@
 
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]?: JsonValue } | null;
 
-export type ErrorKind = "invalid_request" | "auth" | "permission" | "not_found" | "request_too_large" | "rate_limit" | "api_error" | "overloaded" | "network" | "stream_interrupted" | "bad_response" | "cancelled" | "no_api_key" | "keychain_unavailable" | "keychain" | "database" | "invalid_input" | "missing" | "internal";
+export type ErrorKind = "invalid_request" | "auth" | "permission" | "not_found" | "request_too_large" | "rate_limit" | "api_error" | "overloaded" | "network" | "stream_interrupted" | "bad_response" | "cancelled" | "no_api_key" | "keychain_unavailable" | "keychain" | "database" | "invalid_input" | "missing" | "image_empty" | "image_not_image" | "image_corrupt" | "image_unsupported" | "image_too_many_pixels" | "image_too_large" | "image_too_many" | "image_missing" | "internal";
 
 export type ErrorPayload = { kind: ErrorKind, message: string, 
 /**
@@ -105,7 +105,12 @@ export type ConversationSummary = { id: string, title: string, model: string, up
 
 export type ConversationView = { conversation: ConversationMeta, messages: Array<MessageView>, };
 
-export type Settings = { baseUrl: string, apiVersion: string, authStyle: "x-api-key" | "bearer", defaultModel: string, defaultMaxTokens: number, };
+export type Settings = { baseUrl: string, apiVersion: string, authStyle: "x-api-key" | "bearer", defaultModel: string, defaultMaxTokens: number, 
+/**
+ * Send images up to the API's hard limits (8000 px, 5 MB) instead of downscaling them to
+ * the 1568 px / 1.15 MP the API recommends. Costs more tokens and time.
+ */
+imageFullResolution: boolean, };
 
 export type KeyStatus = "set" | "unset" | "env";
 
@@ -119,11 +124,51 @@ keychainError: ErrorPayload | null, models: Array<string>, baseUrlPresets: Array
 
 export type ConnectionReport = { model: string, latencyMs: number, requestId: string | null, };
 
+export type ImageDraft = { 
+/**
+ * Hex SHA-256 of the encoded bytes: the image's id from now on.
+ */
+sha256: string, mediaType: string, 
+/**
+ * As sent.
+ */
+width: number, height: number, 
+/**
+ * As the file had it, after EXIF orientation.
+ */
+originalWidth: number, originalHeight: number, 
+/**
+ * Encoded bytes; the base64 sent is about 4/3 of this.
+ */
+byteLen: number, 
+/**
+ * `width * height / 750`, rounded up.
+ */
+estimatedTokens: number, 
+/**
+ * The file name, for display.
+ */
+name: string, 
+/**
+ * A `data:` URL of a small preview.
+ */
+thumbnail: string, };
+
+export type ComposerImage = { "type": "stored", sha256: string, } | { "type": "url", url: string, };
+
+export type ImagePlacement = "beforeText" | "afterText";
+
+export type ImageVariant = "thumbnail" | "full";
+
 export type SendRequest = { 
 /**
  * `None` starts a new conversation.
  */
-conversationId: string | null, text: string, model: string, systemPrompt: string | null, };
+conversationId: string | null, text: string, model: string, systemPrompt: string | null, 
+/**
+ * Images in the order the user arranged them.
+ */
+images: Array<ComposerImage>, imagePlacement: ImagePlacement, };
 
 export type SendStarted = { conversation: ConversationMeta, userMessage: MessageView | null, assistantMessage: MessageView, };
 

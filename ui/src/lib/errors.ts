@@ -1,5 +1,4 @@
-// TEMPORARY: from ./imageTypes until bindings.ts carries the image error kinds.
-import type { ErrorKind, ErrorPayload } from "./imageTypes";
+import type { ErrorKind, ErrorPayload } from "./bindings";
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null;

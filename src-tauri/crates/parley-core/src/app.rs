@@ -14,6 +14,7 @@ use ts_rs::TS;
 
 use crate::chat::StreamTuning;
 use crate::error::{CoreError, CoreResult, ErrorPayload};
+use crate::images::{IMAGES_FOLDER, ImageDraft, ImageStore, ImageVariant};
 use crate::settings::{self, Settings};
 use crate::view::{ConversationMeta, ConversationSummary, ConversationView, SiblingIndex};
 
@@ -88,6 +89,7 @@ pub struct ConnectionReport {
 /// The application core: store, keychain, HTTP client and the streams in flight.
 pub struct Parley {
     pub(crate) store: Store,
+    pub(crate) images: ImageStore,
     secrets: Arc<dyn SecretStore>,
     http: reqwest::Client,
     env: Environment,
@@ -108,11 +110,19 @@ impl Parley {
         if recovered > 0 {
             tracing::warn!(recovered, "marked replies interrupted by the last shutdown");
         }
-        Self::with_store(store, secrets, env)
+        let images = ImageStore::new(data_dir.join(IMAGES_FOLDER));
+        match images.collect_garbage(&store).await {
+            Ok(0) => {}
+            Ok(removed) => tracing::info!(removed, "removed image files no message uses"),
+            // Only disk space is at stake: start anyway.
+            Err(error) => tracing::warn!(%error, "could not clean up the image folder"),
+        }
+        Self::with_store(store, images, secrets, env)
     }
 
     pub fn with_store(
         store: Store,
+        images: ImageStore,
         secrets: Arc<dyn SecretStore>,
         env: Environment,
     ) -> CoreResult<Self> {
@@ -126,6 +136,7 @@ impl Parley {
             .map_err(|error| CoreError::Internal(format!("HTTP client: {error}")))?;
         Ok(Self {
             store,
+            images,
             secrets,
             http,
             env,
@@ -277,6 +288,40 @@ impl Parley {
         Ok(ConversationMeta::from(&conversation))
     }
 
+    /// Deletes a conversation with its messages, and the image files no other message uses.
+    pub async fn delete_conversation(&self, id: &str) -> CoreResult<()> {
+        let orphaned = self.store.delete_conversation(id).await?;
+        self.images.remove(&orphaned).await;
+        Ok(())
+    }
+
+    /// Prepares the image file at `path` for sending (see [`crate::images`]).
+    pub async fn prepare_image_file(&self, path: &Path) -> CoreResult<ImageDraft> {
+        let options = self.image_options().await?;
+        self.images.prepare_file(path.to_owned(), options).await
+    }
+
+    /// Prepares an image given as bytes (a paste) for sending.
+    pub async fn prepare_image_bytes(
+        &self,
+        bytes: Vec<u8>,
+        name: String,
+    ) -> CoreResult<ImageDraft> {
+        let options = self.image_options().await?;
+        self.images.prepare_bytes(bytes, name, options).await
+    }
+
+    /// A stored image or its thumbnail as a `data:` URL.
+    pub async fn read_image(&self, sha256: &str, variant: ImageVariant) -> CoreResult<String> {
+        self.images.data_url(sha256, variant).await
+    }
+
+    async fn image_options(&self) -> CoreResult<parley_images::EncodeOptions> {
+        Ok(parley_images::EncodeOptions {
+            full_resolution: self.settings().await?.image_full_resolution,
+        })
+    }
+
     /// Makes `message_id` the shown alternative of its turn and returns the new active branch.
     pub async fn select_branch(&self, message_id: &str) -> CoreResult<ConversationView> {
         let message = self.store.get_message(message_id).await?;
@@ -299,6 +344,11 @@ mod tests {
 
     use super::*;
 
+    /// These tests never attach images: the folder is never created.
+    fn unused_images() -> ImageStore {
+        ImageStore::new(std::path::PathBuf::from("/nonexistent/parley-test-images"))
+    }
+
     async fn parley_with_conversation() -> (Parley, String) {
         let store = Store::open_in_memory().await.unwrap();
         let conversation = store
@@ -311,7 +361,7 @@ mod tests {
             .unwrap();
         let secrets = Arc::new(MemorySecretStore::default());
         (
-            Parley::with_store(store, secrets, Environment::default()).unwrap(),
+            Parley::with_store(store, unused_images(), secrets, Environment::default()).unwrap(),
             conversation.id,
         )
     }
@@ -367,6 +417,7 @@ mod tests {
         let store = Store::open_in_memory().await.unwrap();
         let parley = Parley::with_store(
             store,
+            unused_images(),
             Arc::new(MemorySecretStore::unavailable()),
             Environment::default(),
         )

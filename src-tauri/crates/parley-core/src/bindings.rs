@@ -15,6 +15,7 @@ pub fn typescript() -> String {
     use crate::chat::{SendRequest, SendStarted};
     use crate::error::{ErrorKind, ErrorPayload};
     use crate::events::ChatEvent;
+    use crate::images::{ComposerImage, ImageDraft, ImagePlacement, ImageVariant};
     use crate::settings::Settings;
     use crate::view::{
         ConversationMeta, ConversationSummary, ConversationView, MessageView, RoleView, StatusView,
@@ -38,6 +39,10 @@ pub fn typescript() -> String {
         BaseUrlPreset::decl(),
         SettingsView::decl(),
         ConnectionReport::decl(),
+        ImageDraft::decl(),
+        ComposerImage::decl(),
+        ImagePlacement::decl(),
+        ImageVariant::decl(),
         SendRequest::decl(),
         SendStarted::decl(),
         ChatEvent::decl(),

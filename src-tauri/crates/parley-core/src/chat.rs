@@ -13,8 +13,8 @@ use parley_claude::{
     MessageAccumulator, MessageContent, MessagesRequest, RetryPolicy, SystemPrompt,
 };
 use parley_store::{
-    MessageFinish, MessageStatus, NewConversation, NewMessage, Role, Store, StoredMessage,
-    StoredUsage,
+    MessageFinish, MessageStatus, NewAttachment, NewConversation, NewMessage, Role, Store,
+    StoredMessage, StoredUsage,
 };
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
@@ -22,8 +22,9 @@ use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
 use crate::app::Parley;
-use crate::error::{CoreError, CoreResult, ErrorKind};
+use crate::error::{CoreError, CoreResult};
 use crate::events::{ChatEvent, ChatEventSink};
+use crate::images::{ComposerImage, ImagePlacement, ImageStore, composer_blocks, stored_images};
 use crate::view::{
     ConversationMeta, MessageView, SiblingIndex, UsageView, parse_blocks, title_from_text,
 };
@@ -60,6 +61,11 @@ pub struct SendRequest {
     pub text: String,
     pub model: String,
     pub system_prompt: Option<String>,
+    /// Images in the order the user arranged them.
+    #[serde(default)]
+    pub images: Vec<ComposerImage>,
+    #[serde(default)]
+    pub image_placement: ImagePlacement,
 }
 
 /// What a send created; the reply then streams over the channel.
@@ -92,9 +98,12 @@ impl Parley {
         sink: Arc<dyn ChatEventSink>,
     ) -> CoreResult<SendStarted> {
         let text = request.text.trim_end().to_owned();
-        if text.trim().is_empty() {
+        if text.trim().is_empty() && request.images.is_empty() {
             return Err(CoreError::InvalidInput("The message is empty".into()));
         }
+        let blocks = composer_blocks(&text, &request.images, request.image_placement)?;
+        // Checked before anything is stored, so a missing image leaves the composer as it was.
+        let attachments = self.attachments_of(&blocks).await?;
         let (client, settings) = self.client().await?;
         let model = Some(request.model.trim().to_owned())
             .filter(|m| !m.is_empty())
@@ -117,7 +126,11 @@ impl Parley {
                     .filter(|s| !s.trim().is_empty());
                 self.store
                     .create_conversation(&NewConversation {
-                        title: title_from_text(&text),
+                        title: if text.trim().is_empty() {
+                            "Image".to_owned()
+                        } else {
+                            title_from_text(&text)
+                        },
                         model: model.clone(),
                         system_prompt,
                     })
@@ -131,7 +144,7 @@ impl Parley {
             .last()
             .map(|m| m.id.clone());
         let user = self
-            .insert_user_message(&conversation.id, parent_id, &text)
+            .insert_user_message(&conversation.id, parent_id, blocks, &attachments)
             .await?;
         self.start_reply(client, &settings, &conversation.id, &user.id, sink, true)
             .await
@@ -166,7 +179,8 @@ impl Parley {
         .await
     }
 
-    /// Sends an edited copy of user message `message_id` as a new branch of its turn.
+    /// Sends an edited copy of user message `message_id` as a new branch of its turn. The
+    /// message's images stay, in their place before or after the text.
     pub async fn edit_and_resend(
         &self,
         message_id: &str,
@@ -174,18 +188,34 @@ impl Parley {
         sink: Arc<dyn ChatEventSink>,
     ) -> CoreResult<SendStarted> {
         let text = text.trim_end().to_owned();
-        if text.trim().is_empty() {
-            return Err(CoreError::InvalidInput("The message is empty".into()));
-        }
         let old = self.store.get_message(message_id).await?;
         if old.role != Role::User {
             return Err(CoreError::InvalidInput(
                 "Only your own messages can be edited".into(),
             ));
         }
+        let old_blocks = parse_blocks(&old.content_json, &old.text);
+        let images: Vec<ContentBlock> = old_blocks
+            .iter()
+            .filter(|block| matches!(block, ContentBlock::Image { .. }))
+            .cloned()
+            .collect();
+        if text.trim().is_empty() && images.is_empty() {
+            return Err(CoreError::InvalidInput("The message is empty".into()));
+        }
+        let text_first = old_blocks
+            .first()
+            .is_some_and(|block| !matches!(block, ContentBlock::Image { .. }));
+        let text_block = (!text.trim().is_empty()).then(|| ContentBlock::text(&text));
+        let blocks: Vec<ContentBlock> = if text_first {
+            text_block.into_iter().chain(images).collect()
+        } else {
+            images.into_iter().chain(text_block).collect()
+        };
+        let attachments = self.attachments_of(&blocks).await?;
         let (client, settings) = self.client().await?;
         let user = self
-            .insert_user_message(&old.conversation_id, old.parent_id, &text)
+            .insert_user_message(&old.conversation_id, old.parent_id, blocks, &attachments)
             .await?;
         self.start_reply(
             client,
@@ -226,24 +256,44 @@ impl Parley {
         }
     }
 
+    /// The `attachments` rows for the stored images among `blocks`; fails when a file is gone.
+    async fn attachments_of(&self, blocks: &[ContentBlock]) -> CoreResult<Vec<NewAttachment>> {
+        let mut attachments = Vec::new();
+        for (position, sha256) in stored_images(blocks) {
+            attachments.push(self.images.attachment_for(position, &sha256).await?);
+        }
+        Ok(attachments)
+    }
+
     async fn insert_user_message(
         &self,
         conversation_id: &str,
         parent_id: Option<String>,
-        text: &str,
+        content: Vec<ContentBlock>,
+        attachments: &[NewAttachment],
     ) -> CoreResult<StoredMessage> {
-        let content = vec![ContentBlock::text(text)];
+        let text = content
+            .iter()
+            .filter_map(|block| match block {
+                ContentBlock::Text { text, .. } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .join("\n\n");
         Ok(self
             .store
-            .insert_message(&NewMessage {
-                conversation_id: conversation_id.to_owned(),
-                parent_id,
-                role: Role::User,
-                content_json: to_json(&content)?,
-                text: text.to_owned(),
-                model: None,
-                status: MessageStatus::Done,
-            })
+            .insert_message_with_attachments(
+                &NewMessage {
+                    conversation_id: conversation_id.to_owned(),
+                    parent_id,
+                    role: Role::User,
+                    content_json: to_json(&content)?,
+                    text,
+                    model: None,
+                    status: MessageStatus::Done,
+                },
+                attachments,
+            )
             .await?)
     }
 
@@ -318,6 +368,7 @@ impl Parley {
             sink,
             cancel,
             tuning: self.tuning.clone(),
+            images: self.images.clone(),
         };
         let streams = Arc::clone(&self.streams);
         tokio::spawn(async move {
@@ -378,6 +429,8 @@ enum Attempt {
     Complete,
     Cancelled,
     Failed(ClaudeError),
+    /// The request could not be built (say, an image file is gone); nothing was sent.
+    Refused(CoreError),
 }
 
 /// One reply being streamed.
@@ -390,10 +443,22 @@ struct StreamJob {
     sink: Arc<dyn ChatEventSink>,
     cancel: CancellationToken,
     tuning: StreamTuning,
+    images: ImageStore,
 }
 
 impl StreamJob {
-    async fn run(self) {
+    async fn run(mut self) {
+        // Stored images become base64 here, off the command's path: a send returns at once
+        // even with large images, and a refusal ends as a failed reply the user can retry.
+        if let Err(error) = self
+            .images
+            .resolve_request_images(&mut self.request.messages)
+            .await
+        {
+            self.finish(&MessageAccumulator::new(), Attempt::Refused(error), None)
+                .await;
+            return;
+        }
         let mut request_id = None;
         let mut retry_number = 0;
         let (outcome, accumulator) = loop {
@@ -521,7 +586,8 @@ impl StreamJob {
         let (status, error) = match outcome {
             Attempt::Complete => (MessageStatus::Done, None),
             Attempt::Cancelled => (MessageStatus::Cancelled, None),
-            Attempt::Failed(error) => (MessageStatus::Error, Some(error)),
+            Attempt::Failed(error) => (MessageStatus::Error, Some(CoreError::Api(error))),
+            Attempt::Refused(error) => (MessageStatus::Error, Some(error)),
         };
         let content = accumulator.content();
         // No `message_start` means the API never began a reply: there are no counts to show.
@@ -542,13 +608,14 @@ impl StreamJob {
                     cache_read_input_tokens: usage.cache_read_input_tokens.map(|v| v as i64),
                 })
                 .unwrap_or_default(),
-            error_kind: error
-                .as_ref()
-                .map(|e| ErrorKind::from(e.kind).as_str().to_owned()),
-            error_message: error.as_ref().map(|e| e.message.clone()),
+            error_kind: error.as_ref().map(|e| e.kind().as_str().to_owned()),
+            error_message: error.as_ref().map(|e| match e {
+                CoreError::Api(api) => api.message.clone(),
+                other => other.to_string(),
+            }),
             request_id: error
                 .as_ref()
-                .and_then(|e| e.request_id.clone())
+                .and_then(|e| e.to_payload().request_id)
                 .or(request_id),
         };
         if let Err(store_error) = self.store.finish_message(&self.message_id, &finish).await {

@@ -50,6 +50,22 @@ pub enum ErrorKind {
     InvalidInput,
     /// A conversation or message that does not exist (any more).
     Missing,
+    /// An image file with no bytes.
+    ImageEmpty,
+    /// Not an image, or a format the decoder does not know.
+    ImageNotImage,
+    /// A truncated or damaged image.
+    ImageCorrupt,
+    /// A known format Parley does not convert (HEIC, SVG, ...).
+    ImageUnsupported,
+    /// The header claims more pixels than Parley decodes (a decompression bomb).
+    ImageTooManyPixels,
+    /// The image cannot be brought under the API's 5 MB.
+    ImageTooLarge,
+    /// More images than the API accepts in one request.
+    ImageTooMany,
+    /// A stored image file is gone.
+    ImageMissing,
     /// A bug.
     Internal,
 }
@@ -76,6 +92,14 @@ impl ErrorKind {
             Self::Database => "database",
             Self::InvalidInput => "invalid_input",
             Self::Missing => "missing",
+            Self::ImageEmpty => "image_empty",
+            Self::ImageNotImage => "image_not_image",
+            Self::ImageCorrupt => "image_corrupt",
+            Self::ImageUnsupported => "image_unsupported",
+            Self::ImageTooManyPixels => "image_too_many_pixels",
+            Self::ImageTooLarge => "image_too_large",
+            Self::ImageTooMany => "image_too_many",
+            Self::ImageMissing => "image_missing",
             Self::Internal => "internal",
         }
     }
@@ -146,6 +170,9 @@ pub enum CoreError {
     InvalidInput(String),
     #[error("{0}")]
     Missing(String),
+    /// An image was refused or could not be read; the message names the file and the reason.
+    #[error("{message}")]
+    Image { kind: ErrorKind, message: String },
     #[error("{0}")]
     Internal(String),
 }
@@ -163,6 +190,7 @@ impl CoreError {
             Self::NoApiKey => ErrorKind::NoApiKey,
             Self::InvalidInput(_) => ErrorKind::InvalidInput,
             Self::Missing(_) => ErrorKind::Missing,
+            Self::Image { kind, .. } => *kind,
             Self::Internal(_) => ErrorKind::Internal,
         }
     }
@@ -228,6 +256,14 @@ mod tests {
             Database,
             InvalidInput,
             Missing,
+            ImageEmpty,
+            ImageNotImage,
+            ImageCorrupt,
+            ImageUnsupported,
+            ImageTooManyPixels,
+            ImageTooLarge,
+            ImageTooMany,
+            ImageMissing,
             Internal,
         ] {
             assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());

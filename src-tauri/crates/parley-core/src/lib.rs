@@ -8,6 +8,7 @@ pub mod bindings;
 pub mod chat;
 pub mod error;
 pub mod events;
+pub mod images;
 pub mod settings;
 pub mod view;
 
@@ -15,5 +16,6 @@ pub use app::{ConnectionReport, Environment, KeyStatus, Parley, SettingsView};
 pub use chat::{SendRequest, SendStarted, StreamTuning};
 pub use error::{CoreError, CoreResult, ErrorKind, ErrorPayload};
 pub use events::{ChatEvent, ChatEventSink, CollectingSink};
+pub use images::{ComposerImage, ImageDraft, ImagePlacement, ImageVariant};
 pub use settings::Settings;
 pub use view::{ConversationMeta, ConversationSummary, ConversationView, MessageView};

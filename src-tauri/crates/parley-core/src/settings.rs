@@ -38,6 +38,10 @@ pub struct Settings {
     pub auth_style: AuthStyle,
     pub default_model: String,
     pub default_max_tokens: u32,
+    /// Send images up to the API's hard limits (8000 px, 5 MB) instead of downscaling them to
+    /// the 1568 px / 1.15 MP the API recommends. Costs more tokens and time.
+    #[serde(default)]
+    pub image_full_resolution: bool,
 }
 
 impl Settings {
@@ -52,6 +56,7 @@ impl Settings {
             auth_style: AuthStyle::XApiKey,
             default_model: DEFAULT_MODEL.to_owned(),
             default_max_tokens: DEFAULT_MAX_TOKENS,
+            image_full_resolution: false,
         }
     }
 

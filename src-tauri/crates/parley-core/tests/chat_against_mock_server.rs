@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use parley_claude::{ApiKey, AuthStyle, RetryPolicy};
 use parley_core::{
-    ChatEvent, CollectingSink, Environment, ErrorKind, Parley, SendRequest, Settings, StreamTuning,
+    ChatEvent, CollectingSink, ComposerImage, Environment, ErrorKind, ImagePlacement, Parley,
+    SendRequest, Settings, StreamTuning,
 };
 use parley_mock_claude::{MockServer, Scenario};
 use parley_secrets::{MemorySecretStore, SecretStore};
@@ -65,6 +66,8 @@ fn request(text: &str) -> SendRequest {
         text: text.into(),
         model: "claude-haiku-4-5-20251001".into(),
         system_prompt: None,
+        images: Vec::new(),
+        image_placement: ImagePlacement::BeforeText,
     }
 }
 
@@ -587,4 +590,220 @@ fn assert_no_file_holds_the_key(dir: &std::path::Path) {
             "the API key must not be in any database file"
         );
     }
+}
+
+fn encoded(width: u32, height: u32, format: image::ImageFormat) -> Vec<u8> {
+    let pixels = image::RgbImage::from_fn(width, height, |x, y| {
+        // Noise-like content, so the photo stays a photo (JPEG) after preparation.
+        let v = (x.wrapping_mul(2_654_435_761) ^ y.wrapping_mul(40_503)) as u8;
+        image::Rgb([v, v.wrapping_add(85), (x + y) as u8])
+    });
+    let mut bytes = Vec::new();
+    image::DynamicImage::ImageRgb8(pixels)
+        .write_to(&mut std::io::Cursor::new(&mut bytes), format)
+        .unwrap();
+    bytes
+}
+
+fn decoded_size(data: &str) -> (u32, u32) {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .unwrap();
+    image::load_from_memory(&bytes)
+        .map(|image| (image.width(), image.height()))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn images_are_sent_in_order_stored_once_and_removed_with_their_conversation() {
+    let h = harness().await;
+    let photo_path = h.dir_path.join("holiday photo.jpg");
+    std::fs::write(&photo_path, encoded(3000, 2000, image::ImageFormat::Jpeg)).unwrap();
+    let photo = h.parley.prepare_image_file(&photo_path).await.unwrap();
+    assert_eq!(photo.name, "holiday photo.jpg");
+    assert_eq!(photo.media_type, "image/jpeg");
+    assert_eq!((photo.original_width, photo.original_height), (3000, 2000));
+    assert!(photo.width <= 1568 && u64::from(photo.width) * u64::from(photo.height) <= 1_150_000);
+    let small = h
+        .parley
+        .prepare_image_bytes(
+            encoded(64, 48, image::ImageFormat::Png),
+            "pasted image".into(),
+        )
+        .await
+        .unwrap();
+
+    let mut req = request("What is in these pictures?");
+    req.images = vec![
+        ComposerImage::Stored {
+            sha256: photo.sha256.clone(),
+        },
+        ComposerImage::Url {
+            url: "https://example.com/cat.png".into(),
+        },
+        ComposerImage::Stored {
+            sha256: small.sha256.clone(),
+        },
+    ];
+    req.image_placement = ImagePlacement::AfterText;
+    let (started, finished, _) = send(&h, req).await;
+    assert_eq!(finished.status, parley_core::view::StatusView::Done);
+
+    // The request holds the text, then the images in order, as base64 the API can decode.
+    let body = h.server.last_request().unwrap().json().unwrap();
+    let content = body["messages"][0]["content"].as_array().unwrap().clone();
+    assert_eq!(content.len(), 4);
+    assert_eq!(content[0]["type"], "text");
+    assert_eq!(content[1]["source"]["type"], "base64");
+    assert_eq!(content[1]["source"]["media_type"], "image/jpeg");
+    assert_eq!(
+        decoded_size(content[1]["source"]["data"].as_str().unwrap()),
+        (photo.width, photo.height)
+    );
+    assert_eq!(
+        content[2]["source"],
+        serde_json::json!({"type": "url", "url": "https://example.com/cat.png"})
+    );
+    assert_eq!(
+        content[3]["source"]["media_type"],
+        small.media_type.as_str()
+    );
+    assert_eq!(
+        decoded_size(content[3]["source"]["data"].as_str().unwrap()),
+        (64, 48)
+    );
+    assert!(
+        !body.to_string().contains("parley-attachment:"),
+        "the internal image URL never leaves the app"
+    );
+
+    // Stored: the user message refers to the images by hash, and the files are in the data dir.
+    let user = started.user_message.clone().unwrap();
+    let stored_urls: Vec<String> = user
+        .blocks
+        .iter()
+        .filter_map(|block| match block {
+            parley_claude::ContentBlock::Image {
+                source: parley_claude::ImageSource::Url { url },
+            } => Some(url.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        stored_urls,
+        [
+            format!("parley-attachment:{}", photo.sha256),
+            "https://example.com/cat.png".to_owned(),
+            format!("parley-attachment:{}", small.sha256),
+        ]
+    );
+    let images_dir = h.dir_path.join("images");
+    assert!(images_dir.join(&photo.sha256).is_file());
+    let thumbnail = h
+        .parley
+        .read_image(&photo.sha256, parley_core::ImageVariant::Thumbnail)
+        .await
+        .unwrap();
+    assert!(thumbnail.starts_with("data:image/"));
+
+    // Edit-and-resend keeps the images where they were (after the text).
+    let sink = CollectingSink::default();
+    h.parley
+        .edit_and_resend(&user.id, "And now?".into(), Arc::new(sink.clone()))
+        .await
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(20), sink.finished())
+        .await
+        .unwrap();
+    let body = h.server.last_request().unwrap().json().unwrap();
+    let content = body["messages"][0]["content"].as_array().unwrap();
+    assert_eq!(content.len(), 4);
+    assert_eq!(content[0]["text"], "And now?");
+    assert_eq!(content[1]["source"]["media_type"], "image/jpeg");
+
+    // The same photo in another conversation: deleting the first keeps the shared file.
+    let mut other = request("");
+    other.images = vec![ComposerImage::Stored {
+        sha256: photo.sha256.clone(),
+    }];
+    let (other_started, _, _) = send(&h, other).await;
+    assert_eq!(other_started.conversation.title, "Image");
+    h.parley
+        .delete_conversation(&started.conversation.id)
+        .await
+        .unwrap();
+    assert!(
+        images_dir.join(&photo.sha256).is_file(),
+        "still used elsewhere"
+    );
+    assert!(
+        !images_dir.join(&small.sha256).exists(),
+        "used by nothing now"
+    );
+    assert!(!images_dir.join(format!("{}.thumb", small.sha256)).exists());
+    h.parley
+        .delete_conversation(&other_started.conversation.id)
+        .await
+        .unwrap();
+    assert!(!images_dir.join(&photo.sha256).exists());
+}
+
+#[tokio::test]
+async fn refused_and_missing_images_say_why_and_lose_nothing() {
+    let h = harness().await;
+    let notes = h.dir_path.join("notes.png");
+    std::fs::write(&notes, "not a picture at all").unwrap();
+    let refused = h.parley.prepare_image_file(&notes).await.unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::ImageNotImage);
+    assert!(refused.to_string().contains("notes.png"), "{refused}");
+    let empty = h.dir_path.join("empty.jpg");
+    std::fs::write(&empty, b"").unwrap();
+    assert_eq!(
+        h.parley
+            .prepare_image_file(&empty)
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::ImageEmpty
+    );
+
+    // A send naming an image that is not in the store fails before anything is stored.
+    let mut req = request("look");
+    req.images = vec![ComposerImage::Stored {
+        sha256: "ab".repeat(32),
+    }];
+    let sink = CollectingSink::default();
+    let error = h
+        .parley
+        .send_message(req, Arc::new(sink))
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::ImageMissing);
+    assert!(h.parley.list_conversations().await.unwrap().is_empty());
+    assert!(h.server.requests().is_empty());
+
+    // An image file that vanished after sending: the retry fails as a reply with that kind.
+    let draft = h
+        .parley
+        .prepare_image_bytes(encoded(32, 32, image::ImageFormat::Png), "dot.png".into())
+        .await
+        .unwrap();
+    let mut req = request("again");
+    req.images = vec![ComposerImage::Stored {
+        sha256: draft.sha256.clone(),
+    }];
+    let (_, finished, _) = send(&h, req).await;
+    std::fs::remove_file(h.dir_path.join("images").join(&draft.sha256)).unwrap();
+    let sink = CollectingSink::default();
+    h.parley
+        .regenerate_reply(&finished.id, Arc::new(sink.clone()))
+        .await
+        .unwrap();
+    let retried = tokio::time::timeout(Duration::from_secs(20), sink.finished())
+        .await
+        .unwrap();
+    assert_eq!(retried.status, parley_core::view::StatusView::Error);
+    assert_eq!(retried.error.unwrap().kind, ErrorKind::ImageMissing);
+    assert_eq!(h.server.message_requests().len(), 1, "nothing was sent");
 }

@@ -9,8 +9,7 @@ import type {
 import { applyEvents, type LiveState } from "../chatEvents";
 import { errorTitle } from "../errors";
 import { FrameBatcher } from "../frameBatcher";
-// TEMPORARY: from ../imageTypes until bindings.ts is regenerated with the image types.
-import type { ComposerImage, ImagePlacement } from "../imageTypes";
+import type { ComposerImage, ImagePlacement } from "../bindings";
 import { conversations } from "./conversations.svelte";
 import { settings } from "./settings.svelte";
 import { toasts } from "./toasts.svelte";

@@ -15,8 +15,7 @@ import {
 import * as backend from "../backend";
 import type { DragDrop } from "../backend";
 import { normalizeError } from "../errors";
-// TEMPORARY: from ../imageTypes until bindings.ts is regenerated with the image types.
-import type { ComposerImage, ImageDraft, ImagePlacement } from "../imageTypes";
+import type { ComposerImage, ImageDraft, ImagePlacement } from "../bindings";
 import { images } from "./images.svelte";
 import { toasts } from "./toasts.svelte";
 

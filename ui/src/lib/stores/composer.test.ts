@@ -1,6 +1,5 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
-// TEMPORARY: from ../imageTypes until bindings.ts is regenerated with the image types.
-import type { ImageDraft } from "../imageTypes";
+import type { ImageDraft } from "../bindings";
 
 const backend = vi.hoisted(() => ({
   pickImageFiles: vi.fn(),

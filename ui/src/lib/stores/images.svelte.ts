@@ -1,8 +1,7 @@
 import { untrack } from "svelte";
 import * as backend from "../backend";
 import { normalizeError } from "../errors";
-// TEMPORARY: from ../imageTypes until bindings.ts is regenerated with the image types.
-import type { ErrorPayload, ImageDraft } from "../imageTypes";
+import type { ErrorPayload, ImageDraft } from "../bindings";
 
 export type Thumbnail =
   | { status: "loading" }

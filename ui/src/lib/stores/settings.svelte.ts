@@ -1,7 +1,6 @@
 import * as backend from "../backend";
 import type { ErrorPayload, KeyStatus } from "../bindings";
-// TEMPORARY: from ../imageTypes until bindings.ts is regenerated (Settings.imageFullResolution).
-import type { Settings, SettingsView } from "../imageTypes";
+import type { Settings, SettingsView } from "../bindings";
 
 /** Settings as the backend reports them, plus where the API key comes from. */
 class SettingsStore {
