@@ -31,7 +31,7 @@ pub(crate) struct Header<'a> {
 
 enum Source<'a> {
     Jpeg(&'a [u8]),
-    Other(Box<dyn ImageDecoder + 'a>),
+    Other(ImageFormat, Box<dyn ImageDecoder + 'a>),
 }
 
 /// True when the orientation turns the image a quarter, so width and height swap.
@@ -80,21 +80,25 @@ pub(crate) fn header<'a>(
             source: Source::Jpeg(bytes),
         });
     }
+    // The decoders read only the header here. They get their limits once the size is known to
+    // be acceptable, so that a bomb is reported with the size it claims.
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
-    reader.limits(limits());
-    // The decoders read only the header here; a size over the limits fails in `set_limits`.
+    reader.no_limits();
     let mut decoder = reader
         .into_decoder()
-        .map_err(|error| ImageError::from_decoding(error, 0, 0))?;
+        .map_err(|error| ImageError::from_decoding(error, format, 0, 0))?;
     let (width, height) = decoder.dimensions();
     check_size(width, height)?;
+    decoder
+        .set_limits(limits())
+        .map_err(|error| ImageError::from_decoding(error, format, width, height))?;
     // A broken EXIF block is no reason to refuse the pixels: it only loses the orientation.
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     Ok(Header {
         width,
         height,
         orientation,
-        source: Source::Other(Box::new(decoder)),
+        source: Source::Other(format, Box::new(decoder)),
     })
 }
 
@@ -113,18 +117,17 @@ impl Header<'_> {
                 {
                     return Ok(pixels);
                 }
-                let mut decoder = image::codecs::jpeg::JpegDecoder::new(Cursor::new(bytes))
-                    .map_err(|error| ImageError::from_decoding(error, width, height))?;
-                decoder
-                    .set_limits(limits())
-                    .map_err(|error| ImageError::from_decoding(error, width, height))?;
-                let image = DynamicImage::from_decoder(decoder)
-                    .map_err(|error| ImageError::from_decoding(error, width, height))?;
+                let failed =
+                    |error| ImageError::from_decoding(error, ImageFormat::Jpeg, width, height);
+                let mut decoder =
+                    image::codecs::jpeg::JpegDecoder::new(Cursor::new(bytes)).map_err(failed)?;
+                decoder.set_limits(limits()).map_err(failed)?;
+                let image = DynamicImage::from_decoder(decoder).map_err(failed)?;
                 Ok(Pixels::from_dynamic(image))
             }
-            Source::Other(decoder) => {
+            Source::Other(format, decoder) => {
                 let image = DynamicImage::from_decoder(decoder)
-                    .map_err(|error| ImageError::from_decoding(error, width, height))?;
+                    .map_err(|error| ImageError::from_decoding(error, format, width, height))?;
                 Ok(Pixels::from_dynamic(image))
             }
         }

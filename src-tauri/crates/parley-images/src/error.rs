@@ -75,24 +75,47 @@ impl ImageError {
         }
     }
 
-    /// Maps an `image` crate error met while decoding an image of `width` x `height`.
-    pub(crate) fn from_decoding(error: image::ImageError, width: u32, height: u32) -> Self {
+    /// Maps an `image` crate error met while decoding a `format` image of `width` x `height`.
+    pub(crate) fn from_decoding(
+        error: image::ImageError,
+        format: image::ImageFormat,
+        width: u32,
+        height: u32,
+    ) -> Self {
         use image::ImageError as E;
         match error {
             E::Limits(_) => ImageError::TooManyPixels { width, height },
-            E::Unsupported(unsupported) => match unsupported.kind() {
-                image::error::UnsupportedErrorKind::Format(hint) => {
-                    ImageError::unsupported(hint.to_string())
-                }
-                // A known format using a feature the decoder lacks (a colour type, a compression
-                // method): the image is not damaged, just not convertible here.
-                _ => ImageError::unsupported(format!("this kind of {}", unsupported.format_hint())),
-            },
+            // A known format using a feature its decoder lacks (a colour type, a compression
+            // method): the image is not damaged, just not convertible here.
+            E::Unsupported(_) => ImageError::unsupported(format!("some {}", format_name(format))),
             E::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
                 ImageError::corrupt("the data ends early")
             }
             other => ImageError::corrupt(other.to_string()),
         }
+    }
+}
+
+/// The name people know a format by.
+pub(crate) fn format_name(format: image::ImageFormat) -> &'static str {
+    use image::ImageFormat as F;
+    match format {
+        F::Jpeg => "JPEG",
+        F::Png => "PNG",
+        F::Gif => "GIF",
+        F::WebP => "WebP",
+        F::Bmp => "BMP",
+        F::Tiff => "TIFF",
+        F::Ico => "ICO",
+        F::Pnm => "PNM",
+        F::Qoi => "QOI",
+        F::Hdr => "HDR",
+        F::OpenExr => "OpenEXR",
+        F::Dds => "DDS",
+        F::Avif => "AVIF",
+        F::Tga => "TGA",
+        F::Farbfeld => "farbfeld",
+        _ => "these",
     }
 }
 

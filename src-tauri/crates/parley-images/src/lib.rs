@@ -43,7 +43,8 @@ use crate::pixels::Pixels;
 pub const MAX_BASE64_LEN: usize = 5_242_880;
 /// The most pixels a header may claim: 100 megapixels (a 12,000 x 8,000 scan, twice a 50 MP
 /// camera). More is either a decompression bomb or far beyond what the API can use, and decoding
-/// it would take gigabytes.
+/// it would take gigabytes. There is no separate limit per side: a 60,000 x 200 panorama strip is
+/// cheap to decode and resize, and the area is what costs memory.
 pub const MAX_PIXELS: u64 = 100_000_000;
 /// The most a decoder may allocate at once ([`image::Limits::max_alloc`]): 100 megapixels of
 /// 16-bit RGBA, with room to spare. A second fence for decoders whose allocations the header

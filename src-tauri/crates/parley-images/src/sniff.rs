@@ -42,13 +42,7 @@ pub(crate) fn sniff(bytes: &[u8]) -> Result<ImageFormat, ImageError> {
         ) => Ok(format),
         // Signatures `image` knows but whose decoders this crate leaves out (HDR and EXR are
         // floating-point formats for graphics work, DDS is a GPU texture format).
-        Ok(format) => Err(ImageError::unsupported(match format {
-            ImageFormat::Hdr => "HDR".to_owned(),
-            ImageFormat::OpenExr => "OpenEXR".to_owned(),
-            ImageFormat::Dds => "DDS".to_owned(),
-            ImageFormat::Avif => "AVIF".to_owned(),
-            other => format!("{other:?}"),
-        })),
+        Ok(format) => Err(ImageError::unsupported(crate::error::format_name(format))),
         Err(_) => Err(ImageError::NotAnImage),
     }
 }

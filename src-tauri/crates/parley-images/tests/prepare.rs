@@ -211,6 +211,64 @@ fn small_clean_images_in_api_formats_are_kept_byte_for_byte() {
     }
 }
 
+/// A JPEG written with `jpeg-encoder` options (progressive, restart markers, greyscale).
+fn jpeg_with(
+    image: &RgbImage,
+    configure: impl FnOnce(&mut jpeg_encoder::Encoder<&mut Vec<u8>>),
+    grey: bool,
+) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut encoder = jpeg_encoder::Encoder::new(&mut out, 90);
+    configure(&mut encoder);
+    let (w, h) = (image.width() as u16, image.height() as u16);
+    let result = if grey {
+        let luma = DynamicImage::ImageRgb8(image.clone()).to_luma8();
+        encoder.encode(luma.as_raw(), w, h, jpeg_encoder::ColorType::Luma)
+    } else {
+        encoder.encode(image.as_raw(), w, h, jpeg_encoder::ColorType::Rgb)
+    };
+    assert!(result.is_ok());
+    out
+}
+
+#[test]
+fn jpeg_variants_decode_at_reduced_and_full_scale() {
+    for (w, h) in [(3000, 2000), (700, 500)] {
+        let image = photo(w, h);
+        let cases = [
+            (
+                "progressive",
+                jpeg_with(&image, |e| e.set_progressive(true), false),
+            ),
+            (
+                "restart markers",
+                jpeg_with(&image, |e| e.set_restart_interval(4), false),
+            ),
+            ("greyscale", jpeg_with(&image, |_| {}, true)),
+        ];
+        for (name, bytes) in cases {
+            let prepared = ok(&bytes, &DEFAULT);
+            assert_eq!(prepared.image.media_type, MediaType::Jpeg, "{name}");
+            assert_eq!(
+                (prepared.original_width, prepared.original_height),
+                (w, h),
+                "{name}"
+            );
+            // Small clean ones are kept as they are; the markers and scans are no metadata.
+            assert_eq!(prepared.image.bytes == bytes, w < 1568, "{name} {w}");
+            // The picture survives: the gradient still runs dark to light, left to right.
+            let out = decode(&prepared.image.bytes).to_rgb8();
+            let (ow, oh) = out.dimensions();
+            let left = mean(&out, 2, oh / 2, 8);
+            let right = mean(&out, ow - 10, oh / 2, 8);
+            assert!(
+                right[0] > left[0] + 100.0 || name == "greyscale",
+                "{name}: {left:?} {right:?}"
+            );
+        }
+    }
+}
+
 #[test]
 fn an_animated_gif_within_bounds_is_kept() {
     let mut bytes = Vec::new();
