@@ -84,7 +84,26 @@ pub struct ConversationSummary {
     pub updated_at: i64,
     /// Milliseconds since the Unix epoch.
     pub created_at: i64,
+    /// Pinned conversations are listed first.
+    pub pinned: bool,
+    /// The folder it is in, if any.
+    pub folder_id: Option<String>,
+    /// Whether the title may still be replaced automatically.
+    pub title_source: TitleSource,
+    /// The hash of the conversation's first image (by message time, then
+    /// position in the message), if it has any. Filled by the listing
+    /// functions from a second query, see [`Store::first_images`].
+    #[sqlx(default)]
+    pub thumbnail_sha256: Option<String>,
 }
+
+/// The columns of [`ConversationSummary`] except the thumbnail.
+macro_rules! summary_columns {
+    () => {
+        "id, title, model, updated_at, created_at, pinned, folder_id, title_source"
+    };
+}
+pub(crate) use summary_columns;
 
 /// The fields a caller chooses when starting a conversation; the store
 /// assigns the id and times, an automatic title source and `{}` parameters.
@@ -136,19 +155,22 @@ impl Store {
         .ok_or_else(|| StoreError::not_found("conversation", id))
     }
 
-    /// Up to `limit` conversations, most recently active first (ties by id,
-    /// newest first). A negative `limit` means no limit.
+    /// Up to `limit` live (not trashed) conversations, most recently active
+    /// first (ties by id, newest first). A negative `limit` means no limit.
     pub async fn list_conversations(
         &self,
         limit: i64,
     ) -> Result<Vec<ConversationSummary>, StoreError> {
-        let summaries = sqlx::query_as(
-            "SELECT id, title, model, updated_at, created_at FROM conversations
-             ORDER BY updated_at DESC, id DESC LIMIT ?",
-        )
+        let mut summaries: Vec<ConversationSummary> = sqlx::query_as(concat!(
+            "SELECT ",
+            summary_columns!(),
+            " FROM conversations WHERE deleted_at IS NULL
+             ORDER BY updated_at DESC, id DESC LIMIT ?"
+        ))
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
+        self.fill_thumbnails(&mut summaries).await?;
         Ok(summaries)
     }
 

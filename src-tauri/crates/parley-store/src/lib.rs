@@ -25,6 +25,7 @@ mod attachments;
 mod clock;
 mod conversations;
 mod error;
+mod history;
 mod messages;
 mod open;
 mod search;
@@ -38,6 +39,7 @@ use sqlx::SqlitePool;
 pub use attachments::{Attachment, NewAttachment};
 pub use conversations::{Conversation, ConversationSummary, NewConversation, TitleSource};
 pub use error::StoreError;
+pub use history::Folder;
 pub use messages::{
     INTERRUPTED_ERROR_KIND, INTERRUPTED_ERROR_MESSAGE, MessageFinish, MessageStatus, NewMessage,
     Role, StoredMessage, StoredUsage,

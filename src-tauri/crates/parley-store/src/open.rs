@@ -406,15 +406,17 @@ mod tests {
         store.close().await;
     }
 
-    /// Writes migration 0001 exactly as shipped plus a made-up 0002, so a
-    /// database created by the real schema sees a pending migration. This is
-    /// the upgrade path a future release takes.
+    /// Writes the shipped migrations plus a made-up 9999, so a database
+    /// created by the real schema sees a pending migration. This is the
+    /// upgrade path a future release takes.
     async fn migrator_with_pending_migration(dir: &Path) -> Migrator {
         let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/0001_init.sql");
         std::fs::copy(&shipped, dir.join("0001_init.sql")).unwrap();
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/0002_history.sql");
+        std::fs::copy(&shipped, dir.join("0002_history.sql")).unwrap();
         std::fs::write(
-            dir.join("0002_folders.sql"),
-            "ALTER TABLE conversations ADD COLUMN folder_id TEXT;\n",
+            dir.join("9999_future.sql"),
+            "ALTER TABLE conversations ADD COLUMN future_column TEXT;\n",
         )
         .unwrap();
         Migrator::new(dir).await.unwrap()
@@ -459,7 +461,7 @@ mod tests {
                 .fetch_all(&backup.pool)
                 .await
                 .unwrap();
-        assert!(!old_columns.iter().any(|c| c == "folder_id"));
+        assert!(!old_columns.iter().any(|c| c == "future_column"));
         backup.close().await;
 
         // The original was migrated and kept its data.
@@ -468,12 +470,79 @@ mod tests {
                 .fetch_all(&reopened.pool)
                 .await
                 .unwrap();
-        assert!(new_columns.iter().any(|c| c == "folder_id"));
+        assert!(new_columns.iter().any(|c| c == "future_column"));
         assert_eq!(
             reopened.get_conversation(&id).await.unwrap().title,
             "before the upgrade"
         );
         reopened.close().await;
+    }
+
+    /// A database made by the first release (only 0001) is upgraded by the
+    /// real migrations: backed up first, then given the history columns,
+    /// keeping its data.
+    #[tokio::test]
+    async fn a_first_release_database_is_backed_up_and_upgraded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("parley.db");
+        let migrations = tempfile::tempdir().unwrap();
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/0001_init.sql");
+        std::fs::copy(&shipped, migrations.path().join("0001_init.sql")).unwrap();
+        let first_release = Migrator::new(migrations.path()).await.unwrap();
+        let old = open_file(&path, &first_release, BUSY_TIMEOUT)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO conversations (id, title, model, created_at, updated_at)
+             VALUES ('c1', 'from 0001', 'm', 1, 1)",
+        )
+        .execute(&old.pool)
+        .await
+        .unwrap();
+        old.close().await;
+
+        let store = Store::open(&path).await.unwrap();
+        let backups = backups_in(dir.path());
+        assert_eq!(backups.len(), 1, "{backups:?}");
+        let history = store.list_history().await.unwrap();
+        assert_eq!(history.len(), 1);
+        assert_eq!(history[0].title, "from 0001");
+        assert_eq!(history[0].folder_id, None);
+        assert!(!history[0].pinned);
+        let folder = store.create_folder("f").await.unwrap();
+        store
+            .move_to_folder(&["c1".to_owned()], Some(&folder.id))
+            .await
+            .unwrap();
+        store.delete_folder(&folder.id).await.unwrap();
+        assert_eq!(
+            store.get_summary("c1").await.unwrap().folder_id,
+            None,
+            "the added column's ON DELETE SET NULL works"
+        );
+        store.close().await;
+
+        // The backup is the database as it was: old schema, old data.
+        use sqlx::Connection;
+        let mut backup = sqlx::SqliteConnection::connect_with(
+            &SqliteConnectOptions::new()
+                .filename(&backups[0])
+                .read_only(true),
+        )
+        .await
+        .unwrap();
+        let columns: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM pragma_table_info('conversations')")
+                .fetch_all(&mut backup)
+                .await
+                .unwrap();
+        assert!(!columns.iter().any(|c| c == "deleted_at"), "{columns:?}");
+        let title: String = sqlx::query_scalar("SELECT title FROM conversations WHERE id = 'c1'")
+            .fetch_one(&mut backup)
+            .await
+            .unwrap();
+        assert_eq!(title, "from 0001");
+        backup.close().await.unwrap();
     }
 
     #[tokio::test]

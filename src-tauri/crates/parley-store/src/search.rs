@@ -51,8 +51,8 @@ pub struct SearchHit {
 }
 
 impl Store {
-    /// Up to `limit` messages (on any branch, of any status) whose text
-    /// contains `query`, newest first. Matching ignores case (for non-ASCII
+    /// Up to `limit` messages (on any branch, of any status, in conversations
+    /// that are not in the trash) whose text contains `query`, newest first. Matching ignores case (for non-ASCII
     /// letters only on queries of three or more characters) and leading or
     /// trailing whitespace in the query. An empty query finds nothing.
     pub async fn search_messages(
@@ -73,7 +73,7 @@ impl Store {
              FROM messages_fts
              JOIN messages m ON m.seq = messages_fts.rowid
              JOIN conversations c ON c.id = m.conversation_id
-             WHERE messages_fts MATCH ?5
+             WHERE messages_fts MATCH ?5 AND c.deleted_at IS NULL
              ORDER BY m.created_at DESC, m.id DESC
              LIMIT ?6",
         )
@@ -100,7 +100,7 @@ impl Store {
                      m.text AS snippet, m.created_at
               FROM messages m
               JOIN conversations c ON c.id = m.conversation_id
-              WHERE m.text LIKE ?1 ESCAPE '\'
+              WHERE m.text LIKE ?1 ESCAPE '\' AND c.deleted_at IS NULL
               ORDER BY m.created_at DESC, m.id DESC
               LIMIT ?2",
         )
@@ -385,6 +385,48 @@ mod tests {
             hit_ids(&store, "a OR").await.is_empty(),
             "OR is literal text"
         );
+    }
+
+    #[tokio::test]
+    async fn operator_characters_match_as_written_in_live_conversations_only() {
+        let store = memory_store().await;
+        let live = conversation(&store, "live").await;
+        let trashed = conversation(&store, "trashed").await;
+        let texts = [
+            r#"an "unbalanced quote"#,
+            "minus - sign",
+            "^caret start",
+            "key:value pair",
+            "x NEAR y",
+            "stars ** here",
+        ];
+        let mut live_ids = Vec::new();
+        for text in texts {
+            live_ids.push(message(&store, &live, None, Role::User, text).await.id);
+            message(&store, &trashed, None, Role::User, text).await;
+        }
+        store
+            .trash_conversations(std::slice::from_ref(&trashed))
+            .await
+            .unwrap();
+        let queries = [
+            r#""unbalanced"#,
+            " - ",
+            "^caret",
+            "key:value",
+            "NEAR y",
+            "**",
+        ];
+        for (query, id) in queries.iter().zip(&live_ids) {
+            assert_eq!(hit_ids(&store, query).await, [id.as_str()], "{query:?}");
+        }
+        for query in ["-", "^", ":", "\"", "*"] {
+            let hits = store.search_messages(query, 50).await.unwrap();
+            assert!(
+                hits.iter().all(|hit| hit.conversation_id == live),
+                "{query:?}"
+            );
+        }
     }
 
     #[tokio::test]
