@@ -101,16 +101,41 @@ createdAt: number, };
 
 export type ConversationMeta = { id: string, title: string, model: string, systemPrompt: string | null, createdAt: number, updatedAt: number, };
 
-export type ConversationSummary = { id: string, title: string, model: string, updatedAt: number, };
+export type TitleSource = "auto" | "user";
+
+export type ConversationSummary = { id: string, title: string, model: string, 
+/**
+ * Milliseconds since the Unix epoch; the UI groups by it in local time.
+ */
+updatedAt: number, createdAt: number, pinned: boolean, folderId: string | null, titleSource: TitleSource, 
+/**
+ * The first image of the conversation, if any (`read_image` with `thumbnail`).
+ */
+thumbnailSha256: string | null, };
 
 export type ConversationView = { conversation: ConversationMeta, messages: Array<MessageView>, };
+
+export type Folder = { id: string, name: string, createdAt: number, };
+
+export type HistoryIndex = { conversations: Array<ConversationSummary>, folders: Array<Folder>, };
+
+export type SearchHit = { messageId: string, conversationId: string, conversationTitle: string, 
+/**
+ * The match is between "\u0002" and "\u0003"; "…" where text was cut.
+ */
+snippet: string, createdAt: number, };
 
 export type Settings = { baseUrl: string, apiVersion: string, authStyle: "x-api-key" | "bearer", defaultModel: string, defaultMaxTokens: number, 
 /**
  * Send images up to the API's hard limits (8000 px, 5 MB) instead of downscaling them to
  * the 1568 px / 1.15 MP the API recommends. Costs more tokens and time.
  */
-imageFullResolution: boolean, };
+imageFullResolution: boolean, 
+/**
+ * The model that writes a conversation's title after its first reply; `None` turns
+ * automatic titles off. Defaults to the cheapest built-in model.
+ */
+titleModel: string | null, };
 
 export type KeyStatus = "set" | "unset" | "env";
 
@@ -172,4 +197,4 @@ images: Array<ComposerImage>, imagePlacement: ImagePlacement, };
 
 export type SendStarted = { conversation: ConversationMeta, userMessage: MessageView | null, assistantMessage: MessageView, };
 
-export type ChatEvent = { "type": "retrying", messageId: string, attempt: number, delayMs: number, error: ErrorPayload, } | { "type": "blockStart", messageId: string, index: number, block: ContentBlock, } | { "type": "textDelta", messageId: string, index: number, text: string, } | { "type": "thinkingDelta", messageId: string, index: number, text: string, } | { "type": "toolInputDelta", messageId: string, index: number, partialJson: string, } | { "type": "blockStop", messageId: string, index: number, block: ContentBlock, } | { "type": "usage", messageId: string, usage: Usage, } | { "type": "finished", message: MessageView, };
+export type ChatEvent = { "type": "retrying", messageId: string, attempt: number, delayMs: number, error: ErrorPayload, } | { "type": "blockStart", messageId: string, index: number, block: ContentBlock, } | { "type": "textDelta", messageId: string, index: number, text: string, } | { "type": "thinkingDelta", messageId: string, index: number, text: string, } | { "type": "toolInputDelta", messageId: string, index: number, partialJson: string, } | { "type": "blockStop", messageId: string, index: number, block: ContentBlock, } | { "type": "usage", messageId: string, usage: Usage, } | { "type": "finished", message: MessageView, } | { "type": "titleUpdated", conversationId: string, title: string, };

@@ -111,6 +111,13 @@ impl Parley {
             tracing::warn!(recovered, "marked replies interrupted by the last shutdown");
         }
         let images = ImageStore::new(data_dir.join(IMAGES_FOLDER));
+        // What a previous run left in the trash (its undo toast never expired) goes for good now;
+        // the garbage collection below then removes the image files it used.
+        match store.purge_trash().await {
+            Ok(orphaned) => images.remove(&orphaned).await,
+            // The conversations stay in the trash (hidden) until the next try.
+            Err(error) => tracing::warn!(%error, "could not empty the trash"),
+        }
         match images.collect_garbage(&store).await {
             Ok(0) => {}
             Ok(removed) => tracing::info!(removed, "removed image files no message uses"),

@@ -18,8 +18,8 @@ pub fn typescript() -> String {
     use crate::images::{ComposerImage, ImageDraft, ImagePlacement, ImageVariant};
     use crate::settings::Settings;
     use crate::view::{
-        ConversationMeta, ConversationSummary, ConversationView, MessageView, RoleView, StatusView,
-        UsageView,
+        ConversationMeta, ConversationSummary, ConversationView, Folder, HistoryIndex, MessageView,
+        RoleView, SearchHit, StatusView, TitleSourceView, UsageView,
     };
 
     let declarations = [
@@ -32,8 +32,12 @@ pub fn typescript() -> String {
         UsageView::decl(),
         MessageView::decl(),
         ConversationMeta::decl(),
+        TitleSourceView::decl(),
         ConversationSummary::decl(),
         ConversationView::decl(),
+        Folder::decl(),
+        HistoryIndex::decl(),
+        SearchHit::decl(),
         Settings::decl(),
         KeyStatus::decl(),
         BaseUrlPreset::decl(),

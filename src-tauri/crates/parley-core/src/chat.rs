@@ -25,6 +25,7 @@ use crate::app::Parley;
 use crate::error::{CoreError, CoreResult};
 use crate::events::{ChatEvent, ChatEventSink};
 use crate::images::{ComposerImage, ImagePlacement, ImageStore, composer_blocks, stored_images};
+use crate::titles::TitleJob;
 use crate::view::{
     ConversationMeta, MessageView, SiblingIndex, UsageView, parse_blocks, title_from_text,
 };
@@ -369,6 +370,7 @@ impl Parley {
             cancel,
             tuning: self.tuning.clone(),
             images: self.images.clone(),
+            title_model: settings.title_model.clone(),
         };
         let streams = Arc::clone(&self.streams);
         tokio::spawn(async move {
@@ -444,6 +446,8 @@ struct StreamJob {
     cancel: CancellationToken,
     tuning: StreamTuning,
     images: ImageStore,
+    /// Makes the conversation's title after its first reply (`None`: off).
+    title_model: Option<String>,
 }
 
 impl StreamJob {
@@ -621,26 +625,60 @@ impl StreamJob {
         if let Err(store_error) = self.store.finish_message(&self.message_id, &finish).await {
             tracing::error!(%store_error, "could not save the finished reply");
         }
-        let view = match self.final_view().await {
-            Ok(view) => view,
+        let all = match self.final_messages().await {
+            Ok(all) => all,
             Err(view_error) => {
                 tracing::error!(%view_error, "could not read back the finished reply");
                 return;
             }
         };
-        self.sink.send(ChatEvent::Finished { message: view });
+        let Some(message) = all.iter().find(|m| m.id == self.message_id) else {
+            tracing::error!("the reply was deleted while it streamed");
+            return;
+        };
+        self.sink.send(ChatEvent::Finished {
+            message: SiblingIndex::new(&all).view(message),
+        });
+        if status == MessageStatus::Done {
+            self.start_title(&all, message, &finish.text);
+        }
     }
 
-    async fn final_view(&self) -> CoreResult<MessageView> {
-        let all = self
+    async fn final_messages(&self) -> CoreResult<Vec<StoredMessage>> {
+        Ok(self
             .store
             .messages_in_conversation(&self.conversation_id)
-            .await?;
-        let message = all
+            .await?)
+    }
+
+    /// After the conversation's first finished reply (no other reply is `done`), spawns the
+    /// request for its title, so the stream ends without waiting for it.
+    fn start_title(&self, all: &[StoredMessage], reply: &StoredMessage, reply_text: &str) {
+        let Some(model) = self.title_model.clone() else {
+            return;
+        };
+        let done_replies = all
             .iter()
-            .find(|m| m.id == self.message_id)
-            .ok_or_else(|| CoreError::Missing("the reply was deleted while it streamed".into()))?;
-        Ok(SiblingIndex::new(&all).view(message))
+            .filter(|m| m.role == Role::Assistant && m.status == MessageStatus::Done)
+            .count();
+        if done_replies != 1 {
+            return;
+        }
+        let user_text = all
+            .iter()
+            .find(|m| Some(&m.id) == reply.parent_id.as_ref())
+            .map(|m| m.text.clone())
+            .unwrap_or_default();
+        let job = TitleJob {
+            store: self.store.clone(),
+            client: self.client.clone(),
+            model,
+            conversation_id: self.conversation_id.clone(),
+            user_text,
+            reply_text: reply_text.to_owned(),
+            sink: Arc::clone(&self.sink),
+        };
+        tokio::spawn(job.run());
     }
 }
 

@@ -64,6 +64,11 @@ pub enum ChatEvent {
     },
     /// The reply ended: `message.status` is `done`, `error` or `cancelled`.
     Finished { message: MessageView },
+    /// The conversation got its automatic title (after its first reply, after `finished`).
+    TitleUpdated {
+        conversation_id: String,
+        title: String,
+    },
 }
 
 /// Where a stream's events go. Sending never blocks; a sink whose UI has gone away returns false,

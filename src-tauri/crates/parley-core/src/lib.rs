@@ -8,8 +8,10 @@ pub mod bindings;
 pub mod chat;
 pub mod error;
 pub mod events;
+pub mod history;
 pub mod images;
 pub mod settings;
+pub mod titles;
 pub mod view;
 
 pub use app::{ConnectionReport, Environment, KeyStatus, Parley, SettingsView};
@@ -18,4 +20,7 @@ pub use error::{CoreError, CoreResult, ErrorKind, ErrorPayload};
 pub use events::{ChatEvent, ChatEventSink, CollectingSink};
 pub use images::{ComposerImage, ImageDraft, ImagePlacement, ImageVariant};
 pub use settings::Settings;
-pub use view::{ConversationMeta, ConversationSummary, ConversationView, MessageView};
+pub use view::{
+    ConversationMeta, ConversationSummary, ConversationView, Folder, HistoryIndex, MessageView,
+    SearchHit, TitleSourceView,
+};

@@ -42,6 +42,17 @@ pub struct Settings {
     /// the 1568 px / 1.15 MP the API recommends. Costs more tokens and time.
     #[serde(default)]
     pub image_full_resolution: bool,
+    /// The model that writes a conversation's title after its first reply; `None` turns
+    /// automatic titles off. Defaults to the cheapest built-in model.
+    #[serde(default = "default_title_model")]
+    pub title_model: Option<String>,
+}
+
+/// The cheapest built-in model: titles are short and should cost next to nothing.
+pub const DEFAULT_TITLE_MODEL: &str = BUILTIN_MODELS[0];
+
+fn default_title_model() -> Option<String> {
+    Some(DEFAULT_TITLE_MODEL.to_owned())
 }
 
 impl Settings {
@@ -57,6 +68,7 @@ impl Settings {
             default_model: DEFAULT_MODEL.to_owned(),
             default_max_tokens: DEFAULT_MAX_TOKENS,
             image_full_resolution: false,
+            title_model: default_title_model(),
         }
     }
 
@@ -76,6 +88,10 @@ impl Settings {
                 "Default model must not be empty".into(),
             ));
         }
+        self.title_model = self
+            .title_model
+            .map(|model| model.trim().to_owned())
+            .filter(|model| !model.is_empty());
         if self.default_max_tokens == 0 {
             return Err(CoreError::InvalidInput(
                 "max_tokens must be at least 1".into(),
@@ -183,5 +199,37 @@ mod tests {
         let settings = load(&store, None).await.unwrap();
         assert_eq!(settings.default_max_tokens, 77);
         assert_eq!(settings.base_url, APIMART_BASE_URL);
+        assert_eq!(
+            settings.title_model.as_deref(),
+            Some(DEFAULT_TITLE_MODEL),
+            "settings saved before titles existed get the default title model"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_title_model_can_be_turned_off_and_a_blank_one_means_off() {
+        let store = Store::open_in_memory().await.unwrap();
+        assert_eq!(DEFAULT_TITLE_MODEL, "claude-haiku-4-5-20251001");
+        let mut settings = Settings::defaults(None);
+        settings.title_model = None;
+        save(&store, settings.clone()).await.unwrap();
+        assert_eq!(load(&store, None).await.unwrap().title_model, None);
+        settings.title_model = Some("  ".into());
+        assert_eq!(
+            save(&store, settings.clone()).await.unwrap().title_model,
+            None
+        );
+        settings.title_model = Some(" claude-x ".into());
+        save(&store, settings).await.unwrap();
+        assert_eq!(
+            load(&store, None).await.unwrap().title_model.as_deref(),
+            Some("claude-x")
+        );
+        // A document without the field (an older UI) gets the default.
+        let parsed: Settings = serde_json::from_str(
+            r#"{"baseUrl":"https://x","apiVersion":"v","authStyle":"x-api-key","defaultModel":"m","defaultMaxTokens":1}"#,
+        )
+        .unwrap();
+        assert_eq!(parsed.title_model.as_deref(), Some(DEFAULT_TITLE_MODEL));
     }
 }

@@ -4,7 +4,8 @@ use std::collections::HashMap;
 
 use parley_claude::ContentBlock;
 use parley_store::{
-    Conversation, ConversationSummary as StoredSummary, MessageStatus, Role, StoredMessage,
+    Conversation, ConversationSummary as StoredSummary, Folder as StoredFolder, MessageStatus,
+    Role, SearchHit as StoredHit, StoredMessage, TitleSource,
 };
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -106,14 +107,41 @@ impl From<&Conversation> for ConversationMeta {
     }
 }
 
+/// Who chose a conversation's title: automatic titles never replace the user's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+#[ts(rename = "TitleSource")]
+pub enum TitleSourceView {
+    Auto,
+    User,
+}
+
+impl From<TitleSource> for TitleSourceView {
+    fn from(source: TitleSource) -> Self {
+        match source {
+            TitleSource::Auto => TitleSourceView::Auto,
+            TitleSource::User => TitleSourceView::User,
+        }
+    }
+}
+
+/// One row of the sidebar.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationSummary {
     pub id: String,
     pub title: String,
     pub model: String,
+    /// Milliseconds since the Unix epoch; the UI groups by it in local time.
     #[ts(type = "number")]
     pub updated_at: i64,
+    #[ts(type = "number")]
+    pub created_at: i64,
+    pub pinned: bool,
+    pub folder_id: Option<String>,
+    pub title_source: TitleSourceView,
+    /// The first image of the conversation, if any (`read_image` with `thumbnail`).
+    pub thumbnail_sha256: Option<String>,
 }
 
 impl From<StoredSummary> for ConversationSummary {
@@ -123,6 +151,65 @@ impl From<StoredSummary> for ConversationSummary {
             title: s.title,
             model: s.model,
             updated_at: s.updated_at,
+            created_at: s.created_at,
+            pinned: s.pinned,
+            folder_id: s.folder_id,
+            title_source: s.title_source.into(),
+            thumbnail_sha256: s.thumbnail_sha256,
+        }
+    }
+}
+
+/// A folder of conversations.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Folder {
+    pub id: String,
+    pub name: String,
+    #[ts(type = "number")]
+    pub created_at: i64,
+}
+
+impl From<StoredFolder> for Folder {
+    fn from(f: StoredFolder) -> Self {
+        Self {
+            id: f.id,
+            name: f.name,
+            created_at: f.created_at,
+        }
+    }
+}
+
+/// Everything the sidebar lists: every live conversation (pinned first, then newest first) and
+/// every folder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryIndex {
+    pub conversations: Vec<ConversationSummary>,
+    pub folders: Vec<Folder>,
+}
+
+/// One message that matched a search.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchHit {
+    pub message_id: String,
+    pub conversation_id: String,
+    pub conversation_title: String,
+    /// The match is between "\u0002" and "\u0003"; "…" where text was cut.
+    pub snippet: String,
+    #[ts(type = "number")]
+    pub created_at: i64,
+}
+
+impl From<StoredHit> for SearchHit {
+    fn from(h: StoredHit) -> Self {
+        Self {
+            message_id: h.message_id,
+            conversation_id: h.conversation_id,
+            conversation_title: h.conversation_title,
+            snippet: h.snippet,
+            created_at: h.created_at,
         }
     }
 }

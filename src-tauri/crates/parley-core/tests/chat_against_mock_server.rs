@@ -46,6 +46,8 @@ async fn harness_with(auth_style: AuthStyle, base_suffix: &str) -> Harness {
     let mut settings = Settings::defaults(None);
     settings.base_url = format!("{}{base_suffix}", server.base_url());
     settings.auth_style = auth_style;
+    // Off here so each test sees only its own requests; the title tests turn it on.
+    settings.title_model = None;
     parley.save_settings(settings).await.unwrap();
     let dir_path = dir.path().to_owned();
     Harness {
@@ -806,4 +808,175 @@ async fn refused_and_missing_images_say_why_and_lose_nothing() {
     assert_eq!(retried.status, parley_core::view::StatusView::Error);
     assert_eq!(retried.error.unwrap().kind, ErrorKind::ImageMissing);
     assert_eq!(h.server.message_requests().len(), 1, "nothing was sent");
+}
+
+async fn harness_with_titles(model: Option<&str>) -> Harness {
+    let h = harness().await;
+    let mut settings = h.parley.settings().await.unwrap();
+    settings.title_model = model.map(str::to_owned);
+    h.parley.save_settings(settings).await.unwrap();
+    h
+}
+
+/// Waits until a `TitleUpdated` event arrives (or fails after a few seconds).
+async fn title_event(sink: &CollectingSink) -> (String, String) {
+    for _ in 0..500 {
+        if let Some(found) = sink.events().into_iter().find_map(|e| match e {
+            ChatEvent::TitleUpdated {
+                conversation_id,
+                title,
+            } => Some((conversation_id, title)),
+            _ => None,
+        }) {
+            return found;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("no titleUpdated event");
+}
+
+#[tokio::test]
+async fn the_first_reply_gets_a_title_from_the_title_model_with_a_small_capped_request() {
+    let h = harness_with_titles(Some("claude-sonnet-4-5-20250929")).await;
+    let long_tail = "x".repeat(3_000);
+    let text = format!("Plan a trip {long_tail}");
+    let mut req = request(&text);
+    req.model = "claude-opus-4-1-20250805".into();
+    let (started, finished, sink) = send(&h, req).await;
+    assert_eq!(finished.status, parley_core::view::StatusView::Done);
+    let id = started.conversation.id.clone();
+
+    let (event_id, title) = title_event(&sink).await;
+    assert_eq!(event_id, id);
+    // The mock echoes the prompt, so the title is its first line, capped.
+    assert!(title.starts_with("Echo: User: Plan a trip x"), "{title}");
+    assert!(title.chars().count() <= parley_core::titles::TITLE_MAX_CHARS);
+    let stored = h.parley.store().get_conversation(&id).await.unwrap();
+    assert_eq!(stored.title, title);
+    assert_eq!(stored.title_source, parley_store::TitleSource::Auto);
+    let (input, output) = h.parley.store().title_usage(&id).await.unwrap().unwrap();
+    assert!(input > 0 && output > 0, "the title's cost is counted");
+    let events = sink.events();
+    let finished_at = events
+        .iter()
+        .position(|e| matches!(e, ChatEvent::Finished { .. }))
+        .unwrap();
+    let title_at = events
+        .iter()
+        .position(|e| matches!(e, ChatEvent::TitleUpdated { .. }))
+        .unwrap();
+    assert!(
+        title_at > finished_at,
+        "the reply is never held up by its title"
+    );
+    let json = serde_json::to_value(&events[title_at]).unwrap();
+    assert_eq!(json["type"], "titleUpdated");
+    assert_eq!(json["conversationId"], id.as_str());
+
+    let requests = h.server.message_requests();
+    assert_eq!(requests.len(), 2, "one reply, one title");
+    let body = requests[1].json().unwrap();
+    assert_eq!(body["model"], "claude-sonnet-4-5-20250929");
+    assert_eq!(body["max_tokens"], 24);
+    assert_ne!(body["stream"], true, "the title is not streamed");
+    assert!(body["system"].as_str().unwrap().contains("title"));
+    let messages = body["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 1);
+    let prompt = messages[0]["content"]
+        .as_str()
+        .expect("text only, no images");
+    let excerpt = parley_core::titles::TITLE_EXCERPT_CHARS;
+    assert!(
+        prompt.chars().count() <= 2 * excerpt + 40,
+        "capped: {}",
+        prompt.len()
+    );
+    assert!(prompt.contains("Plan a trip"));
+    assert!(prompt.contains("Assistant: Echo: Plan a trip"));
+
+    // Later replies leave the title alone and send no more title requests.
+    let mut next = request("and the hotel?");
+    next.conversation_id = Some(id.clone());
+    let (_, _, sink) = send(&h, next).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(h.server.message_requests().len(), 3);
+    assert!(
+        !sink
+            .events()
+            .iter()
+            .any(|e| matches!(e, ChatEvent::TitleUpdated { .. }))
+    );
+}
+
+#[tokio::test]
+async fn a_user_title_is_never_replaced_and_costs_no_title_request() {
+    let h = harness_with_titles(Some("claude-haiku-4-5-20251001")).await;
+    // The first reply fails: no title yet.
+    h.server.push_scenario(Scenario::http_error(400));
+    let (started, finished, _) = send(&h, request("name me")).await;
+    assert_eq!(finished.status, parley_core::view::StatusView::Error);
+    let id = started.conversation.id.clone();
+    h.parley
+        .rename_conversation(&id, "My own title")
+        .await
+        .unwrap();
+
+    // The retry is the first reply that finishes: the title stays the user's.
+    let sink = CollectingSink::default();
+    h.parley
+        .regenerate_reply(&finished.id, Arc::new(sink.clone()))
+        .await
+        .unwrap();
+    let retried = tokio::time::timeout(Duration::from_secs(20), sink.finished())
+        .await
+        .unwrap();
+    assert_eq!(retried.status, parley_core::view::StatusView::Done);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(h.server.message_requests().len(), 2, "no title request");
+    assert!(
+        !sink
+            .events()
+            .iter()
+            .any(|e| matches!(e, ChatEvent::TitleUpdated { .. }))
+    );
+    let stored = h.parley.store().get_conversation(&id).await.unwrap();
+    assert_eq!(stored.title, "My own title");
+    assert_eq!(h.parley.store().title_usage(&id).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn titles_turned_off_send_nothing_and_a_failed_title_keeps_the_first_words() {
+    let h = harness_with_titles(None).await;
+    let (started, _, sink) = send(&h, request("Untitled talk")).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(h.server.message_requests().len(), 1);
+    assert!(
+        !sink
+            .events()
+            .iter()
+            .any(|e| matches!(e, ChatEvent::TitleUpdated { .. }))
+    );
+    assert_eq!(started.conversation.title, "Untitled talk");
+
+    let h = harness_with_titles(Some("claude-haiku-4-5-20251001")).await;
+    // The reply succeeds, the title request fails: only logged.
+    h.server.push_scenario(Scenario::reply("Sure."));
+    h.server.push_scenario(Scenario::http_error(400));
+    let (started, finished, sink) = send(&h, request("Keep my words")).await;
+    assert_eq!(finished.status, parley_core::view::StatusView::Done);
+    assert!(h.server.wait_for_requests(2, Duration::from_secs(10)).await);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        !sink
+            .events()
+            .iter()
+            .any(|e| matches!(e, ChatEvent::TitleUpdated { .. }))
+    );
+    let stored = h
+        .parley
+        .store()
+        .get_conversation(&started.conversation.id)
+        .await
+        .unwrap();
+    assert_eq!(stored.title, "Keep my words");
 }
