@@ -10,7 +10,9 @@ const run = spawnSync(
   [
     "--test",
     "--test-concurrency=1",
-    ...(files.length ? files : ["tests/ui.test.mjs", "tests/images.test.mjs"]),
+    ...(files.length
+      ? files
+      : ["tests/ui.test.mjs", "tests/images.test.mjs", "tests/history.test.mjs"]),
   ],
   { cwd: UI_DIR, stdio: "inherit" },
 );

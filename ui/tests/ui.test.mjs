@@ -112,7 +112,7 @@ describe("sending and streaming", () => {
 
     // The new conversation joins the sidebar, active.
     await page.waitForSelector(`${tid("conversation-item")}[data-active="true"]`);
-    assert.ok((await calls(page, "list_conversations")).length >= 2, "the list refreshes");
+    assert.ok((await calls(page, "list_history")).length >= 2, "the list refreshes");
     assert.equal(await count(page, tid("empty-state")), 0);
   });
 
@@ -738,6 +738,7 @@ describe("settings", () => {
       defaultModel: "claude-haiku-4-5",
       defaultMaxTokens: 8192,
       imageFullResolution: false,
+      titleModel: "claude-haiku-4-5",
     });
     await page.waitForFunction(
       (sel) => document.querySelector(sel).value === "https://gateway.example.test",

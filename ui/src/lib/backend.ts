@@ -6,7 +6,6 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { openUrl } from "@tauri-apps/plugin-opener";
 import type {
-  ChatEvent,
   ConnectionReport,
   ConversationMeta,
   ConversationSummary,
@@ -15,6 +14,14 @@ import type {
   SendStarted,
 } from "./bindings";
 import { normalizeError } from "./errors";
+// TEMPORARY: from ./bindings once it is regenerated with the history types.
+import type {
+  ConversationSummary as HistorySummary,
+  Folder,
+  HistoryChatEvent,
+  HistoryIndex,
+  SearchHit,
+} from "./historyTypes";
 import type { ImageDraft, ImageVariant, SendRequest, Settings, SettingsView } from "./bindings";
 
 async function call<T>(
@@ -29,8 +36,8 @@ async function call<T>(
   }
 }
 
-function channel(onEvent: (event: ChatEvent) => void): Channel<ChatEvent> {
-  return new Channel<ChatEvent>(onEvent);
+function channel(onEvent: (event: HistoryChatEvent) => void): Channel<HistoryChatEvent> {
+  return new Channel<HistoryChatEvent>(onEvent);
 }
 
 export function getSettings(): Promise<SettingsView> {
@@ -58,6 +65,61 @@ export function listConversations(): Promise<ConversationSummary[]> {
   return call("list_conversations");
 }
 
+/** Every conversation (pinned first, then newest first) and every folder, for the sidebar. */
+export function listHistory(): Promise<HistoryIndex> {
+  return call("list_history");
+}
+
+/** The title becomes the user's: automatic titles never overwrite it. */
+export function renameConversation(id: string, title: string): Promise<HistorySummary> {
+  return call("rename_conversation", { id, title });
+}
+
+export function setPinned(id: string, pinned: boolean): Promise<HistorySummary> {
+  return call("set_pinned", { id, pinned });
+}
+
+export function createFolder(name: string): Promise<Folder> {
+  return call("create_folder", { name });
+}
+
+export function renameFolder(id: string, name: string): Promise<Folder> {
+  return call("rename_folder", { id, name });
+}
+
+/** Its conversations move out of it; none is deleted. */
+export function deleteFolder(id: string): Promise<null> {
+  return call("delete_folder", { id });
+}
+
+export function moveToFolder(ids: string[], folderId: string | null): Promise<null> {
+  return call("move_to_folder", { ids, folderId });
+}
+
+/** Hidden at once from the list and search; restorable until `purgeTrash`. */
+export function trashConversations(ids: string[]): Promise<null> {
+  return call("trash_conversations", { ids });
+}
+
+export function restoreConversations(ids: string[]): Promise<null> {
+  return call("restore_conversations", { ids });
+}
+
+/** Deletes trashed conversations for good. */
+export function purgeTrash(): Promise<null> {
+  return call("purge_trash");
+}
+
+/** Any input is literal text; newest first. */
+export function searchHistory(query: string, limit: number): Promise<SearchHit[]> {
+  return call("search_history", { query, limit });
+}
+
+/** The conversation with the branch that holds `messageId` made active. */
+export function openSearchHit(messageId: string): Promise<ConversationView> {
+  return call("open_search_hit", { messageId });
+}
+
 export function openConversation(id: string): Promise<ConversationView> {
   return call("open_conversation", { id });
 }
@@ -73,14 +135,14 @@ export function updateConversation(
 
 export function sendMessage(
   request: SendRequest,
-  onEvent: (event: ChatEvent) => void,
+  onEvent: (event: HistoryChatEvent) => void,
 ): Promise<SendStarted> {
   return call("send_message", { request, onEvent: channel(onEvent) });
 }
 
 export function regenerateReply(
   messageId: string,
-  onEvent: (event: ChatEvent) => void,
+  onEvent: (event: HistoryChatEvent) => void,
 ): Promise<SendStarted> {
   return call("regenerate_reply", { messageId, onEvent: channel(onEvent) });
 }
@@ -88,7 +150,7 @@ export function regenerateReply(
 export function editAndResend(
   messageId: string,
   text: string,
-  onEvent: (event: ChatEvent) => void,
+  onEvent: (event: HistoryChatEvent) => void,
 ): Promise<SendStarted> {
   return call("edit_and_resend", { messageId, text, onEvent: channel(onEvent) });
 }

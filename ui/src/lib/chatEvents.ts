@@ -7,8 +7,10 @@ export type LiveState = {
   partialJson: Record<number, string>;
 };
 
-function messageIdOf(event: ChatEvent): string {
-  return event.type === "finished" ? event.message.id : event.messageId;
+function messageIdOf(event: ChatEvent): string | null {
+  if (event.type === "finished") return event.message.id;
+  // Conversation-level events (a new title) belong to no message.
+  return "messageId" in event ? event.messageId : null;
 }
 
 /** Applies a frame's worth of events to the messages of the open conversation. */
@@ -32,6 +34,7 @@ export function applyEvents(
 
   for (const event of events) {
     const id = messageIdOf(event);
+    if (id === null) continue;
     const index = find(id);
     // Events of a conversation that is no longer shown; the backend has the result.
     if (index < 0) continue;

@@ -14,8 +14,10 @@ import { conversations } from "./conversations.svelte";
 import { settings } from "./settings.svelte";
 import { toasts } from "./toasts.svelte";
 import { ui } from "./ui.svelte";
+// TEMPORARY: from ../bindings once it is regenerated with the history types.
+import type { HistoryChatEvent, TitleUpdated } from "../historyTypes";
 
-type Stream = (onEvent: (event: ChatEvent) => void) => Promise<SendStarted>;
+type Stream = (onEvent: (event: HistoryChatEvent) => void) => Promise<SendStarted>;
 
 /** The open conversation (or the draft of a new one) and its streaming replies. */
 class ChatStore {
@@ -49,6 +51,32 @@ class ChatStore {
     if (finished.length > 0) {
       // Titles and update times change when a reply ends.
       void conversations.refresh();
+    }
+  }
+
+  #onTitle(event: TitleUpdated): void {
+    conversations.patch(event.conversationId, { title: event.title });
+    if (this.conversation?.id === event.conversationId) this.conversation.title = event.title;
+  }
+
+  /** Opens a search hit: its conversation on the branch that holds it, the message highlighted. */
+  async openHit(messageId: string, conversationId: string): Promise<void> {
+    const view = ++this.#view;
+    this.#batcher.flush();
+    conversations.activeId = conversationId;
+    this.loading = true;
+    try {
+      const result = await backend.openSearchHit(messageId);
+      if (view !== this.#view) return;
+      this.conversation = result.conversation;
+      this.messages = result.messages;
+      this.live = {};
+      conversations.activeId = result.conversation.id;
+      ui.highlightMessage(messageId);
+    } catch (e) {
+      if (view === this.#view) showError(e as ErrorPayload, "Could not open the search result");
+    } finally {
+      if (view === this.#view) this.loading = false;
     }
   }
 
@@ -91,6 +119,10 @@ class ChatStore {
     let placed = false;
     const early: ChatEvent[] = [];
     const started = await start((event) => {
+      if (event.type === "titleUpdated") {
+        this.#onTitle(event);
+        return;
+      }
       if (placed) this.#batcher.push(event);
       else early.push(event);
     });
@@ -264,3 +296,4 @@ function showError(error: ErrorPayload, context: string): void {
 }
 
 export const chat = new ChatStore();
+conversations.onActiveTrashed = () => chat.newDraft();

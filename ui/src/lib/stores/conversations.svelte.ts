@@ -1,25 +1,57 @@
 import * as backend from "../backend";
-import type { ConversationSummary, ErrorPayload } from "../bindings";
+import type { ErrorPayload } from "../bindings";
+import { normalizeError } from "../errors";
+import { emptySelection, pruneSelection, type Selection } from "../history";
+// TEMPORARY: from ../bindings once it is regenerated with the history types.
+import type { ConversationSummary, Folder } from "../historyTypes";
+import { toasts } from "./toasts.svelte";
 
-/** The history sidebar: conversation summaries, newest first, and which one is open. */
+/** How long a delete can be undone before the trash is purged. */
+export const UNDO_MS = 6_000;
+
+/**
+ * The history sidebar: every conversation summary and folder (`list_history`), which one is
+ * open, the multi-selection, collapsed folders, and the organizing actions (rename, pin, folders,
+ * trash with undo).
+ */
 class ConversationsStore {
   items = $state<ConversationSummary[]>([]);
+  folders = $state<Folder[]>([]);
   activeId = $state<string | null>(null);
   loading = $state(false);
   loaded = $state(false);
   error = $state<ErrorPayload | null>(null);
+  selection = $state<Selection>(emptySelection);
+  collapsed = $state<ReadonlySet<string>>(new Set());
+  /** The row whose title is being edited inline. */
+  renamingId = $state<string | null>(null);
+  /** Called when the open conversation is trashed (the chat store shows a new draft). */
+  onActiveTrashed: () => void = () => {};
+
+  /** Ids hidden by a delete whose undo toast is still showing. */
+  #hidden = new Set<string>();
+  #pendingUndo = 0;
+  /** An undo expired while another was showing: purge when the last one goes. */
+  #purgeDue = false;
+  #refreshSeq = 0;
 
   async refresh(): Promise<void> {
+    const seq = ++this.#refreshSeq;
     this.loading = true;
     try {
-      const list = await backend.listConversations();
-      this.items = list.slice().sort((a, b) => b.updatedAt - a.updatedAt);
+      const index = await backend.listHistory();
+      if (seq !== this.#refreshSeq) return;
+      this.items = index.conversations.filter((c) => !this.#hidden.has(c.id));
+      this.folders = index.folders;
+      this.selection = pruneSelection(this.selection, new Set(this.items.map((c) => c.id)));
       this.error = null;
     } catch (e) {
-      this.error = e as ErrorPayload;
+      if (seq === this.#refreshSeq) this.error = e as ErrorPayload;
     } finally {
-      this.loading = false;
-      this.loaded = true;
+      if (seq === this.#refreshSeq) {
+        this.loading = false;
+        this.loaded = true;
+      }
     }
   }
 
@@ -27,6 +59,153 @@ class ConversationsStore {
   patch(id: string, change: Partial<ConversationSummary>): void {
     const item = this.items.find((c) => c.id === id);
     if (item) Object.assign(item, change);
+  }
+
+  #replace(summary: ConversationSummary): void {
+    const at = this.items.findIndex((c) => c.id === summary.id);
+    if (at >= 0) this.items[at] = summary;
+  }
+
+  #fail(context: string, e: unknown): void {
+    const error = normalizeError(e);
+    toasts.error(context, error.message);
+  }
+
+  async rename(id: string, title: string): Promise<void> {
+    const trimmed = title.trim();
+    const item = this.items.find((c) => c.id === id);
+    if (!item || !trimmed || trimmed === item.title) return;
+    const before = item.title;
+    this.patch(id, { title: trimmed, titleSource: "user" });
+    try {
+      this.#replace(await backend.renameConversation(id, trimmed));
+    } catch (e) {
+      this.patch(id, { title: before });
+      this.#fail("Could not rename the conversation", e);
+    }
+  }
+
+  async setPinned(id: string, pinned: boolean): Promise<void> {
+    this.patch(id, { pinned });
+    try {
+      this.#replace(await backend.setPinned(id, pinned));
+    } catch (e) {
+      this.patch(id, { pinned: !pinned });
+      this.#fail(pinned ? "Could not pin" : "Could not unpin", e);
+    }
+  }
+
+  async moveToFolder(ids: string[], folderId: string | null): Promise<void> {
+    if (ids.length === 0) return;
+    const before = new Map(ids.map((id) => [id, this.items.find((c) => c.id === id)?.folderId]));
+    for (const id of ids) this.patch(id, { folderId });
+    if (folderId !== null) this.setCollapsed(folderId, false);
+    try {
+      await backend.moveToFolder(ids, folderId);
+    } catch (e) {
+      for (const [id, old] of before) this.patch(id, { folderId: old ?? null });
+      this.#fail("Could not move to the folder", e);
+    }
+  }
+
+  async createFolder(name: string): Promise<Folder | null> {
+    const trimmed = name.trim();
+    if (!trimmed) return null;
+    try {
+      const folder = await backend.createFolder(trimmed);
+      this.folders.push(folder);
+      return folder;
+    } catch (e) {
+      this.#fail("Could not create the folder", e);
+      return null;
+    }
+  }
+
+  async renameFolder(id: string, name: string): Promise<void> {
+    const trimmed = name.trim();
+    const folder = this.folders.find((f) => f.id === id);
+    if (!folder || !trimmed || trimmed === folder.name) return;
+    try {
+      const renamed = await backend.renameFolder(id, trimmed);
+      const at = this.folders.findIndex((f) => f.id === id);
+      if (at >= 0) this.folders[at] = renamed;
+    } catch (e) {
+      this.#fail("Could not rename the folder", e);
+    }
+  }
+
+  /** Deletes the folder; its conversations stay, listed by date again. */
+  async deleteFolder(id: string): Promise<void> {
+    try {
+      await backend.deleteFolder(id);
+      this.folders = this.folders.filter((f) => f.id !== id);
+      for (const c of this.items) if (c.folderId === id) c.folderId = null;
+    } catch (e) {
+      this.#fail("Could not delete the folder", e);
+    }
+  }
+
+  setCollapsed(folderId: string, collapsed: boolean): void {
+    const rest = [...this.collapsed].filter((id) => id !== folderId);
+    this.collapsed = new Set(collapsed ? [...rest, folderId] : rest);
+  }
+
+  /**
+   * Moves conversations to the trash: the rows go at once, a toast offers Undo for `UNDO_MS`,
+   * and the trash is purged when the last pending undo expires.
+   */
+  async trash(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const removed = this.items.filter((c) => ids.includes(c.id));
+    for (const id of ids) this.#hidden.add(id);
+    this.items = this.items.filter((c) => !this.#hidden.has(c.id));
+    this.selection = pruneSelection(this.selection, new Set(this.items.map((c) => c.id)));
+    if (this.activeId !== null && ids.includes(this.activeId)) this.onActiveTrashed();
+    try {
+      await backend.trashConversations(ids);
+    } catch (e) {
+      for (const id of ids) this.#hidden.delete(id);
+      this.#fail("Could not delete", e);
+      void this.refresh();
+      return;
+    }
+    const title =
+      removed.length === 1
+        ? `Deleted “${removed[0]!.title || "Untitled"}”`
+        : `Deleted ${ids.length} conversations`;
+    this.#pendingUndo++;
+    let restoring: Promise<void> | null = null;
+    toasts.show("info", title, null, {
+      durationMs: UNDO_MS,
+      action: { label: "Undo", run: () => (restoring = this.#restore(ids)) },
+      onClose: () => {
+        this.#pendingUndo--;
+        if (restoring) {
+          void restoring.then(() => this.#purgeIfDue());
+        } else {
+          for (const id of ids) this.#hidden.delete(id);
+          this.#purgeDue = true;
+          this.#purgeIfDue();
+        }
+      },
+    });
+  }
+
+  /** Purges once no undo toast is showing (a purge would take their conversations too). */
+  #purgeIfDue(): void {
+    if (this.#pendingUndo > 0 || !this.#purgeDue) return;
+    this.#purgeDue = false;
+    backend.purgeTrash().catch((e) => this.#fail("Could not empty the trash", e));
+  }
+
+  async #restore(ids: string[]): Promise<void> {
+    try {
+      await backend.restoreConversations(ids);
+    } catch (e) {
+      this.#fail("Could not restore", e);
+    }
+    for (const id of ids) this.#hidden.delete(id);
+    await this.refresh();
   }
 }
 

@@ -1,0 +1,222 @@
+/**
+ * The history sidebar as pure data: date groups in local time, the flat list of headers and rows
+ * the virtual list renders, its visible window, search snippets and multi-selection.
+ */
+// TEMPORARY: from ./bindings once it is regenerated with the history types.
+import type { ConversationSummary, Folder } from "./historyTypes";
+
+export type DateGroup = { key: string; label: string };
+
+const MONTH_FORMAT = new Intl.DateTimeFormat("en-US", { month: "long", year: "numeric" });
+
+function startOfLocalDay(ms: number, daysBack = 0): number {
+  const d = new Date(ms);
+  // Calendar arithmetic in local time, so DST days (23 or 25 hours) count as one day.
+  return new Date(d.getFullYear(), d.getMonth(), d.getDate() - daysBack).getTime();
+}
+
+/** Today, Yesterday, Previous 7 days, then the month ("November 2026"), in local time. */
+export function dateGroup(updatedAt: number, now: number): DateGroup {
+  if (updatedAt >= startOfLocalDay(now)) return { key: "today", label: "Today" };
+  if (updatedAt >= startOfLocalDay(now, 1)) return { key: "yesterday", label: "Yesterday" };
+  if (updatedAt >= startOfLocalDay(now, 7)) return { key: "week", label: "Previous 7 days" };
+  const d = new Date(updatedAt);
+  return {
+    key: `month-${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}`,
+    label: MONTH_FORMAT.format(d),
+  };
+}
+
+export type ListItem =
+  | { kind: "header"; key: string; label: string }
+  | {
+      kind: "folder";
+      key: string;
+      folder: Folder;
+      count: number;
+      collapsed: boolean;
+    }
+  | { kind: "row"; key: string; conversation: ConversationSummary; folderId: string | null };
+
+const byRecency = (a: ConversationSummary, b: ConversationSummary) =>
+  Number(b.pinned) - Number(a.pinned) || b.updatedAt - a.updatedAt;
+
+/**
+ * Headers and rows as one flat list: the "Pinned" group (pinned conversations outside folders),
+ * then each folder (by name; its conversations only appear inside it, pinned first, hidden when
+ * collapsed), then date groups of the rest, newest first. A conversation whose folder is unknown
+ * is listed by date.
+ */
+export function buildItems(
+  conversations: readonly ConversationSummary[],
+  folders: readonly Folder[],
+  collapsed: ReadonlySet<string>,
+  now: number,
+): ListItem[] {
+  const known = new Set(folders.map((f) => f.id));
+  const inFolder = new Map<string, ConversationSummary[]>();
+  const pinned: ConversationSummary[] = [];
+  const rest: ConversationSummary[] = [];
+  for (const c of conversations) {
+    if (c.folderId !== null && known.has(c.folderId)) {
+      let list = inFolder.get(c.folderId);
+      if (!list) inFolder.set(c.folderId, (list = []));
+      list.push(c);
+    } else if (c.pinned) pinned.push(c);
+    else rest.push(c);
+  }
+  const items: ListItem[] = [];
+  const row = (c: ConversationSummary): ListItem => ({
+    kind: "row",
+    key: `c:${c.id}`,
+    conversation: c,
+    folderId: c.folderId !== null && known.has(c.folderId) ? c.folderId : null,
+  });
+  if (pinned.length > 0) {
+    items.push({ kind: "header", key: "h:pinned", label: "Pinned" });
+    for (const c of pinned.sort(byRecency)) items.push(row(c));
+  }
+  const sortedFolders = [...folders].sort(
+    (a, b) => a.name.localeCompare(b.name) || a.createdAt - b.createdAt,
+  );
+  for (const folder of sortedFolders) {
+    const list = (inFolder.get(folder.id) ?? []).sort(byRecency);
+    const isCollapsed = collapsed.has(folder.id);
+    items.push({
+      kind: "folder",
+      key: `f:${folder.id}`,
+      folder,
+      count: list.length,
+      collapsed: isCollapsed,
+    });
+    if (!isCollapsed) for (const c of list) items.push(row(c));
+  }
+  let group: string | null = null;
+  for (const c of rest.sort(byRecency)) {
+    const g = dateGroup(c.updatedAt, now);
+    if (g.key !== group) {
+      group = g.key;
+      items.push({ kind: "header", key: `h:${g.key}`, label: g.label });
+    }
+    items.push(row(c));
+  }
+  return items;
+}
+
+/** The conversation ids in list order (rows only), for keyboard moves and range selection. */
+export function rowIds(items: readonly ListItem[]): string[] {
+  const out: string[] = [];
+  for (const item of items) if (item.kind === "row") out.push(item.conversation.id);
+  return out;
+}
+
+export type VirtualWindow = { start: number; end: number; offset: number; total: number };
+
+/** Items `[start, end)` to render for a scroll position, with `overscan` extra on each side. */
+export function virtualWindow(
+  scrollTop: number,
+  viewportHeight: number,
+  itemHeight: number,
+  count: number,
+  overscan = 8,
+): VirtualWindow {
+  const total = count * itemHeight;
+  const first = Math.floor(Math.max(0, scrollTop) / itemHeight);
+  const visible = Math.ceil(Math.max(0, viewportHeight) / itemHeight) + 1;
+  const start = Math.max(0, Math.min(count, first) - overscan);
+  const end = Math.min(count, first + visible + overscan);
+  return { start, end, offset: start * itemHeight, total };
+}
+
+/** The scrollTop that brings item `index` fully into view (unchanged when it already is). */
+export function scrollToReveal(
+  index: number,
+  scrollTop: number,
+  viewportHeight: number,
+  itemHeight: number,
+): number {
+  const top = index * itemHeight;
+  const bottom = top + itemHeight;
+  if (top < scrollTop) return top;
+  if (bottom > scrollTop + viewportHeight) return Math.max(0, bottom - viewportHeight);
+  return scrollTop;
+}
+
+export type Segment = { text: string; mark: boolean };
+
+const OPEN = "\u0002";
+const CLOSE = "\u0003";
+
+/**
+ * A search snippet as text segments: the match is between U+0002 and U+0003. Stray or unbalanced
+ * markers never leak into the text; an unclosed match runs to the end.
+ */
+export function snippetSegments(snippet: string): Segment[] {
+  const out: Segment[] = [];
+  let mark = false;
+  let text = "";
+  const flush = () => {
+    if (!text) return;
+    const last = out[out.length - 1];
+    if (last && last.mark === mark) last.text += text;
+    else out.push({ text, mark });
+    text = "";
+  };
+  for (const ch of snippet) {
+    if (ch === OPEN || ch === CLOSE) {
+      flush();
+      mark = ch === OPEN;
+    } else text += ch;
+  }
+  flush();
+  return out;
+}
+
+export type Selection = { ids: ReadonlySet<string>; anchor: string | null };
+
+export const emptySelection: Selection = { ids: new Set(), anchor: null };
+
+/**
+ * A click on row `id` with modifiers: Ctrl/Cmd toggles it, Shift selects the range from the
+ * anchor (in `order`), a plain click clears the selection (the row is then opened).
+ */
+export function clickSelection(
+  selection: Selection,
+  id: string,
+  order: readonly string[],
+  mods: { toggle: boolean; range: boolean },
+  activeId: string | null = null,
+): Selection {
+  if (mods.range) {
+    const anchor = selection.anchor ?? activeId ?? id;
+    let a = order.indexOf(anchor);
+    const b = order.indexOf(id);
+    if (b < 0) return selection;
+    if (a < 0) a = b;
+    const [from, to] = a <= b ? [a, b] : [b, a];
+    const ids = new Set(mods.toggle ? selection.ids : []);
+    for (let i = from; i <= to; i++) ids.add(order[i]!);
+    return { ids, anchor };
+  }
+  if (mods.toggle) {
+    const ids = new Set(selection.ids);
+    // Starting a multi-selection from the open conversation includes it.
+    if (ids.size === 0 && activeId !== null && activeId !== id && order.includes(activeId)) {
+      ids.add(activeId);
+    }
+    if (ids.has(id)) ids.delete(id);
+    else ids.add(id);
+    return { ids, anchor: id };
+  }
+  return emptySelection;
+}
+
+/** Drops ids that are no longer listed (after a delete or a refresh). */
+export function pruneSelection(selection: Selection, present: ReadonlySet<string>): Selection {
+  const ids = new Set([...selection.ids].filter((id) => present.has(id)));
+  if (ids.size === selection.ids.size) return selection;
+  return {
+    ids,
+    anchor: selection.anchor && present.has(selection.anchor) ? selection.anchor : null,
+  };
+}
