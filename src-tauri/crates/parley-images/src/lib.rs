@@ -219,6 +219,17 @@ pub fn prepare_file(path: &Path, options: &EncodeOptions) -> Result<PreparedImag
     prepare(&bytes, options)
 }
 
+/// The width and height of the image in `bytes` as stored (before any EXIF orientation), from
+/// its header alone: for images already prepared (which carry no orientation), without decoding
+/// them. Refuses what [`prepare`] refuses before decoding (not an image, unsupported, truncated
+/// structure, over [`MAX_PIXELS`]).
+pub fn dimensions(bytes: &[u8]) -> Result<(u32, u32), ImageError> {
+    let format = sniff::sniff(bytes)?;
+    let scan = scan::scan(format, bytes)?;
+    let header = decode::header(bytes, format, &scan)?;
+    Ok((header.width, header.height))
+}
+
 fn prepare_bytes(bytes: &[u8], options: &EncodeOptions) -> Result<PreparedImage, ImageError> {
     let format = sniff::sniff(bytes)?;
     let scan = scan::scan(format, bytes)?;

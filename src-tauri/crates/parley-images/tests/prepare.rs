@@ -5,7 +5,7 @@ mod support;
 use image::{DynamicImage, GenericImageView, ImageFormat, Rgb, RgbImage};
 use parley_images::{
     EncodeOptions, ImageError, MAX_AREA, MAX_BASE64_LEN, MAX_LONG_EDGE, MAX_LONG_EDGE_FULL,
-    MediaType, PreparedImage, THUMBNAIL_EDGE, base64_len, prepare, prepare_file,
+    MediaType, PreparedImage, THUMBNAIL_EDGE, base64_len, dimensions, prepare, prepare_file,
 };
 use sha2::{Digest, Sha256};
 use support::*;
@@ -64,6 +64,7 @@ fn check_invariants(prepared: &PreparedImage, options: &EncodeOptions) {
     };
     assert_eq!(format, Some(expected));
     assert_eq!(decode(&image.bytes).dimensions(), (w, h));
+    assert_eq!(dimensions(&image.bytes), Ok((w, h)));
 
     let thumbnail = &prepared.thumbnail;
     assert!(thumbnail.width.max(thumbnail.height) <= THUMBNAIL_EDGE);
@@ -649,6 +650,17 @@ fn grey_sixteen_bit_and_cmyk_inputs_are_converted() {
     assert!(encoded.is_ok());
     let prepared = ok(&bytes, &DEFAULT);
     assert_eq!((prepared.image.width, prepared.image.height), (1238, 928));
+}
+
+#[test]
+fn dimensions_come_from_the_header() {
+    assert_eq!(dimensions(&jpeg(&photo(64, 48), 80)), Ok((64, 48)));
+    assert_eq!(
+        dimensions(&encode(screenshot(30, 20), ImageFormat::Png)),
+        Ok((30, 20))
+    );
+    assert_eq!(dimensions(b"%PDF-1.4"), Err(ImageError::NotAnImage));
+    assert_eq!(dimensions(b""), Err(ImageError::Empty));
 }
 
 #[test]
