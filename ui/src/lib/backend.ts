@@ -14,14 +14,7 @@ import type {
   SendStarted,
 } from "./bindings";
 import { normalizeError } from "./errors";
-// TEMPORARY: from ./bindings once it is regenerated with the history types.
-import type {
-  ConversationSummary as HistorySummary,
-  Folder,
-  HistoryChatEvent,
-  HistoryIndex,
-  SearchHit,
-} from "./historyTypes";
+import type { ChatEvent, Folder, HistoryIndex, SearchHit } from "./bindings";
 import type { ImageDraft, ImageVariant, SendRequest, Settings, SettingsView } from "./bindings";
 
 async function call<T>(
@@ -36,8 +29,8 @@ async function call<T>(
   }
 }
 
-function channel(onEvent: (event: HistoryChatEvent) => void): Channel<HistoryChatEvent> {
-  return new Channel<HistoryChatEvent>(onEvent);
+function channel(onEvent: (event: ChatEvent) => void): Channel<ChatEvent> {
+  return new Channel<ChatEvent>(onEvent);
 }
 
 export function getSettings(): Promise<SettingsView> {
@@ -71,11 +64,11 @@ export function listHistory(): Promise<HistoryIndex> {
 }
 
 /** The title becomes the user's: automatic titles never overwrite it. */
-export function renameConversation(id: string, title: string): Promise<HistorySummary> {
+export function renameConversation(id: string, title: string): Promise<ConversationSummary> {
   return call("rename_conversation", { id, title });
 }
 
-export function setPinned(id: string, pinned: boolean): Promise<HistorySummary> {
+export function setPinned(id: string, pinned: boolean): Promise<ConversationSummary> {
   return call("set_pinned", { id, pinned });
 }
 
@@ -135,14 +128,14 @@ export function updateConversation(
 
 export function sendMessage(
   request: SendRequest,
-  onEvent: (event: HistoryChatEvent) => void,
+  onEvent: (event: ChatEvent) => void,
 ): Promise<SendStarted> {
   return call("send_message", { request, onEvent: channel(onEvent) });
 }
 
 export function regenerateReply(
   messageId: string,
-  onEvent: (event: HistoryChatEvent) => void,
+  onEvent: (event: ChatEvent) => void,
 ): Promise<SendStarted> {
   return call("regenerate_reply", { messageId, onEvent: channel(onEvent) });
 }
@@ -150,7 +143,7 @@ export function regenerateReply(
 export function editAndResend(
   messageId: string,
   text: string,
-  onEvent: (event: HistoryChatEvent) => void,
+  onEvent: (event: ChatEvent) => void,
 ): Promise<SendStarted> {
   return call("edit_and_resend", { messageId, text, onEvent: channel(onEvent) });
 }

@@ -14,8 +14,7 @@ import {
   snippetSegments,
   virtualWindow,
 } from "./history";
-// TEMPORARY: from ./bindings once it is regenerated with the history types.
-import type { ConversationSummary, Folder } from "./historyTypes";
+import type { ConversationSummary, Folder } from "./bindings";
 
 const at = (y: number, m: number, d: number, h = 12, min = 0) =>
   new Date(y, m - 1, d, h, min).getTime();

@@ -2,8 +2,7 @@
  * The history sidebar as pure data: date groups in local time, the flat list of headers and rows
  * the virtual list renders, its visible window, search snippets and multi-selection.
  */
-// TEMPORARY: from ./bindings once it is regenerated with the history types.
-import type { ConversationSummary, Folder } from "./historyTypes";
+import type { ConversationSummary, Folder } from "./bindings";
 
 export type DateGroup = { key: string; label: string };
 

@@ -14,10 +14,9 @@ import { conversations } from "./conversations.svelte";
 import { settings } from "./settings.svelte";
 import { toasts } from "./toasts.svelte";
 import { ui } from "./ui.svelte";
-// TEMPORARY: from ../bindings once it is regenerated with the history types.
-import type { HistoryChatEvent, TitleUpdated } from "../historyTypes";
 
-type Stream = (onEvent: (event: HistoryChatEvent) => void) => Promise<SendStarted>;
+type TitleUpdated = Extract<ChatEvent, { type: "titleUpdated" }>;
+type Stream = (onEvent: (event: ChatEvent) => void) => Promise<SendStarted>;
 
 /** The open conversation (or the draft of a new one) and its streaming replies. */
 class ChatStore {

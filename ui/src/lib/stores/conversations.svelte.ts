@@ -2,8 +2,7 @@ import * as backend from "../backend";
 import type { ErrorPayload } from "../bindings";
 import { normalizeError } from "../errors";
 import { emptySelection, pruneSelection, type Selection } from "../history";
-// TEMPORARY: from ../bindings once it is regenerated with the history types.
-import type { ConversationSummary, Folder } from "../historyTypes";
+import type { ConversationSummary, Folder } from "../bindings";
 import { toasts } from "./toasts.svelte";
 
 /** How long a delete can be undone before the trash is purged. */

@@ -1,8 +1,7 @@
 import * as backend from "../backend";
 import type { ErrorPayload } from "../bindings";
 import { normalizeError } from "../errors";
-// TEMPORARY: from ../bindings once it is regenerated with the history types.
-import type { SearchHit } from "../historyTypes";
+import type { SearchHit } from "../bindings";
 
 export const SEARCH_DEBOUNCE_MS = 120;
 export const SEARCH_LIMIT = 50;
