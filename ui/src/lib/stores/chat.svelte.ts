@@ -56,6 +56,8 @@ class ChatStore {
   #onTitle(event: TitleUpdated): void {
     conversations.patch(event.conversationId, { title: event.title });
     if (this.conversation?.id === event.conversationId) this.conversation.title = event.title;
+    // A list refresh started by `finished` may have read the old title: the newest one wins.
+    void conversations.refresh();
   }
 
   /** Opens a search hit: its conversation on the branch that holds it, the message highlighted. */
