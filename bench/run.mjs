@@ -30,10 +30,12 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 
-import { Driver, freePort } from "../tests/e2e/webdriver.mjs";
+import { freePort } from "../tests/e2e/webdriver.mjs";
+import { BenchDriver } from "./lib/driver.mjs";
 import {
   inPage,
   pageIdleFrames,
+  pageNewConversation,
   pageOpenConversation,
   pageSendAndWait,
   pageWaitForSelector,
@@ -58,6 +60,7 @@ const MODEL = "claude-sonnet-4-5-20250929";
 const CHROMIUM = "/usr/bin/chromium";
 
 const HUGE_TOKENS = 100_000;
+const PACED_TPS = 20_000;
 const RATE_TPS = 2_500;
 const RATE_TOKENS = 15_000;
 const STARTUP_CONVERSATIONS = 1_000;
@@ -70,6 +73,9 @@ const SEL = {
 };
 
 const workDir = mkdtempSync(join(tmpdir(), "parley-bench-"));
+// A snapshot of the built UI for the Chromium baseline, so a rebuild of ui/dist during the run
+// (vite empties it first) cannot break it.
+const UI_DIST = join(workDir, "ui-dist");
 let launches = 0;
 
 function log(...parts) {
@@ -159,13 +165,16 @@ async function launchApp(dataDir, baseUrl) {
     detached: true,
   });
   closeSync(logFd);
-  const driver = new Driver(`http://127.0.0.1:${port}`, child);
+  const driver = new BenchDriver(`http://127.0.0.1:${port}`, child);
   await driver.waitReady();
   const logFile = join(workDir, `app-${launches}.log`);
   const requestedAt = Date.now();
-  const request = driver.request("POST", "/session", {
-    capabilities: { alwaysMatch: { "webkitgtk:browserOptions": { binary: APP, args: [] } } },
-  });
+  const request = driver.request(
+    "POST",
+    "/session",
+    { capabilities: { alwaysMatch: { "webkitgtk:browserOptions": { binary: APP, args: [] } } } },
+    { timeoutMs: 120_000 },
+  );
   const watch = watchStartup(child, logFile, 120_000);
   let session;
   try {
@@ -315,53 +324,72 @@ async function curlOnce(baseUrl, text) {
   return { ms: run.ms, bytes };
 }
 
-async function benchThroughput(mock) {
-  const text = `[[huge:${HUGE_TOKENS}]]`;
+/**
+ * One throughput variant: `text` (a magic word) sent REPS times, each into a freshly launched app
+ * on an empty data directory, and fetched as often by `curl -N` from the same mock server.
+ */
+async function throughputRuns(mock, label, text) {
   const app = [];
   const curl = [];
-  let appDetail = null;
   for (let rep = 0; rep < REPS; rep++) {
     curl.push(await curlOnce(mock.baseUrl, text));
-    log(`throughput ${rep + 1}/${REPS}: curl ${fmtMs(curl.at(-1).ms)}`);
+    log(`${label} ${rep + 1}/${REPS}: curl ${fmtMs(curl.at(-1).ms)} (${(curl.at(-1).bytes / 1e6).toFixed(1)} MB)`);
     const launched = await launchApp(newDir("data"), mock.baseUrl);
     try {
       await waitForSelector(launched.driver, SEL.composer);
       await sleep(500);
       const result = await inPage(launched.driver, pageSendAndWait, [text, 600_000, false]);
       if (result.status !== "done") {
-        await screenshot(launched.driver, `throughput-${rep + 1}`);
+        await screenshot(launched.driver, `${label}-${rep + 1}`);
         throw new Error(`the reply ended ${result.status} (${result.errorKind ?? "no error kind"})`);
       }
+      if (result.outputTokens !== HUGE_TOKENS || result.contentChars < HUGE_TOKENS * 4) {
+        await screenshot(launched.driver, `${label}-${rep + 1}`);
+        throw new Error(
+          `the reply is incomplete: ${result.outputTokens} output tokens, ${result.contentChars} characters shown`,
+        );
+      }
       app.push(result);
-      appDetail = result;
-      log(`throughput ${rep + 1}/${REPS}: Parley ${fmtMs(result.ms)} (${result.outputTokens} tokens shown)`);
+      log(`${label} ${rep + 1}/${REPS}: Parley ${fmtMs(result.ms)} (${result.outputTokens} tokens, ${result.contentChars} characters shown)`);
     } finally {
       await quitApp(launched);
     }
   }
+  return { app, curl, parley: median(app.map((r) => r.ms)), baseline: median(curl.map((r) => r.ms)) };
+}
+
+async function benchThroughput(mock) {
+  const n = HUGE_TOKENS.toLocaleString("en");
+  const fastText = `[[huge:${HUGE_TOKENS}]]`;
+  const pacedText = `[[rate:${PACED_TPS}:${HUGE_TOKENS}]]`;
+  const fast = await throughputRuns(mock, "throughput", fastText);
+  const paced = await throughputRuns(mock, "throughput-paced", pacedText);
   const spawnOnly = [];
   for (let i = 0; i < 5; i++) spawnOnly.push((await timeProcess("curl", ["--version"])).ms);
-  const parley = median(app.map((r) => r.ms));
-  const baseline = median(curl.map((r) => r.ms));
+  const row = (what, r) => ({
+    benchmark: `Throughput: ${n}-token streamed reply ${what}, send → done (median of ${REPS})`,
+    parley: fmtMs(r.parley),
+    baseline: `${fmtMs(r.baseline)} (curl -N)`,
+    ratio: r.parley / r.baseline,
+    goal: "ratio ≤ 1.3",
+    met: r.parley / r.baseline <= 1.3,
+  });
+  const detail = fast.app.at(-1);
   return {
-    row: {
-      benchmark: `Throughput: ${HUGE_TOKENS.toLocaleString("en")}-token streamed reply, send → done (median of ${REPS})`,
-      parley: fmtMs(parley),
-      baseline: `${fmtMs(baseline)} (curl)`,
-      ratio: parley / baseline,
-      goal: "ratio ≤ 1.3",
-      met: parley / baseline <= 1.3,
-    },
+    rows: [row("as fast as the mock sends", fast), row(`paced at ${PACED_TPS.toLocaleString("en")} tokens/s`, paced)],
     notes: [
-      `Throughput: Parley ${fmtList(app.map((r) => r.ms), fmtMs)}; curl ${fmtList(curl.map((r) => r.ms), fmtMs)}. ` +
-        `Parley is timed in the page (performance.now() from the send click until a MutationObserver sees ` +
-        `data-status="done" on the new assistant message; the text is set on the composer by script, no typing). ` +
-        `The baseline is \`curl -N -s -o /dev/null\` POSTing the same request (\`${text}\`, stream: true, x-api-key, ` +
-        `anthropic-version) to the same mock server, timed by node around the spawned process: process spawn included ` +
-        `(\`curl --version\` alone takes ${fmtMs(median(spawnOnly))}). curl received ${(curl[0].bytes / 1e6).toFixed(1)} MB of SSE; ` +
-        `Parley showed ${appDetail?.outputTokens ?? "?"} output tokens and ${appDetail?.contentChars ?? "?"} characters of text.`,
+      `Throughput: \`${fastText}\` makes the mock send ${n} one-token text deltas (\`"word "\`) as fast as the reader takes ` +
+        `them; \`${pacedText}\` sends the same paced at ${PACED_TPS.toLocaleString("en")} tokens/s (${fmtMs((HUGE_TOKENS / PACED_TPS) * 1000)} ` +
+        `at best). Parley: ${fmtList(fast.app.map((r) => r.ms), fmtMs)} and paced ${fmtList(paced.app.map((r) => r.ms), fmtMs)}, ` +
+        `timed in the page (performance.now() from the send click until a MutationObserver sees data-status="done" on the new ` +
+        `assistant message; the text is set on the composer by script, no typing), each run in a freshly launched app with an ` +
+        `empty data directory; every run showed ${detail?.outputTokens ?? "?"} output tokens and ${detail?.contentChars ?? "?"} ` +
+        `characters. Baseline: \`curl -N -s -o /dev/null\` POSTing the same request (stream: true, x-api-key, anthropic-version) ` +
+        `to the same mock server, timed by node around the spawned process, process start included (\`curl --version\` alone: ` +
+        `${fmtMs(median(spawnOnly))}): ${fmtList(fast.curl.map((r) => r.ms), fmtMs)} and paced ` +
+        `${fmtList(paced.curl.map((r) => r.ms), fmtMs)}, ${(fast.curl[0].bytes / 1e6).toFixed(1)} MB of SSE each.`,
     ],
-    raw: { app, curl, curlSpawnOnlyMs: spawnOnly },
+    raw: { fast, paced, curlSpawnOnlyMs: spawnOnly },
   };
 }
 
@@ -375,6 +403,7 @@ async function benchSmoothness(mock, seedBinary) {
   const streams = [];
   const idles = [];
   let opened;
+  let emptyStream = null;
   try {
     await waitForSelector(launched.driver, SEL.item);
     opened = await inPage(launched.driver, pageOpenConversation, [seeded.newestId, 60_000]);
@@ -395,6 +424,14 @@ async function benchSmoothness(mock, seedBinary) {
           `(${stream.frames.count} frames); idle max gap ${fmtMs(idle.maxGapMs)} (${idle.count} frames)`,
       );
     }
+    // For comparison (a note, not the benchmark): the same stream into a new, empty conversation.
+    await inPage(launched.driver, pageNewConversation, [30_000]);
+    await sleep(1_000);
+    emptyStream = await inPage(launched.driver, pageSendAndWait, [text, 600_000, true]);
+    log(
+      `smoothness, new conversation: streaming max gap ${fmtMs(emptyStream.frames.maxGapMs)} over ${fmtMs(emptyStream.ms)} ` +
+        `(${emptyStream.frames.count} frames, ${emptyStream.status})`,
+    );
   } finally {
     await quitApp(launched);
   }
@@ -418,16 +455,23 @@ async function benchSmoothness(mock, seedBinary) {
         `p99 ${fmtList(streams.map((s) => s.frames.p99GapMs), fmtMs)}; gaps > 50 ms: ${streams.map((s) => s.frames.over50ms).join(", ")}; ` +
         `frames ${streams.map((s) => s.frames.count).join(", ")} over ${fmtList(streams.map((s) => s.ms), fmtMs)} ` +
         `(effective ${fmtList(tps, (v) => `${Math.round(v)} tokens/s`)} end to end). Baseline: the longest rAF gap in the same ` +
-        `app and conversation, idle, over the same duration: ${fmtList(idles.map((s) => s.maxGapMs), fmtMs)}.`,
+        `app and conversation, idle, over the same duration: ${fmtList(idles.map((s) => s.maxGapMs), fmtMs)}. ` +
+        `For comparison, the same stream once more in the same app after "New conversation" (an empty transcript): longest ` +
+        `gap ${fmtMs(emptyStream.frames.maxGapMs)}, ${emptyStream.frames.count} frames over ${fmtMs(emptyStream.ms)} ` +
+        `(${emptyStream.frames.over50ms} gaps > 50 ms).`,
     ],
-    raw: { streams, idles, opened },
+    raw: { streams, idles, opened, emptyStream },
   };
 }
 
 // ---------------------------------------------------------------------------------------------
 // 3. Start-up and memory
 
-async function measureLaunch(dataDir, baseUrl, selector, name) {
+/**
+ * Launches the app on `dataDir`, waits until `selector` is rendered, idles, measures memory;
+ * `after(driver)` (optional) runs last and its value is returned as `extra`.
+ */
+async function measureLaunch(dataDir, baseUrl, selector, name, after = null) {
   const launched = await launchApp(dataDir, baseUrl);
   try {
     let found;
@@ -439,6 +483,7 @@ async function measureLaunch(dataDir, baseUrl, selector, name) {
     }
     await sleep(IDLE_BEFORE_MEMORY_MS);
     const memory = appMemory(launched);
+    const extra = after ? await after(launched.driver) : null;
     return {
       ms: found.epochMs - launched.requestedAt,
       sessionMs: launched.sessionAt - launched.requestedAt,
@@ -448,47 +493,114 @@ async function measureLaunch(dataDir, baseUrl, selector, name) {
       items: found.items,
       listCount: found.listCount,
       memory,
+      extra,
     };
   } finally {
     await quitApp(launched);
   }
 }
 
-async function chromiumMemory() {
-  const dist = join(ROOT, "ui/dist");
+/** The page script for the Chromium baseline: reports when `selector` is rendered (as pageWaitForSelector). */
+function chromiumProbe(selector) {
+  return `(() => {
+  const selector = ${JSON.stringify(selector)};
+  const report = (already) => fetch("/__bench/mark", {
+    method: "POST",
+    body: JSON.stringify({
+      epochMs: Date.now(),
+      already,
+      timeOrigin: performance.timeOrigin,
+      items: document.querySelectorAll('[data-testid="conversation-item"]').length,
+      listCount: (() => {
+        const list = document.querySelector('[data-testid="conversation-list"]');
+        return list && list.hasAttribute("data-count") ? Number(list.getAttribute("data-count")) : null;
+      })(),
+    }),
+  });
+  const observer = new MutationObserver(() => {
+    if (document.querySelector(selector)) {
+      observer.disconnect();
+      requestAnimationFrame(() => setTimeout(() => report(false), 0));
+    }
+  });
+  observer.observe(document, { childList: true, subtree: true });
+})();`;
+}
+
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+  "--no-default-browser-check",
+  // Without this, Chromium asks the Secret Service on the session bus and can hang there.
+  "--password-store=basic",
+  "--window-size=1100,760",
+];
+
+/**
+ * Debian's Chromium showing the same UI as Parley: ui/dist in an app window (`--app=URL`, what an
+ * Electron shell looks like) on the same X display, with the UI tests' fake backend
+ * (ui/tests/fixtures/mock-backend.js) holding the same conversation summaries Parley listed.
+ * Timed from spawn until the list is rendered; then its memory, idle, like the app's.
+ */
+async function chromiumBaseline(history, selector) {
+  const dist = UI_DIST;
   if (!existsSync(join(dist, "index.html"))) throw new Error("ui/dist is not built");
-  const server = await serveStatic(dist);
-  const profile = newDir("chromium-profile");
-  const child = spawn(
-    CHROMIUM,
-    [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-      // Without this, Chromium asks the Secret Service on the session bus and hangs there.
-      "--password-store=basic",
-      `--user-data-dir=${profile}`,
-      "--window-size=1100,760",
-      server.url,
+  const config = {
+    keyStatus: "env",
+    conversations: history.conversations.map((c) => ({
+      id: c.id,
+      title: c.title,
+      model: c.model,
+      updatedAt: c.updatedAt,
+      pinned: c.pinned ?? false,
+      folderId: c.folderId ?? null,
+      turns: [],
+    })),
+    folders: history.folders,
+  };
+  const server = await serveStatic(dist, {
+    scripts: [
+      { name: "config.js", source: `window.__MOCK_CONFIG__ = ${JSON.stringify(config)};` },
+      { name: "mock-backend.js", source: readFileSync(join(ROOT, "ui/tests/fixtures/mock-backend.js"), "utf8") },
+      { name: "probe.js", source: chromiumProbe(selector) },
     ],
-    { stdio: ["ignore", "ignore", "ignore"] },
-  );
+  });
+  const profile = newDir("chromium-profile");
+  const startedAt = Date.now();
+  const child = spawn(CHROMIUM, [...CHROMIUM_ARGS, `--user-data-dir=${profile}`, `--app=${server.url}`], {
+    stdio: ["ignore", "ignore", "ignore"],
+    detached: true,
+  });
   try {
-    const deadline = Date.now() + 30_000;
-    while (server.requests() === 0 && Date.now() < deadline) await sleep(25);
-    if (server.requests() === 0) throw new Error("chromium did not load the UI");
-    // Until the page has fetched everything (no request for 500 ms), then idle.
-    while (Date.now() - server.lastRequestAt() < 500 && Date.now() < deadline) await sleep(25);
+    const deadline = Date.now() + 60_000;
+    while (server.marks().length === 0 && Date.now() < deadline && child.exitCode === null) await sleep(10);
+    const mark = server.marks()[0];
+    if (!mark) {
+      throw new Error(
+        server.requests() === 0
+          ? `chromium did not load the UI (${child.exitCode === null ? "no request in 60 s" : `exit ${child.exitCode}`})`
+          : `chromium loaded the UI (${server.paths().join(", ")}) but ${selector} did not appear`,
+      );
+    }
     await sleep(IDLE_BEFORE_MEMORY_MS);
     const processes = processTree(child.pid);
-    return { ...sumMemory(processes), names: processes.map((p) => p.comm), requests: server.requests() };
+    return {
+      ms: mark.body.epochMs - startedAt,
+      items: mark.body.items,
+      listCount: mark.body.listCount,
+      memory: { ...sumMemory(processes), names: processes.map((p) => p.comm) },
+      requests: server.requests(),
+    };
   } finally {
     const pids = processTree(child.pid).map((p) => p.pid);
-    child.kill("SIGTERM");
+    try {
+      process.kill(-child.pid, "SIGTERM");
+    } catch {
+      child.kill("SIGTERM");
+    }
     for (let i = 0; i < 60 && pids.some(alive); i++) await sleep(50);
     for (const pid of pids.filter(alive)) {
       try {
@@ -501,88 +613,128 @@ async function chromiumMemory() {
   }
 }
 
+/**
+ * What the running app's sidebar shows, through its own IPC as the UI gets it
+ * ({ conversations, folders }), and the UI build it runs (its module script).
+ */
+async function pageHistory() {
+  const invoke = window.__TAURI_INTERNALS__.invoke;
+  let history;
+  try {
+    history = await invoke("list_history");
+  } catch {
+    history = { conversations: await invoke("list_conversations"), folders: [] };
+  }
+  const script = document.querySelector('script[type="module"][src]');
+  return { ...history, script: script ? new URL(script.getAttribute("src"), location.href).pathname : null };
+}
+
+/** The module script of the snapshot of ui/dist the Chromium baseline serves. */
+function distScript() {
+  const html = readFileSync(join(UI_DIST, "index.html"), "utf8");
+  return html.match(/<script[^>]*type="module"[^>]*src="([^"]+)"/)?.[1] ?? null;
+}
+
+/** Rows in the list: its data-count where the UI has one (a virtual list), else the items. */
+const rowsShown = (r) => r.listCount ?? r.items;
+
 async function benchStartup(mock, seedBinary) {
   const seeded = seed(seedBinary, { conversations: STARTUP_CONVERSATIONS, messages: 2 });
-  log("start-up: a warm-up launch (not counted)");
-  await measureLaunch(newDir("data"), mock.baseUrl, SEL.composer, "warmup");
+  log("start-up: a warm-up launch (not counted), which also reads the conversation list for the Chromium baseline");
+  const history = await measureLaunch(copyOf(seeded.dir), mock.baseUrl, SEL.item, "warmup", (driver) =>
+    inPage(driver, pageHistory),
+  ).then((r) => r.extra);
+  if (!Array.isArray(history?.conversations) || history.conversations.length !== STARTUP_CONVERSATIONS) {
+    throw new Error(`the app listed ${history?.conversations?.length} conversations, not ${STARTUP_CONVERSATIONS}`);
+  }
+  const sameBuild = history.script !== null && history.script === distScript();
+  if (!sameBuild) {
+    log(`warning: the app runs ${history.script}, the Chromium baseline would serve ${distScript()} (ui/dist changed since the app was built)`);
+  }
   const full = [];
   const empty = [];
-  for (let rep = 0; rep < REPS; rep++) {
-    empty.push(await measureLaunch(newDir("data"), mock.baseUrl, SEL.composer, `empty-${rep + 1}`));
-    full.push(await measureLaunch(copyOf(seeded.dir), mock.baseUrl, SEL.item, `seeded-${rep + 1}`));
-    log(
-      `start-up ${rep + 1}/${REPS}: ${STARTUP_CONVERSATIONS} conversations ${fmtMs(full.at(-1).ms)} ` +
-        `(${full.at(-1).items} items rendered, data-count ${full.at(-1).listCount}), ${fmtMiB(full.at(-1).memory.bytes)}; ` +
-        `empty ${fmtMs(empty.at(-1).ms)}, ${fmtMiB(empty.at(-1).memory.bytes)}`,
-    );
-  }
   const chromium = [];
   for (let rep = 0; rep < REPS; rep++) {
-    chromium.push(await chromiumMemory());
-    log(`memory baseline ${rep + 1}/${REPS}: chromium ${fmtMiB(chromium.at(-1).bytes)} in ${chromium.at(-1).processes.length} processes`);
+    full.push(await measureLaunch(copyOf(seeded.dir), mock.baseUrl, SEL.item, `seeded-${rep + 1}`));
+    empty.push(await measureLaunch(newDir("data"), mock.baseUrl, SEL.composer, `empty-${rep + 1}`));
+    chromium.push(await chromiumBaseline(history, SEL.item));
+    log(
+      `start-up ${rep + 1}/${REPS}: ${STARTUP_CONVERSATIONS} conversations ${fmtMs(full.at(-1).ms)} ` +
+        `(${rowsShown(full.at(-1))} rows, ${full.at(-1).items} rendered${full.at(-1).alreadyThere ? ", already there" : ""}), ` +
+        `${fmtMiB(full.at(-1).memory.bytes)}; empty ${fmtMs(empty.at(-1).ms)}, ${fmtMiB(empty.at(-1).memory.bytes)}; ` +
+        `chromium ${fmtMs(chromium.at(-1).ms)} (${rowsShown(chromium.at(-1))} rows, ${chromium.at(-1).items} rendered), ` +
+        `${fmtMiB(chromium.at(-1).memory.bytes)} ` +
+        `in ${chromium.at(-1).memory.processes.length} processes`,
+    );
+  }
+  for (const [who, runs] of [["Parley", full], ["Chromium", chromium]]) {
+    for (const r of runs) {
+      if (rowsShown(r) < STARTUP_CONVERSATIONS) {
+        throw new Error(`${who}'s list held ${rowsShown(r)} of ${STARTUP_CONVERSATIONS} conversations`);
+      }
+    }
   }
 
   const startParley = median(full.map((r) => r.ms));
-  const startEmpty = median(empty.map((r) => r.ms));
-  const memFull = median(full.map((r) => r.memory.bytes));
-  const memEmpty = median(empty.map((r) => r.memory.bytes));
-  const memChromium = median(chromium.map((r) => r.bytes));
-  const kinds = [...new Set([...full, ...empty].flatMap((r) => r.memory.kinds).concat(chromium.flatMap((r) => r.kinds)))];
+  const startChromium = median(chromium.map((r) => r.ms));
+  const memParley = median(full.map((r) => r.memory.bytes));
+  const memChromium = median(chromium.map((r) => r.memory.bytes));
+  const kinds = [...new Set([...full, ...empty, ...chromium].flatMap((r) => r.memory.kinds))];
   const procNames = (names) =>
     Object.entries(names.reduce((acc, n) => ({ ...acc, [n]: (acc[n] ?? 0) + 1 }), {}))
       .map(([n, c]) => (c > 1 ? `${n} ×${c}` : n))
       .join(", ");
+  const n = STARTUP_CONVERSATIONS.toLocaleString("en");
   return {
     rows: [
       {
-        benchmark: `Start-up: launch → ${STARTUP_CONVERSATIONS.toLocaleString("en")} stored conversations listed (median of ${REPS})`,
+        benchmark: `Start-up: launch → list of ${n} stored conversations rendered (median of ${REPS})`,
         parley: fmtMs(startParley),
-        baseline: `${fmtMs(startEmpty)} (empty data dir → composer)`,
-        ratio: startParley / startEmpty,
+        baseline: `${fmtMs(startChromium)} (Chromium, same UI)`,
+        ratio: startParley / startChromium,
         goal: "< 1 s",
         met: startParley < 1000,
       },
       {
-        benchmark: `Memory: PSS of the app and its child processes 2 s after start-up, ${STARTUP_CONVERSATIONS.toLocaleString("en")} conversations (median of ${REPS})`,
-        parley: fmtMiB(memFull),
+        benchmark: `Memory: PSS of all the app's processes, idle ${IDLE_BEFORE_MEMORY_MS / 1000} s after that start-up (median of ${REPS})`,
+        parley: fmtMiB(memParley),
         baseline: `${fmtMiB(memChromium)} (Chromium, same UI)`,
-        ratio: memFull / memChromium,
-        goal: "–",
-        met: null,
-      },
-      {
-        benchmark: `Memory: the same, empty data dir (median of ${REPS})`,
-        parley: fmtMiB(memEmpty),
-        baseline: `${fmtMiB(memChromium)} (Chromium, same UI)`,
-        ratio: memEmpty / memChromium,
+        ratio: memParley / memChromium,
         goal: "–",
         met: null,
       },
     ],
     notes: [
-      `Start-up: from just before the WebDriver new-session request (which launches the app) until ` +
-        `[data-testid=conversation-item] is in the page, seen by a MutationObserver in the page (Date.now() on both ` +
-        `sides, same clock). Runs: ${fmtList(full.map((r) => r.ms), fmtMs)}. This includes WebKitWebDriver's automation ` +
-        `set-up: the new-session request itself took ${fmtList(full.map((r) => r.sessionMs), fmtMs)}` +
-        (full.some((r) => r.alreadyThere) ? ", and the list was already there when the session was ready (the time is an upper bound)" : "") +
+      `Start-up (Parley): from just before the WebDriver new-session request (which makes WebKitWebDriver launch the app) ` +
+        `until the first frame after [data-testid=conversation-item] entered the page (a MutationObserver, then ` +
+        `requestAnimationFrame; Date.now() on both sides, same clock). Runs: ${fmtList(full.map((r) => r.ms), fmtMs)}; the list ` +
+        `held ${full.map(rowsShown).join(", ")} rows (data-count) of which ${full.map((r) => r.items).join(", ")} were in the DOM ` +
+        `(the rest is virtualised). This includes WebKitWebDriver's automation set-up: the new-session request itself took ` +
+        `${fmtList(full.map((r) => r.sessionMs), fmtMs)}` +
+        (full.some((r) => r.alreadyThere)
+          ? `; in ${full.filter((r) => r.alreadyThere).length} run(s) the list was already there when the session was ready, so that time is an upper bound`
+          : "") +
         `. From the app process's start (/proc, ±20 ms) to the list: ${fmtList(full.map((r) => r.processToShownMs ?? NaN), fmtMs)}; ` +
         `from the page's navigation start: ${fmtList(full.map((r) => r.pageStartToShownMs), fmtMs)}. ` +
-        `Items rendered: ${full.map((r) => r.items).join(", ")} (list data-count: ${full.map((r) => r.listCount ?? "absent").join(", ")}). ` +
-        `Baseline: the same launch with an empty data directory until [data-testid=composer-input] is present: ` +
-        `${fmtList(empty.map((r) => r.ms), fmtMs)}. One uncounted warm-up launch first (disk cache, D-Bus activation).`,
+        `With an empty data directory, until [data-testid=composer-input]: ${fmtList(empty.map((r) => r.ms), fmtMs)}. ` +
+        `One uncounted warm-up launch first (disk cache, D-Bus activation).`,
+      `Start-up (baseline): Debian's ${CHROMIUM} (${chromiumVersion()}; the engine an Electron build would ship) showing the ` +
+        `same built UI (ui/dist, from a small node static server) in an app window (--app=URL ${CHROMIUM_ARGS.join(" ")}, a fresh ` +
+        `--user-data-dir each run) on the same X display, with the UI tests' fake backend (ui/tests/fixtures/mock-backend.js) ` +
+        `injected before the app script and holding the same ${n} conversation summaries Parley listed (so no SQLite and no ` +
+        `IPC: in-page JavaScript answers list_history). Timed from spawn to the first frame after the first ` +
+        `conversation-item, the same way: ${fmtList(chromium.map((r) => r.ms), fmtMs)}; ${chromium.map(rowsShown).join(", ")} rows. ` +
+        (sameBuild
+          ? `Same UI build as the app (${history.script}).`
+          : `**Not the same UI build**: the app runs ${history.script}, Chromium was served ${distScript()} (ui/dist was rebuilt after the app).`),
       `Memory: sum of ${kinds.join("/").toUpperCase()} (/proc/PID/smaps_rollup; RSS only where that is unreadable) over the app ` +
-        `and all its descendants (${procNames(full[0].memory.names)}), 2 s after the list appeared, WebDriver session open. ` +
-        `Runs: ${fmtList(full.map((r) => r.memory.bytes), fmtMiB)}; empty ${fmtList(empty.map((r) => r.memory.bytes), fmtMiB)}. ` +
-        `Baseline: Debian's ${CHROMIUM} (${chromiumVersion()}; the engine Electron apps ship) headless with --no-sandbox ` +
-        `--disable-gpu --disable-background-networking --disable-component-update --disable-sync --no-first-run ` +
-        `--password-store=basic (else it waits on the Secret Service) and a fresh ` +
-        `--user-data-dir, showing the built UI (ui/dist from a small node static server), summed over the browser and all ` +
-        `its child processes (${procNames(chromium[0].names)}) 2 s after the page's last request: ` +
-        `${fmtList(chromium.map((r) => r.bytes), fmtMiB)}. Without Tauri's IPC the UI there shows its empty/error state, ` +
-        `so the baseline holds no conversations: it is a floor for an Electron build of the same UI (which would add Node.js ` +
-        `and the app's own main process).`,
+        `and all its descendants (${procNames(full[0].memory.names)}), ${IDLE_BEFORE_MEMORY_MS / 1000} s after the list appeared, ` +
+        `WebDriver session open. Runs: ${fmtList(full.map((r) => r.memory.bytes), fmtMiB)}; with an empty data directory ` +
+        `${fmtList(empty.map((r) => r.memory.bytes), fmtMiB)}. Baseline: the Chromium above, summed over the browser and all its ` +
+        `child processes (${procNames(chromium[0].memory.names)}), ${IDLE_BEFORE_MEMORY_MS / 1000} s after its list appeared: ` +
+        `${fmtList(chromium.map((r) => r.memory.bytes), fmtMiB)}. An Electron build would add Node.js in its main process.`,
     ],
-    raw: { full, empty, chromium },
+    raw: { full, empty, chromium, conversations: history.conversations.length, appScript: history.script, distScript: distScript() },
   };
 }
 
@@ -601,9 +753,15 @@ function benchSize() {
   const rows = [];
   const notes = [];
   const binary = statSync(APP).size;
-  const isRelease = APP.includes("/release/");
+  let stripped = "stripped?";
+  try {
+    const kind = execFileSync("file", ["-b", APP], { encoding: "utf8" });
+    stripped = /not stripped/.test(kind) ? "not stripped" : /stripped/.test(kind) ? "stripped" : stripped;
+  } catch {
+    // no file(1)
+  }
   rows.push({
-    benchmark: `Size: app binary (${isRelease ? "release, stripped" : APP.replace(`${ROOT}/`, "")})`,
+    benchmark: `Size: app binary (${APP.replace(`${ROOT}/`, "")}, ${stripped})`,
     parley: `${fmtMiB(binary)} (${binary.toLocaleString("en")} B)`,
     baseline: "–",
     ratio: null,
@@ -618,6 +776,13 @@ function benchSize() {
         .sort((a, b) => b.s.mtimeMs - a.s.mtimeMs)
     : [];
   if (debs.length) {
+    const appTime = statSync(APP).mtimeMs;
+    if (Math.abs(debs[0].s.mtimeMs - appTime) > 10 * 60_000) {
+      notes.push(
+        `Size: ${debs[0].f} was built ${((debs[0].s.mtimeMs - appTime) / 60_000).toFixed(0)} min apart from ${APP.replace(`${ROOT}/`, "")}: ` +
+          "it may not hold this binary.",
+      );
+    }
     rows.push({
       benchmark: `Size: .deb package (${debs[0].f})`,
       parley: `${fmtMiB(debs[0].s.size)} (${debs[0].s.size.toLocaleString("en")} B)`,
@@ -647,6 +812,7 @@ function machineNotes() {
     }
   };
   const memTotal = readFileSync("/proc/meminfo", "utf8").match(/^MemTotal:\s+(\d+)/m)?.[1];
+  const loads = loadSamples.length ? loadSamples : [readLoad()];
   return [
     `Machine: ${sh("nproc", [])} CPUs (${cpus()[0]?.model ?? "?"}), ${memTotal ? (memTotal / 1024 / 1024).toFixed(1) : "?"} GiB RAM, ` +
       `${sh("uname", ["-sr"])}, WebKitGTK ${sh("dpkg-query", ["-W", "-f=${Version}", "libwebkit2gtk-4.1-0"])}, ` +
@@ -654,8 +820,16 @@ function machineNotes() {
     `App: ${APP}${APP.includes("/debug/") ? " (a DEBUG build: numbers are not representative of a release)" : ""}; ` +
       `mock server and seeder: ${MOCK_BIN.replace(`${ROOT}/`, "")}, ${SEED_BIN.replace(`${ROOT}/`, "")}. The API key is ` +
       `ANTHROPIC_API_KEY (no keychain), ANTHROPIC_BASE_URL the mock, PARLEY_DATA_DIR a fresh temp dir per launch.`,
+    `Load: the 1-minute load average, sampled every 5 s during the run, was ${Math.min(...loads).toFixed(2)} to ` +
+      `${Math.max(...loads).toFixed(2)} (median ${median(loads).toFixed(2)}) on ${cpus().length} CPUs` +
+      (median(loads) > 1.5 ? " (other work was running on the machine: expect noisier and slower figures)" : "") +
+      `. Wall time of the measurements: ${((performance.now() - benchStartedAt) / 1000).toFixed(0)} s.`,
   ];
 }
+
+const benchStartedAt = performance.now();
+const loadSamples = [];
+const readLoad = () => Number(readFileSync("/proc/loadavg", "utf8").split(" ")[0]);
 
 function table(rows) {
   const cell = (v) => String(v).replaceAll("|", "\\|");
@@ -676,9 +850,13 @@ let SEED_BIN = "";
 
 async function main() {
   if (!existsSync(APP)) throw new Error(`the app is not built: ${APP}`);
+  if (existsSync(join(ROOT, "ui/dist/index.html"))) cpSync(join(ROOT, "ui/dist"), UI_DIST, { recursive: true });
   MOCK_BIN = pickBinary("parley-mock-claude", "PARLEY_MOCK_BINARY");
   SEED_BIN = pickBinary("parley-bench-seed", "PARLEY_SEED_BINARY");
   log(`app ${APP}; mock ${MOCK_BIN}; seeder ${SEED_BIN}; work dir ${workDir}`);
+  loadSamples.push(readLoad());
+  const loadTimer = setInterval(() => loadSamples.push(readLoad()), 5_000);
+  loadTimer.unref();
   const mock = await startMock(MOCK_BIN);
   const rows = [];
   const notes = [];
@@ -712,13 +890,13 @@ async function main() {
   mkdirSync(OUT, { recursive: true });
   writeFileSync(join(OUT, "results.md"), markdown);
   writeFileSync(join(OUT, "results.json"), JSON.stringify({ rows, raw, date: new Date().toISOString() }, null, 2));
-  process.stdout.write(`\n${markdown}`);
+  if (!process.env.PARLEY_BENCH_NO_PRINT) process.stdout.write(`\n${markdown}`);
   if (!process.env.PARLEY_BENCH_KEEP && !failed) rmSync(workDir, { recursive: true, force: true });
   else log(`kept ${workDir} (app logs: app-N.log)`);
   return failed ? 1 : 0;
 }
 
-export { launchApp, quitApp, waitForSelector, startMock, appMemory };
+export { launchApp, quitApp, waitForSelector, startMock, appMemory, chromiumBaseline };
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   main().then(

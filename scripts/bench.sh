@@ -10,15 +10,28 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 log() { printf '\033[1;34m[bench]\033[0m %s\n' "$*" >&2; }
+started=$(date +%s)
 
-bash scripts/setup.sh
+bash scripts/setup.sh >&2
 if [ -z "${PARLEY_APP_BINARY:-}" ]; then
   log "building the release app and .deb"
-  bash scripts/build-app.sh --release
+  bash scripts/build-app.sh --release >&2
 else
   log "measuring $PARLEY_APP_BINARY (no app build)"
 fi
 log "building the mock server and the seeder (release)"
 cargo build --release -p parley-mock-claude -p parley-bench-seed
 
-xvfb-run -a -s "-screen 0 1400x900x24 -nolisten tcp" dbus-run-session -- node bench/run.mjs
+log "measuring (under Xvfb and a private D-Bus session)"
+# Services the session bus starts (the accessibility bus, ...) write to the inherited stdout, so
+# everything goes to stderr and stdout gets only the table (bench/out/results.md).
+rm -f bench/out/results.md
+status=0
+PARLEY_BENCH_NO_PRINT=1 xvfb-run -a -s "-screen 0 1400x900x24 -nolisten tcp" \
+  dbus-run-session -- node bench/run.mjs >&2 || status=$?
+log "done in $(($(date +%s) - started)) s (builds included); exit status $status"
+if [ -f bench/out/results.md ]; then
+  echo
+  cat bench/out/results.md
+fi
+exit "$status"

@@ -19,8 +19,9 @@ export async function inPage(driver, fn, args = []) {
 
 /**
  * Waits (at most `limitMs`) until `selector` matches. Resolves to null on time-out, else to the
- * wall-clock time it was seen (`epochMs`, comparable with node's Date.now()) and whether it was
- * already there when this script started (then `epochMs` is only an upper bound).
+ * wall-clock time (`epochMs`, comparable with node's Date.now()) after the first frame that
+ * shows it, and whether it was already there when this script started (then `epochMs` is only
+ * an upper bound).
  */
 export async function pageWaitForSelector(selector, limitMs) {
   const info = (already) => {
@@ -33,7 +34,8 @@ export async function pageWaitForSelector(selector, limitMs) {
       href: location.href,
       matches: document.querySelectorAll(selector).length,
       items: document.querySelectorAll('[data-testid="conversation-item"]').length,
-      listCount: list ? list.getAttribute("data-count") : null,
+      // The number of rows in the list (a virtual list renders only the visible ones).
+      listCount: list && list.hasAttribute("data-count") ? Number(list.getAttribute("data-count")) : null,
     };
   };
   if (document.querySelector(selector)) return info(true);
@@ -42,7 +44,8 @@ export async function pageWaitForSelector(selector, limitMs) {
       if (document.querySelector(selector)) {
         observer.disconnect();
         clearTimeout(timer);
-        resolve(info(false));
+        // Rendered = in the DOM and through the next frame (layout and paint).
+        requestAnimationFrame(() => setTimeout(() => resolve(info(false)), 0));
       }
     });
     observer.observe(document, { childList: true, subtree: true, attributes: true });
@@ -213,4 +216,18 @@ export async function pageOpenConversation(id, timeoutMs) {
     await sleep(10);
   }
   throw new Error("the conversation did not open");
+}
+
+/** Starts a new conversation ("New conversation") and resolves once the transcript is empty. */
+export async function pageNewConversation(timeoutMs) {
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const button = document.querySelector('[data-testid="conversation-new"]');
+  if (!button) throw new Error("no conversation-new button");
+  button.click();
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    if (document.querySelectorAll('[data-testid="message"]').length === 0) return true;
+    await sleep(20);
+  }
+  throw new Error("the transcript did not empty after New conversation");
 }
