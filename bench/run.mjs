@@ -10,6 +10,10 @@
 //   PARLEY_SEED_BINARY   the seeder (default target/release/parley-bench-seed, else debug)
 //   PARLEY_BENCH_REPS    repetitions for the medians (default 3)
 //   PARLEY_BENCH_ONLY    comma-separated subset: throughput,smoothness,startup,size
+//   PARLEY_BENCH_KEEP    keep the work directory (data dirs, app logs app-N.log) even on success
+//   PARLEY_BENCH_NO_PRINT  do not print the table (scripts/bench.sh prints bench/out/results.md)
+//
+// Exits 1 when a benchmark failed to run (a missed goal is not a failure), 2 on a fatal error.
 
 import { execFileSync, spawn } from "node:child_process";
 import {
