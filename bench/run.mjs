@@ -773,7 +773,9 @@ function benchSize() {
     met: null,
   });
   const debDir = join(ROOT, "target/release/bundle/deb");
-  const debs = existsSync(debDir)
+  // The .deb is built with the release binary; next to another binary it would be misleading.
+  const releaseApp = APP === join(ROOT, "target/release/parley");
+  const debs = releaseApp && existsSync(debDir)
     ? readdirSync(debDir)
         .filter((f) => f.endsWith(".deb"))
         .map((f) => ({ f, s: statSync(join(debDir, f)) }))
@@ -796,7 +798,11 @@ function benchSize() {
       met: null,
     });
   } else {
-    notes.push("Size: no .deb under target/release/bundle/deb (build with `bash scripts/build-app.sh --release`).");
+    notes.push(
+      releaseApp
+        ? "Size: no .deb under target/release/bundle/deb (build with `bash scripts/build-app.sh --release`)."
+        : "Size: the .deb is measured only with target/release/parley (the binary it packages).",
+    );
   }
   notes.push(
     "Size: no baseline. The binary relies on the system's WebKitGTK (libwebkit2gtk-4.1-0, a dependency of the .deb), " +
