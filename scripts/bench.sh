@@ -34,4 +34,7 @@ if [ -f bench/out/results.md ]; then
   echo
   cat bench/out/results.md
 fi
+# Image preparation (issue 3): Parley's encoder against Pillow on the same files, in the same run.
+echo
+bash bench/images/run.sh || status=$?
 exit "$status"
