@@ -1,7 +1,9 @@
 // Test harness for the UI suite: serves the built app (ui/dist) from a tiny static server with a
 // Tauri-like CSP, launches Debian's Chromium through playwright-core, and opens pages with the fake
 // backend (fixtures/mock-backend.js) injected before any app script runs.
+import assert from "node:assert/strict";
 import { createServer } from "node:http";
+import { after, afterEach, before } from "node:test";
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { extname, join, normalize, resolve, sep } from "node:path";
@@ -167,3 +169,39 @@ export const usage = (inputTokens, outputTokens) => ({
   cacheCreationInputTokens: null,
   cacheReadInputTokens: null,
 });
+
+/**
+ * Registers one server and browser for the test file, and returns `app(config, {allowErrors})`,
+ * which opens the app for one test with `defaults()` merged under `config`. After each test the
+ * page is closed and must not have logged errors (CSP violations, exceptions) unless allowed.
+ */
+export function appPerTest(defaults = () => ({})) {
+  let server;
+  let browser;
+  let current = null;
+  before(async () => {
+    server = await startServer();
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+  afterEach(async () => {
+    if (!current) return;
+    const { context, errors, allowErrors } = current;
+    current = null;
+    await context.close();
+    if (!allowErrors) {
+      assert.deepEqual(errors, [], "the page logged errors (CSP violations, exceptions)");
+    }
+  });
+  async function app(config = {}, { allowErrors = false } = {}) {
+    const opened = await openApp(browser, server.url, { ...defaults(), ...config });
+    current = { ...opened, allowErrors };
+    return opened.page;
+  }
+  /** Where the app is served from (to check the page never navigated away). */
+  app.baseUrl = () => server.url;
+  return app;
+}

@@ -1,40 +1,11 @@
 // The history sidebar (issue 4): date groups, virtualization, rename, pin, folders, delete with
 // undo, multi-select, search as you type and opening a hit. Run with `npm run test:ui`.
 import assert from "node:assert/strict";
-import { after, afterEach, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { seedConversations } from "./fixtures/conversations.mjs";
-import { calls, launchBrowser, messageSel, openApp, send, startServer, tid } from "./harness.mjs";
+import { calls, messageSel, appPerTest, send, tid } from "./harness.mjs";
 
-let server;
-let browser;
-let current = null;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-afterEach(async () => {
-  if (!current) return;
-  const { context, errors } = current;
-  current = null;
-  await context.close();
-  assert.deepEqual(errors, [], "the page logged errors (CSP violations, exceptions)");
-});
-
-async function app(config = {}) {
-  const opened = await openApp(browser, server.url, {
-    conversations: seedConversations(),
-    ...config,
-  });
-  current = opened;
-  return opened.page;
-}
+const app = appPerTest(() => ({ conversations: seedConversations() }));
 
 const item = (id) => `${tid("conversation-item")}[data-id="${id}"]`;
 const count = (page, selector) => page.locator(selector).count();

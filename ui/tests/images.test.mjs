@@ -2,7 +2,7 @@
 // refusals, the 20-image cap, native drag and drop, paste, sending, the transcript and the viewer.
 // Run with `npm run test:ui` (builds ui/dist first when it is stale).
 import assert from "node:assert/strict";
-import { after, afterEach, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import {
   photoConversation,
   REMOTE_IMAGE,
@@ -10,40 +10,11 @@ import {
   SHA_GONE,
   SHA_PHOTO,
 } from "./fixtures/conversations.mjs";
-import { calls, launchBrowser, messageSel, openApp, startServer, tid } from "./harness.mjs";
-
-let server;
-let browser;
-let current = null;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-afterEach(async () => {
-  if (!current) return;
-  const { context, errors } = current;
-  current = null;
-  await context.close();
-  assert.deepEqual(errors, [], "the page logged errors (CSP violations, exceptions)");
-});
+import { calls, messageSel, appPerTest, tid } from "./harness.mjs";
 
 const REMOTE = REMOTE_IMAGE;
 
-async function app(config = {}) {
-  const opened = await openApp(browser, server.url, {
-    conversations: [photoConversation(), ...seedConversations()],
-    ...config,
-  });
-  current = opened;
-  return opened.page;
-}
+const app = appPerTest(() => ({ conversations: [photoConversation(), ...seedConversations()] }));
 
 const CHIPS = `${tid("composer-attachments")} ${tid("attachment")}`;
 const chip = (n) => `${CHIPS}:nth-child(${n})`;
@@ -424,7 +395,7 @@ describe("transcript images", () => {
     await page.waitForFunction(
       () => window.__MOCK__.callsOf("plugin:opener|open_url").length === 1,
     );
-    assert.ok(page.url().startsWith(server.url), "the webview did not navigate");
+    assert.ok(page.url().startsWith(app.baseUrl()), "the webview did not navigate");
     assert.equal(await count(page, `img[src^="https:"]`), 0, "no remote image is loaded");
   });
 

@@ -1,55 +1,21 @@
 // End-to-end tests of the web UI against a fake backend (IPC mocked in the page).
 // Run with `npm run test:ui` (builds ui/dist first when it is stale).
 import assert from "node:assert/strict";
-import { after, afterEach, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { RUST_REPLY, seedConversations } from "./fixtures/conversations.mjs";
 import {
   calls,
   emit,
   finish,
-  launchBrowser,
   messageSel,
-  openApp,
+  appPerTest,
   send,
-  startServer,
   streamText,
   tid,
   usage,
 } from "./harness.mjs";
 
-let server;
-let browser;
-let current = null;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-afterEach(async () => {
-  if (!current) return;
-  const { context, errors, allowErrors } = current;
-  current = null;
-  await context.close();
-  if (!allowErrors) {
-    assert.deepEqual(errors, [], "the page logged errors (CSP violations, exceptions)");
-  }
-});
-
-/** Opens the app for one test; the page is closed and checked for errors after the test. */
-async function app(config = {}, { allowErrors = false } = {}) {
-  const opened = await openApp(browser, server.url, {
-    conversations: seedConversations(),
-    ...config,
-  });
-  current = { ...opened, allowErrors };
-  return opened.page;
-}
+const app = appPerTest(() => ({ conversations: seedConversations() }));
 
 const text = (page, selector) => page.locator(selector).innerText();
 const count = (page, selector) => page.locator(selector).count();
@@ -331,7 +297,7 @@ describe("rendering replies", () => {
     assert.ok(!/javascript:/i.test(html), "no javascript: URLs in the DOM");
     assert.ok(!/href="data:/i.test(html), "no data: links");
     assert.equal(await count(page, `${content} ${tid("code-copy")}`), 0, "no fake buttons");
-    assert.ok(page.url().startsWith(server.url), "the webview did not navigate");
+    assert.ok(page.url().startsWith(app.baseUrl()), "the webview did not navigate");
     const opened = await calls(page, "plugin:opener|open_url");
     assert.equal(opened.length, 0, "unsafe links open nothing");
 
@@ -341,7 +307,7 @@ describe("rendering replies", () => {
     );
     const [open] = await calls(page, "plugin:opener|open_url");
     assert.equal(open.args.url, "https://example.com/docs", "http(s) links open in the browser");
-    assert.ok(page.url().startsWith(server.url), "the webview did not navigate");
+    assert.ok(page.url().startsWith(app.baseUrl()), "the webview did not navigate");
   });
 
   test("markdown tables and highlighted code with a copy button", async () => {
