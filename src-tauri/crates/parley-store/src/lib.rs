@@ -25,6 +25,7 @@ mod attachments;
 mod clock;
 mod conversations;
 mod error;
+mod export;
 mod history;
 mod messages;
 mod open;
@@ -39,6 +40,7 @@ use sqlx::SqlitePool;
 pub use attachments::{Attachment, NewAttachment};
 pub use conversations::{Conversation, ConversationSummary, NewConversation, TitleSource};
 pub use error::StoreError;
+pub use export::{ConversationBundle, ConversationRecord, ImportOutcome};
 pub use history::Folder;
 pub use messages::{
     INTERRUPTED_ERROR_KIND, INTERRUPTED_ERROR_MESSAGE, MessageFinish, MessageStatus, NewMessage,
