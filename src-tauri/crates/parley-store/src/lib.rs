@@ -26,6 +26,7 @@ mod clock;
 mod conversations;
 mod error;
 mod export;
+mod gallery;
 mod history;
 mod messages;
 mod open;
@@ -41,6 +42,7 @@ pub use attachments::{Attachment, NewAttachment};
 pub use conversations::{Conversation, ConversationSummary, NewConversation, TitleSource};
 pub use error::StoreError;
 pub use export::{ConversationBundle, ConversationRecord, ImportOutcome};
+pub use gallery::{GalleryCursor, GalleryImage};
 pub use history::Folder;
 pub use messages::{
     INTERRUPTED_ERROR_KIND, INTERRUPTED_ERROR_MESSAGE, MessageFinish, MessageStatus, NewMessage,
