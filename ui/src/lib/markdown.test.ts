@@ -15,17 +15,38 @@ describe("splitSettled", () => {
     expect(tail).toBe("three");
   });
 
-  it("never cuts inside fenced code, even at blank lines", () => {
+  it("never cuts inside fenced code, even at blank lines, and cuts right after it", () => {
     const text = "intro\n\n```js\nconst a = 1;\n\nconst b = 2;\n```\n\nafter";
     const { settled, tail } = splitSettled(text);
-    expect(settled).toEqual(["intro\n\n", "```js\nconst a = 1;\n\nconst b = 2;\n```\n\n"]);
-    expect(tail).toBe("after");
+    expect(settled).toEqual(["intro\n\n", "```js\nconst a = 1;\n\nconst b = 2;\n```\n"]);
+    expect(tail).toBe("\nafter");
   });
 
   it("tracks tilde fences and needs a closing fence at least as long as the opening", () => {
     const text = "~~~~\na\n\n~~~\nstill code\n\n~~~~\n\nout";
-    expect(splitSettled(text).settled).toEqual(["~~~~\na\n\n~~~\nstill code\n\n~~~~\n\n"]);
-    expect(splitSettled(text).tail).toBe("out");
+    expect(splitSettled(text).settled).toEqual(["~~~~\na\n\n~~~\nstill code\n\n~~~~\n"]);
+    expect(splitSettled(text).tail).toBe("\nout");
+  });
+
+  it("a closing fence followed by a tab does not close it (as in marked)", () => {
+    expect(scanBlocks("```\na\n```\t\n\nb").openFence).toBe(true);
+  });
+
+  it("does not cut between the items of a list separated by blank lines", () => {
+    expect(splitSettled("- a\n\n- b\n\n1. c\n\nafter")).toEqual({
+      settled: ["- a\n\n- b\n\n1. c\n\n"],
+      tail: "after",
+    });
+  });
+
+  it("cuts after an ATX heading at the margin, not after one that may be inside a list", () => {
+    expect(splitSettled("# Title\ntext").settled).toEqual(["# Title\n"]);
+    expect(splitSettled("- a\n# Title\ntext").settled).toEqual([]);
+  });
+
+  it("keeps an HTML block of types 1-5 whole across blank lines", () => {
+    expect(splitSettled("<!--\n\nx\n\n-->\n\nafter").settled).toEqual(["<!--\n\nx\n\n-->\n\n"]);
+    expect(splitSettled("<pre>\n\n</script>\n\nx").settled).toEqual([]);
   });
 
   it("an unclosed fence keeps everything after it in the tail", () => {
@@ -68,10 +89,28 @@ describe("IncrementalMarkdown", () => {
 
   it("starts over when the text is not a continuation", () => {
     const md = new IncrementalMarkdown();
-    md.update("alpha\n\nbeta", false);
-    const again = md.update("gamma\n\ndelta", false);
+    md.update("alpha\n\nbeta", true);
+    const again = md.update("gamma\n\ndelta", true);
     expect(again[0]!.html).toContain("gamma");
     expect(again.map((s) => s.key)).toEqual(["s0", "tail"]);
+  });
+
+  it("renders a finished text seen for the first time in one pass", () => {
+    const md = new IncrementalMarkdown();
+    const text = "alpha\n\n```rust\nfn main() {}\n```\n\nbeta";
+    const segments = md.update(text, false);
+    expect(segments.map((s) => s.key)).toEqual(["all"]);
+    expect(segments[0]!.html).toBe(renderMarkdown(text));
+    expect(md.update(text, false)).toBe(segments);
+  });
+
+  it("renders a text with link reference definitions whole (they reach across blocks)", () => {
+    const md = new IncrementalMarkdown();
+    const text = "See [docs].\n\nMore.\n\n[docs]: https://example.com/docs";
+    for (let i = 1; i <= text.length; i++) md.update(text.slice(0, i), true);
+    const html = md.update(text, false);
+    expect(html.map((s) => s.html).join("")).toBe(renderMarkdown(text));
+    expect(html[0]!.html).toContain('href="https://example.com/docs"');
   });
 
   it("does not highlight a code block that is still streaming, and does once it closes", () => {

@@ -12,7 +12,7 @@
  * and only the unsettled tail is re-rendered on each frame.
  */
 import DOMPurify from "dompurify";
-import { Marked, type Tokens } from "marked";
+import { Marked, type Token, type Tokens, type TokensList } from "marked";
 import { escapeHtml, highlightCode } from "./highlight";
 
 // ---------------------------------------------------------------------------------------------
@@ -21,57 +21,162 @@ import { escapeHtml, highlightCode } from "./highlight";
 type Fence = { char: "`" | "~"; length: number };
 
 const FENCE_OPEN = /^ {0,3}(`{3,}|~{3,})(.*)$/;
+/** After a closing fence marked allows spaces only (a tab keeps the fence open). */
+const FENCE_CLOSE_REST = /^ *$/;
 const BLANK = /^[ \t]*$/;
+const LIST_ITEM = /^ {0,3}(?:[*+-]|\d{1,9}[.)])(?:[ \t]|$)/;
+/** An ATX heading at the left margin: it cannot belong to a list item or a quote. */
+const ATX_HEADING = /^#{1,6}(?:[ \t]|$)/;
+/** A line that may start an HTML block; those of types 6 and 7 end at the next blank line. */
+const HTML_LINE = /^ {0,3}</;
+/**
+ * HTML blocks of CommonMark types 1-5 (marked's patterns) run until their end marker, across
+ * blank lines. The text is only ever shown escaped, but its block structure must not be cut.
+ */
+const RAW_HTML_BLOCKS: { start: RegExp; end: RegExp }[] = [
+  { start: /^ {0,3}<script(?:[\s>]|$)/i, end: /<\/script>/i },
+  { start: /^ {0,3}<pre(?:[\s>]|$)/i, end: /<\/pre>/i },
+  { start: /^ {0,3}<style(?:[\s>]|$)/i, end: /<\/style>/i },
+  { start: /^ {0,3}<textarea(?:[\s>]|$)/i, end: /<\/textarea>/i },
+  { start: /^ {0,3}<!--/, end: /-->/ },
+  { start: /^ {0,3}<\?/, end: /\?>/ },
+  { start: /^ {0,3}<![a-z]/i, end: />/ },
+  { start: /^ {0,3}<!\[CDATA\[/, end: /\]\]>/ },
+];
+/** First characters that may begin a list item (which continues a list across a blank line). */
+const MAYBE_LIST_START = /[*+\-0-9]/;
 
-/** Where the text can be cut: block starts after `from`, and whether a code fence is still open. */
+/** Where the text can be cut: block starts, and whether a code fence is still open. */
 export type Scan = { boundaries: number[]; openFence: boolean };
 
 /**
- * Finds block boundaries in `text`, starting at `from` (a line start outside fenced code).
- *
- * A boundary is the start of a non-blank line that follows a blank line outside fenced code and
- * is not indented (an indented line after a blank line continues a list item or an indented code
- * block, so cutting there would change the meaning). Lines are only judged once complete, except
- * that the first character of the last, incomplete line is enough to place a boundary before it.
+ * Finds block boundaries in a growing text, resuming where the previous call stopped, so a
+ * frame costs the new text only. A boundary is a line start where the blocks before it can no
+ * longer change whatever follows, so rendering the text in pieces gives the same HTML as
+ * rendering it at once:
+ * - a non-indented line after a blank line, unless the blank line is inside fenced code or an
+ *   HTML block of types 1-5, or the line is a list item and the block holds a list (a list goes
+ *   on across blank lines);
+ * - the line after a closing code fence or an ATX heading at the left margin, unless the block
+ *   holds a list (the fence or heading may belong to an item) or may hold an HTML block.
+ * When unsure it does not cut. Complete lines are judged once; the first character of the last,
+ * incomplete line is enough to place a blank-line boundary before it.
  */
-export function scanBlocks(text: string, from = 0): Scan {
-  const boundaries: number[] = [];
-  let fence: Fence | null = null;
-  let sawBlank = false;
-  let blockHasContent = false;
-  let i = from;
-  while (i < text.length) {
-    const newline = text.indexOf("\n", i);
-    const complete = newline !== -1;
-    const end = complete ? newline : text.length;
-    const line = text.slice(i, end);
+export class BlockScanner {
+  /** Start of the first line not yet judged (complete lines before it have been). */
+  #pos = 0;
+  #fence: Fence | null = null;
+  /** The end marker of an open HTML block of types 1-5. */
+  #rawHtmlEnd: RegExp | null = null;
+  #sawBlank = false;
+  #blockHasContent = false;
+  #blockHasList = false;
+  /** Since the last blank line, a line began with "<": an HTML block may be open. */
+  #maybeHtml = false;
+
+  get openFence(): boolean {
+    return this.#fence !== null;
+  }
+
+  /** The new boundaries in `text`, which must extend the text of the previous calls. */
+  scan(text: string): number[] {
+    const boundaries: number[] = [];
+    const cut = (at: number) => {
+      boundaries.push(at);
+      this.#sawBlank = false;
+      this.#blockHasContent = false;
+      this.#blockHasList = false;
+      this.#maybeHtml = false;
+    };
+    let i = this.#pos;
+    while (i < text.length) {
+      const newline = text.indexOf("\n", i);
+      if (newline === -1) {
+        this.#judgeIncomplete(text, i, cut);
+        break;
+      }
+      const line = text.slice(i, newline);
+      if (this.#judgeLine(line, i, cut)) cut(newline + 1);
+      i = newline + 1;
+      this.#pos = i;
+    }
+    return boundaries;
+  }
+
+  /** Judges a complete line; true when the next line starts a new block. */
+  #judgeLine(line: string, start: number, cut: (at: number) => void): boolean {
+    if (this.#fence) {
+      const m = FENCE_OPEN.exec(line);
+      if (
+        m &&
+        m[1]![0] === this.#fence.char &&
+        m[1]!.length >= this.#fence.length &&
+        FENCE_CLOSE_REST.test(m[2]!)
+      ) {
+        this.#fence = null;
+        return !this.#blockHasList && !this.#maybeHtml;
+      }
+      return false;
+    }
+    if (this.#rawHtmlEnd) {
+      if (this.#rawHtmlEnd.test(line)) this.#rawHtmlEnd = null;
+      return false;
+    }
+    if (BLANK.test(line)) {
+      this.#sawBlank = true;
+      this.#maybeHtml = false;
+      return false;
+    }
+    if (this.#startsBlockAfterBlank(line)) cut(start);
+    this.#sawBlank = false;
+    this.#blockHasContent = true;
+    if (LIST_ITEM.test(line)) this.#blockHasList = true;
+    const fence = FENCE_OPEN.exec(line);
     if (fence) {
-      const m = complete ? FENCE_OPEN.exec(line) : null;
-      if (m && m[1]![0] === fence.char && m[1]!.length >= fence.length && BLANK.test(m[2]!)) {
-        fence = null;
-      }
-    } else if (BLANK.test(line)) {
-      if (complete) sawBlank = true;
-    } else {
-      if (sawBlank && blockHasContent && !/^[ \t]/.test(line)) {
-        boundaries.push(i);
-      }
-      sawBlank = false;
-      blockHasContent = true;
-      const m = complete ? FENCE_OPEN.exec(line) : null;
-      if (m) {
-        const marker = m[1]!;
-        const info = m[2]!;
-        // A backtick fence's info string may not contain backticks (CommonMark 4.5).
-        if (!(marker[0] === "`" && info.includes("`"))) {
-          fence = { char: marker[0] as "`" | "~", length: marker.length };
-        }
+      const marker = fence[1]!;
+      // A backtick fence's info string may not contain backticks (CommonMark 4.5).
+      if (!(marker[0] === "`" && fence[2]!.includes("`"))) {
+        this.#fence = { char: marker[0] as "`" | "~", length: marker.length };
+        return false;
       }
     }
-    if (!complete) break;
-    i = newline + 1;
+    if (HTML_LINE.test(line)) {
+      this.#maybeHtml = true;
+      for (const { start: open, end } of RAW_HTML_BLOCKS) {
+        const m = open.exec(line);
+        if (m) {
+          if (!end.test(line.slice(m[0].length))) this.#rawHtmlEnd = end;
+          return false;
+        }
+      }
+      return false;
+    }
+    return ATX_HEADING.test(line) && !this.#blockHasList && !this.#maybeHtml;
   }
-  return { boundaries, openFence: fence !== null };
+
+  /** A complete or incomplete line after a blank line that starts a new block. */
+  #startsBlockAfterBlank(line: string): boolean {
+    if (!this.#sawBlank || !this.#blockHasContent || /^[ \t]/.test(line)) return false;
+    return !(this.#blockHasList && LIST_ITEM.test(line));
+  }
+
+  /** The last line is incomplete: a blank-line boundary before it may already be certain. */
+  #judgeIncomplete(text: string, start: number, cut: (at: number) => void): void {
+    if (this.#fence || this.#rawHtmlEnd || !this.#sawBlank || !this.#blockHasContent) return;
+    const first = text[start]!;
+    if (first === " " || first === "\t") return;
+    // "-" or "1" may still become a list item that continues the list: wait for the line.
+    if (this.#blockHasList && MAYBE_LIST_START.test(first)) return;
+    cut(start);
+    // The line itself is judged again once complete; the boundary before it is settled.
+  }
+}
+
+/** Block boundaries of a whole text (see `BlockScanner`). */
+export function scanBlocks(text: string): Scan {
+  const scanner = new BlockScanner();
+  const boundaries = scanner.scan(text);
+  return { boundaries, openFence: scanner.openFence };
 }
 
 /** Splits text into settled blocks and the tail that may still change while streaming. */
@@ -166,6 +271,16 @@ function getPurifier(): ReturnType<typeof DOMPurify> {
       el.setAttribute("aria-label", "Copy code");
     }
   });
+  // Set once: parsing the configuration on every call costs more than a short block.
+  p.setConfig({
+    FORBID_TAGS,
+    FORBID_ATTR: ["style", "srcset", "action", "formaction", "xlink:href", "ping"],
+    ADD_ATTR: ["target"],
+    ALLOW_DATA_ATTR: false,
+    ALLOW_UNKNOWN_PROTOCOLS: false,
+    ALLOWED_URI_REGEXP: /^(?:https?:|mailto:|data:image\/(?:png|jpeg|gif|webp);base64,|#)/i,
+    RETURN_TRUSTED_TYPE: false,
+  });
   purifier = p;
   return p;
 }
@@ -174,15 +289,7 @@ function getPurifier(): ReturnType<typeof DOMPurify> {
 export function sanitizeHtml(html: string): string {
   const p = getPurifier();
   ownButtons = new WeakSet<Node>();
-  return p.sanitize(html, {
-    FORBID_TAGS,
-    FORBID_ATTR: ["style", "srcset", "action", "formaction", "xlink:href", "ping"],
-    ADD_ATTR: ["target"],
-    ALLOW_DATA_ATTR: false,
-    ALLOW_UNKNOWN_PROTOCOLS: false,
-    ALLOWED_URI_REGEXP: /^(?:https?:|mailto:|data:image\/(?:png|jpeg|gif|webp);base64,|#)/i,
-    RETURN_TRUSTED_TYPE: false,
-  }) as string;
+  return p.sanitize(html) as string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -236,10 +343,13 @@ const marked = new Marked({
 
 /** Renders one markdown string to sanitised HTML. */
 export function renderMarkdown(source: string, options: Partial<RenderOptions> = {}): string {
-  renderOptions.highlight = options.highlight ?? true;
+  return renderTokens(marked.lexer(source), options.highlight ?? true);
+}
+
+function renderTokens(tokens: Token[], highlight: boolean): string {
+  renderOptions.highlight = highlight;
   try {
-    const html = marked.parse(source, { async: false }) as string;
-    return sanitizeHtml(html);
+    return sanitizeHtml(marked.parser(tokens));
   } finally {
     renderOptions.highlight = true;
   }
@@ -247,33 +357,234 @@ export function renderMarkdown(source: string, options: Partial<RenderOptions> =
 
 export type Segment = { key: string; html: string };
 
+// ---------------------------------------------------------------------------------------------
+// Incremental rendering
+
 /**
- * Renders a growing text with per-block caching. `update` is cheap when only the tail changed:
- * settled blocks are never parsed again, and the boundary scan resumes at the last settled block.
+ * Stands for the frozen start of a paragraph in the text that is parsed again: a plain word,
+ * unique per session (a reply cannot guess it), that marked passes through as text.
+ */
+const FROZEN_MARK = `parleyfrozen${COPY_NONCE}`;
+/** How much a paragraph grows before more of it is frozen. */
+const FREEZE_STEP = 512;
+/** Blank lines and up to three spaces before a paragraph's first character. */
+const PARAGRAPH_LEAD = /(?:[ ]*\n)*[ ]{0,3}/y;
+/**
+ * How a line inside a frozen paragraph may begin: with something that can only continue a
+ * paragraph (never a list item, heading, quote, fence, table row, HTML or a setext underline).
+ */
+const PARAGRAPH_LINE_START = /[\p{L}"'(]|\d+(?![\d.)])|[*_]{1,3}(?![\s*_])|`{1,2}(?![\s`])/uy;
+/** Inline tokens that are complete in themselves: text after them cannot change them. */
+const CLOSED_INLINE = new Set([
+  "text",
+  "strong",
+  "em",
+  "codespan",
+  "del",
+  "link",
+  "image",
+  "escape",
+  "br",
+]);
+/** Characters in plain text that a later character could still turn into markup. */
+const OPEN_INLINE_MARKER = /[`*~[\]<\\]|(?<![\p{L}\p{N}])_|_(?![\p{L}\p{N}])/u;
+const INLINE_MARKER = /[`*_~[\]<\\]/g;
+
+/** The start of a paragraph whose inline HTML is known, and which later text cannot change. */
+type Frozen = { start: number; end: number; html: string };
+
+function isSpace(ch: string | undefined): boolean {
+  return ch === " " || ch === "\n" || ch === "\t" || ch === "\r";
+}
+
+/** The latest cut in (from, limit]: a space or newline after a non-space character. */
+function lastCut(text: string, from: number, limit: number): number {
+  for (let w = Math.min(limit, text.length - 1); w > from; w--) {
+    const ch = text[w];
+    if ((ch === " " || ch === "\n") && !isSpace(text[w - 1])) return w;
+  }
+  return -1;
+}
+
+/**
+ * The first position at or after `from` that a frozen paragraph must not reach: a tab or
+ * carriage return, or a newline not followed (yet) by a line that surely continues it.
+ */
+function paragraphStop(text: string, from: number): number {
+  for (let i = from; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === "\t" || ch === "\r") return i;
+    if (ch === "\n") {
+      PARAGRAPH_LINE_START.lastIndex = i + 1;
+      if (!PARAGRAPH_LINE_START.test(text)) return i;
+    }
+  }
+  return text.length;
+}
+
+/** The sanitised inline HTML of `chunk` when nothing in it is left open, else null. */
+function closedInlineHtml(chunk: string): string | null {
+  const tokens = marked.Lexer.lexInline(chunk, marked.defaults);
+  for (const token of tokens) {
+    if (!CLOSED_INLINE.has(token.type)) return null;
+    if (token.type === "text" && OPEN_INLINE_MARKER.test(token.raw)) return null;
+  }
+  // Wrapped in an element because DOMPurify returns text without tags as it came, while in a
+  // whole render the same text is re-serialised (`&quot;` becomes `"`).
+  const html = sanitizeHtml(`<p>${marked.Parser.parseInline(tokens, marked.defaults)}</p>`);
+  return html.startsWith("<p>") && html.endsWith("</p>") ? html.slice(3, -4) : null;
+}
+
+/**
+ * Renders a growing text (a streamed reply) so that a frame costs the new text, not the text so
+ * far, and the HTML is always the same as rendering the whole text at once:
+ * - the text is cut into blocks at boundaries that later text cannot move (`BlockScanner`);
+ *   settled blocks are rendered once, fenced code highlighted then, and kept;
+ * - in the unsettled tail, the start of a long paragraph is frozen in pieces once its inline
+ *   markup is closed: its HTML is kept, and the text parsed again on each frame has a marker
+ *   word in its place, which is swapped for that HTML afterwards. Should the paragraph turn out
+ *   to be something else (a table header), the tail is rendered in full instead.
+ * A finished text seen for the first time is rendered in one pass. Link reference definitions
+ * reach across blocks, so a text that has any is rendered whole.
  */
 export class IncrementalMarkdown {
-  #settledText = "";
+  readonly #freezeStep: number;
+  #text = "";
+  #streaming = false;
+  #segments: Segment[] = [];
+  #incremental = false;
+  #scanner = new BlockScanner();
   #settled: Segment[] = [];
+  #tailStart = 0;
+  #frozen: Frozen | null = null;
+  #freezeTriedAt = 0;
+  #freezeFailed = false;
+  #whole = false;
+
+  /** `freezeStep`: how much a paragraph grows before more of it is frozen (tests use less). */
+  constructor({ freezeStep = FREEZE_STEP }: { freezeStep?: number } = {}) {
+    this.#freezeStep = freezeStep;
+  }
+
+  /** How many characters of the unsettled tail are frozen (what a frame does not parse again). */
+  get frozenChars(): number {
+    return this.#frozen ? this.#frozen.end - this.#frozen.start : 0;
+  }
+
+  /** Where the unsettled tail starts: everything before it is rendered and kept. */
+  get settledChars(): number {
+    return this.#tailStart;
+  }
 
   update(text: string, streaming: boolean): Segment[] {
-    if (!text.startsWith(this.#settledText)) {
-      this.#settledText = "";
-      this.#settled = [];
+    if (text === this.#text && streaming === this.#streaming) return this.#segments;
+    const continues = this.#incremental && text.startsWith(this.#text);
+    this.#text = text;
+    this.#streaming = streaming;
+    if (!continues) {
+      this.#reset();
+      if (!streaming) return (this.#segments = this.#wholeText(text));
+      this.#incremental = true;
     }
-    const from = this.#settledText.length;
-    const scan = scanBlocks(text, from);
-    let start = from;
-    for (const boundary of scan.boundaries) {
-      this.#settled.push({
-        key: `s${this.#settled.length}`,
-        html: renderMarkdown(text.slice(start, boundary)),
-      });
-      start = boundary;
+    return (this.#segments = this.#updateIncremental(text, streaming));
+  }
+
+  #reset(): void {
+    this.#incremental = false;
+    this.#scanner = new BlockScanner();
+    this.#settled = [];
+    this.#tailStart = 0;
+    this.#frozen = null;
+    this.#freezeTriedAt = 0;
+    this.#freezeFailed = false;
+    this.#whole = false;
+  }
+
+  #wholeText(text: string): Segment[] {
+    return text ? [{ key: "all", html: renderMarkdown(text) }] : [];
+  }
+
+  #updateIncremental(text: string, streaming: boolean): Segment[] {
+    for (const boundary of this.#scanner.scan(text)) {
+      if (!this.#whole) {
+        const html = this.#renderTail(text, boundary, true);
+        this.#settled.push({ key: `s${this.#settled.length}`, html });
+      }
+      this.#tailStart = boundary;
+      this.#frozen = null;
+      this.#freezeFailed = false;
+      this.#freezeTriedAt = boundary;
     }
-    this.#settledText = text.slice(0, start);
-    const tail = text.slice(start);
-    if (!tail) return this.#settled.slice();
-    const html = renderMarkdown(tail, { highlight: !(streaming && scan.openFence) });
+    if (this.#whole) return this.#wholeText(text);
+    if (this.#tailStart === text.length) return this.#settled.slice();
+    if (streaming) this.#freeze(text);
+    const html = this.#renderTail(text, text.length, !(streaming && this.#scanner.openFence));
+    if (this.#whole) return this.#wholeText(text);
     return [...this.#settled, { key: "tail", html }];
+  }
+
+  /** Renders the text from the tail's start to `end`, the frozen paragraph start as kept. */
+  #renderTail(text: string, end: number, highlight: boolean): string {
+    const frozen = this.#frozen;
+    if (frozen && frozen.end <= end) {
+      const source =
+        text.slice(this.#tailStart, frozen.start) + FROZEN_MARK + text.slice(frozen.end, end);
+      const tokens = marked.lexer(source);
+      this.#noteLinks(tokens);
+      const first = tokens.find((t) => t.type !== "space");
+      // A paragraph, or a setext heading if an underline followed: either way the same inline.
+      if (
+        (first?.type === "paragraph" || first?.type === "heading") &&
+        first.raw.trimStart().startsWith(FROZEN_MARK)
+      ) {
+        const html = renderTokens(tokens, highlight);
+        const at = html.indexOf(FROZEN_MARK);
+        if (at !== -1 && html.indexOf(FROZEN_MARK, at + 1) === -1) {
+          return html.slice(0, at) + frozen.html + html.slice(at + FROZEN_MARK.length);
+        }
+      }
+      this.#frozen = null;
+      this.#freezeFailed = true;
+    }
+    const tokens = marked.lexer(text.slice(this.#tailStart, end));
+    this.#noteLinks(tokens);
+    return renderTokens(tokens, highlight);
+  }
+
+  #noteLinks(tokens: TokensList): void {
+    if (Object.keys(tokens.links).length > 0) this.#whole = true;
+  }
+
+  /** Freezes more of the tail's first paragraph, if it has grown enough and is closed. */
+  #freeze(text: string): void {
+    if (this.#freezeFailed || text.length - this.#freezeTriedAt < this.#freezeStep) return;
+    this.#freezeTriedAt = text.length;
+    let from: number;
+    if (this.#frozen) {
+      from = this.#frozen.end;
+    } else {
+      PARAGRAPH_LEAD.lastIndex = this.#tailStart;
+      PARAGRAPH_LEAD.exec(text);
+      from = PARAGRAPH_LEAD.lastIndex;
+      PARAGRAPH_LINE_START.lastIndex = from;
+      if (!PARAGRAPH_LINE_START.test(text)) return;
+    }
+    let cut = lastCut(text, from, paragraphStop(text, from));
+    let html = cut > from ? closedInlineHtml(text.slice(from, cut)) : null;
+    if (html === null && cut > from) {
+      // Something is open: freeze up to the first inline marker instead.
+      INLINE_MARKER.lastIndex = from;
+      const marker = INLINE_MARKER.exec(text);
+      if (marker && marker.index < cut) {
+        cut = lastCut(text, from, marker.index);
+        html = cut > from ? closedInlineHtml(text.slice(from, cut)) : null;
+      }
+    }
+    if (html === null) return;
+    this.#frozen = {
+      start: this.#frozen?.start ?? from,
+      end: cut,
+      html: (this.#frozen?.html ?? "") + html,
+    };
   }
 }
