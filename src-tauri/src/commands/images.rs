@@ -7,7 +7,7 @@ use parley_core::{CoreError, ImageDraft, ImageVariant, Parley};
 use tauri::ipc::{InvokeBody, Request};
 use tauri::{AppHandle, Runtime, State};
 
-use super::CommandResult;
+use super::{CommandResult, dialogs};
 
 /// The extensions the open dialog shows: what the `image` crate decodes, plus HEIC/SVG so that
 /// picking one gives a clear refusal instead of a file the user cannot find in the dialog.
@@ -19,20 +19,12 @@ const PICKABLE_EXTENSIONS: &[&str] = &[
 /// Shows the native open dialog (several files, image types) and returns the chosen paths; an
 /// empty list when the user cancels.
 #[tauri::command]
-pub async fn pick_image_files<R: Runtime>(app: AppHandle<R>) -> CommandResult<Vec<String>> {
-    let (sender, receiver) = tokio::sync::oneshot::channel();
-    // GTK dialogs must run on the main (GTK) thread; the dialog's own loop keeps the window
-    // painting meanwhile.
-    app.run_on_main_thread(move || {
-        let files = rfd::FileDialog::new()
-            .set_title("Attach images")
-            .add_filter("Images", PICKABLE_EXTENSIONS)
-            .pick_files()
-            .unwrap_or_default();
-        let _ = sender.send(files);
-    })
-    .map_err(internal)?;
-    let files: Vec<PathBuf> = receiver.await.map_err(internal)?;
+pub async fn pick_image_files() -> CommandResult<Vec<String>> {
+    let filter = dialogs::Filter {
+        name: "Images",
+        extensions: PICKABLE_EXTENSIONS,
+    };
+    let files = dialogs::pick_files("Attach images", filter).await;
     Ok(files
         .into_iter()
         .map(|path| path.to_string_lossy().into_owned())

@@ -3,6 +3,7 @@
 
 pub mod chat;
 pub mod conversations;
+pub mod dialogs;
 pub mod history;
 pub mod images;
 pub mod keys;
