@@ -81,6 +81,7 @@ pub fn wire<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::history::purge_trash,
             commands::history::search_history,
             commands::history::open_search_hit,
+            commands::gallery::list_gallery,
             commands::images::pick_image_files,
             commands::images::prepare_image_file,
             commands::images::prepare_image_bytes,

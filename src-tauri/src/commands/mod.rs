@@ -4,6 +4,7 @@
 pub mod chat;
 pub mod conversations;
 pub mod dialogs;
+pub mod gallery;
 pub mod history;
 pub mod images;
 pub mod keys;

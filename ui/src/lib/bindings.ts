@@ -125,6 +125,28 @@ export type SearchHit = { messageId: string, conversationId: string, conversatio
  */
 snippet: string, createdAt: number, };
 
+export type GalleryImage = { sha256: string, mediaType: string, width: number | null, height: number | null, messageId: string, 
+/**
+ * Its order among the message's images, from 0.
+ */
+position: number, conversationId: string, conversationTitle: string, 
+/**
+ * When the message was sent (ms since the epoch).
+ */
+createdAt: number, };
+
+export type GalleryCursor = { createdAt: number, messageId: string, position: number, };
+
+export type GalleryPage = { 
+/**
+ * Newest message first, then in the order the images were attached.
+ */
+images: Array<GalleryImage>, 
+/**
+ * Pass as `before` for the next page; `null` when this page is the last.
+ */
+next: GalleryCursor | null, };
+
 export type Settings = { baseUrl: string, apiVersion: string, authStyle: "x-api-key" | "bearer", defaultModel: string, defaultMaxTokens: number, 
 /**
  * Send images up to the API's hard limits (8000 px, 5 MB) instead of downscaling them to

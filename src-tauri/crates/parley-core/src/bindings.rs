@@ -15,6 +15,7 @@ pub fn typescript() -> String {
     use crate::chat::{SendRequest, SendStarted};
     use crate::error::{ErrorKind, ErrorPayload};
     use crate::events::ChatEvent;
+    use crate::gallery::{GalleryCursor, GalleryImage, GalleryPage};
     use crate::images::{ComposerImage, ImageDraft, ImagePlacement, ImageVariant};
     use crate::settings::Settings;
     use crate::view::{
@@ -38,6 +39,9 @@ pub fn typescript() -> String {
         Folder::decl(),
         HistoryIndex::decl(),
         SearchHit::decl(),
+        GalleryImage::decl(),
+        GalleryCursor::decl(),
+        GalleryPage::decl(),
         Settings::decl(),
         KeyStatus::decl(),
         BaseUrlPreset::decl(),

@@ -8,6 +8,7 @@ pub mod bindings;
 pub mod chat;
 pub mod error;
 pub mod events;
+pub mod gallery;
 pub mod history;
 pub mod images;
 pub mod settings;
@@ -18,6 +19,7 @@ pub use app::{ConnectionReport, Environment, KeyStatus, Parley, SettingsView};
 pub use chat::{SendRequest, SendStarted, StreamTuning};
 pub use error::{CoreError, CoreResult, ErrorKind, ErrorPayload};
 pub use events::{ChatEvent, ChatEventSink, CollectingSink};
+pub use gallery::{GalleryCursor, GalleryImage, GalleryPage};
 pub use images::{ComposerImage, ImageDraft, ImagePlacement, ImageVariant};
 pub use settings::Settings;
 pub use view::{
