@@ -1,7 +1,7 @@
 // End to end, images: a real file dropped on the running app through the OS (a GTK drag source
 // driven by xdotool under Xvfb); the mock server's echo names the image it received, and after a
-// restart the thumbnail is still in the transcript. (The native open dialog is not driven here
-// yet: with a WebDriver session open, the click that opens it did not return.)
+// restart the thumbnail is still in the transcript; an image picked through the native open
+// dialog (answered by typing into it, as a user would) is sent too.
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -24,6 +24,7 @@ import {
   startMockServer,
 } from "./harness.mjs";
 import { stopGroup } from "./webdriver.mjs";
+import { answerFileDialog, dialogOpen } from "./tools/native_dialog.mjs";
 
 const KEY = "sk-ant-e2e-images-0123456789";
 let mock;
@@ -184,6 +185,30 @@ test("an image dropped from another application is sent, and its thumbnail is ke
     assert.deepEqual(loaded, [true], "the thumbnail is a real image");
   } catch (error) {
     await saveScreenshot(app, "images-failure");
+    throw error;
+  }
+});
+
+test("an image picked in the native open dialog is sent", async (t) => {
+  const files = mkdtempSync(join(tmpdir(), "parley e2e picked "));
+  const picked = join(files, "picked photo.png");
+  writeFileSync(picked, pngFile(320, 200));
+  const app = await launchApp({ dataDir: newDataDir(), baseUrl: mock.baseUrl });
+  t.after(() => app.quit());
+  try {
+    await saveKeyInSettings(app, KEY);
+    step("opening the native dialog");
+    await (await app.find("attach-image")).click();
+    await answerFileDialog("Attach images", picked);
+    step("waiting for the picked image's chip");
+    await readyAttachments(app, 1);
+    assert.equal(dialogOpen("Attach images"), false, "the dialog closed");
+    await sendMessage(app, "Describe the picked image");
+    const reply = await lastAssistant(app, ["done"]);
+    const text = await (await reply.find("message-content")).text();
+    assert.match(text, /image\/png 320x200/, "the mock received the picked image");
+  } catch (error) {
+    await saveScreenshot(app, "images-picker-failure");
     throw error;
   }
 });
