@@ -219,4 +219,40 @@ images: Array<ComposerImage>, imagePlacement: ImagePlacement, };
 
 export type SendStarted = { conversation: ConversationMeta, userMessage: MessageView | null, assistantMessage: MessageView, };
 
+export type ExportFormat = "json" | "markdown";
+
+export type ExportReport = { 
+/**
+ * The file written, or the folder the Markdown files were written into.
+ */
+path: string, conversations: number, 
+/**
+ * Messages written: every branch for JSON, the visible branch for Markdown.
+ */
+messages: number, 
+/**
+ * Image files embedded (JSON) or saved beside the Markdown.
+ */
+images: number, };
+
+export type ImportReport = { 
+/**
+ * Conversations added.
+ */
+imported: number, 
+/**
+ * Conversations left out because they are already here (same id).
+ */
+skipped: number, 
+/**
+ * Messages added.
+ */
+messages: number, 
+/**
+ * Images of the added conversations that the file carried.
+ */
+images: number, };
+
+export type TransferProgress = { done: number, total: number, };
+
 export type ChatEvent = { "type": "retrying", messageId: string, attempt: number, delayMs: number, error: ErrorPayload, } | { "type": "blockStart", messageId: string, index: number, block: ContentBlock, } | { "type": "textDelta", messageId: string, index: number, text: string, } | { "type": "thinkingDelta", messageId: string, index: number, text: string, } | { "type": "toolInputDelta", messageId: string, index: number, partialJson: string, } | { "type": "blockStop", messageId: string, index: number, block: ContentBlock, } | { "type": "usage", messageId: string, usage: Usage, } | { "type": "finished", message: MessageView, } | { "type": "titleUpdated", conversationId: string, title: string, };

@@ -15,6 +15,7 @@ pub fn typescript() -> String {
     use crate::chat::{SendRequest, SendStarted};
     use crate::error::{ErrorKind, ErrorPayload};
     use crate::events::ChatEvent;
+    use crate::export::{ExportFormat, ExportReport, ImportReport, TransferProgress};
     use crate::gallery::{GalleryCursor, GalleryImage, GalleryPage};
     use crate::images::{ComposerImage, ImageDraft, ImagePlacement, ImageVariant};
     use crate::settings::Settings;
@@ -53,6 +54,10 @@ pub fn typescript() -> String {
         ImageVariant::decl(),
         SendRequest::decl(),
         SendStarted::decl(),
+        ExportFormat::decl(),
+        ExportReport::decl(),
+        ImportReport::decl(),
+        TransferProgress::decl(),
         ChatEvent::decl(),
     ];
     let mut out = String::from(

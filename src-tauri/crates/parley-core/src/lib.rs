@@ -8,6 +8,7 @@ pub mod bindings;
 pub mod chat;
 pub mod error;
 pub mod events;
+pub mod export;
 pub mod gallery;
 pub mod history;
 pub mod images;
@@ -19,6 +20,10 @@ pub use app::{ConnectionReport, Environment, KeyStatus, Parley, SettingsView};
 pub use chat::{SendRequest, SendStarted, StreamTuning};
 pub use error::{CoreError, CoreResult, ErrorKind, ErrorPayload};
 pub use events::{ChatEvent, ChatEventSink, CollectingSink};
+pub use export::{
+    ExportFormat, ExportReport, ExportTarget, ImportReport, NoProgress, ProgressSink,
+    TransferProgress,
+};
 pub use gallery::{GalleryCursor, GalleryImage, GalleryPage};
 pub use images::{ComposerImage, ImageDraft, ImagePlacement, ImageVariant};
 pub use settings::Settings;

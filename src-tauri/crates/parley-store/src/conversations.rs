@@ -206,6 +206,20 @@ impl Store {
         .ok_or_else(|| StoreError::not_found("conversation", id))
     }
 
+    /// Replaces the conversation's request parameters (a JSON object owned by the caller).
+    /// Not activity: the sidebar order stays.
+    pub async fn set_params(&self, id: &str, params_json: &str) -> Result<(), StoreError> {
+        let result = sqlx::query("UPDATE conversations SET params_json = ? WHERE id = ?")
+            .bind(params_json)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        if result.rows_affected() == 0 {
+            return Err(StoreError::not_found("conversation", id));
+        }
+        Ok(())
+    }
+
     /// Renames a conversation. Returns whether the title changed: an
     /// [`TitleSource::Auto`] title never replaces one the user typed, so an
     /// automatic title that arrives after a manual rename is dropped.
@@ -420,6 +434,24 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::NotFound(_)));
+    }
+
+    #[tokio::test]
+    async fn params_are_replaced_without_counting_as_activity() {
+        let store = memory_store().await;
+        let id = conversation(&store, "c").await;
+        let before = store.get_conversation(&id).await.unwrap();
+        store
+            .set_params(&id, r#"{"temperature":0.2}"#)
+            .await
+            .unwrap();
+        let after = store.get_conversation(&id).await.unwrap();
+        assert_eq!(after.params_json, r#"{"temperature":0.2}"#);
+        assert_eq!(after.updated_at, before.updated_at);
+        assert!(matches!(
+            store.set_params("nope", "{}").await.unwrap_err(),
+            StoreError::NotFound(_)
+        ));
     }
 
     #[tokio::test]

@@ -406,10 +406,8 @@ mod tests {
             .await
             .unwrap();
         store.record_title_usage(&id, 30, 5).await.unwrap();
-        sqlx::query("UPDATE conversations SET params_json = ? WHERE id = ?")
-            .bind(r#"{"temperature":0.3,"stop_sequences":["END"]}"#)
-            .bind(&id)
-            .execute(&store.pool)
+        store
+            .set_params(&id, r#"{"temperature":0.3,"stop_sequences":["END"]}"#)
             .await
             .unwrap();
         let question = store

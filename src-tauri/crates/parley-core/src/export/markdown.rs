@@ -1,0 +1,435 @@
+//! The Markdown export: one readable file per conversation, its visible branch only.
+//!
+//! Images are saved as real files (with the extension their bytes call for) in a
+//! `<name>-images/` folder beside the `.md` and linked relatively, so the folder can be moved
+//! as a whole and any Markdown viewer shows them. Tool calls and results are fenced JSON,
+//! thinking is a collapsed `<details>` block.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use parley_claude::{ContentBlock, ImageSource};
+use parley_store::{MessageStatus, Role, StoredMessage};
+use serde_json::Value;
+
+use super::{
+    ExportReport, ProgressSink, TransferProgress, file_error, safe_file_stem, utc_date_time,
+    write_atomically,
+};
+use crate::app::Parley;
+use crate::error::CoreResult;
+use crate::images::ATTACHMENT_URL_PREFIX;
+
+/// Exports one conversation to the `.md` file at `path`, its images beside it.
+pub(super) async fn export_file(
+    parley: &Parley,
+    id: &str,
+    path: &Path,
+) -> CoreResult<ExportReport> {
+    let (messages, images) = write_conversation(parley, id, path).await?;
+    Ok(ExportReport {
+        path: path.display().to_string(),
+        conversations: 1,
+        messages,
+        images,
+    })
+}
+
+/// Exports each conversation to its own `.md` file in the folder `dir`, named after its title
+/// and never replacing a file already there.
+pub(super) async fn export_folder(
+    parley: &Parley,
+    ids: &[String],
+    dir: &Path,
+    progress: &dyn ProgressSink,
+) -> CoreResult<ExportReport> {
+    tokio::fs::create_dir_all(dir)
+        .await
+        .map_err(|error| file_error("create", dir, &error))?;
+    let mut taken = HashSet::new();
+    let (mut messages, mut images) = (0, 0);
+    for (index, id) in ids.iter().enumerate() {
+        let title = parley.store.get_conversation(id).await?.title;
+        let path = unique_path(dir, &safe_file_stem(&title), &mut taken);
+        let (m, i) = write_conversation(parley, id, &path).await?;
+        messages += m;
+        images += i;
+        progress.progress(TransferProgress {
+            done: index as u64 + 1,
+            total: ids.len() as u64,
+        });
+    }
+    Ok(ExportReport {
+        path: dir.display().to_string(),
+        conversations: u32::try_from(ids.len()).unwrap_or(u32::MAX),
+        messages,
+        images,
+    })
+}
+
+/// `<dir>/<stem>.md`, or `<stem> (2).md`, ... when that name (or its image folder) is taken on
+/// disk or by an earlier file of this export.
+fn unique_path(dir: &Path, stem: &str, taken: &mut HashSet<String>) -> PathBuf {
+    let mut n = 1;
+    loop {
+        let candidate = if n == 1 {
+            stem.to_owned()
+        } else {
+            format!("{stem} ({n})")
+        };
+        let path = dir.join(format!("{candidate}.md"));
+        let free = !taken.contains(&candidate.to_lowercase())
+            && !path.exists()
+            && !dir.join(images_folder_name(&candidate)).exists();
+        if free {
+            taken.insert(candidate.to_lowercase());
+            return path;
+        }
+        n += 1;
+    }
+}
+
+fn images_folder_name(stem: &str) -> String {
+    format!("{stem}-images")
+}
+
+/// Writes the conversation's Markdown to `path` and its images beside it; returns the number
+/// of messages and of image files written.
+async fn write_conversation(parley: &Parley, id: &str, path: &Path) -> CoreResult<(u32, u32)> {
+    let bundle = parley.store.conversation_bundle(id).await?;
+    let conversation = &bundle.conversation;
+    let media_types: HashMap<String, String> = bundle
+        .attachments
+        .iter()
+        .map(|a| (a.sha256.clone(), a.media_type.clone()))
+        .collect();
+    let folder = match &conversation.folder_id {
+        Some(folder_id) => parley
+            .store
+            .list_folders()
+            .await?
+            .into_iter()
+            .find(|f| &f.id == folder_id)
+            .map(|f| f.name),
+        None => None,
+    };
+    let branch = parley.store.active_path(id).await?;
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "conversation".into());
+    let images_dir_name = images_folder_name(&stem);
+    let images_dir = path.with_file_name(&images_dir_name);
+
+    let mut doc = Document {
+        text: String::new(),
+        images: ImageFiles::new(images_dir_name, media_types),
+    };
+    doc.line(&format!("# {}", one_line(&conversation.title)));
+    doc.blank();
+    doc.line(&format!("- Model: `{}`", conversation.model));
+    doc.line(&format!(
+        "- Created: {}",
+        utc_date_time(conversation.created_at)
+    ));
+    doc.line(&format!(
+        "- Last activity: {}",
+        utc_date_time(conversation.updated_at)
+    ));
+    if let Some(folder) = folder {
+        doc.line(&format!("- Folder: {}", one_line(&folder)));
+    }
+    if conversation.params_json.trim() != "{}" {
+        doc.line(&format!(
+            "- Parameters: `{}`",
+            conversation.params_json.trim()
+        ));
+    }
+    doc.blank();
+    if let Some(prompt) = conversation
+        .system_prompt
+        .as_deref()
+        .filter(|p| !p.trim().is_empty())
+    {
+        doc.line("## System prompt");
+        doc.blank();
+        for line in prompt.lines() {
+            doc.line(format!("> {line}").trim_end());
+        }
+        doc.blank();
+    }
+    for message in &branch {
+        doc.message(message);
+    }
+
+    if !doc.images.files.is_empty() {
+        tokio::fs::create_dir_all(&images_dir)
+            .await
+            .map_err(|error| file_error("create", &images_dir, &error))?;
+    }
+    let mut written = 0u32;
+    for (file_name, source) in &doc.images.files {
+        let bytes = match source {
+            ImageBytes::Stored(sha256) => {
+                match tokio::fs::read(parley.images.dir().join(sha256)).await {
+                    Ok(bytes) => bytes,
+                    Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(error) => {
+                        return Err(file_error(
+                            "read",
+                            &parley.images.dir().join(sha256),
+                            &error,
+                        ));
+                    }
+                }
+            }
+            ImageBytes::Inline(bytes) => bytes.clone(),
+        };
+        write_atomically(&images_dir.join(file_name), &bytes).await?;
+        written += 1;
+    }
+    write_atomically(path, doc.text.as_bytes()).await?;
+    Ok((u32::try_from(branch.len()).unwrap_or(u32::MAX), written))
+}
+
+/// Where an image's bytes come from.
+enum ImageBytes {
+    /// The image store, by hash.
+    Stored(String),
+    /// A base64 block, decoded.
+    Inline(Vec<u8>),
+}
+
+/// The image files of one Markdown file: `image-1.png`, `image-2.jpg`, ...; an image used
+/// twice is written once.
+struct ImageFiles {
+    folder: String,
+    /// The media type of each stored image, from its attachment row.
+    media_types: HashMap<String, String>,
+    files: Vec<(String, ImageBytes)>,
+    by_key: HashMap<String, String>,
+}
+
+impl ImageFiles {
+    fn new(folder: String, media_types: HashMap<String, String>) -> Self {
+        Self {
+            folder,
+            media_types,
+            files: Vec::new(),
+            by_key: HashMap::new(),
+        }
+    }
+
+    /// The relative link to the image, adding its file on first use.
+    fn link(&mut self, key: String, extension: &str, bytes: ImageBytes) -> String {
+        let file_name = match self.by_key.get(&key) {
+            Some(file_name) => file_name.clone(),
+            None => {
+                let file_name = format!("image-{}.{extension}", self.files.len() + 1);
+                self.files.push((file_name.clone(), bytes));
+                self.by_key.insert(key, file_name.clone());
+                file_name
+            }
+        };
+        format!("{}/{}", link_escape(&self.folder), link_escape(&file_name))
+    }
+}
+
+/// A path segment as a Markdown link destination: spaces and anything outside the unreserved
+/// ASCII set percent-encoded (UTF-8), which every Markdown viewer resolves.
+fn link_escape(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for byte in segment.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                out.push(byte as char);
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+/// A title or name on one line (headings and list items end at a line break).
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+struct Document {
+    text: String,
+    images: ImageFiles,
+}
+
+impl Document {
+    fn line(&mut self, line: &str) {
+        self.text.push_str(line);
+        self.text.push('\n');
+    }
+
+    fn blank(&mut self) {
+        self.text.push('\n');
+    }
+
+    fn message(&mut self, message: &StoredMessage) {
+        let heading = match message.role {
+            Role::User => "## You",
+            Role::Assistant => "## Claude",
+        };
+        self.line(heading);
+        self.blank();
+        if message.role == Role::Assistant {
+            let mut facts = Vec::new();
+            if let Some(model) = &message.model {
+                facts.push(format!("`{model}`"));
+            }
+            if let (Some(input), Some(output)) =
+                (message.usage.input_tokens, message.usage.output_tokens)
+            {
+                facts.push(format!("{input} tokens in, {output} out"));
+            }
+            if !facts.is_empty() {
+                self.line(&format!("*{}*", facts.join(" · ")));
+                self.blank();
+            }
+        }
+        match serde_json::from_str::<Vec<ContentBlock>>(&message.content_json) {
+            Ok(blocks) => {
+                for block in &blocks {
+                    self.block(block);
+                }
+            }
+            // Not blocks (a damaged row): show the text the search index has.
+            Err(_) => {
+                self.line(&message.text);
+                self.blank();
+            }
+        }
+        match message.status {
+            MessageStatus::Error => {
+                let kind = message.error_kind.as_deref().unwrap_or("error");
+                let text = message.error_message.as_deref().unwrap_or("");
+                self.line(&format!("> **Error** ({kind}): {}", one_line(text)));
+                self.blank();
+            }
+            MessageStatus::Cancelled => {
+                self.line("> *Stopped before the reply was complete.*");
+                self.blank();
+            }
+            MessageStatus::Streaming | MessageStatus::Done => {}
+        }
+    }
+
+    fn block(&mut self, block: &ContentBlock) {
+        match block {
+            ContentBlock::Text { text, .. } => {
+                self.line(text.trim_end());
+                self.blank();
+            }
+            ContentBlock::Image { source } => {
+                let link = match source {
+                    ImageSource::Url { url } => match url.strip_prefix(ATTACHMENT_URL_PREFIX) {
+                        Some(sha256) if super::json::is_sha256(sha256) => {
+                            let extension = self
+                                .images
+                                .media_types
+                                .get(sha256)
+                                .map_or("img", |media_type| extension_of(media_type));
+                            Some(self.images.link(
+                                sha256.to_owned(),
+                                extension,
+                                ImageBytes::Stored(sha256.to_owned()),
+                            ))
+                        }
+                        Some(_) => None,
+                        None => Some(url.replace(' ', "%20").replace(')', "%29")),
+                    },
+                    ImageSource::Base64 { media_type, data } => {
+                        BASE64.decode(data.as_bytes()).ok().map(|bytes| {
+                            let extension = extension_of(media_type);
+                            let key = format!("base64:{}", &data[..data.len().min(256)]);
+                            self.images.link(key, extension, ImageBytes::Inline(bytes))
+                        })
+                    }
+                };
+                match link {
+                    Some(link) => self.line(&format!("![Image]({link})")),
+                    None => self.line("*(an image that could not be exported)*"),
+                }
+                self.blank();
+            }
+            ContentBlock::ToolUse { id, name, input } => {
+                self.line(&format!("**Tool call** `{name}` ({id})"));
+                self.blank();
+                self.fenced("json", &pretty(input));
+            }
+            ContentBlock::ToolResult {
+                tool_use_id,
+                content,
+                is_error,
+            } => {
+                let label = if *is_error == Some(true) {
+                    "Tool error"
+                } else {
+                    "Tool result"
+                };
+                self.line(&format!("**{label}** for {tool_use_id}"));
+                self.blank();
+                match content {
+                    Some(Value::String(text)) => self.fenced("", text),
+                    Some(value) => self.fenced("json", &pretty(value)),
+                    None => {}
+                }
+            }
+            ContentBlock::Thinking { thinking, .. } => {
+                self.line("<details>");
+                self.line("<summary>Thinking</summary>");
+                self.blank();
+                self.line(thinking.trim_end());
+                self.blank();
+                self.line("</details>");
+                self.blank();
+            }
+            ContentBlock::RedactedThinking { .. } => {
+                self.line("*(redacted thinking)*");
+                self.blank();
+            }
+            ContentBlock::Unknown(value) => {
+                let kind = value
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .unwrap_or("unknown");
+                self.line(&format!("**{kind} block**"));
+                self.blank();
+                self.fenced("json", &pretty(value));
+            }
+        }
+    }
+
+    /// A fenced code block whose fence is longer than any backtick run inside it, so the
+    /// content can never close it early.
+    fn fenced(&mut self, language: &str, content: &str) {
+        let longest = content.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+        let fence = "`".repeat(longest.max(2) + 1);
+        self.line(&format!("{fence}{language}"));
+        self.line(content.trim_end_matches('\n'));
+        self.line(&fence);
+        self.blank();
+    }
+}
+
+fn pretty(value: &Value) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
+}
+
+/// The usual file extension of an image media type.
+fn extension_of(media_type: &str) -> &'static str {
+    match media_type {
+        "image/jpeg" => "jpg",
+        "image/png" => "png",
+        "image/gif" => "gif",
+        "image/webp" => "webp",
+        _ => "img",
+    }
+}
