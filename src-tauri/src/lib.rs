@@ -82,6 +82,8 @@ pub fn wire<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::history::search_history,
             commands::history::open_search_hit,
             commands::gallery::list_gallery,
+            commands::export::export_conversations,
+            commands::export::import_conversations,
             commands::images::pick_image_files,
             commands::images::prepare_image_file,
             commands::images::prepare_image_bytes,

@@ -4,6 +4,7 @@
 pub mod chat;
 pub mod conversations;
 pub mod dialogs;
+pub mod export;
 pub mod gallery;
 pub mod history;
 pub mod images;

@@ -112,14 +112,13 @@ impl Parley {
         ids: Option<&[String]>,
         format: ExportFormat,
     ) -> CoreResult<ExportTarget> {
+        // Refuse an empty choice before any dialog is shown.
+        self.export_ids(ids).await?;
         let single = match ids {
             Some([id]) => Some(self.store.get_conversation(id).await?.title),
             _ => None,
         };
-        let extension = match format {
-            ExportFormat::Json => "json",
-            ExportFormat::Markdown => "md",
-        };
+        let extension = format.extension();
         Ok(match (single, format) {
             (Some(title), _) => ExportTarget::File {
                 suggested_name: format!("{}.{extension}", safe_file_stem(&title)),
@@ -181,6 +180,26 @@ impl Parley {
             ));
         }
         Ok(ids)
+    }
+}
+
+impl ExportFormat {
+    /// The file extension of a single-file export, without the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::Json => "json",
+            ExportFormat::Markdown => "md",
+        }
+    }
+
+    /// `path` with this format's extension added when it has none (save dialogs on Linux do
+    /// not add it when the user types a bare name).
+    pub fn with_extension(self, path: PathBuf) -> PathBuf {
+        if path.extension().is_some() {
+            path
+        } else {
+            path.with_extension(self.extension())
+        }
     }
 }
 
@@ -306,6 +325,23 @@ mod tests {
         assert_eq!(utc_date(1_764_633_599_999), "2025-12-01");
         assert_eq!(utc_date(-1), "1969-12-31");
         assert_eq!(utc_date_time(1_764_590_580_000), "2025-12-01 12:03 UTC");
+    }
+
+    #[test]
+    fn a_bare_file_name_gets_the_format_extension() {
+        let json = ExportFormat::Json;
+        assert_eq!(
+            json.with_extension("/tmp/all".into()),
+            PathBuf::from("/tmp/all.json")
+        );
+        assert_eq!(
+            json.with_extension("/tmp/all.txt".into()),
+            PathBuf::from("/tmp/all.txt")
+        );
+        assert_eq!(
+            ExportFormat::Markdown.with_extension("/tmp/Trip".into()),
+            PathBuf::from("/tmp/Trip.md")
+        );
     }
 
     #[test]
