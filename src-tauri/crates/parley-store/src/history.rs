@@ -50,9 +50,22 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?
         .ok_or_else(|| StoreError::not_found("conversation", id))?;
-        let mut summaries = vec![summary];
-        self.fill_thumbnails(&mut summaries).await?;
-        Ok(summaries.remove(0))
+        let mut summary = summary;
+        summary.thumbnail_sha256 = self.first_image_of(id).await?;
+        Ok(summary)
+    }
+
+    /// The first image of one conversation: its hash, if it has any image.
+    async fn first_image_of(&self, conversation_id: &str) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT a.sha256 FROM attachments a JOIN messages m ON m.id = a.message_id
+             WHERE m.conversation_id = ?
+             ORDER BY m.created_at, m.id, a.position
+             LIMIT 1",
+        )
+        .bind(conversation_id)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     /// Sets `thumbnail_sha256` of each summary to its conversation's first
@@ -414,6 +427,10 @@ mod tests {
                 .thumbnail_sha256
                 .as_deref(),
             Some("aa")
+        );
+        assert_eq!(
+            store.get_summary(&plain).await.unwrap().thumbnail_sha256,
+            None
         );
         assert_eq!(
             store.list_conversations(-1).await.unwrap()[0]
