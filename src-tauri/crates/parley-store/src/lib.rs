@@ -22,6 +22,7 @@
 #![warn(missing_docs)]
 
 mod attachments;
+mod bulk;
 mod clock;
 mod conversations;
 mod error;
@@ -39,6 +40,7 @@ use std::time::Duration;
 use sqlx::SqlitePool;
 
 pub use attachments::{Attachment, NewAttachment};
+pub use bulk::{BulkConversation, BulkMessage};
 pub use conversations::{Conversation, ConversationSummary, NewConversation, TitleSource};
 pub use error::StoreError;
 pub use export::{ConversationBundle, ConversationRecord, ImportOutcome};
@@ -48,7 +50,10 @@ pub use messages::{
     INTERRUPTED_ERROR_KIND, INTERRUPTED_ERROR_MESSAGE, MessageFinish, MessageStatus, NewMessage,
     Role, StoredMessage, StoredUsage,
 };
-pub use search::{SNIPPET_END, SNIPPET_START, SearchHit};
+pub use search::{
+    SNIPPET_END, SNIPPET_START, SearchHit, SearchParam, SearchPath, SearchStatement,
+    search_statement,
+};
 
 /// [`Store::close`] waits at most this many steps for lingering connections.
 const CLOSE_WAIT_STEPS: u32 = 200;

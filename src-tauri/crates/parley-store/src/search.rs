@@ -50,66 +50,127 @@ pub struct SearchHit {
     pub created_at: i64,
 }
 
+/// Where a search statement's results come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchPath {
+    /// The trigram index (queries of three or more characters).
+    Fts,
+    /// A `LIKE` scan of the message text (one- and two-character queries);
+    /// the snippet column holds the whole text, cut down afterwards.
+    Like,
+}
+
+/// A value bound to a parameter of a [`SearchStatement`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SearchParam {
+    /// A text value.
+    Text(String),
+    /// An integer value.
+    Integer(i64),
+}
+
+/// The SQL statement [`Store::search_messages`] runs for a query, with the
+/// values bound to its numbered parameters (`?1` is `params[0]`, ...).
+/// Public so that benchmarks and diagnostics can run exactly the same
+/// statement elsewhere (e.g. in the `sqlite3` command).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchStatement {
+    /// Which kind of statement this is.
+    pub path: SearchPath,
+    /// The SQL text.
+    pub sql: &'static str,
+    /// The bound values, in parameter order.
+    pub params: Vec<SearchParam>,
+}
+
+// Both statements list hits newest stored first, by `messages.seq` (the FTS
+// rowid), not by `created_at`: FTS5 hands out matches in rowid order, so
+// with `ORDER BY rowid DESC LIMIT n` SQLite stops after n live hits and
+// computes n snippets. Ordering by `created_at` made it fetch every match,
+// compute a snippet for each and sort them all: seconds for a common word
+// in a million messages. Messages are stored as they are written, so the
+// two orders agree, except for conversations imported or bulk-inserted
+// after newer ones.
+const FTS_SEARCH_SQL: &str =
+    "SELECT m.id AS message_id, m.conversation_id, c.title AS conversation_title,
+            snippet(messages_fts, 0, ?1, ?2, ?3, ?4) AS snippet, m.created_at
+     FROM messages_fts
+     JOIN messages m ON m.seq = messages_fts.rowid
+     JOIN conversations c ON c.id = m.conversation_id
+     WHERE messages_fts MATCH ?5 AND c.deleted_at IS NULL
+     ORDER BY messages_fts.rowid DESC
+     LIMIT ?6";
+
+// A backwards scan of `messages` that stops after n live hits.
+const LIKE_SEARCH_SQL: &str = r"SELECT m.id AS message_id, m.conversation_id, c.title AS conversation_title,
+             m.text AS snippet, m.created_at
+      FROM messages m
+      JOIN conversations c ON c.id = m.conversation_id
+      WHERE m.text LIKE ?1 ESCAPE '\' AND c.deleted_at IS NULL
+      ORDER BY m.seq DESC
+      LIMIT ?2";
+
+/// The statement [`Store::search_messages`] runs for `query` and `limit`;
+/// `None` for a query that is empty once trimmed (it finds nothing).
+pub fn search_statement(query: &str, limit: i64) -> Option<SearchStatement> {
+    let query = query.trim();
+    if query.is_empty() {
+        return None;
+    }
+    if query.chars().count() < TRIGRAM_MIN_CHARS {
+        // One or two characters: the trigram index cannot answer them, so
+        // this is a scan, acceptable because results are limited.
+        return Some(SearchStatement {
+            path: SearchPath::Like,
+            sql: LIKE_SEARCH_SQL,
+            params: vec![
+                SearchParam::Text(format!("%{}%", escape_like(query))),
+                SearchParam::Integer(limit),
+            ],
+        });
+    }
+    Some(SearchStatement {
+        path: SearchPath::Fts,
+        sql: FTS_SEARCH_SQL,
+        params: vec![
+            SearchParam::Text(SNIPPET_START.to_owned()),
+            SearchParam::Text(SNIPPET_END.to_owned()),
+            SearchParam::Text(ELLIPSIS.to_owned()),
+            SearchParam::Integer(SNIPPET_TOKENS),
+            SearchParam::Text(fts5_literal(query)),
+            SearchParam::Integer(limit),
+        ],
+    })
+}
+
 impl Store {
     /// Up to `limit` messages (on any branch, of any status, in conversations
-    /// that are not in the trash) whose text contains `query`, newest first. Matching ignores case (for non-ASCII
-    /// letters only on queries of three or more characters) and leading or
-    /// trailing whitespace in the query. An empty query finds nothing.
+    /// that are not in the trash) whose text contains `query`, newest stored
+    /// first (the order they were written in; see the note on the
+    /// statements). Matching ignores case (for non-ASCII letters only on
+    /// queries of three or more characters) and leading or trailing
+    /// whitespace in the query. An empty query finds nothing.
     pub async fn search_messages(
         &self,
         query: &str,
         limit: i64,
     ) -> Result<Vec<SearchHit>, StoreError> {
-        let query = query.trim();
-        if query.is_empty() {
+        let Some(statement) = search_statement(query, limit) else {
             return Ok(Vec::new());
+        };
+        let mut sql = sqlx::query_as(statement.sql);
+        for param in statement.params {
+            sql = match param {
+                SearchParam::Text(text) => sql.bind(text),
+                SearchParam::Integer(value) => sql.bind(value),
+            };
         }
-        if query.chars().count() < TRIGRAM_MIN_CHARS {
-            return self.search_with_like(query, limit).await;
-        }
-        let hits = sqlx::query_as(
-            "SELECT m.id AS message_id, m.conversation_id, c.title AS conversation_title,
-                    snippet(messages_fts, 0, ?1, ?2, ?3, ?4) AS snippet, m.created_at
-             FROM messages_fts
-             JOIN messages m ON m.seq = messages_fts.rowid
-             JOIN conversations c ON c.id = m.conversation_id
-             WHERE messages_fts MATCH ?5 AND c.deleted_at IS NULL
-             ORDER BY m.created_at DESC, m.id DESC
-             LIMIT ?6",
-        )
-        .bind(SNIPPET_START)
-        .bind(SNIPPET_END)
-        .bind(ELLIPSIS)
-        .bind(SNIPPET_TOKENS)
-        .bind(fts5_literal(query))
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(hits)
-    }
-
-    /// The fallback for one- and two-character queries: a full scan, which is
-    /// acceptable because such queries are rare and results are limited.
-    async fn search_with_like(
-        &self,
-        query: &str,
-        limit: i64,
-    ) -> Result<Vec<SearchHit>, StoreError> {
-        let mut hits: Vec<SearchHit> = sqlx::query_as(
-            r"SELECT m.id AS message_id, m.conversation_id, c.title AS conversation_title,
-                     m.text AS snippet, m.created_at
-              FROM messages m
-              JOIN conversations c ON c.id = m.conversation_id
-              WHERE m.text LIKE ?1 ESCAPE '\' AND c.deleted_at IS NULL
-              ORDER BY m.created_at DESC, m.id DESC
-              LIMIT ?2",
-        )
-        .bind(format!("%{}%", escape_like(query)))
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        for hit in &mut hits {
-            hit.snippet = like_snippet(&hit.snippet, query);
+        let mut hits: Vec<SearchHit> = sql.fetch_all(&self.pool).await?;
+        if statement.path == SearchPath::Like {
+            let query = query.trim();
+            for hit in &mut hits {
+                hit.snippet = like_snippet(&hit.snippet, query);
+            }
         }
         Ok(hits)
     }
@@ -218,6 +279,38 @@ mod tests {
             )
         );
         assert_eq!(like_snippet("日本語の文", "本語"), "日\u{2}本語\u{3}の文");
+    }
+
+    /// The statements must stop after `limit` hits instead of sorting every
+    /// match (and computing its snippet) first: with a million messages a
+    /// common word took seconds that way. SQLite's plan says "USE TEMP
+    /// B-TREE FOR ORDER BY" when it sorts.
+    #[tokio::test]
+    async fn search_statements_read_hits_in_order_without_sorting() {
+        let store = memory_store().await;
+        for query in ["common words", "ab"] {
+            let statement = search_statement(query, 50).unwrap();
+            let sql = format!("EXPLAIN QUERY PLAN {}", statement.sql);
+            let mut plan = sqlx::query_as::<_, (i64, i64, i64, String)>(&sql);
+            for param in statement.params {
+                plan = match param {
+                    SearchParam::Text(text) => plan.bind(text),
+                    SearchParam::Integer(value) => plan.bind(value),
+                };
+            }
+            let steps: Vec<String> = plan
+                .fetch_all(&store.pool)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|(_, _, _, detail)| detail)
+                .collect();
+            assert!(
+                !steps.is_empty() && steps.iter().all(|step| !step.contains("TEMP B-TREE")),
+                "{:?} sorts: {steps:?}",
+                statement.path
+            );
+        }
     }
 
     #[tokio::test]
