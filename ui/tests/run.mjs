@@ -12,7 +12,12 @@ const run = spawnSync(
     "--test-concurrency=1",
     ...(files.length
       ? files
-      : ["tests/ui.test.mjs", "tests/images.test.mjs", "tests/history.test.mjs"]),
+      : [
+          "tests/ui.test.mjs",
+          "tests/images.test.mjs",
+          "tests/history.test.mjs",
+          "tests/gallery.test.mjs",
+        ]),
   ],
   { cwd: UI_DIR, stdio: "inherit" },
 );

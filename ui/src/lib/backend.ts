@@ -16,6 +16,7 @@ import type {
 import { normalizeError } from "./errors";
 import type { ChatEvent, Folder, HistoryIndex, SearchHit } from "./bindings";
 import type { ImageDraft, ImageVariant, SendRequest, Settings, SettingsView } from "./bindings";
+import type { GalleryCursor, GalleryPage } from "./bindings";
 
 async function call<T>(
   command: string,
@@ -111,6 +112,11 @@ export function searchHistory(query: string, limit: number): Promise<SearchHit[]
 /** The conversation with the branch that holds `messageId` made active. */
 export function openSearchHit(messageId: string): Promise<ConversationView> {
   return call("open_search_hit", { messageId });
+}
+
+/** A page of the images gallery: from the newest (`before` null) or after the given cursor. */
+export function listGallery(before: GalleryCursor | null, limit: number): Promise<GalleryPage> {
+  return call("list_gallery", { before, limit });
 }
 
 export function openConversation(id: string): Promise<ConversationView> {
