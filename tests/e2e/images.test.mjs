@@ -1,7 +1,8 @@
 // End to end, images: a real file dropped on the running app through the OS (a GTK drag source
-// driven by xdotool under Xvfb); the mock server's echo names the image it received, and after a
-// restart the thumbnail is still in the transcript; an image picked through the native open
-// dialog (answered by typing into it, as a user would) is sent too.
+// driven by xdotool under Xvfb); the mock server's echo names the image it received; after a
+// restart the thumbnail is still in the transcript and the images gallery opens its message. An
+// image picked through the native open dialog (answered by typing into it, as a user would) is
+// sent too.
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -183,6 +184,19 @@ test("an image dropped from another application is sent, and its thumbnail is ke
     );
     assert.equal(thumbnails.length, 1);
     assert.deepEqual(loaded, [true], "the thumbnail is a real image");
+
+    // 3. The images gallery lists it; a click opens its message.
+    step("opening the images gallery");
+    await (await app.find("conversation-new")).click();
+    await (await app.find("gallery-open")).click();
+    const item = await app.find("gallery-item");
+    assert.equal(await item.attr("data-conversation-id"), conversationId);
+    const messageId = await item.attr("data-message-id");
+    await item.click();
+    await app.waitFor("the image's message highlighted", async () => {
+      const message = await app.find("message", `[data-id="${messageId}"]`);
+      return (await message.attr("data-highlighted")) === "true";
+    });
   } catch (error) {
     await saveScreenshot(app, "images-failure");
     throw error;
