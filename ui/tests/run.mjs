@@ -16,6 +16,7 @@ const run = spawnSync(
           "tests/ui.test.mjs",
           "tests/images.test.mjs",
           "tests/history.test.mjs",
+          "tests/export.test.mjs",
           "tests/gallery.test.mjs",
         ]),
   ],

@@ -16,6 +16,7 @@ import type {
 import { normalizeError } from "./errors";
 import type { ChatEvent, Folder, HistoryIndex, SearchHit } from "./bindings";
 import type { ImageDraft, ImageVariant, SendRequest, Settings, SettingsView } from "./bindings";
+import type { ExportFormat, ExportReport, ImportReport, TransferProgress } from "./bindings";
 import type { GalleryCursor, GalleryPage } from "./bindings";
 
 async function call<T>(
@@ -117,6 +118,29 @@ export function openSearchHit(messageId: string): Promise<ConversationView> {
 /** A page of the images gallery: from the newest (`before` null) or after the given cursor. */
 export function listGallery(before: GalleryCursor | null, limit: number): Promise<GalleryPage> {
   return call("list_gallery", { before, limit });
+}
+
+/**
+ * Exports `ids` (`null`: every conversation not in the trash) through the native save dialog
+ * (or a folder dialog for several as Markdown). `null` when the user cancels the dialog.
+ */
+export function exportConversations(
+  ids: string[] | null,
+  format: ExportFormat,
+  onProgress: (progress: TransferProgress) => void,
+): Promise<ExportReport | null> {
+  return call("export_conversations", {
+    ids,
+    format,
+    onProgress: new Channel<TransferProgress>(onProgress),
+  });
+}
+
+/** Imports a Parley JSON export chosen in the native open dialog; `null` when cancelled. */
+export function importConversations(
+  onProgress: (progress: TransferProgress) => void,
+): Promise<ImportReport | null> {
+  return call("import_conversations", { onProgress: new Channel<TransferProgress>(onProgress) });
 }
 
 export function openConversation(id: string): Promise<ConversationView> {

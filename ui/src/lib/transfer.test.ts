@@ -1,0 +1,32 @@
+import { describe, expect, test } from "vitest";
+import { exportSummary, importSummary, progressLabel } from "./transfer";
+
+describe("export and import texts", () => {
+  test("an export names the count and where it went", () => {
+    expect(
+      exportSummary({ path: "/home/ada/all.json", conversations: 12, messages: 80, images: 3 }),
+    ).toEqual({ title: "Exported 12 conversations", detail: "to /home/ada/all.json" });
+    expect(
+      exportSummary({ path: "/tmp/Trip.md", conversations: 1, messages: 4, images: 0 }).title,
+    ).toBe("Exported 1 conversation");
+  });
+
+  test("an import says what was added and what was already there", () => {
+    const report = (imported: number, skipped: number) => ({
+      imported,
+      skipped,
+      messages: 0,
+      images: 0,
+    });
+    expect(importSummary(report(3, 2))).toBe("Imported 3, skipped 2 already present");
+    expect(importSummary(report(1, 0))).toBe("Imported 1 conversation");
+    expect(importSummary(report(0, 2))).toBe("Nothing new: 2 conversations already present");
+    expect(importSummary(report(0, 0))).toBe("The file holds no conversations");
+  });
+
+  test("progress counts conversations for exports and percent of the file for imports", () => {
+    expect(progressLabel("export", { done: 3, total: 12 })).toBe("Exporting… 3 of 12");
+    expect(progressLabel("import", { done: 512, total: 2048 })).toBe("Importing… 25%");
+    expect(progressLabel("import", { done: 10, total: 0 })).toBe("Importing… 0%");
+  });
+});
