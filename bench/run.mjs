@@ -9,7 +9,13 @@
 //   PARLEY_MOCK_BINARY   the mock server (default target/release/parley-mock-claude, else debug)
 //   PARLEY_SEED_BINARY   the seeder (default target/release/parley-bench-seed, else debug)
 //   PARLEY_BENCH_REPS    repetitions for the medians (default 3)
-//   PARLEY_BENCH_ONLY    comma-separated subset: throughput,smoothness,startup,size
+//   PARLEY_BENCH_ONLY    comma-separated subset: throughput,smoothness,startup,size,
+//                        history-sidebar,history-open,history-search,history-size
+//   PARLEY_HISTORY_SEED_BINARY, PARLEY_HISTORY_SEARCH_BINARY  the history benchmark's binaries
+//                        (default target/release/parley-history-{seed,search}, else debug)
+//   PARLEY_HISTORY_SEARCH_REPS  timed runs per search query (default 15)
+// The history benchmarks (issue 4) use a generated history of 1,000,000 messages, seeded once and
+// cached under target/bench-history/ (see bench/lib/history.mjs).
 //   PARLEY_BENCH_KEEP    keep the work directory (data dirs, app logs app-N.log) even on success
 //   PARLEY_BENCH_NO_PRINT  do not print the table (scripts/bench.sh prints bench/out/results.md)
 //
@@ -36,11 +42,15 @@ import { setTimeout as sleep } from "node:timers/promises";
 
 import { freePort } from "../tests/e2e/webdriver.mjs";
 import { BenchDriver } from "./lib/driver.mjs";
+import { ensureHistory } from "./lib/history.mjs";
 import {
   inPage,
   pageIdleFrames,
+  pageInvokeSearch,
   pageNewConversation,
   pageOpenConversation,
+  pageOpenUntilPainted,
+  pageScrollSidebar,
   pageSendAndWait,
   pageWaitForSelector,
 } from "./lib/page.mjs";
@@ -52,7 +62,10 @@ const OUT = join(ROOT, "bench/out");
 const APP = resolve(process.env.PARLEY_APP_BINARY ?? join(ROOT, "target/release/parley"));
 const REPS = Math.max(1, Number(process.env.PARLEY_BENCH_REPS ?? 3));
 const ONLY = new Set(
-  (process.env.PARLEY_BENCH_ONLY ?? "throughput,smoothness,startup,size")
+  (
+    process.env.PARLEY_BENCH_ONLY ??
+    "throughput,smoothness,startup,size,history-sidebar,history-open,history-search,history-size"
+  )
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean),
@@ -812,6 +825,372 @@ function benchSize() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// 5. History (issue 4): a generated history of 1,000,000 messages in 20,000 conversations
+
+const SIDEBAR_STEP_PX = 0; // one viewport per frame
+const IPC_SEARCH_QUERIES = ["the", "xylophone", "数据库", "缓存"];
+
+let historyState = null;
+
+/** sqlite3's output for `sql` on `database` (read-only). */
+function sqlite3(database, sql) {
+  return execFileSync("sqlite3", ["-readonly", "-batch", database, sql], { encoding: "utf8" }).trim();
+}
+
+/**
+ * The cached history (seeded on first use) and what the benchmarks need from it: the long
+ * conversation (top of the sidebar) and the next one (a 50-message conversation, the baseline
+ * for opening), each with its last message. Read with sqlite3, read-only.
+ */
+function historySetup() {
+  if (historyState) return historyState;
+  const seeded = ensureHistory(HISTORY_SEED_BIN, log);
+  log(
+    `history: ${seeded.messages.toLocaleString("en")} messages in ${seeded.conversations.toLocaleString("en")} conversations ` +
+      `(${seeded.cached ? "cached" : `seeded in ${(seeded.elapsedMs / 1000).toFixed(0)} s`}) at ${seeded.dir}`,
+  );
+  const top = sqlite3(
+    seeded.database,
+    "SELECT id FROM conversations WHERE deleted_at IS NULL ORDER BY pinned DESC, updated_at DESC, id DESC LIMIT 2",
+  ).split("\n");
+  if (top[0] !== seeded.longConversationId) {
+    throw new Error(`the long conversation ${seeded.longConversationId} is not at the top of the sidebar (${top[0]})`);
+  }
+  const lastMessage = (conversationId) =>
+    sqlite3(
+      seeded.database,
+      `SELECT id FROM messages WHERE conversation_id = '${conversationId}' ORDER BY created_at DESC, id DESC LIMIT 1`,
+    );
+  const short = { id: top[1], lastMessageId: lastMessage(top[1]) };
+  const messagesIn = (id) => Number(sqlite3(seeded.database, `SELECT count(*) FROM messages WHERE conversation_id = '${id}'`));
+  historyState = {
+    seeded,
+    long: { id: seeded.longConversationId, lastMessageId: lastMessage(seeded.longConversationId), messages: messagesIn(seeded.longConversationId) },
+    short: { ...short, messages: messagesIn(short.id) },
+    appDir: null,
+  };
+  return historyState;
+}
+
+/**
+ * Which UI the app was built from, as far as git can tell: the commit checked out and whether
+ * ui/src had uncommitted changes when this ran (the binary embeds ui/dist from its build).
+ */
+function uiSource() {
+  try {
+    const head = execFileSync("git", ["-C", ROOT, "log", "-1", "--format=%h"], { encoding: "utf8" }).trim();
+    const dirty = execFileSync("git", ["-C", ROOT, "status", "--porcelain", "--", "ui/src"], { encoding: "utf8" })
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => line.slice(3).replace("ui/src/", ""));
+    return dirty.length ? `commit ${head} with uncommitted changes to ${dirty.join(", ")}` : `commit ${head}`;
+  } catch {
+    return "unknown (no git)";
+  }
+}
+
+/** One copy of the cached history for the app (it may write; the cache stays as seeded). */
+function historyAppDir() {
+  const state = historySetup();
+  if (!state.appDir) {
+    const dir = newDir("history");
+    const t0 = performance.now();
+    execFileSync("cp", ["--reflink=auto", join(state.seeded.dir, "parley.sqlite3"), dir]);
+    log(`history: copied the database for the app in ${fmtMs(performance.now() - t0)}`);
+    state.appDir = dir;
+  }
+  return state.appDir;
+}
+
+/** Launches the app on `dataDir` and waits for `selector`; times as in the start-up benchmark. */
+async function launchAndWait(dataDir, baseUrl, selector, name) {
+  const launched = await launchApp(dataDir, baseUrl);
+  try {
+    const found = await waitForSelector(launched.driver, selector, 120_000);
+    return {
+      launched,
+      ms: found.epochMs - launched.requestedAt,
+      processToShownMs: launched.appStartedAt ? found.epochMs - launched.appStartedAt : null,
+      pageStartToShownMs: found.epochMs - found.timeOrigin,
+      alreadyThere: found.already,
+      rows: found.listCount,
+      items: found.items,
+    };
+  } catch (error) {
+    await screenshot(launched.driver, `history-${name}`);
+    await quitApp(launched);
+    throw error;
+  }
+}
+
+async function benchHistorySidebar(mock) {
+  const state = historySetup();
+  const expectedRows = state.seeded.conversations;
+  const dataDir = historyAppDir();
+  const first = [];
+  const empty = [];
+  const scrolls = [];
+  const idles = [];
+  const ipc = [];
+  for (let rep = 0; rep < REPS; rep++) {
+    const run = await launchAndWait(dataDir, mock.baseUrl, SEL.item, `sidebar-${rep + 1}`);
+    try {
+      first.push(run);
+      await sleep(1_000);
+      const scroll = await inPage(run.launched.driver, pageScrollSidebar, [SIDEBAR_STEP_PX, 600_000]);
+      if (!scroll.reachedBottom || scroll.rows < expectedRows) {
+        await screenshot(run.launched.driver, `history-sidebar-${rep + 1}`);
+        throw new Error(
+          `the scroll did not go through the list: ${scroll.rows} rows, bottom reached: ${scroll.reachedBottom}`,
+        );
+      }
+      scrolls.push(scroll);
+      idles.push(await inPage(run.launched.driver, pageIdleFrames, [Math.min(scroll.ms, 10_000)]));
+      // What the list costs over IPC: list_history as the UI calls it.
+      ipc.push(
+        await inPage(run.launched.driver, async () => {
+          const t0 = performance.now();
+          const history = await window.__TAURI_INTERNALS__.invoke("list_history");
+          return { ms: performance.now() - t0, conversations: history.conversations?.length ?? history.length };
+        }),
+      );
+    } finally {
+      await quitApp(run.launched);
+    }
+    const e = await launchAndWait(newDir("data"), mock.baseUrl, SEL.composer, `empty-${rep + 1}`);
+    empty.push(e);
+    await quitApp(e.launched);
+    log(
+      `history sidebar ${rep + 1}/${REPS}: first render ${fmtMs(first.at(-1).ms)} (${first.at(-1).rows} rows; empty data dir ` +
+        `${fmtMs(empty.at(-1).ms)}); scroll ${scrolls.at(-1).steps} steps of ${scrolls.at(-1).stepPx} px in ${fmtMs(scrolls.at(-1).ms)}: ` +
+        `max gap ${fmtMs(scrolls.at(-1).maxGapMs)}, p99 ${fmtMs(scrolls.at(-1).p99GapMs)}, ${scrolls.at(-1).over50ms} gaps > 50 ms; ` +
+        `idle max gap ${fmtMs(idles.at(-1).maxGapMs)}; list_history over IPC ${fmtMs(ipc.at(-1).ms)}`,
+    );
+  }
+  const oldest = sqlite3(
+    state.seeded.database,
+    "SELECT id FROM conversations WHERE deleted_at IS NULL ORDER BY pinned DESC, updated_at DESC, id DESC LIMIT 1 OFFSET " +
+      String(expectedRows - 1),
+  );
+  const reachedOldest = scrolls.every((s) => s.lastItemId === oldest);
+  const firstMs = median(first.map((r) => r.ms));
+  const emptyMs = median(empty.map((r) => r.ms));
+  const gap = median(scrolls.map((s) => s.maxGapMs));
+  const idleGap = median(idles.map((s) => s.maxGapMs));
+  const n = expectedRows.toLocaleString("en");
+  return {
+    rows: [
+      {
+        benchmark: `History sidebar: launch → first rows of ${n} conversations rendered (median of ${REPS})`,
+        parley: fmtMs(firstMs),
+        baseline: `${fmtMs(emptyMs)} (empty data dir, composer)`,
+        ratio: firstMs / emptyMs,
+        goal: "–",
+        met: null,
+      },
+      {
+        benchmark: `History sidebar: longest frame gap scrolling through all ${n} rows, a viewport per frame (median of ${REPS})`,
+        parley: fmtMs(gap),
+        baseline: `${fmtMs(idleGap)} (idle)`,
+        ratio: gap / idleGap,
+        goal: "< 50 ms",
+        met: gap < 50,
+      },
+    ],
+    notes: [
+      `History sidebar, first render: from the WebDriver new-session request (which launches the app) to the first frame after ` +
+        `[data-testid=conversation-item] entered the page, on a copy of the seeded history (${n} conversations): ` +
+        `${fmtList(first.map((r) => r.ms), fmtMs)}; from the app process's start ${fmtList(first.map((r) => r.processToShownMs ?? NaN), fmtMs)}, ` +
+        `from the page's navigation start ${fmtList(first.map((r) => r.pageStartToShownMs), fmtMs)}; the list held ` +
+        `${first.map((r) => r.rows).join(", ")} rows (data-count), ${first.map((r) => r.items).join(", ")} in the DOM. Baseline: ` +
+        `the same launch with an empty data directory until [data-testid=composer-input]: ${fmtList(empty.map((r) => r.ms), fmtMs)}. ` +
+        `list_history alone, invoked from the page afterwards (IPC, JSON of ${n} summaries): ${fmtList(ipc.map((r) => r.ms), fmtMs)}.`,
+      `History sidebar, scrolling: in each launch, 1 s after the first render, a requestAnimationFrame callback adds one viewport ` +
+        `(${scrolls[0]?.stepPx} px) to the list's scrollTop every frame, from the top until the bottom (${scrolls.map((s) => s.steps).join(", ")} ` +
+        `steps, ${fmtList(scrolls.map((s) => s.ms), fmtMs)}; scrollHeight ${scrolls[0]?.scrollHeight} px), and the gaps between ` +
+        `frames are recorded: longest ${fmtList(scrolls.map((s) => s.maxGapMs), fmtMs)}, p99 ${fmtList(scrolls.map((s) => s.p99GapMs), fmtMs)}, ` +
+        `median ${fmtList(scrolls.map((s) => s.medianGapMs), fmtMs)}, gaps > 50 ms: ${scrolls.map((s) => s.over50ms).join(", ")} of ` +
+        `${scrolls.map((s) => s.count).join(", ")} frames. The last row rendered was the oldest conversation: ${reachedOldest ? "yes" : "**no**"}. ` +
+        `Baseline: the longest rAF gap in the same app, idle, right after: ${fmtList(idles.map((s) => s.maxGapMs), fmtMs)}.`,
+    ],
+    raw: { first: first.map(({ launched, ...r }) => r), empty: empty.map(({ launched, ...r }) => r), scrolls, idles, ipc, reachedOldest },
+  };
+}
+
+async function benchHistoryOpen(mock) {
+  const state = historySetup();
+  const dataDir = historyAppDir();
+  const longRuns = [];
+  const shortRuns = [];
+  const ipc = [];
+  for (let rep = 0; rep < REPS; rep++) {
+    const run = await launchAndWait(dataDir, mock.baseUrl, SEL.item, `open-${rep + 1}`);
+    try {
+      await sleep(1_000);
+      // Baseline first (a 50-message conversation), then the long one, in the same launch.
+      shortRuns.push(await inPage(run.launched.driver, pageOpenUntilPainted, [state.short.id, state.short.lastMessageId, 120_000]));
+      await sleep(1_000);
+      longRuns.push(await inPage(run.launched.driver, pageOpenUntilPainted, [state.long.id, state.long.lastMessageId, 120_000]));
+      await sleep(500);
+      await screenshot(run.launched.driver, `history-open-${rep + 1}`);
+      // The backend's share: open_conversation over IPC alone (what chat.open awaits).
+      ipc.push(
+        await inPage(
+          run.launched.driver,
+          async (longId, shortId) => {
+            const invoke = window.__TAURI_INTERNALS__.invoke;
+            const time = async (id) => {
+              const t0 = performance.now();
+              const view = await invoke("open_conversation", { id });
+              return { ms: performance.now() - t0, messages: view.messages.length };
+            };
+            return { long: await time(longId), short: await time(shortId) };
+          },
+          [state.long.id, state.short.id],
+        ),
+      );
+    } finally {
+      await quitApp(run.launched);
+    }
+    log(
+      `history open ${rep + 1}/${REPS}: ${state.long.messages} messages ${fmtMs(longRuns.at(-1).ms)} ` +
+        `(${longRuns.at(-1).messagesInDom} message elements); ${state.short.messages} messages ${fmtMs(shortRuns.at(-1).ms)}`,
+    );
+  }
+  const longMs = median(longRuns.map((r) => r.ms));
+  const shortMs = median(shortRuns.map((r) => r.ms));
+  return {
+    row: {
+      benchmark: `History: open a ${state.long.messages.toLocaleString("en")}-message conversation, click → painted (median of ${REPS})`,
+      parley: fmtMs(longMs),
+      baseline: `${fmtMs(shortMs)} (${state.short.messages}-message conversation)`,
+      ratio: longMs / shortMs,
+      goal: "< 150 ms",
+      met: longMs < 150,
+    },
+    notes: [
+      `History open: in each of ${REPS} launches on the seeded history, a click on the sidebar row (at its centre) of the ` +
+        `${state.short.messages}-message conversation, then 1 s later of the ${state.long.messages}-message one; timed in the page from ` +
+        `the click until its last message ([data-testid=message][data-id=…]) is in the page, plus two animation frames (painted). ` +
+        `${state.long.messages} messages: ${fmtList(longRuns.map((r) => r.ms), fmtMs)} (last message present after ` +
+        `${fmtList(longRuns.map((r) => r.presentMs), fmtMs)}; ${longRuns.map((r) => r.messagesInDom).join(", ")} message elements in the DOM); ` +
+        `${state.short.messages} messages: ${fmtList(shortRuns.map((r) => r.ms), fmtMs)} (${shortRuns.map((r) => r.messagesInDom).join(", ")} ` +
+        `message elements). Of that, open_conversation over IPC alone (invoked from the page afterwards, the view's JSON ` +
+        `included): ${fmtList(ipc.map((r) => r.long.ms), fmtMs)} for ${ipc[0]?.long.messages} messages, ` +
+        `${fmtList(ipc.map((r) => r.short.ms), fmtMs)} for ${ipc[0]?.short.messages}. UI source: ${uiSource()}.`,
+    ],
+    raw: { long: longRuns, short: shortRuns, ipc, uiSource: uiSource() },
+  };
+}
+
+async function benchHistorySearch(mock) {
+  const state = historySetup();
+  const run = await timeProcess(HISTORY_SEARCH_BIN, [
+    "--database",
+    state.seeded.database,
+    "--reps",
+    String(HISTORY_SEARCH_REPS),
+    "--limit",
+    "50",
+  ]);
+  if (run.code !== 0) throw new Error(`${HISTORY_SEARCH_BIN} exited ${run.code}`);
+  const result = JSON.parse(run.stdout.trim().split("\n").at(-1));
+  // The same kind of calls through the app's IPC, for a note: what the search box waits for.
+  let ipc = null;
+  const launched = await launchAndWait(historyAppDir(), mock.baseUrl, SEL.item, "search");
+  try {
+    ipc = await inPage(launched.launched.driver, pageInvokeSearch, [IPC_SEARCH_QUERIES, 50, HISTORY_SEARCH_REPS]);
+  } finally {
+    await quitApp(launched.launched);
+  }
+  const row = (label, parley, sqlite) => ({
+    benchmark: `History search ${label}: p50 / p95 over ${state.seeded.messages.toLocaleString("en")} messages, limit 50`,
+    parley: `${fmtMs(parley.p50)} / ${fmtMs(parley.p95)}`,
+    baseline: `${fmtMs(sqlite.p50)} / ${fmtMs(sqlite.p95)} (sqlite3; p95 ratio ${(parley.p95 / sqlite.p95).toFixed(2)}×)`,
+    ratio: parley.p50 / sqlite.p50,
+    goal: "p50 and p95 ratio ≤ 1.2",
+    met: parley.p50 / sqlite.p50 <= 1.2 && parley.p95 / sqlite.p95 <= 1.2,
+  });
+  const perQuery = result.queries
+    .map(
+      (q) =>
+        `${JSON.stringify(q.query)} (${q.class}, ${q.path}, ${q.hits} hits) ${fmtMs(q.parley.p50)}/${fmtMs(q.parley.p95)} vs ` +
+        `${fmtMs(q.sqlite3.p50)}/${fmtMs(q.sqlite3.p95)} (K=${q.runsPerUnit})`,
+    )
+    .join("; ");
+  const ipcNote = ipc
+    ? ipc.map((q) => `${JSON.stringify(q.query)} ${fmtMs(median(q.ms))} (${q.hits} hits)`).join(", ")
+    : "not measured";
+  return {
+    rows: [
+      row("(all queries)", result.overall.parley, result.overall.sqlite3),
+      ...result.classes.map((c) => row(`(${c.class})`, c.parley, c.sqlite3)),
+    ],
+    notes: [
+      `History search: ${result.queries.length} fixed queries in ${result.classes.length} classes (per query: class, path, hits, ` +
+        `Parley p50/p95 vs sqlite3 p50/p95 below), each run once on each side to warm up, then ${result.reps} rounds. The ` +
+        `sqlite3 shell times statements only in whole milliseconds and most queries take about one, so both sides are timed in ` +
+        `units of K back-to-back runs (K per query, for about ${result.unitTargetMs} ms per unit): Parley, K calls of ` +
+        `\`Store::search_messages\` (the call behind \`search_history\`, limit 50 as the UI asks) in process on the database opened ` +
+        `with \`Store::open\`; sqlite3 (${result.sqlite3Version}, Debian's; Parley bundles a newer SQLite), a process that binds ` +
+        `the same values through the shell's parameter table and runs the same statement K times (rows to /dev/null), minus the ` +
+        `median time of the same process without the statement (process start, open, binding: ` +
+        `${fmtList(result.queries.map((q) => q.sqlite3OverheadMs), fmtMs)}); the statement is \`parley_store::search_statement\`, ` +
+        `the one \`search_messages\` runs. p50/p95 are over the per-unit means; the ratio column is p50/p50. Both sides return ` +
+        `the same number of rows (checked). Per query: ${perQuery}.`,
+      `History search through the app's IPC (\`invoke("search_history")\` from the page, ${HISTORY_SEARCH_REPS} runs after a warm-up, ` +
+        `median): ${ipcNote}.`,
+    ],
+    raw: { ...result, ipc },
+  };
+}
+
+function benchHistorySize() {
+  const state = historySetup();
+  const { seeded } = state;
+  const file = (name) => {
+    const path = join(seeded.dir, name);
+    return existsSync(path) ? statSync(path).size : 0;
+  };
+  const bytes = file("parley.sqlite3") + file("parley.sqlite3-wal");
+  const perThousand = (bytes / seeded.messages) * 1000;
+  const textPerThousand = (seeded.textBytes / seeded.messages) * 1000;
+  let breakdown = "";
+  try {
+    breakdown = sqlite3(
+      seeded.database,
+      "SELECT group_concat(name || ' ' || printf('%.0f', mib) || ' MiB', ', ') FROM (" +
+        "SELECT CASE WHEN name LIKE 'messages_fts%' THEN 'FTS index' WHEN name = 'messages' THEN 'messages table' " +
+        "WHEN name LIKE 'sqlite_autoindex_messages%' OR name LIKE 'messages_%' THEN 'message indexes' ELSE 'other' END AS name, " +
+        "sum(pgsize) / 1048576.0 AS mib FROM dbstat GROUP BY 1 ORDER BY 2 DESC)",
+    );
+  } catch (error) {
+    breakdown = `unavailable (${String(error.message).split("\n")[0]})`;
+  }
+  const kib = (b) => `${(b / 1024).toFixed(0)} KiB`;
+  return {
+    row: {
+      benchmark: `History: database size per 1,000 messages (${seeded.messages.toLocaleString("en")} messages, file + WAL after checkpoint)`,
+      parley: kib(perThousand),
+      baseline: `${kib(textPerThousand)} (the message text alone, UTF-8)`,
+      ratio: perThousand / textPerThousand,
+      goal: "–",
+      met: null,
+    },
+    notes: [
+      `History size: ${fmtMiB(bytes)} for ${seeded.messages.toLocaleString("en")} messages in ${seeded.conversations.toLocaleString("en")} ` +
+        `conversations (${(seeded.textBytes / seeded.messages).toFixed(0)} bytes of text per message on average; each message is ` +
+        `stored twice, as content JSON and as plain text for search, plus the trigram index), measured on the seeded file after ` +
+        `the seeder's checkpoint (WAL truncated). By dbstat: ${breakdown}. Generated history: 60% English, 30% Chinese, 10% ` +
+        `Japanese conversations, deterministic (bench/history); seeded through parley-store's bulk insert (its schema and FTS ` +
+        `triggers)${seeded.cached ? " earlier and cached" : ` in ${(seeded.elapsedMs / 1000).toFixed(0)} s`} under ` +
+        `${seeded.dir.replace(`${ROOT}/`, "")}.`,
+    ],
+    raw: { bytes, perThousand, textPerThousand, breakdown, seeded },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 
 function machineNotes() {
   const sh = (cmd, args) => {
@@ -857,12 +1236,19 @@ function table(rows) {
 
 let MOCK_BIN = "";
 let SEED_BIN = "";
+let HISTORY_SEED_BIN = "";
+let HISTORY_SEARCH_BIN = "";
+const HISTORY_SEARCH_REPS = Math.max(1, Number(process.env.PARLEY_HISTORY_SEARCH_REPS ?? 15));
 
 async function main() {
   if (!existsSync(APP)) throw new Error(`the app is not built: ${APP}`);
   if (existsSync(join(ROOT, "ui/dist/index.html"))) cpSync(join(ROOT, "ui/dist"), UI_DIST, { recursive: true });
   MOCK_BIN = pickBinary("parley-mock-claude", "PARLEY_MOCK_BINARY");
   SEED_BIN = pickBinary("parley-bench-seed", "PARLEY_SEED_BINARY");
+  if ([...ONLY].some((name) => name.startsWith("history-"))) {
+    HISTORY_SEED_BIN = pickBinary("parley-history-seed", "PARLEY_HISTORY_SEED_BINARY");
+    HISTORY_SEARCH_BIN = pickBinary("parley-history-search", "PARLEY_HISTORY_SEARCH_BINARY");
+  }
   log(`app ${APP}; mock ${MOCK_BIN}; seeder ${SEED_BIN}; work dir ${workDir}`);
   loadSamples.push(readLoad());
   const loadTimer = setInterval(() => loadSamples.push(readLoad()), 5_000);
@@ -892,6 +1278,10 @@ async function main() {
     await run("smoothness", "Smoothness", () => benchSmoothness(mock, SEED_BIN));
     await run("startup", "Start-up and memory", () => benchStartup(mock, SEED_BIN));
     await run("size", "Size", async () => benchSize());
+    await run("history-size", "History size", async () => benchHistorySize());
+    await run("history-search", "History search", () => benchHistorySearch(mock));
+    await run("history-sidebar", "History sidebar", () => benchHistorySidebar(mock));
+    await run("history-open", "History open", () => benchHistoryOpen(mock));
   } finally {
     mock.stop();
   }

@@ -6,6 +6,10 @@
 #   bash scripts/bench.sh                                   # the release build (slow to build)
 #   PARLEY_APP_BINARY=target/debug/parley bash scripts/bench.sh   # another binary; skips the app build
 #   PARLEY_BENCH_ONLY=throughput,size PARLEY_BENCH_REPS=1 bash scripts/bench.sh   # a quick subset
+#   PARLEY_BENCH_ONLY=history-sidebar,history-open,history-search,history-size bash scripts/bench.sh
+#                                                           # the history benchmark (issue 4) alone
+# The history benchmark seeds 1,000,000 messages once (a few minutes) and caches them under
+# target/bench-history/ (about 1.5 GB).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,8 +23,8 @@ if [ -z "${PARLEY_APP_BINARY:-}" ]; then
 else
   log "measuring $PARLEY_APP_BINARY (no app build)"
 fi
-log "building the mock server and the seeder (release)"
-cargo build --release -p parley-mock-claude -p parley-bench-seed
+log "building the mock server and the seeders (release)"
+cargo build --release -p parley-mock-claude -p parley-bench-seed -p parley-bench-history
 
 log "measuring (under Xvfb and a private D-Bus session)"
 # Services the session bus starts (the accessibility bus, ...) write to the inherited stdout, so

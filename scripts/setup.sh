@@ -11,9 +11,10 @@ BUILD_PACKAGES=(libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev 
   libayatana-appindicator3-dev librsvg2-dev pkg-config)
 # For the tests: a virtual display, WebKit's WebDriver, a real Secret Service, Chromium for the
 # UI tests; for the image tests a GTK drag source (python3-gi) and the clipboard (xclip).
-# dbus-x11 is deliberately absent: it makes libdbus auto-launch stray buses.
+# dbus-x11 is deliberately absent: it makes libdbus auto-launch stray buses. sqlite3 (the command)
+# is the history benchmark's search baseline.
 TEST_PACKAGES=(xvfb xauth webkit2gtk-driver gnome-keyring dbus libsecret-tools chromium xdotool
-  python3-gi gir1.2-gtk-3.0 xclip)
+  python3-gi gir1.2-gtk-3.0 xclip sqlite3)
 
 packages=("${BUILD_PACKAGES[@]}")
 if [ "${1:-}" != "--no-test-packages" ]; then packages+=("${TEST_PACKAGES[@]}"); fi

@@ -231,3 +231,130 @@ export async function pageNewConversation(timeoutMs) {
   }
   throw new Error("the transcript did not empty after New conversation");
 }
+
+/**
+ * Scrolls the sidebar's conversation list from top to bottom, `stepPx` per frame (0: one
+ * viewport per frame, so every frame shows only rows that were not on screen before), setting
+ * `scrollTop` from a requestAnimationFrame callback, and records the gaps between frames.
+ */
+export async function pageScrollSidebar(stepPx, timeoutMs) {
+  const list = document.querySelector('[data-testid="conversation-list"]');
+  if (!list) throw new Error("no conversation-list in the page");
+  const nextFrame = () => new Promise((r) => requestAnimationFrame(() => r()));
+  list.scrollTop = 0;
+  for (let i = 0; i < 10; i++) await nextFrame();
+  const step = stepPx > 0 ? stepPx : list.clientHeight;
+  const gaps = [];
+  let steps = 0;
+  const t0 = performance.now();
+  const deadline = t0 + timeoutMs;
+  await new Promise((resolve) => {
+    let last = performance.now();
+    let settle = 0;
+    const tick = () => {
+      const now = performance.now();
+      gaps.push(now - last);
+      last = now;
+      const atBottom = list.scrollTop + list.clientHeight >= list.scrollHeight - 1;
+      // A few frames more at the bottom, so the last rows' render is inside the measurement.
+      if ((atBottom && ++settle > 3) || now > deadline) {
+        resolve();
+        return;
+      }
+      if (!atBottom) {
+        list.scrollTop += step;
+        steps += 1;
+      }
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(() => {
+      last = performance.now();
+      requestAnimationFrame(tick);
+    });
+  });
+  const ms = performance.now() - t0;
+  const items = document.querySelectorAll('[data-testid="conversation-item"]');
+  const sorted = [...gaps].sort((a, b) => a - b);
+  return {
+    ms,
+    steps,
+    stepPx: step,
+    reachedBottom: list.scrollTop + list.clientHeight >= list.scrollHeight - 1,
+    scrollHeight: list.scrollHeight,
+    rows: list.hasAttribute("data-count") ? Number(list.getAttribute("data-count")) : null,
+    lastItemId: items.length ? items[items.length - 1].getAttribute("data-id") : null,
+    count: sorted.length,
+    maxGapMs: sorted.length ? sorted[sorted.length - 1] : null,
+    p99GapMs: sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] : null,
+    medianGapMs: sorted.length ? sorted[Math.floor(sorted.length / 2)] : null,
+    over50ms: sorted.filter((g) => g > 50).length,
+  };
+}
+
+/**
+ * Clicks the sidebar row of conversation `id` (scrolling the list to the top first; the row must
+ * be among the first ones) and times until its message `lastMessageId` is in the page and two
+ * frames have passed (the frame that contains it has been painted).
+ */
+export async function pageOpenUntilPainted(id, lastMessageId, timeoutMs) {
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const nextFrame = () => new Promise((r) => requestAnimationFrame(() => r()));
+  const list = document.querySelector('[data-testid="conversation-list"]');
+  if (list) list.scrollTop = 0;
+  await nextFrame();
+  await nextFrame();
+  const target = `[data-testid="message"][data-id="${lastMessageId}"]`;
+  if (document.querySelector(target)) throw new Error(`${lastMessageId} is already shown`);
+  const item = document.querySelector(`[data-testid="conversation-item"][data-id="${id}"]`);
+  if (!item) throw new Error(`conversation-item ${id} is not rendered`);
+  await sleep(200);
+  let observer;
+  let timer;
+  const present = new Promise((resolve, reject) => {
+    const check = () => {
+      if (document.querySelector(target)) resolve(performance.now());
+    };
+    observer = new MutationObserver(check);
+    observer.observe(document.body, { childList: true, subtree: true });
+    timer = setTimeout(() => reject(new Error(`${target} did not appear in ${timeoutMs} ms`)), timeoutMs);
+  });
+  const t0 = performance.now();
+  // Click where a person would: the element at the row's centre.
+  const rect = item.getBoundingClientRect();
+  const hit = document.elementFromPoint(rect.left + rect.width / 2, rect.top + rect.height / 2);
+  (hit && item.contains(hit) ? hit : item).click();
+  let tPresent;
+  try {
+    tPresent = await present;
+  } finally {
+    observer.disconnect();
+    clearTimeout(timer);
+  }
+  await nextFrame();
+  await nextFrame();
+  const t1 = performance.now();
+  return {
+    ms: t1 - t0,
+    presentMs: tPresent - t0,
+    messagesInDom: document.querySelectorAll('[data-testid="message"]').length,
+  };
+}
+
+/** Times `search_history` through the app's IPC (`invoke`), as the search box calls it. */
+export async function pageInvokeSearch(queries, limit, reps) {
+  const invoke = window.__TAURI_INTERNALS__.invoke;
+  const results = [];
+  for (const query of queries) {
+    await invoke("search_history", { query, limit });
+    const ms = [];
+    let hits = 0;
+    for (let i = 0; i < reps; i++) {
+      const t0 = performance.now();
+      const found = await invoke("search_history", { query, limit });
+      ms.push(performance.now() - t0);
+      hits = found.length;
+    }
+    results.push({ query, hits, ms });
+  }
+  return results;
+}
