@@ -34,7 +34,7 @@ use serde_json::{Value, json};
 
 /// The fixed query set: (class, query). Frequencies follow from the generator (see the
 /// library): English is 60% of conversations, Chinese 30%, Japanese 10%; rare words occur in
-/// about a hundred messages each.
+/// a few dozen messages each.
 const QUERIES: &[(&str, &str)] = &[
     ("common word", "the"),
     ("common word", "message"),
