@@ -12,9 +12,10 @@ BUILD_PACKAGES=(libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev 
 # For the tests: a virtual display, WebKit's WebDriver, a real Secret Service, Chromium for the
 # UI tests; for the image tests a GTK drag source (python3-gi) and the clipboard (xclip).
 # dbus-x11 is deliberately absent: it makes libdbus auto-launch stray buses. sqlite3 (the command)
-# is the history benchmark's search baseline.
+# is the history benchmark's search baseline; fonts-wqy-microhei draws its Chinese and Japanese
+# text (without a CJK font WebKit draws empty boxes, which is neither realistic nor the same work).
 TEST_PACKAGES=(xvfb xauth webkit2gtk-driver gnome-keyring dbus libsecret-tools chromium xdotool
-  python3-gi gir1.2-gtk-3.0 xclip sqlite3)
+  python3-gi gir1.2-gtk-3.0 xclip sqlite3 fonts-wqy-microhei)
 
 packages=("${BUILD_PACKAGES[@]}")
 if [ "${1:-}" != "--no-test-packages" ]; then packages+=("${TEST_PACKAGES[@]}"); fi
