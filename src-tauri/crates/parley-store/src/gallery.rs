@@ -120,50 +120,11 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::test_support::{conversation, message};
-    use crate::{NewAttachment, NewMessage, Role};
+    use crate::test_support::{conversation, image, message, with_images};
+    use crate::Role;
 
     async fn file_store(dir: &Path) -> Store {
         Store::open(&dir.join("parley.db")).await.unwrap()
-    }
-
-    fn image(position: i64, sha256: &str) -> NewAttachment {
-        NewAttachment {
-            position,
-            sha256: sha256.to_owned(),
-            media_type: if position % 2 == 0 {
-                "image/png"
-            } else {
-                "image/jpeg"
-            }
-            .to_owned(),
-            width: Some(640 + position),
-            height: Some(480),
-            byte_len: 100,
-            blob_path: None,
-        }
-    }
-
-    /// A user message carrying `hashes` as its images, in that order.
-    async fn with_images(
-        store: &Store,
-        conversation_id: &str,
-        parent: Option<&str>,
-        hashes: &[&str],
-    ) -> String {
-        let attachments: Vec<NewAttachment> = hashes
-            .iter()
-            .enumerate()
-            .map(|(i, h)| image(i as i64, h))
-            .collect();
-        store
-            .insert_message_with_attachments(
-                &NewMessage::done(conversation_id, parent, Role::User, "look"),
-                &attachments,
-            )
-            .await
-            .unwrap()
-            .id
     }
 
     fn shas(images: &[GalleryImage]) -> Vec<&str> {

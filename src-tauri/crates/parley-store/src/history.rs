@@ -323,44 +323,11 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{conversation, memory_store, message};
-    use crate::{NewAttachment, NewMessage, Role};
+    use crate::test_support::{conversation, memory_store, message, with_images};
+    use crate::Role;
 
     fn ids(summaries: &[ConversationSummary]) -> Vec<&str> {
         summaries.iter().map(|s| s.id.as_str()).collect()
-    }
-
-    fn image(position: i64, sha256: &str) -> NewAttachment {
-        NewAttachment {
-            position,
-            sha256: sha256.to_owned(),
-            media_type: "image/png".to_owned(),
-            width: Some(1),
-            height: Some(1),
-            byte_len: 1,
-            blob_path: None,
-        }
-    }
-
-    async fn with_images(
-        store: &Store,
-        conversation_id: &str,
-        parent: Option<&str>,
-        hashes: &[&str],
-    ) -> String {
-        let attachments: Vec<NewAttachment> = hashes
-            .iter()
-            .enumerate()
-            .map(|(i, h)| image(i as i64, h))
-            .collect();
-        store
-            .insert_message_with_attachments(
-                &NewMessage::done(conversation_id, parent, Role::User, "look"),
-                &attachments,
-            )
-            .await
-            .unwrap()
-            .id
     }
 
     #[tokio::test]

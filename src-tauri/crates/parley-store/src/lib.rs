@@ -108,7 +108,7 @@ fn new_id() -> String {
 
 #[cfg(test)]
 mod test_support {
-    use crate::{NewConversation, NewMessage, Role, Store, StoredMessage};
+    use crate::{NewAttachment, NewConversation, NewMessage, Role, Store, StoredMessage};
 
     pub async fn memory_store() -> Store {
         Store::open_in_memory().await.unwrap()
@@ -137,6 +137,46 @@ mod test_support {
             .insert_message(&NewMessage::done(conversation_id, parent_id, role, text))
             .await
             .unwrap()
+    }
+
+    /// An image attachment at `position`: PNG at even positions, JPEG at odd ones.
+    pub fn image(position: i64, sha256: &str) -> NewAttachment {
+        NewAttachment {
+            position,
+            sha256: sha256.to_owned(),
+            media_type: if position % 2 == 0 {
+                "image/png"
+            } else {
+                "image/jpeg"
+            }
+            .to_owned(),
+            width: Some(640 + position),
+            height: Some(480),
+            byte_len: 100,
+            blob_path: None,
+        }
+    }
+
+    /// A user message carrying `hashes` as its images, in that order.
+    pub async fn with_images(
+        store: &Store,
+        conversation_id: &str,
+        parent: Option<&str>,
+        hashes: &[&str],
+    ) -> String {
+        let attachments: Vec<NewAttachment> = hashes
+            .iter()
+            .enumerate()
+            .map(|(i, h)| image(i as i64, h))
+            .collect();
+        store
+            .insert_message_with_attachments(
+                &NewMessage::done(conversation_id, parent, Role::User, "look"),
+                &attachments,
+            )
+            .await
+            .unwrap()
+            .id
     }
 
     impl NewMessage {
