@@ -123,38 +123,10 @@ impl Parley {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
-    use parley_secrets::MemorySecretStore;
-    use parley_store::{MessageStatus, NewAttachment, NewConversation, NewMessage, Role, Store};
+    use parley_store::{MessageStatus, NewAttachment, NewMessage, Role};
 
     use super::*;
-    use crate::app::Environment;
-    use crate::images::ImageStore;
-
-    async fn parley(dir: &std::path::Path) -> Parley {
-        let store = Store::open(&dir.join("parley.db")).await.unwrap();
-        Parley::with_store(
-            store,
-            ImageStore::new(dir.join("images")),
-            Arc::new(MemorySecretStore::default()),
-            Environment::default(),
-        )
-        .unwrap()
-    }
-
-    async fn conversation(parley: &Parley, title: &str) -> String {
-        parley
-            .store()
-            .create_conversation(&NewConversation {
-                title: title.into(),
-                model: "m".into(),
-                system_prompt: None,
-            })
-            .await
-            .unwrap()
-            .id
-    }
+    use crate::test_support::{conversation, parley};
 
     /// A user message with one image per hash (64 hex digits, as the image store names them).
     async fn send_images(

@@ -105,37 +105,13 @@ mod tests {
     use std::sync::Arc;
 
     use parley_secrets::MemorySecretStore;
-    use parley_store::{NewAttachment, NewConversation, NewMessage, Role, Store};
+    use parley_store::{NewAttachment, NewMessage, Role};
 
     use super::*;
     use crate::app::Environment;
     use crate::error::ErrorKind;
-    use crate::images::ImageStore;
+    use crate::test_support::{conversation, parley};
     use crate::view::TitleSourceView;
-
-    async fn parley(dir: &std::path::Path) -> Parley {
-        let store = Store::open_in_memory().await.unwrap();
-        Parley::with_store(
-            store,
-            ImageStore::new(dir.join("images")),
-            Arc::new(MemorySecretStore::default()),
-            Environment::default(),
-        )
-        .unwrap()
-    }
-
-    async fn conversation(parley: &Parley, title: &str) -> String {
-        parley
-            .store()
-            .create_conversation(&NewConversation {
-                title: title.into(),
-                model: "m".into(),
-                system_prompt: None,
-            })
-            .await
-            .unwrap()
-            .id
-    }
 
     async fn say(
         parley: &Parley,

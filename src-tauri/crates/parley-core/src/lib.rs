@@ -13,6 +13,8 @@ pub mod gallery;
 pub mod history;
 pub mod images;
 pub mod settings;
+#[cfg(test)]
+mod test_support;
 pub mod titles;
 pub mod view;
 
