@@ -1,0 +1,299 @@
+// The transcript renders a window of a long conversation: the newest messages first, older ones
+// as the user scrolls up, a window around a search hit far up; and streamed markdown that ends
+// up exactly as a fresh render of the same text. Run with `npm run test:ui`.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { appPerTest, emit, finish, messageSel, send, tid } from "./harness.mjs";
+
+const app = appPerTest();
+
+/** A conversation of `turns` question/answer pairs (ids u-i / a-i); turn 40 mentions herons. */
+function longConversation(turns) {
+  return {
+    id: "c-long",
+    title: "A very long chat",
+    updatedAt: Date.now() - 60_000,
+    turns: Array.from({ length: turns }, (_, i) => ({
+      user: i === 40 ? "Where do herons nest?" : `Question number ${i}`,
+      userExtra: { id: `u-${i}` },
+      replies: [
+        {
+          id: `a-${i}`,
+          blocks: [
+            {
+              type: "text",
+              text: `Answer **${i}**, with some *markdown*:\n\n- one\n- two\n\n\`\`\`rust\nfn answer() -> u32 { ${i} }\n\`\`\``,
+            },
+          ],
+        },
+      ],
+    })),
+  };
+}
+
+const messageCount = (page) => page.locator(tid("message")).count();
+const renderedIds = (page) =>
+  page.$$eval(tid("message"), (els) => els.map((el) => el.getAttribute("data-id")));
+
+/** Opens a conversation from the sidebar; resolves with the ms from click to the next frame. */
+async function openTimed(page, id) {
+  return page.evaluate(async (conversationId) => {
+    const item = document.querySelector(
+      `[data-testid="conversation-item"][data-id="${conversationId}"]`,
+    );
+    const t0 = performance.now();
+    item.click();
+    while (!document.querySelector('[data-testid="message"]')) {
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+    return performance.now() - t0;
+  }, id);
+}
+
+/** The position of a message's top edge in the transcript's viewport. */
+function topInView(page, id) {
+  return page.evaluate((sel) => {
+    const scroller = document.querySelector('[data-testid="transcript"]');
+    const el = document.querySelector(sel);
+    return el.getBoundingClientRect().top - scroller.getBoundingClientRect().top;
+  }, messageSel(id));
+}
+
+function inView(page, id) {
+  return page.evaluate((sel) => {
+    const scroller = document.querySelector('[data-testid="transcript"]').getBoundingClientRect();
+    const r = document.querySelector(sel)?.getBoundingClientRect();
+    return !!r && r.top >= scroller.top - 1 && r.bottom <= scroller.bottom + 1;
+  }, messageSel(id));
+}
+
+describe("a long conversation", () => {
+  test("opens on its newest messages with only a few rendered", async () => {
+    const page = await app({ conversations: [longConversation(1000)] });
+    const ms = await openTimed(page, "c-long");
+    await page.waitForSelector(messageSel("a-999"));
+    assert.equal(await page.getAttribute(tid("transcript"), "data-count"), "2000");
+    const rendered = await messageCount(page);
+    assert.ok(rendered > 0 && rendered <= 60, `${rendered} messages rendered of 2,000`);
+    assert.ok(await inView(page, "a-999"), "the newest message is in view");
+    const ids = await renderedIds(page);
+    assert.deepEqual(ids.slice(-2), ["u-999", "a-999"], "the newest messages, in order");
+    const position = await page.getAttribute(messageSel("a-999"), "aria-posinset");
+    assert.equal(position, "2000");
+    assert.equal(await page.getAttribute(messageSel("a-999"), "aria-setsize"), "2000");
+    console.log(`# opened 2,000 messages in ${ms.toFixed(0)} ms (${rendered} rendered)`);
+  });
+
+  test("scrolling up adds older messages and keeps the view where it was", async () => {
+    const page = await app({ conversations: [longConversation(200)] });
+    await page.click(`${tid("conversation-item")}[data-id="c-long"]`);
+    await page.waitForSelector(messageSel("a-199"));
+    const before = await renderedIds(page);
+    const oldest = before[0];
+    // At the very top, older messages are added above what is shown.
+    await page.evaluate(() => {
+      document.querySelector('[data-testid="transcript"]').scrollTop = 0;
+    });
+    await page.waitForFunction(
+      (n) => document.querySelectorAll('[data-testid="message"]').length > n,
+      before.length,
+    );
+    const after = await renderedIds(page);
+    assert.deepEqual(after.slice(-before.length), before, "older messages come before");
+    assert.ok(
+      after.indexOf(oldest) > 0 && (await topInView(page, oldest)) > 0,
+      "the view stays on what was shown, not on the new top",
+    );
+
+    // Going on up reaches the first message; then there is nothing more to load.
+    for (let i = 0; i < 40 && (await page.locator(messageSel("u-0")).count()) === 0; i++) {
+      await page.evaluate(() => {
+        document.querySelector('[data-testid="transcript"]').scrollTop = 0;
+      });
+      await page.waitForTimeout(30);
+    }
+    await page.waitForSelector(messageSel("u-0"));
+    assert.equal(await page.locator(tid("transcript-load-earlier")).count(), 0);
+  });
+
+  test("the view stays put when older messages are added above it", async () => {
+    const page = await app({ conversations: [longConversation(200)] });
+    await page.click(`${tid("conversation-item")}[data-id="c-long"]`);
+    await page.waitForSelector(messageSel("a-199"));
+    const before = await renderedIds(page);
+    // A message in the middle of the view, and the view scrolled near the top of the window.
+    const anchor = before[2];
+    await page.evaluate((sel) => document.querySelector(sel).scrollIntoView(), messageSel(anchor));
+    await page.waitForTimeout(50);
+    const firstTop = await topInView(page, anchor);
+    // The button is a sentinel too; with the keyboard it loads the same way.
+    await page.evaluate(() =>
+      document
+        .querySelector('[data-testid="transcript-load-earlier"]')
+        .focus({ preventScroll: true }),
+    );
+    await page.keyboard.press("Enter");
+    await page.waitForFunction(
+      (n) => document.querySelectorAll('[data-testid="message"]').length > n,
+      before.length,
+    );
+    await page.waitForTimeout(50);
+    const secondTop = await topInView(page, anchor);
+    assert.ok(Math.abs(secondTop - firstTop) <= 2, `moved from ${firstTop} to ${secondTop}`);
+  });
+
+  test("a search hit far up is rendered, scrolled to and highlighted; sending returns to the end", async () => {
+    const page = await app({ conversations: [longConversation(500)] });
+    await page.fill(tid("history-search"), "herons");
+    await page.click(`${tid("search-result")}[data-message-id="u-40"]`);
+    await page.waitForSelector(messageSel("u-40", '[data-highlighted="true"]'));
+    await page.waitForFunction((sel) => {
+      const scroller = document.querySelector('[data-testid="transcript"]').getBoundingClientRect();
+      const r = document.querySelector(sel).getBoundingClientRect();
+      return r.top >= scroller.top && r.bottom <= scroller.bottom;
+    }, messageSel("u-40"));
+    const rendered = await messageCount(page);
+    assert.ok(rendered <= 60, `${rendered} messages rendered around the hit`);
+    assert.equal(await page.locator(messageSel("a-499")).count(), 0, "the end is not rendered");
+    assert.equal(await page.locator(tid("transcript-load-later")).count(), 1);
+
+    // Scrolling down adds newer messages below.
+    const last = (await renderedIds(page)).at(-1);
+    await page.evaluate(() => {
+      const scroller = document.querySelector('[data-testid="transcript"]');
+      scroller.scrollTop = scroller.scrollHeight;
+    });
+    await page.waitForFunction((id) => {
+      const ids = [...document.querySelectorAll('[data-testid="message"]')].map(
+        (el) => el.dataset.id,
+      );
+      return ids.indexOf(id) !== ids.length - 1;
+    }, last);
+
+    // Sending shows the end of the conversation with the new turn.
+    await page.fill(tid("history-search"), "");
+    const id = await send(page, "One more question");
+    await page.waitForSelector(messageSel(id));
+    await page.waitForSelector(messageSel("a-499"));
+    assert.equal(await page.locator(tid("transcript-load-later")).count(), 0);
+  });
+
+  test("a streaming reply keeps the view at the bottom unless the user scrolled up", async () => {
+    const page = await app({ conversations: [longConversation(100)] });
+    await page.click(`${tid("conversation-item")}[data-id="c-long"]`);
+    await page.waitForSelector(messageSel("a-99"));
+    const id = await send(page, "Tell me a long story");
+    await emit(page, {
+      type: "blockStart",
+      messageId: id,
+      index: 0,
+      block: { type: "text", text: "" },
+    });
+    for (let i = 0; i < 20; i++) {
+      await emit(page, {
+        type: "textDelta",
+        messageId: id,
+        index: 0,
+        text: `Line ${i} of the story.\n\n`,
+      });
+    }
+    await page.waitForFunction(() => {
+      const s = document.querySelector('[data-testid="transcript"]');
+      return s.textContent.includes("Line 19") && s.scrollHeight - s.scrollTop - s.clientHeight < 4;
+    });
+    // Scrolled up, the view no longer follows.
+    await page.evaluate(() => {
+      const s = document.querySelector('[data-testid="transcript"]');
+      s.scrollTop = s.scrollHeight - s.clientHeight - 600;
+      s.dispatchEvent(new Event("scroll"));
+    });
+    const held = await page.evaluate(
+      () => document.querySelector('[data-testid="transcript"]').scrollTop,
+    );
+    for (let i = 20; i < 30; i++) {
+      await emit(page, {
+        type: "textDelta",
+        messageId: id,
+        index: 0,
+        text: `Line ${i} of the story.\n\n`,
+      });
+    }
+    await page.waitForFunction(() =>
+      document.querySelector('[data-testid="transcript"]').textContent.includes("Line 29"),
+    );
+    assert.equal(
+      await page.evaluate(() => document.querySelector('[data-testid="transcript"]').scrollTop),
+      held,
+    );
+    await finish(page);
+  });
+});
+
+describe("streamed markdown", () => {
+  test("ends up as the same HTML as rendering the finished text afresh", async () => {
+    const paragraph = Array.from(
+      { length: 60 },
+      (_, i) =>
+        `word ${i} with **bold ${i}** and \`code ${i}\` and [a link](https://example.com/${i})`,
+    ).join(" ");
+    const reply = [
+      "# A heading",
+      paragraph,
+      "",
+      "- item one",
+      "- item two",
+      "",
+      "| a | b |",
+      "| - | - |",
+      "| 1 | 2 |",
+      "",
+      "```python",
+      "def f(x):",
+      "",
+      "    return x * 2",
+      "```",
+      "Right after the code, " + "more words ".repeat(120),
+      "Still the same paragraph <b>not html</b>",
+    ].join("\n");
+    const page = await app();
+    const id = await send(page, "Show me everything");
+    await emit(page, {
+      type: "blockStart",
+      messageId: id,
+      index: 0,
+      block: { type: "text", text: "" },
+    });
+    // Small pieces, each applied in its own frame.
+    for (let at = 0; at < reply.length; at += 37) {
+      await emit(page, {
+        type: "textDelta",
+        messageId: id,
+        index: 0,
+        text: reply.slice(at, at + 37),
+      });
+      if (at % (37 * 8) === 0)
+        await page.evaluate(() => new Promise((r) => requestAnimationFrame(r)));
+    }
+    await finish(page);
+    await page.waitForSelector(messageSel(id, '[data-status="done"]'));
+    const markdownOf = (sel) =>
+      page.$eval(sel, (el) =>
+        [...el.querySelectorAll(".markdown > .segment")].map((s) => s.innerHTML).join(""),
+      );
+    const streamed = await markdownOf(messageSel(id));
+    assert.match(streamed, /<table>/);
+    assert.match(streamed, /hljs-keyword/);
+
+    // The same conversation opened again renders the stored text in one pass.
+    const conversationId = await page.evaluate(
+      () =>
+        document.querySelector('[data-testid="conversation-item"][data-active="true"]').dataset.id,
+    );
+    await page.click(tid("conversation-new"));
+    await page.waitForSelector(tid("empty-state"));
+    await page.click(`${tid("conversation-item")}[data-id="${conversationId}"]`);
+    await page.waitForSelector(messageSel(id));
+    assert.equal(await markdownOf(messageSel(id)), streamed);
+  });
+});
