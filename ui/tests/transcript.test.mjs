@@ -119,6 +119,8 @@ describe("a long conversation", () => {
 
   test("the view stays put when older messages are added above it", async () => {
     const page = await app({ conversations: [longConversation(200)] });
+    // As in an engine without CSS scroll anchoring: the app's own code must keep the view.
+    await page.addStyleTag({ content: '[data-testid="transcript"] { overflow-anchor: none; }' });
     await page.click(`${tid("conversation-item")}[data-id="c-long"]`);
     await page.waitForSelector(messageSel("a-199"));
     const before = await renderedIds(page);
