@@ -64,6 +64,10 @@ const CLOSE_WAIT_STEP: Duration = Duration::from_millis(5);
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: SqlitePool,
+    /// Searches only (see `open.rs`): one long-lived connection whose page
+    /// and statement caches stay hot from one keystroke to the next. For an
+    /// in-memory store this is `pool` itself.
+    search_pool: SqlitePool,
     clock: Arc<clock::Clock>,
 }
 
@@ -82,12 +86,15 @@ impl Store {
         {
             tracing::warn!(%err, "could not checkpoint the database before closing");
         }
+        // The search connection first, so the last connection to close is a
+        // writer's, which removes the emptied WAL.
+        self.search_pool.close().await;
         self.pool.close().await;
         // sqlx hands released connections back to the pool from a background
         // task, so one released just before `close` can outlive it briefly.
         // Wait for it (bounded), so callers may move or copy the file next.
         for _ in 0..CLOSE_WAIT_STEPS {
-            if self.pool.size() == 0 {
+            if self.pool.size() == 0 && self.search_pool.size() == 0 {
                 break;
             }
             tokio::time::sleep(CLOSE_WAIT_STEP).await;

@@ -165,7 +165,7 @@ impl Store {
                 SearchParam::Integer(value) => sql.bind(value),
             };
         }
-        let mut hits: Vec<SearchHit> = sql.fetch_all(&self.pool).await?;
+        let mut hits: Vec<SearchHit> = sql.fetch_all(&self.search_pool).await?;
         if statement.path == SearchPath::Like {
             let query = query.trim();
             for hit in &mut hits {
