@@ -263,14 +263,18 @@ impl Parley {
         Ok(rows.into_iter().map(ConversationSummary::from).collect())
     }
 
+    /// The conversation with its visible branch. One read of its messages gives both the branch
+    /// and each message's siblings (reading them twice was most of the time for a long one).
     pub async fn open_conversation(&self, id: &str) -> CoreResult<ConversationView> {
-        let conversation = self.store.get_conversation(id).await?;
-        let all = self.store.messages_in_conversation(id).await?;
-        let path = self.store.active_path(id).await?;
-        let siblings = SiblingIndex::new(&all);
+        let tree = self.store.conversation_tree(id).await?;
+        let siblings = SiblingIndex::new(&tree.messages);
         Ok(ConversationView {
-            conversation: ConversationMeta::from(&conversation),
-            messages: path.iter().map(|m| siblings.view(m)).collect(),
+            conversation: ConversationMeta::from(&tree.conversation),
+            messages: tree
+                .active_path()
+                .into_iter()
+                .map(|m| siblings.view(m))
+                .collect(),
         })
     }
 

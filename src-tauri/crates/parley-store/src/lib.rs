@@ -47,8 +47,8 @@ pub use export::{ConversationBundle, ConversationRecord, ImportOutcome};
 pub use gallery::{GalleryCursor, GalleryImage};
 pub use history::Folder;
 pub use messages::{
-    INTERRUPTED_ERROR_KIND, INTERRUPTED_ERROR_MESSAGE, MessageFinish, MessageStatus, NewMessage,
-    Role, StoredMessage, StoredUsage,
+    ConversationTree, INTERRUPTED_ERROR_KIND, INTERRUPTED_ERROR_MESSAGE, MessageFinish,
+    MessageStatus, NewMessage, Role, StoredMessage, StoredUsage,
 };
 pub use search::{
     SNIPPET_END, SNIPPET_START, SearchHit, SearchParam, SearchPath, SearchStatement,

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::attachments::{NewAttachment, insert_attachment};
-use crate::{Store, StoreError, new_id};
+use crate::{Conversation, Store, StoreError, new_id};
 
 /// The columns of [`StoredMessage`], shared by every query that returns one.
 macro_rules! message_columns {
@@ -188,6 +188,54 @@ pub struct MessageFinish {
     pub error_message: Option<String>,
     /// The API's request id.
     pub request_id: Option<String>,
+}
+
+/// A conversation with every message of it, for showing it: the visible
+/// branch ([`ConversationTree::active_path`]) and each message's siblings
+/// both come from this one read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConversationTree {
+    /// The conversation.
+    pub conversation: Conversation,
+    /// Every message on every branch, oldest first (by `created_at`, then id),
+    /// as [`Store::messages_in_conversation`] lists them.
+    pub messages: Vec<StoredMessage>,
+}
+
+impl ConversationTree {
+    /// The visible branch: from the active root, follow each message's
+    /// active child down to a leaf. Where a pointer is missing or dangles,
+    /// the newest candidate is taken, so the path is never cut short.
+    pub fn active_path(&self) -> Vec<&StoredMessage> {
+        // Children in creation order, so the newest is last.
+        let mut children: HashMap<Option<&str>, Vec<&StoredMessage>> = HashMap::new();
+        for message in &self.messages {
+            children
+                .entry(message.parent_id.as_deref())
+                .or_default()
+                .push(message);
+        }
+        let pick = |parent: Option<&str>, wanted: Option<&str>| {
+            let candidates = children.get(&parent)?;
+            candidates
+                .iter()
+                .find(|m| Some(m.id.as_str()) == wanted)
+                .or_else(|| candidates.last())
+                .copied()
+        };
+
+        let mut path = Vec::new();
+        let mut current = pick(None, self.conversation.active_root_id.as_deref());
+        // Bounded by the message count in case stored pointers form a cycle.
+        while let Some(message) = current {
+            if path.len() >= self.messages.len() {
+                break;
+            }
+            path.push(message);
+            current = pick(Some(&message.id), message.active_child_id.as_deref());
+        }
+        path
+    }
 }
 
 impl Store {
@@ -457,44 +505,27 @@ impl Store {
         Ok(())
     }
 
-    /// The visible branch: from the active root, follow each message's
-    /// active child down to a leaf. Where a pointer is missing or dangles,
-    /// the newest candidate is taken, so the path is never cut short.
+    /// The conversation and all its messages (see [`ConversationTree`]);
+    /// [`StoreError::NotFound`] if there is no such conversation.
+    pub async fn conversation_tree(
+        &self,
+        conversation_id: &str,
+    ) -> Result<ConversationTree, StoreError> {
+        let conversation = self.get_conversation(conversation_id).await?;
+        let messages = self.messages_in_conversation(conversation_id).await?;
+        Ok(ConversationTree {
+            conversation,
+            messages,
+        })
+    }
+
+    /// The visible branch (see [`ConversationTree::active_path`]).
     pub async fn active_path(
         &self,
         conversation_id: &str,
     ) -> Result<Vec<StoredMessage>, StoreError> {
-        let conversation = self.get_conversation(conversation_id).await?;
-        let messages = self.messages_in_conversation(conversation_id).await?;
-
-        // Children in creation order, so the newest is last.
-        let mut children: HashMap<Option<&str>, Vec<&StoredMessage>> = HashMap::new();
-        for message in &messages {
-            children
-                .entry(message.parent_id.as_deref())
-                .or_default()
-                .push(message);
-        }
-        let pick = |parent: Option<&str>, wanted: Option<&str>| {
-            let candidates = children.get(&parent)?;
-            candidates
-                .iter()
-                .find(|m| Some(m.id.as_str()) == wanted)
-                .or_else(|| candidates.last())
-                .copied()
-        };
-
-        let mut path = Vec::new();
-        let mut current = pick(None, conversation.active_root_id.as_deref());
-        // Bounded by the message count in case stored pointers form a cycle.
-        while let Some(message) = current {
-            if path.len() >= messages.len() {
-                break;
-            }
-            path.push(message.clone());
-            current = pick(Some(&message.id), message.active_child_id.as_deref());
-        }
-        Ok(path)
+        let tree = self.conversation_tree(conversation_id).await?;
+        Ok(tree.active_path().into_iter().cloned().collect())
     }
 
     /// Marks every reply still `Streaming` as failed with
@@ -918,6 +949,34 @@ mod tests {
             [&q1.id, &a1b.id],
             "a missing child pointer falls back to the newest child"
         );
+    }
+
+    /// One read serves both the branch and the full list of messages.
+    #[tokio::test]
+    async fn a_conversation_tree_holds_every_branch_and_the_visible_one() {
+        let store = memory_store().await;
+        let conv = conversation(&store, "c").await;
+        let q1 = message(&store, &conv, None, Role::User, "q1").await;
+        let a1 = message(&store, &conv, Some(&q1.id), Role::Assistant, "a1").await;
+        let a1b = message(&store, &conv, Some(&q1.id), Role::Assistant, "a1b").await;
+        store.select_branch(&a1.id).await.unwrap();
+
+        let tree = store.conversation_tree(&conv).await.unwrap();
+        assert_eq!(tree.conversation.id, conv);
+        assert_eq!(ids(&tree.messages), [&q1.id, &a1.id, &a1b.id]);
+        let path: Vec<StoredMessage> = tree.active_path().into_iter().cloned().collect();
+        assert_eq!(
+            ids(&path),
+            [&q1.id, &a1.id],
+            "the selected reply, not the newest"
+        );
+        assert_eq!(path, store.active_path(&conv).await.unwrap());
+
+        let empty = conversation(&store, "empty").await;
+        let tree = store.conversation_tree(&empty).await.unwrap();
+        assert!(tree.messages.is_empty() && tree.active_path().is_empty());
+        let err = store.conversation_tree("nope").await.unwrap_err();
+        assert!(matches!(err, StoreError::NotFound(_)));
     }
 
     #[tokio::test]
