@@ -120,8 +120,8 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::test_support::{conversation, image, message, with_images};
     use crate::Role;
+    use crate::test_support::{conversation, image, message, with_images};
 
     async fn file_store(dir: &Path) -> Store {
         Store::open(&dir.join("parley.db")).await.unwrap()

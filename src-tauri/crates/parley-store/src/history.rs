@@ -323,8 +323,8 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{conversation, memory_store, message, with_images};
     use crate::Role;
+    use crate::test_support::{conversation, memory_store, message, with_images};
 
     fn ids(summaries: &[ConversationSummary]) -> Vec<&str> {
         summaries.iter().map(|s| s.id.as_str()).collect()
