@@ -9,6 +9,7 @@ describe("format", () => {
     expect(relativeTime(now - 5 * 60_000, now)).toBe("5 min ago");
     expect(relativeTime(now - 3 * 3_600_000, now)).toBe("3 h ago");
     expect(relativeTime(new Date(2025, 5, 14, 9).getTime(), now)).toBe("Yesterday");
+    expect(relativeTime(new Date(2025, 5, 11, 9).getTime(), now)).toBe("Wed");
     expect(relativeTime(new Date(2025, 0, 2).getTime(), now)).toBe("Jan 2");
     expect(relativeTime(new Date(2023, 0, 2).getTime(), now)).toBe("Jan 2, 2023");
   });
