@@ -115,6 +115,55 @@ describe("browse", () => {
     await page.waitForSelector(`${item("g-19999")}[data-active="true"]`);
     assert.equal((await calls(page, "open_conversation")).at(-1).args.id, "g-19999");
   });
+
+  test("20,000 conversations: scrolling reuses row elements; focus and the menu stay with their row", async () => {
+    const page = await app({ conversations: [], generate: 20_000 });
+    const list = tid("conversation-list");
+    await page.waitForSelector(item("g-0"));
+    const scrollTo = (top) => page.$eval(list, (el, y) => (el.scrollTop = y), top);
+    const gone = (id) => page.waitForFunction((sel) => !document.querySelector(sel), item(id));
+
+    // Rows that scroll out of the window lend their elements to the rows coming in.
+    await page.evaluate(() => {
+      window.__firstRows = [...document.querySelectorAll('[data-testid="conversation-item"]')];
+      window.__firstIds = new Set(window.__firstRows.map((el) => el.dataset.id));
+    });
+    await scrollTo(3000);
+    await gone("g-0");
+    const reused = await page.evaluate(() => {
+      const before = window.__firstIds;
+      const kept = window.__firstRows.filter((el) => el.isConnected);
+      return {
+        kept: kept.length,
+        showingOld: kept.filter((el) => before.has(el.dataset.id)).length,
+      };
+    });
+    assert.ok(reused.kept > 0, "row elements were recreated instead of reused");
+    assert.equal(reused.showingOld, 0);
+
+    // Focus does not stay on an element that now shows another conversation.
+    await scrollTo(0);
+    await page.waitForSelector(item("g-2"));
+    await page.focus(item("g-2"));
+    await scrollTo(3000);
+    await gone("g-2");
+    const focused = await page.evaluate(() => ({
+      testid: document.activeElement?.dataset.testid,
+      id: document.activeElement?.dataset.id,
+    }));
+    assert.notEqual(focused.testid, "conversation-item", `focus stayed on ${focused.id}`);
+
+    // The menu opened from a row gives focus back to that row, even after the list scrolled away.
+    await scrollTo(0);
+    await page.waitForSelector(item("g-3"));
+    await page.focus(item("g-3"));
+    await page.keyboard.press("ContextMenu");
+    await page.waitForSelector(tid("conversation-menu-popup"));
+    await scrollTo(3000);
+    await gone("g-3");
+    await page.keyboard.press("Escape");
+    await page.waitForFunction(() => document.activeElement?.dataset.id === "g-3");
+  });
 });
 
 describe("organize", () => {

@@ -7,6 +7,7 @@ import {
   buildItems,
   clickSelection,
   dateGroup,
+  dateGrouper,
   emptySelection,
   pruneSelection,
   rowIds,
@@ -67,6 +68,42 @@ describe("dateGroup", () => {
     const now = at(2026, 11, 18, 0, 30);
     expect(dateGroup(at(2026, 11, 18, 0, 10), now).key).toBe("today");
     expect(dateGroup(at(2026, 11, 17, 23, 50), now).key).toBe("yesterday");
+  });
+
+  it("one grouper gives what dateGroup gives, whatever order it is asked in", () => {
+    // Month edges (local midnight, DST months included) in and out of order, so the grouper's
+    // remembered month is hit, left and come back to.
+    const now = at(2026, 11, 18, 9);
+    const times = [
+      at(2026, 11, 10, 23, 59),
+      at(2026, 11, 1, 0, 0),
+      at(2026, 10, 31, 23, 59),
+      at(2026, 10, 25, 2, 30),
+      at(2026, 10, 1, 0, 0),
+      at(2026, 11, 1, 0, 0) - 1,
+      at(2026, 3, 29, 3, 0),
+      at(2026, 4, 1, 0, 0),
+      at(2026, 3, 31, 23, 59),
+      at(2026, 11, 5),
+      at(2025, 12, 31, 23, 59),
+      at(2026, 1, 1, 0, 0),
+      at(2026, 11, 18, 8),
+      at(2026, 11, 17, 8),
+      at(2026, 11, 12, 8),
+    ];
+    const group = dateGrouper(now);
+    for (const t of times) {
+      const d = new Date(t);
+      const { key, label } = group(t);
+      expect({ key, label }).toEqual(dateGroup(t, now));
+      if (key.startsWith("month-")) {
+        expect(key).toBe(`month-${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}`);
+      }
+    }
+    expect(group(at(2026, 10, 31, 23, 59)).label).toBe("October 2026");
+    expect(group(at(2026, 11, 1, 0, 0)).label).toBe("November 2026");
+    expect(group(at(2026, 4, 1, 0, 0)).label).toBe("April 2026");
+    expect(group(at(2026, 3, 31, 23, 59)).label).toBe("March 2026");
   });
 
   it("across a month boundary and the new year", () => {

@@ -14,16 +14,44 @@ function startOfLocalDay(ms: number, daysBack = 0): number {
   return new Date(d.getFullYear(), d.getMonth(), d.getDate() - daysBack).getTime();
 }
 
+/**
+ * A `dateGroup` for one `now`: the day boundaries are computed once and each month's label is
+ * formatted once, so grouping 20,000 conversations costs a few comparisons each rather than a
+ * `Date` and an `Intl` call each.
+ */
+export function dateGrouper(now: number): (updatedAt: number) => DateGroup {
+  const today = startOfLocalDay(now);
+  const yesterday = startOfLocalDay(now, 1);
+  const week = startOfLocalDay(now, 7);
+  const TODAY: DateGroup = { key: "today", label: "Today" };
+  const YESTERDAY: DateGroup = { key: "yesterday", label: "Yesterday" };
+  const WEEK: DateGroup = { key: "week", label: "Previous 7 days" };
+  // The last month seen: lists come sorted by time, so almost every lookup hits it.
+  let month: (DateGroup & { from: number; to: number }) | null = null;
+  return (updatedAt) => {
+    if (updatedAt >= today) return TODAY;
+    if (updatedAt >= yesterday) return YESTERDAY;
+    if (updatedAt >= week) return WEEK;
+    if (month && updatedAt >= month.from && updatedAt < month.to) return month;
+    const d = new Date(updatedAt);
+    const [year, m] = [d.getFullYear(), d.getMonth()];
+    month = {
+      key: `month-${year}-${String(m + 1).padStart(2, "0")}`,
+      // The label from the middle of the month: a formatter whose time zone differs from the
+      // Date methods' (a test changing TZ after it was made) still names the same month.
+      label: MONTH_FORMAT.format(new Date(year, m, 15, 12)),
+      // Local midnights, so the range is right across DST changes.
+      from: new Date(year, m, 1).getTime(),
+      to: new Date(year, m + 1, 1).getTime(),
+    };
+    return month;
+  };
+}
+
 /** Today, Yesterday, Previous 7 days, then the month ("November 2026"), in local time. */
 export function dateGroup(updatedAt: number, now: number): DateGroup {
-  if (updatedAt >= startOfLocalDay(now)) return { key: "today", label: "Today" };
-  if (updatedAt >= startOfLocalDay(now, 1)) return { key: "yesterday", label: "Yesterday" };
-  if (updatedAt >= startOfLocalDay(now, 7)) return { key: "week", label: "Previous 7 days" };
-  const d = new Date(updatedAt);
-  return {
-    key: `month-${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}`,
-    label: MONTH_FORMAT.format(d),
-  };
+  const { key, label } = dateGrouper(now)(updatedAt);
+  return { key, label };
 }
 
 export type ListItem =
@@ -37,7 +65,16 @@ export type ListItem =
     }
   | { kind: "row"; key: string; conversation: ConversationSummary; folderId: string | null };
 
-const byRecency = (a: ConversationSummary, b: ConversationSummary) =>
+/** What ordering and grouping need of a summary, read once into plain fields. */
+type Entry = {
+  c: ConversationSummary;
+  pinned: boolean;
+  updatedAt: number;
+  folderId: string | null;
+};
+
+/** Pinned first, then newest first. */
+const byRecency = (a: Entry, b: Entry) =>
   Number(b.pinned) - Number(a.pinned) || b.updatedAt - a.updatedAt;
 
 /**
@@ -45,6 +82,9 @@ const byRecency = (a: ConversationSummary, b: ConversationSummary) =>
  * then each folder (by name; its conversations only appear inside it, pinned first, hidden when
  * collapsed), then date groups of the rest, newest first. A conversation whose folder is unknown
  * is listed by date.
+ *
+ * The summaries are usually reactive proxies, where every property read costs (and is tracked):
+ * each one's fields are read once, and sorting compares the plain copies.
  */
 export function buildItems(
   conversations: readonly ConversationSummary[],
@@ -53,27 +93,29 @@ export function buildItems(
   now: number,
 ): ListItem[] {
   const known = new Set(folders.map((f) => f.id));
-  const inFolder = new Map<string, ConversationSummary[]>();
-  const pinned: ConversationSummary[] = [];
-  const rest: ConversationSummary[] = [];
+  const inFolder = new Map<string, Entry[]>();
+  const pinned: Entry[] = [];
+  const rest: Entry[] = [];
   for (const c of conversations) {
-    if (c.folderId !== null && known.has(c.folderId)) {
-      let list = inFolder.get(c.folderId);
-      if (!list) inFolder.set(c.folderId, (list = []));
-      list.push(c);
-    } else if (c.pinned) pinned.push(c);
-    else rest.push(c);
+    const folderId = c.folderId !== null && known.has(c.folderId) ? c.folderId : null;
+    const entry: Entry = { c, pinned: c.pinned, updatedAt: c.updatedAt, folderId };
+    if (folderId !== null) {
+      let list = inFolder.get(folderId);
+      if (!list) inFolder.set(folderId, (list = []));
+      list.push(entry);
+    } else if (entry.pinned) pinned.push(entry);
+    else rest.push(entry);
   }
   const items: ListItem[] = [];
-  const row = (c: ConversationSummary): ListItem => ({
+  const row = (e: Entry): ListItem => ({
     kind: "row",
-    key: `c:${c.id}`,
-    conversation: c,
-    folderId: c.folderId !== null && known.has(c.folderId) ? c.folderId : null,
+    key: `c:${e.c.id}`,
+    conversation: e.c,
+    folderId: e.folderId,
   });
   if (pinned.length > 0) {
     items.push({ kind: "header", key: "h:pinned", label: "Pinned" });
-    for (const c of pinned.sort(byRecency)) items.push(row(c));
+    for (const e of pinned.sort(byRecency)) items.push(row(e));
   }
   const sortedFolders = [...folders].sort(
     (a, b) => a.name.localeCompare(b.name) || a.createdAt - b.createdAt,
@@ -88,16 +130,17 @@ export function buildItems(
       count: list.length,
       collapsed: isCollapsed,
     });
-    if (!isCollapsed) for (const c of list) items.push(row(c));
+    if (!isCollapsed) for (const e of list) items.push(row(e));
   }
+  const groupOf = dateGrouper(now);
   let group: string | null = null;
-  for (const c of rest.sort(byRecency)) {
-    const g = dateGroup(c.updatedAt, now);
+  for (const e of rest.sort(byRecency)) {
+    const g = groupOf(e.updatedAt);
     if (g.key !== group) {
       group = g.key;
       items.push({ kind: "header", key: `h:${g.key}`, label: g.label });
     }
-    items.push(row(c));
+    items.push(row(e));
   }
   return items;
 }
