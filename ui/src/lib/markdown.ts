@@ -7,9 +7,10 @@
  * would leak data to whoever the prompt names the moment it renders). Raw HTML in the markdown is
  * escaped and shown as text.
  *
- * Long replies are rendered incrementally (`IncrementalMarkdown`): the text is cut into blocks at
- * blank lines outside fenced code; blocks that can no longer change are rendered once and cached,
- * and only the unsettled tail is re-rendered on each frame.
+ * A streaming reply is rendered incrementally (`IncrementalMarkdown`), so a frame costs its new
+ * text rather than its length, with the same HTML as a one-shot render: blocks that can no longer
+ * change are rendered once (`BlockScanner` finds them), and in the unsettled tail the start of a
+ * long paragraph is frozen once its inline markup is closed.
  */
 import DOMPurify from "dompurify";
 import { Marked, type Token, type Tokens, type TokensList } from "marked";
