@@ -1132,9 +1132,9 @@ async function benchHistorySearch(mock) {
         `sqlite3 shell times statements only in whole milliseconds and most queries take about one, so both sides are timed in ` +
         `units of K back-to-back runs (K per query, for about ${result.unitTargetMs} ms per unit): Parley, K calls of ` +
         `\`Store::search_messages\` (the call behind \`search_history\`, limit 50 as the UI asks) in process on the database opened ` +
-        `with \`Store::open\`; sqlite3 (${result.sqlite3Version}, Debian's; Parley bundles a newer SQLite), a process that binds ` +
-        `the same values through the shell's parameter table and runs the same statement K times (rows to /dev/null), minus the ` +
-        `median time of the same process without the statement (process start, open, binding: ` +
+        `with \`Store::open\`; sqlite3 (${result.sqlite3Version}, Debian's; Parley bundles a newer SQLite), one shell kept open like the store, ` +
+        `which binds the same values once per query through its parameter table and runs the same statement K times ` +
+        `(rows to /dev/null) followed by a \`.print\` marker, minus the marker's own round trip (` +
         `${fmtList(result.queries.map((q) => q.sqlite3OverheadMs), fmtMs)}); the statement is \`parley_store::search_statement\`, ` +
         `the one \`search_messages\` runs. p50/p95 are over the per-unit means; the ratio column is p50/p50. Both sides return ` +
         `the same number of rows (checked). Per query: ${perQuery}.`,
