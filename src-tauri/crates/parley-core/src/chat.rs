@@ -321,11 +321,16 @@ impl Parley {
                 status: MessageStatus::Streaming,
             })
             .await?;
-        let path = self.store.active_path(conversation_id).await?;
-        let history: Vec<&StoredMessage> =
-            path.iter().take_while(|m| m.id != assistant.id).collect();
+        // One read of the conversation and every message on every branch gives the request's
+        // history (the visible branch), the sibling counts and the meta the UI gets back.
+        let tree = self.store.conversation_tree(conversation_id).await?;
+        let history: Vec<&StoredMessage> = tree
+            .active_path()
+            .into_iter()
+            .take_while(|m| m.id != assistant.id)
+            .collect();
         let params: ConversationParams =
-            serde_json::from_str(&conversation.params_json).unwrap_or_default();
+            serde_json::from_str(&tree.conversation.params_json).unwrap_or_default();
         let request = MessagesRequest {
             model: conversation.model.clone(),
             max_tokens: params.max_tokens.unwrap_or(settings.default_max_tokens),
@@ -338,16 +343,14 @@ impl Parley {
             ..MessagesRequest::default()
         };
 
-        let all = self.store.messages_in_conversation(conversation_id).await?;
-        let siblings = SiblingIndex::new(&all);
-        let user_view = all
+        let siblings = SiblingIndex::new(&tree.messages);
+        let user_view = tree
+            .messages
             .iter()
             .find(|m| m.id == user_id)
             .map(|m| siblings.view(m));
         let started = SendStarted {
-            conversation: ConversationMeta::from(
-                &self.store.get_conversation(conversation_id).await?,
-            ),
+            conversation: ConversationMeta::from(&tree.conversation),
             user_message: if include_user_message {
                 user_view
             } else {
