@@ -14,7 +14,11 @@ export const UNDO_MS = 6_000;
  * trash with undo).
  */
 class ConversationsStore {
-  items = $state<ConversationSummary[]>([]);
+  /**
+   * Raw state: replaced, never mutated. Deep reactivity would wrap each of tens of thousands of
+   * summaries in a proxy on every load, which was a large part of the sidebar's first render.
+   */
+  items = $state.raw<readonly ConversationSummary[]>([]);
   folders = $state<Folder[]>([]);
   activeId = $state<string | null>(null);
   loading = $state(false);
@@ -54,15 +58,24 @@ class ConversationsStore {
     }
   }
 
-  /** Updates one summary in place (title/model changes) without a round trip. */
+  /** Updates one summary (title/model changes) without a round trip. */
   patch(id: string, change: Partial<ConversationSummary>): void {
-    const item = this.items.find((c) => c.id === id);
-    if (item) Object.assign(item, change);
+    this.#update((c) => (c.id === id ? { ...c, ...change } : c));
   }
 
   #replace(summary: ConversationSummary): void {
-    const at = this.items.findIndex((c) => c.id === summary.id);
-    if (at >= 0) this.items[at] = summary;
+    this.#update((c) => (c.id === summary.id ? summary : c));
+  }
+
+  /** A new list with `change` applied to each summary; unchanged when no summary changed. */
+  #update(change: (c: ConversationSummary) => ConversationSummary): void {
+    let changed = false;
+    const next = this.items.map((c) => {
+      const updated = change(c);
+      if (updated !== c) changed = true;
+      return updated;
+    });
+    if (changed) this.items = next;
   }
 
   #fail(context: string, e: unknown): void {
@@ -96,13 +109,16 @@ class ConversationsStore {
 
   async moveToFolder(ids: string[], folderId: string | null): Promise<void> {
     if (ids.length === 0) return;
-    const before = new Map(ids.map((id) => [id, this.items.find((c) => c.id === id)?.folderId]));
-    for (const id of ids) this.patch(id, { folderId });
+    const moving = new Set(ids);
+    const before = new Map(
+      this.items.filter((c) => moving.has(c.id)).map((c) => [c.id, c.folderId] as const),
+    );
+    this.#update((c) => (moving.has(c.id) ? { ...c, folderId } : c));
     if (folderId !== null) this.setCollapsed(folderId, false);
     try {
       await backend.moveToFolder(ids, folderId);
     } catch (e) {
-      for (const [id, old] of before) this.patch(id, { folderId: old ?? null });
+      this.#update((c) => (before.has(c.id) ? { ...c, folderId: before.get(c.id) ?? null } : c));
       this.#fail("Could not move to the folder", e);
     }
   }
@@ -138,7 +154,7 @@ class ConversationsStore {
     try {
       await backend.deleteFolder(id);
       this.folders = this.folders.filter((f) => f.id !== id);
-      for (const c of this.items) if (c.folderId === id) c.folderId = null;
+      this.#update((c) => (c.folderId === id ? { ...c, folderId: null } : c));
     } catch (e) {
       this.#fail("Could not delete the folder", e);
     }
@@ -155,7 +171,8 @@ class ConversationsStore {
    */
   async trash(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    const removed = this.items.filter((c) => ids.includes(c.id));
+    const trashing = new Set(ids);
+    const removed = this.items.filter((c) => trashing.has(c.id));
     for (const id of ids) this.#hidden.add(id);
     this.items = this.items.filter((c) => !this.#hidden.has(c.id));
     this.selection = pruneSelection(this.selection, new Set(this.items.map((c) => c.id)));
