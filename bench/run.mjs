@@ -636,12 +636,7 @@ async function chromiumBaseline(history, selector) {
  */
 async function pageHistory() {
   const invoke = window.__TAURI_INTERNALS__.invoke;
-  let history;
-  try {
-    history = await invoke("list_history");
-  } catch {
-    history = { conversations: await invoke("list_conversations"), folders: [] };
-  }
+  const history = await invoke("list_history");
   const script = document.querySelector('script[type="module"][src]');
   return { ...history, script: script ? new URL(script.getAttribute("src"), location.href).pathname : null };
 }

@@ -64,7 +64,6 @@ pub fn wire<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::settings::test_connection,
             commands::keys::set_api_key,
             commands::keys::clear_api_key,
-            commands::conversations::list_conversations,
             commands::conversations::open_conversation,
             commands::conversations::update_conversation,
             commands::conversations::select_branch,

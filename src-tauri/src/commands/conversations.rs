@@ -1,14 +1,7 @@
-use parley_core::{ConversationMeta, ConversationSummary, ConversationView, Parley};
+use parley_core::{ConversationMeta, ConversationView, Parley};
 use tauri::State;
 
 use super::CommandResult;
-
-#[tauri::command]
-pub async fn list_conversations(
-    parley: State<'_, Parley>,
-) -> CommandResult<Vec<ConversationSummary>> {
-    Ok(parley.list_conversations().await?)
-}
 
 #[tauri::command]
 pub async fn open_conversation(

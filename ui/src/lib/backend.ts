@@ -56,10 +56,6 @@ export function testConnection(): Promise<ConnectionReport> {
   return call("test_connection");
 }
 
-export function listConversations(): Promise<ConversationSummary[]> {
-  return call("list_conversations");
-}
-
 /** Every conversation (pinned first, then newest first) and every folder, for the sidebar. */
 export function listHistory(): Promise<HistoryIndex> {
   return call("list_history");

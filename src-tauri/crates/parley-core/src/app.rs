@@ -16,7 +16,7 @@ use crate::chat::StreamTuning;
 use crate::error::{CoreError, CoreResult, ErrorPayload};
 use crate::images::{IMAGES_FOLDER, ImageDraft, ImageStore, ImageVariant};
 use crate::settings::{self, Settings};
-use crate::view::{ConversationMeta, ConversationSummary, ConversationView, SiblingIndex};
+use crate::view::{ConversationMeta, ConversationView, SiblingIndex};
 
 /// The file name of the database inside the data directory.
 pub const DATABASE_FILE: &str = "parley.sqlite3";
@@ -257,14 +257,6 @@ impl Parley {
         })
     }
 
-    pub async fn list_conversations(&self) -> CoreResult<Vec<ConversationSummary>> {
-        // The sidebar is not virtualised yet; 5,000 rows render fine and cover today's use.
-        let rows = self.store.list_conversations(5_000).await?;
-        Ok(rows.into_iter().map(ConversationSummary::from).collect())
-    }
-
-    /// The conversation with its visible branch. One read of its messages gives both the branch
-    /// and each message's siblings (reading them twice was most of the time for a long one).
     pub async fn open_conversation(&self, id: &str) -> CoreResult<ConversationView> {
         let tree = self.store.conversation_tree(id).await?;
         let siblings = SiblingIndex::new(&tree.messages);

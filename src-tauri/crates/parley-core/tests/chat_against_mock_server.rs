@@ -169,7 +169,7 @@ async fn a_reply_streams_to_the_ui_and_is_stored_with_usage() {
     )
     .await
     .unwrap();
-    let list = reopened.list_conversations().await.unwrap();
+    let list = reopened.list_history().await.unwrap().conversations;
     assert_eq!(list.len(), 1);
     assert_eq!(list[0].title, "Hello 世界, how are you?");
     let view = reopened.open_conversation(&conversation_id).await.unwrap();
@@ -460,7 +460,12 @@ async fn without_a_key_nothing_is_stored_and_the_error_says_so() {
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::NoApiKey);
     assert!(
-        parley.list_conversations().await.unwrap().is_empty(),
+        parley
+            .list_history()
+            .await
+            .unwrap()
+            .conversations
+            .is_empty(),
         "no half-made conversation"
     );
     assert!(server.requests().is_empty());
@@ -782,7 +787,14 @@ async fn refused_and_missing_images_say_why_and_lose_nothing() {
         .await
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::ImageMissing);
-    assert!(h.parley.list_conversations().await.unwrap().is_empty());
+    assert!(
+        h.parley
+            .list_history()
+            .await
+            .unwrap()
+            .conversations
+            .is_empty()
+    );
     assert!(h.server.requests().is_empty());
 
     // An image file that vanished after sending: the retry fails as a reply with that kind.
