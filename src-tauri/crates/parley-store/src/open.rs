@@ -45,18 +45,34 @@ const SEARCH_CACHE_KIB: i64 = 32 * 1024;
 /// Every SQLite 3 database file starts with these 16 bytes.
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
+/// How many pre-migration backups are kept: making a new one deletes those
+/// older than the last this many. A backup is a whole copy of the history,
+/// so one per upgrade forever would grow without bound.
+const BACKUPS_KEPT: usize = 3;
+
+/// Permissions of the folder the store creates and of every file that holds
+/// the history (the database, its `-wal` and `-shm`, backups): the owner's
+/// only. Conversations are private.
+#[cfg(unix)]
+const PRIVATE_DIR_MODE: u32 = 0o700;
+#[cfg(unix)]
+const PRIVATE_FILE_MODE: u32 = 0o600;
+
 impl Store {
     /// Opens (creating if needed) the database at `path` and brings its schema
     /// up to date.
     ///
-    /// The parent directory is created. The connection uses WAL journaling,
-    /// `synchronous = NORMAL`, foreign keys and a 5 s busy timeout.
+    /// The parent directory is created (`0700`). The connection uses WAL
+    /// journaling, `synchronous = NORMAL`, foreign keys and a 5 s busy
+    /// timeout. The database and the files SQLite makes beside it are `0600`
+    /// (an older file readable to others is narrowed).
     ///
     /// A file that is not a SQLite database or is damaged yields
     /// [`StoreError::Corrupt`], one held by another process yields
     /// [`StoreError::Locked`]; in both cases the file is left exactly as it
     /// was. Before migrating a database that already has a schema, the file
-    /// is copied to `<file name>.backup-<unix seconds>` beside it.
+    /// is copied to `<file name>.backup-<unix seconds>` beside it; only the
+    /// last three such backups are kept.
     pub async fn open(path: &Path) -> Result<Store, StoreError> {
         open_file(path, &MIGRATOR, BUSY_TIMEOUT).await
     }
@@ -99,7 +115,7 @@ pub(crate) async fn open_file(
     busy_timeout: Duration,
 ) -> Result<Store, StoreError> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        tokio::fs::create_dir_all(parent)
+        create_private_dir_all(parent)
             .await
             .map_err(|err| StoreError::io(format!("could not create {}", parent.display()), err))?;
     }
@@ -107,6 +123,7 @@ pub(crate) async fn open_file(
     // statement runs; checking the header first guarantees that nothing,
     // not even a journal-mode change, is attempted on it.
     check_header(path).await?;
+    create_private_file(path).await?;
 
     let options = SqliteConnectOptions::new()
         .filename(path)
@@ -136,6 +153,8 @@ pub(crate) async fn open_file(
             return Err(with_path(err, path));
         }
     };
+    // Only now, as a file that turned out damaged is left exactly as it was.
+    narrow_to_owner(path).await;
     Ok(Store {
         pool,
         search_pool,
@@ -179,6 +198,11 @@ async fn prepare_schema(
         if pending && !applied.is_empty() {
             let backup = backup_database(pool, path).await?;
             tracing::info!(backup = %backup.display(), "backed up the database before migrating");
+            // Only disk space is at stake: a backup that cannot be removed
+            // never stops the upgrade.
+            if let Err(err) = prune_backups(path, BACKUPS_KEPT).await {
+                tracing::warn!(%err, "could not remove old database backups");
+            }
         }
     }
     migrator.run(pool).await?;
@@ -235,7 +259,15 @@ pub(crate) async fn backup_database(pool: &SqlitePool, path: &Path) -> Result<Pa
         target = path.with_file_name(format!("{name}.backup-{seconds}-{attempt}"));
         attempt += 1;
     }
-    tokio::fs::copy(path, &target).await.map_err(|err| {
+    let copied = tokio::fs::copy(path, &target).await;
+    // The copy takes the database's permissions; an older database may have
+    // been readable to others, its backup never is.
+    #[cfg(unix)]
+    let copied = match copied {
+        Ok(_) => set_mode(&target, PRIVATE_FILE_MODE).await,
+        Err(err) => Err(err),
+    };
+    copied.map_err(|err| {
         StoreError::io(
             format!(
                 "could not back up {} to {}",
@@ -246,6 +278,117 @@ pub(crate) async fn backup_database(pool: &SqlitePool, path: &Path) -> Result<Pa
         )
     })?;
     Ok(target)
+}
+
+/// Deletes the backups of the database at `path` (as [`backup_database`]
+/// names them) except the newest `keep`. Files that only look similar are
+/// left alone.
+async fn prune_backups(path: &Path, keep: usize) -> std::io::Result<()> {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return Ok(());
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let prefix = format!("{}.backup-", name.to_string_lossy());
+    let mut backups = Vec::new();
+    let mut entries = tokio::fs::read_dir(dir).await?;
+    while let Some(entry) = entries.next_entry().await? {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(order) = file_name.strip_prefix(&prefix).and_then(backup_order) {
+            backups.push((order, entry.path()));
+        }
+    }
+    // Newest first: by the seconds in the name, then by the suffix that
+    // tells apart two backups made in the same second.
+    backups.sort_by(|a, b| b.0.cmp(&a.0));
+    for (_, old) in backups.into_iter().skip(keep) {
+        tokio::fs::remove_file(&old).await?;
+        tracing::info!(backup = %old.display(), "removed an old database backup");
+    }
+    Ok(())
+}
+
+/// `(seconds, attempt)` from the part of a backup's name after `.backup-`:
+/// `1700000000` or `1700000000-2`; `None` for anything else.
+fn backup_order(suffix: &str) -> Option<(u64, u64)> {
+    let (seconds, attempt) = match suffix.split_once('-') {
+        Some((seconds, attempt)) => (seconds, Some(attempt)),
+        None => (suffix, None),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(seconds) || !attempt.is_none_or(digits) {
+        return None;
+    }
+    Some((
+        seconds.parse().ok()?,
+        attempt.map_or(Some(0), |a| a.parse().ok())?,
+    ))
+}
+
+/// Creates `dir` and its missing parents, owner-only.
+async fn create_private_dir_all(dir: &Path) -> std::io::Result<()> {
+    let mut builder = tokio::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    builder.mode(PRIVATE_DIR_MODE);
+    builder.create(dir).await
+}
+
+/// Creates the database file `0600` if it does not exist, before SQLite
+/// would create it following the umask. SQLite gives the `-wal` and `-shm`
+/// files it makes later the database file's permissions, so they follow.
+/// (An empty file is a new database to SQLite.)
+async fn create_private_file(path: &Path) -> Result<(), StoreError> {
+    let mut options = tokio::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    options.mode(PRIVATE_FILE_MODE);
+    match options.open(path).await {
+        Ok(_) => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(err) => Err(StoreError::io(
+            format!("could not create {}", path.display()),
+            err,
+        )),
+    }
+}
+
+/// Narrows the database, its `-wal` and its `-shm` to `0600` where an older
+/// Parley left them readable to others. Best effort: a file system without
+/// Unix permissions must not keep the history from opening.
+async fn narrow_to_owner(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+
+        let mut files = vec![path.to_owned()];
+        for suffix in ["-wal", "-shm"] {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            files.push(PathBuf::from(name));
+        }
+        for file in files {
+            let Ok(metadata) = tokio::fs::metadata(&file).await else {
+                continue;
+            };
+            if metadata.permissions().mode() & 0o777 != PRIVATE_FILE_MODE {
+                if let Err(err) = set_mode(&file, PRIVATE_FILE_MODE).await {
+                    tracing::warn!(%err, file = %file.display(), "could not make the file private");
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
+#[cfg(unix)]
+async fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    tokio::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).await
 }
 
 /// Fails with [`StoreError::Corrupt`] if `path` exists, is non-empty and does
@@ -701,6 +844,141 @@ mod tests {
         assert_ne!(first, second);
         assert!(first.exists() && second.exists());
         store.close().await;
+    }
+
+    #[cfg(unix)]
+    fn mode_of(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn the_database_its_wal_and_shm_and_its_folder_are_owner_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = db_path(&dir);
+        let store = Store::open(&path).await.unwrap();
+        conversation(&store, "private").await;
+
+        let folder = path.parent().unwrap();
+        assert_eq!(mode_of(folder), 0o700, "the folder the store creates");
+        for name in ["parley.db", "parley.db-wal", "parley.db-shm"] {
+            let file = folder.join(name);
+            assert!(file.exists(), "{name} exists while the store is open");
+            assert_eq!(
+                mode_of(&file),
+                0o600,
+                "{name} holds conversations: no one else may read it"
+            );
+        }
+        store.close().await;
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn an_older_database_readable_to_others_is_narrowed_to_the_owner() {
+        use std::os::unix::fs::PermissionsExt;
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("parley.db");
+        let store = Store::open(&path).await.unwrap();
+        conversation(&store, "kept").await;
+        store.close().await;
+        // Closing folded the WAL in; an empty one (as a crash can leave) is still a WAL.
+        let wal = dir.path().join("parley.db-wal");
+        std::fs::write(&wal, b"").unwrap();
+        for file in [&path, &wal] {
+            std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+
+        let store = Store::open(&path).await.unwrap();
+        assert_eq!(mode_of(&path), 0o600);
+        assert_eq!(mode_of(&wal), 0o600);
+        assert_eq!(store.list_history().await.unwrap().len(), 1);
+        store.close().await;
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_backup_is_owner_only_even_from_a_database_readable_to_others() {
+        use std::os::unix::fs::PermissionsExt;
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("parley.db");
+        let store = Store::open(&path).await.unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let backup = backup_database(&store.pool, &path).await.unwrap();
+        assert_eq!(mode_of(&backup), 0o600);
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn an_upgrade_keeps_only_the_last_three_backups() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("parley.db");
+        Store::open(&path).await.unwrap().close().await;
+        // Backups of earlier upgrades (the seconds are long past), two from
+        // one second, and files that only look like backups.
+        for name in [
+            "parley.db.backup-100",
+            "parley.db.backup-300",
+            "parley.db.backup-200",
+            "parley.db.backup-300-1",
+            "parley.db.backup-notes.txt",
+            "parley.db.backup-",
+            "other.db.backup-50",
+        ] {
+            std::fs::write(dir.path().join(name), b"old").unwrap();
+        }
+
+        let migrations = tempfile::tempdir().unwrap();
+        let upgraded = migrator_with_pending_migration(migrations.path()).await;
+        open_file(&path, &upgraded, BUSY_TIMEOUT)
+            .await
+            .unwrap()
+            .close()
+            .await;
+
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.contains(".backup-"))
+            .collect();
+        left.sort();
+        let new = left
+            .iter()
+            .find(|name| {
+                backup_order(&name["parley.db.backup-".len()..])
+                    .unwrap_or((0, 0))
+                    .0
+                    > 300
+            })
+            .cloned()
+            .expect("the upgrade made a new backup");
+        let mut expected = vec![
+            "other.db.backup-50".to_owned(),
+            "parley.db.backup-".to_owned(),
+            "parley.db.backup-300".to_owned(),
+            "parley.db.backup-300-1".to_owned(),
+            "parley.db.backup-notes.txt".to_owned(),
+            new,
+        ];
+        expected.sort();
+        assert_eq!(
+            left, expected,
+            "the newest three backups stay; the older ones and unrelated files are not touched"
+        );
+    }
+
+    #[test]
+    fn backup_names_order_by_seconds_then_attempt() {
+        assert_eq!(backup_order("1700000000"), Some((1_700_000_000, 0)));
+        assert_eq!(backup_order("1700000000-2"), Some((1_700_000_000, 2)));
+        assert!(backup_order("1700000000-2") > backup_order("1700000000"));
+        assert!(backup_order("1700000000-10") > backup_order("1700000000-9"));
+        for other in ["", "-", "12-", "-3", "12a", "notes.txt", "1-2-3"] {
+            assert_eq!(backup_order(other), None, "{other:?} is not a backup");
+        }
     }
 
     #[tokio::test]
