@@ -3,7 +3,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, LOCATION};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -12,6 +12,7 @@ use crate::config::{ApiConfig, AuthStyle};
 use crate::error::{
     ApiErrorKind, ClaudeError, ErrorInfo, body_excerpt, json_code, parse_retry_after,
 };
+use crate::http::{ResponseLimits, human_size, read_capped};
 use crate::key::ApiKey;
 use crate::sse::{SseEvent, SseParser};
 use crate::types::{
@@ -30,17 +31,42 @@ const PREFIX_LIMIT: usize = 64 * 1024;
 ///
 /// The HTTP client is passed in so the caller decides timeouts, proxies and connection pooling.
 /// Its `Debug` output shows the configuration but never the key.
+///
+/// Every error it returns has been through [`ClaudeError::sanitized`] with its key, so a server
+/// that echoes the key into its error text cannot get it stored, shown or exported.
 #[derive(Debug, Clone)]
 pub struct ClaudeClient {
     http: reqwest::Client,
     config: ApiConfig,
     key: ApiKey,
+    limits: ResponseLimits,
 }
 
 impl ClaudeClient {
-    /// A client that sends requests with `http` to `config.base_url`, authenticated by `key`.
+    /// A client that sends requests with `http` to `config.base_url`, authenticated by `key`,
+    /// reading responses within the default [`ResponseLimits`].
+    ///
+    /// `http` must not follow redirects: build it with [`crate::http_client`] (or
+    /// [`crate::http_client_builder`]). A client that follows them would already have sent the
+    /// key to the new address by the time an answer comes back.
     pub fn new(http: reqwest::Client, config: ApiConfig, key: ApiKey) -> Self {
-        Self { http, config, key }
+        Self {
+            http,
+            config,
+            key,
+            limits: ResponseLimits::default(),
+        }
+    }
+
+    /// The same client with other response limits (tests use small ones).
+    pub fn with_limits(mut self, limits: ResponseLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The limits this client reads responses within.
+    pub fn limits(&self) -> ResponseLimits {
+        self.limits
     }
 
     /// The configuration this client uses.
@@ -88,6 +114,10 @@ impl ClaudeClient {
         &self,
         req: &MessagesRequest,
     ) -> Result<MessageResponse, ClaudeError> {
+        self.send_message(req).await.map_err(|e| self.clean(e))
+    }
+
+    async fn send_message(&self, req: &MessagesRequest) -> Result<MessageResponse, ClaudeError> {
         let body = request_body(req, false)?;
         let (status, bytes, meta) = self.post_for_json(self.messages_url(), body).await?;
         parse_message_body(status, &bytes, &meta)
@@ -100,13 +130,17 @@ impl ClaudeClient {
     /// content type is JSON (a gateway that ignored `stream: true`) is turned into the events a
     /// stream would have carried, so the caller handles one shape of reply.
     pub async fn stream_message(&self, req: &MessagesRequest) -> Result<EventStream, ClaudeError> {
+        self.open_stream(req).await.map_err(|e| self.clean(e))
+    }
+
+    async fn open_stream(&self, req: &MessagesRequest) -> Result<EventStream, ClaudeError> {
         let body = request_body(req, true)?;
-        let response = self
+        let mut response = self
             .post(self.messages_url(), body, "text/event-stream")
             .await?;
         let meta = ResponseMeta::of(&response);
         if !response.status().is_success() {
-            return Err(meta.error_from(response).await);
+            return Err(meta.error_from(response, self.limits.error_body).await);
         }
         let is_json = response
             .headers()
@@ -115,23 +149,60 @@ impl ClaudeClient {
             .is_some_and(|value| value.to_ascii_lowercase().contains("json"));
         if is_json {
             let status = response.status().as_u16();
-            let bytes = response
-                .bytes()
-                .await
-                .map_err(|err| ClaudeError::interrupted(err, meta.request_id.clone()))?;
+            let bytes = self.read_json(&mut response, &meta).await.map_err(|err| {
+                err.unwrap_or_else(|err| ClaudeError::interrupted(err, meta.request_id.clone()))
+            })?;
             let message = parse_message_body(status, &bytes, &meta)?;
             return Ok(EventStream::replay(
                 message_to_events(&message),
                 meta.request_id,
+                self.key.clone(),
             ));
         }
-        Ok(EventStream::sse(response, meta.request_id))
+        Ok(EventStream::sse(
+            response,
+            meta.request_id,
+            SseParser::with_max_event(self.limits.sse_event),
+            self.key.clone(),
+        ))
+    }
+
+    /// The error with the server's text cleaned and this client's key redacted.
+    fn clean(&self, error: ClaudeError) -> ClaudeError {
+        error.sanitized(Some(&self.key))
+    }
+
+    /// Reads a non-streamed body within [`ResponseLimits::json_body`]. `Err(Ok(_))` is the
+    /// too-large error, `Err(Err(_))` a transport failure for the caller to classify.
+    async fn read_json(
+        &self,
+        response: &mut reqwest::Response,
+        meta: &ResponseMeta,
+    ) -> Result<Vec<u8>, Result<ClaudeError, reqwest::Error>> {
+        let cap = self.limits.json_body;
+        let body = read_capped(response, cap, false).await.map_err(Err)?;
+        if body.over {
+            return Err(Ok(ClaudeError::new(
+                ApiErrorKind::ResponseTooLarge,
+                format!(
+                    "The reply is larger than the {} Parley reads from a non-streamed response, \
+                     so it was not read.",
+                    human_size(cap)
+                ),
+            )
+            .with_request_id(meta.request_id.clone())));
+        }
+        Ok(body.bytes)
     }
 
     /// Counts the input tokens `req` would use (`POST /v1/messages/count_tokens`).
     ///
     /// Only the fields that endpoint accepts are sent: it rejects `max_tokens` and `stream`.
     pub async fn count_tokens(&self, req: &MessagesRequest) -> Result<u64, ClaudeError> {
+        self.send_count_tokens(req).await.map_err(|e| self.clean(e))
+    }
+
+    async fn send_count_tokens(&self, req: &MessagesRequest) -> Result<u64, ClaudeError> {
         let body = CountTokensBody {
             model: &req.model,
             messages: &req.messages,
@@ -162,15 +233,18 @@ impl ClaudeClient {
         &self,
         url: String,
         body: Vec<u8>,
-    ) -> Result<(u16, bytes::Bytes, ResponseMeta), ClaudeError> {
-        let response = self.post(url, body, "application/json").await?;
+    ) -> Result<(u16, Vec<u8>, ResponseMeta), ClaudeError> {
+        let mut response = self.post(url, body, "application/json").await?;
         let meta = ResponseMeta::of(&response);
         if !response.status().is_success() {
-            return Err(meta.error_from(response).await);
+            return Err(meta.error_from(response, self.limits.error_body).await);
         }
         let status = response.status().as_u16();
-        let bytes = response.bytes().await.map_err(|err| {
-            ClaudeError::network(err, &self.host_label()).with_request_id(meta.request_id.clone())
+        let bytes = self.read_json(&mut response, &meta).await.map_err(|err| {
+            err.unwrap_or_else(|err| {
+                ClaudeError::network(err, &self.host_label())
+                    .with_request_id(meta.request_id.clone())
+            })
         })?;
         Ok((status, bytes, meta))
     }
@@ -182,13 +256,18 @@ impl ClaudeClient {
         accept: &'static str,
     ) -> Result<reqwest::Response, ClaudeError> {
         let headers = self.headers(accept)?;
-        self.http
+        let response = self
+            .http
             .post(url)
             .headers(headers)
             .body(body)
             .send()
             .await
-            .map_err(|err| ClaudeError::network(err, &self.host_label()))
+            .map_err(|err| ClaudeError::network(err, &self.host_label()))?;
+        if response.status().is_redirection() {
+            return Err(redirect_error(&response));
+        }
+        Ok(response)
     }
 
     fn headers(&self, accept: &'static str) -> Result<HeaderMap, ClaudeError> {
@@ -309,11 +388,54 @@ impl ResponseMeta {
         }
     }
 
-    async fn error_from(&self, response: reqwest::Response) -> ClaudeError {
+    /// The error a non-2xx response stands for, from its status and the first `cap` bytes of
+    /// its body (the rest is not read: the status says what matters).
+    async fn error_from(&self, mut response: reqwest::Response, cap: usize) -> ClaudeError {
         let status = response.status().as_u16();
         // An unreadable error body still has a status worth reporting.
-        let body = response.bytes().await.unwrap_or_default();
+        let body = read_capped(&mut response, cap, true)
+            .await
+            .map(|body| body.bytes)
+            .unwrap_or_default();
         ClaudeError::from_http(status, self.request_id.clone(), self.retry_after, &body)
+    }
+}
+
+/// The error for a 3xx answer, naming where it pointed (without credentials or query, which
+/// may carry tokens). The redirect is never followed.
+fn redirect_error(response: &reqwest::Response) -> ClaudeError {
+    let status = response.status();
+    let target = response.headers().get(LOCATION).map(|location| {
+        let url = location
+            .to_str()
+            .ok()
+            .and_then(|location| response.url().join(location.trim()).ok());
+        match url {
+            Some(mut url) => {
+                // Both only fail for URLs that cannot have them, which is fine to leave.
+                let _ = url.set_username("");
+                let _ = url.set_password(None);
+                url.set_query(None);
+                url.set_fragment(None);
+                url.to_string()
+            }
+            None => "an address that is not a valid URL".to_owned(),
+        }
+    });
+    let what = match target {
+        Some(target) => format!("The server answered {status}, pointing to {target}."),
+        None => format!("The server answered {status} without saying where to."),
+    };
+    ClaudeError {
+        kind: ApiErrorKind::Redirect,
+        message: format!(
+            "{what} Parley does not follow redirects: that would send the API key and the \
+             conversation to another address. If the API has moved, set its address as the \
+             base URL in Settings."
+        ),
+        status: Some(status.as_u16()),
+        request_id: ResponseMeta::of(response).request_id,
+        retry_after: None,
     }
 }
 
@@ -387,6 +509,8 @@ pub struct EventStream {
     /// An SSE event was dispatched; until then the body's first bytes are kept in `prefix`.
     saw_event: bool,
     prefix: Vec<u8>,
+    /// To redact from error messages (prints as `<redacted>`).
+    key: ApiKey,
 }
 
 #[derive(Debug)]
@@ -402,28 +526,35 @@ enum Source {
 }
 
 impl EventStream {
-    fn sse(response: reqwest::Response, request_id: Option<String>) -> Self {
+    fn sse(
+        response: reqwest::Response,
+        request_id: Option<String>,
+        parser: SseParser,
+        key: ApiKey,
+    ) -> Self {
         Self::new(
             Source::Sse {
                 response: Box::new(response),
-                parser: SseParser::new(),
+                parser,
                 pending: VecDeque::new(),
             },
             request_id,
+            key,
         )
     }
 
-    fn replay(events: Vec<StreamEvent>, request_id: Option<String>) -> Self {
-        Self::new(Source::Replay(events.into()), request_id)
+    fn replay(events: Vec<StreamEvent>, request_id: Option<String>, key: ApiKey) -> Self {
+        Self::new(Source::Replay(events.into()), request_id, key)
     }
 
-    fn new(source: Source, request_id: Option<String>) -> Self {
+    fn new(source: Source, request_id: Option<String>, key: ApiKey) -> Self {
         Self {
             source,
             request_id,
             finished: false,
             saw_event: false,
             prefix: Vec::new(),
+            key,
         }
     }
 
@@ -437,13 +568,17 @@ impl EventStream {
     /// Unknown event types are skipped; `ping` is passed on. An `error` event (e.g.
     /// `overloaded_error` after the 200) is returned as `Err` classified by its type; so is a
     /// connection that breaks (`StreamInterrupted`), a body that ends before `message_stop`
-    /// (`StreamInterrupted`) and data that is not a valid event (`BadResponse`). After an `Err`,
-    /// every further call returns `None`.
+    /// (`StreamInterrupted`), data that is not a valid event (`BadResponse`) and an event larger
+    /// than [`ResponseLimits::sse_event`] (`ResponseTooLarge`, after every event before it).
+    /// After an `Err`, every further call returns `None`.
     pub async fn next_event(&mut self) -> Option<Result<StreamEvent, ClaudeError>> {
         if self.finished {
             return None;
         }
-        let next = self.read_next().await;
+        let next = match self.read_next().await {
+            Some(Err(error)) => Some(Err(error.sanitized(Some(&self.key)))),
+            other => other,
+        };
         if matches!(
             next,
             None | Some(Err(_)) | Some(Ok(StreamEvent::MessageStop))
@@ -468,6 +603,18 @@ impl EventStream {
                     Some(result) => return Some(result),
                     None => continue,
                 }
+            }
+            if parser.over_limit() {
+                return Some(Err(ClaudeError::new(
+                    ApiErrorKind::ResponseTooLarge,
+                    format!(
+                        "The server sent an event larger than the {} Parley accepts in a \
+                         streamed reply, so the reply was stopped there; what came before it \
+                         is kept.",
+                        human_size(parser.max_event())
+                    ),
+                )
+                .with_request_id(self.request_id.clone())));
             }
             match response.chunk().await {
                 Ok(Some(bytes)) => {

@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use ts_rs::TS;
 
+use crate::key::ApiKey;
+use crate::sanitize::sanitize_error_text;
 use crate::types::ApiErrorBody;
 
 /// What went wrong, as the UI needs to tell it apart. Serializes to the `ErrorKind` strings of the
@@ -39,6 +41,12 @@ pub enum ApiErrorKind {
     BadResponse,
     /// The user stopped the request.
     Cancelled,
+    /// The server answered with a redirect (3xx), which is never followed: it would carry the
+    /// key and the conversation to another address.
+    Redirect,
+    /// The reply went past one of the [`ResponseLimits`](crate::ResponseLimits): an SSE event
+    /// or a non-streamed body larger than Parley reads.
+    ResponseTooLarge,
 }
 
 impl ApiErrorKind {
@@ -57,6 +65,8 @@ impl ApiErrorKind {
             Self::StreamInterrupted => "stream_interrupted",
             Self::BadResponse => "bad_response",
             Self::Cancelled => "cancelled",
+            Self::Redirect => "redirect",
+            Self::ResponseTooLarge => "response_too_large",
         }
     }
 
@@ -111,6 +121,8 @@ impl ApiErrorKind {
             Self::StreamInterrupted => "The reply was interrupted",
             Self::BadResponse => "Unexpected response from the server",
             Self::Cancelled => "Cancelled",
+            Self::Redirect => "Redirect refused",
+            Self::ResponseTooLarge => "Response too large",
         }
     }
 }
@@ -184,7 +196,9 @@ impl ClaudeError {
             | ApiErrorKind::NotFound
             | ApiErrorKind::RequestTooLarge
             | ApiErrorKind::BadResponse
-            | ApiErrorKind::Cancelled => false,
+            | ApiErrorKind::Cancelled
+            | ApiErrorKind::Redirect
+            | ApiErrorKind::ResponseTooLarge => false,
         }
     }
 
@@ -235,6 +249,7 @@ impl ClaudeError {
             request_id: request_id.or(info.request_id),
             retry_after,
         }
+        .sanitized(None)
     }
 
     /// The error for an `event: error` that arrived in the middle of a stream.
@@ -252,6 +267,7 @@ impl ClaudeError {
             request_id,
             retry_after: None,
         }
+        .sanitized(None)
     }
 
     /// The error for a request that got no response (connect, TLS, timeout, ...).
@@ -294,6 +310,21 @@ impl ClaudeError {
             format!("{}: {detail}", ApiErrorKind::BadResponse.label()),
         )
         .with_request_id(request_id)
+        .sanitized(None)
+    }
+
+    /// The same error with its server-given text cleaned by [`sanitize_error_text`]: `key` and
+    /// anything that looks like a key redacted, the message cut to [`MAX_ERROR_TEXT`] bytes.
+    /// The client applies it, with its key, to every error it returns.
+    ///
+    /// [`MAX_ERROR_TEXT`]: crate::sanitize::MAX_ERROR_TEXT
+    pub fn sanitized(mut self, key: Option<&ApiKey>) -> Self {
+        self.message = sanitize_error_text(&self.message, key);
+        self.request_id = self
+            .request_id
+            .map(|id| sanitize_error_text(&id, key))
+            .filter(|id| !id.is_empty());
+        self
     }
 }
 
@@ -444,6 +475,8 @@ mod tests {
             StreamInterrupted,
             BadResponse,
             Cancelled,
+            Redirect,
+            ResponseTooLarge,
         ] {
             assert_eq!(
                 serde_json::to_value(kind).unwrap(),

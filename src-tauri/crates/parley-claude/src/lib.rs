@@ -21,14 +21,19 @@
 //!   error message contains it or any request header.
 //! - Nothing here knows about Tauri, IPC or storage.
 //! - Unknown content blocks, stop reasons, events and deltas are kept or skipped, never fatal.
+//! - No redirect is followed (see [`http_client`]); every response is read within
+//!   [`ResponseLimits`]; every error message built from a server's words goes through
+//!   [`sanitize_error_text`] (keys redacted, at most [`MAX_ERROR_TEXT`] bytes).
 
 pub mod accumulate;
 pub mod base_url;
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod http;
 pub mod key;
 pub mod retry;
+pub mod sanitize;
 pub mod sse;
 pub mod types;
 
@@ -37,9 +42,11 @@ pub use base_url::{InvalidBaseUrl, normalize_base_url};
 pub use client::{ClaudeClient, EventStream};
 pub use config::{ApiConfig, AuthStyle, DEFAULT_API_VERSION, DEFAULT_BASE_URL};
 pub use error::{ApiErrorKind, ClaudeError, parse_retry_after};
+pub use http::{ResponseLimits, USER_AGENT, http_client, http_client_builder};
 pub use key::ApiKey;
 pub use retry::{MAX_RETRY_AFTER, RetryPolicy};
-pub use sse::{SseEvent, SseParser};
+pub use sanitize::{MAX_ERROR_TEXT, sanitize_error_text};
+pub use sse::{DEFAULT_MAX_EVENT, SseEvent, SseParser};
 pub use types::{
     ApiErrorBody, ContentBlock, ContentDelta, DeltaUsage, ImageSource, Message, MessageContent,
     MessageDeltaBody, MessageResponse, MessagesRequest, Metadata, Role, StreamEvent, SystemBlock,

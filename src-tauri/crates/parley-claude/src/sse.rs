@@ -4,6 +4,11 @@
 //! anywhere: bytes are buffered until a line end, and only complete lines are decoded (lossily,
 //! so one bad byte cannot stall the stream). Line ends are never inside a UTF-8 sequence, because
 //! `\r` and `\n` never occur in multi-byte characters.
+//!
+//! Memory is bounded: an event whose lines add up to more than the parser's limit (16 MiB by
+//! default) stops the parser at once, without buffering the rest, and [`SseParser::over_limit`]
+//! says so. The limit counts the bytes of the event's lines, not what happens to be buffered, so
+//! whether a stream is refused does not depend on how the network cut it into chunks.
 
 /// One dispatched event.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -19,9 +24,12 @@ pub struct SseEvent {
 /// The UTF-8 byte order mark, which the spec strips from the start of a stream.
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
+/// The default limit on one event: the bytes of its lines, line ends not counted.
+pub const DEFAULT_MAX_EVENT: usize = 16 * 1024 * 1024;
+
 /// Incremental SSE parser: feed it chunks with [`SseParser::push`] and it returns each event as
 /// soon as its terminating blank line has arrived.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SseParser {
     /// Bytes of the line being received (no line end yet).
     line: Vec<u8>,
@@ -34,17 +42,60 @@ pub struct SseParser {
     last_event_id: Option<String>,
     /// A field line of the current, not yet dispatched event has been seen.
     in_event: bool,
+    /// Bytes of the complete lines of the current event (since the last blank line).
+    event_bytes: usize,
+    /// The most bytes one event's lines may have.
+    max_event: usize,
+    /// An event went past `max_event`: nothing more is parsed.
+    over_limit: bool,
+}
+
+impl Default for SseParser {
+    fn default() -> Self {
+        Self::with_max_event(DEFAULT_MAX_EVENT)
+    }
 }
 
 impl SseParser {
-    /// A parser at the start of a stream.
+    /// A parser at the start of a stream, with the [`DEFAULT_MAX_EVENT`] limit.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Feeds the next chunk of the body and returns the events it completes.
+    /// A parser that refuses events whose lines add up to more than `max_event` bytes.
+    pub fn with_max_event(max_event: usize) -> Self {
+        Self {
+            line: Vec::new(),
+            after_cr: false,
+            bom_checked: false,
+            event_type: String::new(),
+            data: String::new(),
+            last_event_id: None,
+            in_event: false,
+            event_bytes: 0,
+            max_event,
+            over_limit: false,
+        }
+    }
+
+    /// The limit on one event, in bytes.
+    pub fn max_event(&self) -> usize {
+        self.max_event
+    }
+
+    /// True once an event went past the limit. The events completed before it were returned;
+    /// the parser has dropped what it held and ignores everything pushed from now on.
+    pub fn over_limit(&self) -> bool {
+        self.over_limit
+    }
+
+    /// Feeds the next chunk of the body and returns the events it completes (none once
+    /// [`over_limit`](Self::over_limit)).
     pub fn push(&mut self, chunk: &[u8]) -> Vec<SseEvent> {
         let mut events = Vec::new();
+        if self.over_limit {
+            return events;
+        }
         let mut rest = chunk;
         if self.after_cr && !rest.is_empty() {
             self.after_cr = false;
@@ -76,6 +127,12 @@ impl SseParser {
     fn scan(&mut self, mut bytes: &[u8], events: &mut Vec<SseEvent>) {
         while let Some(pos) = bytes.iter().position(|&b| b == b'\n' || b == b'\r') {
             let line_bytes = &bytes[..pos];
+            // Checked before the line is copied anywhere, so a huge line costs nothing more.
+            self.event_bytes += self.line.len() + line_bytes.len();
+            if self.event_bytes > self.max_event {
+                self.refuse();
+                return;
+            }
             let is_cr = bytes[pos] == b'\r';
             bytes = &bytes[pos + 1..];
             if is_cr {
@@ -94,7 +151,21 @@ impl SseParser {
             };
             events.extend(event);
         }
+        if self.event_bytes + self.line.len() + bytes.len() > self.max_event {
+            self.refuse();
+            return;
+        }
         self.line.extend_from_slice(bytes);
+    }
+
+    /// Stops for good after an oversized event, freeing what it held.
+    fn refuse(&mut self) {
+        *self = Self {
+            over_limit: true,
+            bom_checked: true,
+            last_event_id: self.last_event_id.take(),
+            ..Self::with_max_event(self.max_event)
+        };
     }
 
     fn process_line(&mut self, line: &str) -> Option<SseEvent> {
@@ -124,6 +195,7 @@ impl SseParser {
 
     fn dispatch(&mut self) -> Option<SseEvent> {
         self.in_event = false;
+        self.event_bytes = 0;
         let event_type = std::mem::take(&mut self.event_type);
         let mut data = std::mem::take(&mut self.data);
         if data.is_empty() {
@@ -151,8 +223,14 @@ impl SseParser {
     /// discarded, so this always returns `None`; check [`SseParser::has_partial`] first to learn
     /// whether something was cut off. The parser is reset for reuse.
     pub fn finish(&mut self) -> Option<SseEvent> {
-        *self = Self::default();
+        *self = Self::with_max_event(self.max_event);
         None
+    }
+
+    /// Bytes of memory the parser holds for the event in progress (for tests of its bound).
+    #[cfg(test)]
+    fn held(&self) -> usize {
+        self.line.capacity() + self.data.capacity() + self.event_type.capacity()
     }
 }
 
@@ -358,6 +436,102 @@ mod tests {
         assert!(
             !parser.has_partial(),
             "a complete stream has nothing pending"
+        );
+    }
+
+    /// Parses `input` with a limit, whole and at every split into two and three chunks, and
+    /// checks each gives `expected` and ends `over_limit` as `refused` says.
+    fn assert_limit_at_every_split(input: &[u8], max: usize, expected: &[SseEvent], refused: bool) {
+        let run = |chunks: &[&[u8]]| {
+            let mut parser = SseParser::with_max_event(max);
+            let events: Vec<SseEvent> = chunks.iter().flat_map(|c| parser.push(c)).collect();
+            (events, parser.over_limit())
+        };
+        let want = (expected.to_vec(), refused);
+        assert_eq!(run(&[input]), want, "whole input");
+        for first in 0..=input.len() {
+            for second in first..=input.len() {
+                let chunks = [&input[..first], &input[first..second], &input[second..]];
+                assert_eq!(run(&chunks), want, "split at {first} and {second}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_event_at_the_limit_passes_and_one_byte_over_is_refused_at_every_split() {
+        // The event's lines: "event: big" (10 bytes) and "data: xxxxxxxx" (14 bytes) = 24.
+        let input = b"data: ok\n\nevent: big\ndata: xxxxxxxx\n\ndata: after\n\n";
+        let ok = ev("message", "ok");
+        assert_limit_at_every_split(
+            input,
+            24,
+            &[ok.clone(), ev("big", "xxxxxxxx"), ev("message", "after")],
+            false,
+        );
+        assert_limit_at_every_split(input, 23, std::slice::from_ref(&ok), true);
+    }
+
+    #[test]
+    fn many_small_data_lines_count_together() {
+        let input = b"data: a\ndata: b\ndata: c\n\n";
+        assert_limit_at_every_split(input, 21, &[ev("message", "a\nb\nc")], false);
+        assert_limit_at_every_split(input, 20, &[], true);
+    }
+
+    #[test]
+    fn an_unterminated_line_over_the_limit_is_refused_at_every_split() {
+        assert_limit_at_every_split(b"data: 1\n\ndata: 12345", 11, &[ev("message", "1")], false);
+        assert_limit_at_every_split(b"data: 1\n\ndata: 123456", 11, &[ev("message", "1")], true);
+    }
+
+    #[test]
+    fn an_endless_line_is_refused_with_bounded_memory() {
+        const MAX: usize = 1024 * 1024;
+        let mut parser = SseParser::with_max_event(MAX);
+        assert_eq!(
+            parser.push(b"data: first\n\ndata: "),
+            [ev("message", "first")]
+        );
+        let chunk = vec![b'x'; 64 * 1024];
+        let mut most_held = 0;
+        let mut pushes = 0;
+        // 64 MB in all, 64 times the limit.
+        for _ in 0..1024 {
+            assert_eq!(parser.push(&chunk), []);
+            most_held = most_held.max(parser.held());
+            pushes += 1;
+            if parser.over_limit() {
+                break;
+            }
+        }
+        assert!(
+            parser.over_limit(),
+            "the line never ends, so it must be refused"
+        );
+        assert_eq!(pushes, 16, "refused as soon as the line passes 1 MiB");
+        assert!(
+            most_held <= 2 * MAX,
+            "held {most_held} bytes for a {MAX} byte limit"
+        );
+        assert_eq!(parser.held(), 0, "a refused event's bytes are freed");
+        assert_eq!(
+            parser.push(b"\n\ndata: late\n\n"),
+            [],
+            "nothing is parsed after the refusal"
+        );
+        assert!(parser.over_limit());
+    }
+
+    #[test]
+    fn the_default_limit_is_16_mib() {
+        assert_eq!(SseParser::new().max_event(), 16 * 1024 * 1024);
+        let mut parser = SseParser::new();
+        parser.push(b"data: x\n\n");
+        parser.finish();
+        assert_eq!(
+            parser.max_event(),
+            DEFAULT_MAX_EVENT,
+            "finish keeps the limit"
         );
     }
 

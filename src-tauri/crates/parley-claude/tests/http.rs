@@ -432,3 +432,368 @@ fn messages_url_appends_the_endpoint_to_the_base() {
         "https://api.apimart.ai/v1/messages/count_tokens"
     );
 }
+
+/// A client like the app's (no redirects), without the system proxy.
+fn app_client(base: &str, key: &str) -> ClaudeClient {
+    let http = parley_claude::http_client_builder()
+        .no_proxy()
+        .build()
+        .unwrap();
+    let config = ApiConfig {
+        base_url: base.to_owned(),
+        api_version: "2023-06-01".into(),
+        auth_style: AuthStyle::XApiKey,
+    };
+    ClaudeClient::new(http, config, ApiKey::new(key))
+}
+
+/// A listener that counts the connections it is offered and the bytes they send.
+struct Witness {
+    url: String,
+    seen: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    task: JoinHandle<()>,
+}
+
+impl Witness {
+    async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/v1/messages", listener.local_addr().unwrap());
+        let seen = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = seen.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((mut socket, _)) = listener.accept().await else {
+                    return;
+                };
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let counter = counter.clone();
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 4096];
+                    while let Ok(n) = socket.read(&mut buf).await {
+                        if n == 0 {
+                            break;
+                        }
+                        counter.fetch_add(n, std::sync::atomic::Ordering::SeqCst);
+                    }
+                });
+            }
+        });
+        Self { url, seen, task }
+    }
+
+    /// Connections plus bytes received, after giving a follower time to arrive.
+    async fn seen(&self) -> usize {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        self.seen.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Drop for Witness {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+#[tokio::test]
+async fn a_307_to_another_server_is_refused_and_that_server_sees_nothing() {
+    let target = Witness::start().await;
+    for streamed in [true, false] {
+        let location = format!("location: {}", target.url);
+        let (base, server) = serve_once(vec![response(
+            "307 Temporary Redirect",
+            &[&location, "request-id: req_redirect"],
+            "",
+        )])
+        .await;
+        let client = app_client(&base, KEY);
+        let err = if streamed {
+            client.stream_message(&request()).await.unwrap_err()
+        } else {
+            client.create_message(&request()).await.unwrap_err()
+        };
+        assert_eq!(err.kind, ApiErrorKind::Redirect, "{err:?}");
+        assert_eq!(err.status, Some(307));
+        assert_eq!(err.request_id.as_deref(), Some("req_redirect"));
+        assert!(
+            err.message.contains(&target.url),
+            "the user must see where it pointed: {}",
+            err.message
+        );
+        assert!(!err.is_retryable(), "the same request would redirect again");
+        server.await.unwrap();
+    }
+    assert_eq!(
+        target.seen().await,
+        0,
+        "following the redirect would have sent the key and the conversation there"
+    );
+}
+
+#[tokio::test]
+async fn a_redirect_names_its_target_without_credentials_or_query() {
+    let cases = [
+        (
+            "location: http://user:hunter22@evil.example:8443/v1/messages?token=abc#frag",
+            "http://evil.example:8443/v1/messages",
+        ),
+        (
+            "location: /elsewhere/v1/messages?sig=1",
+            "/elsewhere/v1/messages",
+        ),
+    ];
+    for (header, named) in cases {
+        let (base, _server) =
+            serve_once(vec![response("308 Permanent Redirect", &[header], "")]).await;
+        let err = app_client(&base, KEY)
+            .count_tokens(&request())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, ApiErrorKind::Redirect);
+        assert!(err.message.contains(named), "{}", err.message);
+        for secret in ["hunter22", "user:", "token", "sig=", "frag"] {
+            assert!(!err.message.contains(secret), "{secret}: {}", err.message);
+        }
+    }
+    let (base, _server) = serve_once(vec![response("302 Found", &[], "")]).await;
+    let err = app_client(&base, KEY)
+        .create_message(&request())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ApiErrorKind::Redirect);
+    assert!(err.message.contains("302 Found"), "{}", err.message);
+}
+
+#[tokio::test]
+async fn server_error_text_is_cut_and_never_shows_the_key() {
+    let key = "gw-0123456789abcdef";
+    let echoed = format!(
+        "bad header x-api-key: {key}; try sk-ant-other-key-999 instead. {}",
+        "blah ".repeat(2000)
+    );
+    let body = serde_json::json!({"type":"error","error":{"type":"invalid_request_error","message": echoed}}).to_string();
+    let (base, _server) = serve_once(vec![response(
+        "400 Bad Request",
+        &["content-type: application/json"],
+        &body,
+    )])
+    .await;
+    let err = app_client(&base, key)
+        .create_message(&request())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ApiErrorKind::InvalidRequest);
+    assert!(!err.message.contains(key), "{}", err.message);
+    assert!(!err.message.contains("sk-ant-other"), "{}", err.message);
+    assert!(
+        err.message.contains("x-api-key: [redacted]"),
+        "{}",
+        err.message
+    );
+    assert!(
+        err.message.len() <= parley_claude::MAX_ERROR_TEXT,
+        "stored, shown and exported: {} bytes",
+        err.message.len()
+    );
+
+    // The same inside a stream's error event.
+    let event = format!(
+        "event: error\ndata: {}\n\n",
+        serde_json::json!({"type":"error","error":{"type":"api_error","message": echoed}})
+    );
+    let (base, _server) =
+        serve_once(vec![sse_head(), format!("{SSE_START}{event}").into_bytes()]).await;
+    let mut stream = app_client(&base, key)
+        .stream_message(&request())
+        .await
+        .unwrap();
+    let err = drain(&mut stream, &mut MessageAccumulator::new())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ApiErrorKind::Api);
+    assert!(!err.message.contains(key), "{}", err.message);
+    assert!(err.message.len() <= parley_claude::MAX_ERROR_TEXT);
+}
+
+/// Serves one connection: reads the request head, writes `head`, then `x`s in 64 KiB writes
+/// until the client hangs up. Returns how many body bytes it managed to write.
+async fn serve_endless(head: Vec<u8>) -> (String, JoinHandle<usize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let handle = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut got = Vec::new();
+        while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = socket.read(&mut buf).await.unwrap();
+            got.extend_from_slice(&buf[..n]);
+        }
+        // The request body is small; a short pause lets it arrive before writing starts.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        socket.write_all(&head).await.unwrap();
+        let fill = vec![b'x'; 64 * 1024];
+        let mut written = 0;
+        // 1 GiB at most, so a client that never stops reading ends the test too.
+        while written < 1 << 30 {
+            if socket.write_all(&fill).await.is_err() {
+                break;
+            }
+            written += fill.len();
+        }
+        written
+    });
+    (base, handle)
+}
+
+#[tokio::test]
+async fn an_endless_error_body_is_read_only_up_to_its_cap() {
+    let head = b"HTTP/1.1 529 Overloaded\r\ncontent-type: text/html\r\nretry-after: 2\r\nconnection: close\r\n\r\n<html><title>busy</title>".to_vec();
+    let (base, server) = serve_endless(head).await;
+    let err = tokio::time::timeout(
+        Duration::from_secs(20),
+        app_client(&base, KEY).create_message(&request()),
+    )
+    .await
+    .expect("an endless error body must not be read to its end")
+    .unwrap_err();
+    assert_eq!(
+        err.kind,
+        ApiErrorKind::Overloaded,
+        "the status still decides: {err:?}"
+    );
+    assert_eq!(err.retry_after, Some(Duration::from_secs(2)));
+    let written = server.await.unwrap();
+    assert!(
+        written < 64 << 20,
+        "stopped reading early; the server wrote {written} bytes"
+    );
+}
+
+#[tokio::test]
+async fn a_json_body_at_its_cap_is_read_and_one_byte_over_is_refused() {
+    let limits = parley_claude::ResponseLimits {
+        json_body: MESSAGE.len(),
+        ..Default::default()
+    };
+    let ok = response("200 OK", &["content-type: application/json"], MESSAGE);
+    let (base, _server) = serve_once(vec![ok]).await;
+    let reply = app_client(&base, KEY)
+        .with_limits(limits)
+        .create_message(&request())
+        .await
+        .unwrap();
+    assert_eq!(reply.content, vec![ContentBlock::text("Hello!")]);
+
+    let one_more = format!("{MESSAGE} ");
+    let with_length = response("200 OK", &["content-type: application/json"], &one_more);
+    // Without content-length: delimited by closing the connection, so the cap is found by reading.
+    let mut close_delimited =
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n".to_vec();
+    close_delimited.extend_from_slice(one_more.as_bytes());
+    for (label, reply) in [("content-length", with_length), ("close", close_delimited)] {
+        let (base, _server) = serve_once(vec![reply]).await;
+        let err = app_client(&base, KEY)
+            .with_limits(limits)
+            .create_message(&request())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, ApiErrorKind::ResponseTooLarge, "{label}: {err:?}");
+        assert!(
+            err.message.contains(&format!("{} bytes", MESSAGE.len())),
+            "the message names the cap: {}",
+            err.message
+        );
+        assert!(!err.is_retryable());
+    }
+}
+
+#[tokio::test]
+async fn an_sse_event_at_its_cap_passes_and_one_byte_over_fails_keeping_the_text_before() {
+    // Padded to be the largest event, so only its size decides.
+    let largest = SSE_START.split("\n\n").map(str::len).max().unwrap();
+    let ping = format!(
+        "event: ping\ndata: {{\"type\":\"ping\",\"pad\":\"{}\"}}\n\n",
+        "x".repeat(largest)
+    );
+    // The event's lines without their line ends.
+    let size = ping.trim_end().lines().map(str::len).sum::<usize>();
+    for (cap, refused) in [(size, false), (size - 1, true)] {
+        // The first events are smaller than either cap.
+        assert!(SSE_START.split("\n\n").all(|e| e.len() < size));
+        let (base, _server) =
+            serve_once(vec![sse_head(), format!("{SSE_START}{ping}").into_bytes()]).await;
+        let limits = parley_claude::ResponseLimits {
+            sse_event: cap,
+            ..Default::default()
+        };
+        let mut stream = app_client(&base, KEY)
+            .with_limits(limits)
+            .stream_message(&request())
+            .await
+            .unwrap();
+        let mut acc = MessageAccumulator::new();
+        let err = drain(&mut stream, &mut acc).await.unwrap_err();
+        let expected = if refused {
+            ApiErrorKind::ResponseTooLarge
+        } else {
+            // The ping passed; the body then ended without message_stop.
+            ApiErrorKind::StreamInterrupted
+        };
+        assert_eq!(err.kind, expected, "cap {cap}: {err:?}");
+        assert_eq!(
+            acc.plain_text(),
+            "你好",
+            "the text before the big event is kept"
+        );
+        assert_eq!(err.request_id.as_deref(), Some("req_sse"));
+    }
+}
+
+/// The process's resident memory and its peak since the last reset, in bytes.
+fn memory() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .unwrap_or(0)
+            * 1024
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+#[tokio::test]
+async fn an_endless_sse_line_fails_at_the_default_16_mb_cap_with_bounded_memory() {
+    // Resets the peak (VmHWM) to the current size, so the peak below is this test's.
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let (idle, _) = memory();
+    let mut head = sse_head();
+    head.extend_from_slice(SSE_START.as_bytes());
+    head.extend_from_slice(b"event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"");
+    let (base, server) = serve_endless(head).await;
+    let client = app_client(&base, KEY);
+    assert_eq!(client.limits().sse_event, 16 << 20, "the real default");
+    let mut stream = client.stream_message(&request()).await.unwrap();
+    let mut acc = MessageAccumulator::new();
+    let err = tokio::time::timeout(Duration::from_secs(60), drain(&mut stream, &mut acc))
+        .await
+        .expect("an endless line must be refused, not read forever")
+        .unwrap_err();
+    assert_eq!(err.kind, ApiErrorKind::ResponseTooLarge, "{err:?}");
+    assert!(err.message.contains("16 MB"), "{}", err.message);
+    assert_eq!(acc.plain_text(), "你好", "the reply so far is kept");
+    drop(stream);
+    let written = server.await.unwrap();
+    let (_, peak) = memory();
+    let above_idle = peak.saturating_sub(idle);
+    eprintln!(
+        "endless SSE line: server wrote {} MB before the client hung up; peak RSS {} MB above idle",
+        written >> 20,
+        above_idle >> 20
+    );
+    assert!(
+        above_idle < 100 << 20,
+        "peak memory {} MB above idle",
+        above_idle >> 20
+    );
+}
