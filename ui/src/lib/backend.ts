@@ -14,6 +14,7 @@ import type {
   SendStarted,
 } from "./bindings";
 import { normalizeError } from "./errors";
+import { externalUrl } from "./links";
 import type { ChatEvent, Folder, HistoryIndex, SearchHit } from "./bindings";
 import type { ImageDraft, ImageVariant, SendRequest, Settings, SettingsView } from "./bindings";
 import type { ExportFormat, ExportReport, ImportReport, TransferProgress } from "./bindings";
@@ -241,9 +242,13 @@ export async function onDragDrop(handler: (event: DragDrop) => void): Promise<()
   }
 }
 
-/** Opens an http(s) or mailto link in the system browser; the webview itself never navigates. */
-export async function openExternal(url: string): Promise<void> {
-  if (!/^(https?:|mailto:)/i.test(url)) return;
+/**
+ * Opens an http(s) or mailto link in the system browser or mail client (a mailto link without its
+ * query, see `externalUrl`); the webview itself never navigates.
+ */
+export async function openExternal(href: string): Promise<void> {
+  const url = externalUrl(href);
+  if (url === null) return;
   try {
     await openUrl(url);
   } catch (error) {
