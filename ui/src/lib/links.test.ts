@@ -12,7 +12,7 @@ vi.mock("@tauri-apps/plugin-opener", () => ({
 describe("externalUrl", () => {
   it("passes http and https links through unchanged", () => {
     expect(externalUrl("https://example.com/a?b=c#d")).toBe("https://example.com/a?b=c#d");
-    expect(externalUrl("HTTP://example.com")).toBe("HTTP://example.com");
+    expect(externalUrl("HTTP://example.com")).toBe("http://example.com");
     expect(externalUrl("  https://example.com  ")).toBe("https://example.com");
   });
 
@@ -22,7 +22,7 @@ describe("externalUrl", () => {
       "mailto:a@example.com",
     );
     expect(externalUrl("MAILTO:a@example.com?subject=x&body=y&cc=b@example.com")).toBe(
-      "MAILTO:a@example.com",
+      "mailto:a@example.com",
     );
     expect(externalUrl("mailto:a@example.com#frag")).toBe("mailto:a@example.com");
     expect(externalUrl("mailto:a@example.com?body=line1\nline2")).toBe("mailto:a@example.com");

@@ -9,13 +9,14 @@
  *   that.
  *
  * Everything else (`javascript:`, `file:`, `data:`, custom schemes) opens nothing. The opener's
- * capability (`src-tauri/capabilities/default.json`) allows the same three schemes, so a link
- * that got past this still could not open anything else.
+ * capability (`src-tauri/capabilities/default.json`) allows the same three schemes and refuses a
+ * `mailto:` with a query, so a link that got past this still could not open anything else.
  */
 export function externalUrl(href: string): string | null {
-  const url = href.trim();
-  if (/^https?:/i.test(url)) return url;
-  if (/^mailto:/i.test(url)) {
+  // The scheme in lower case: the capability's patterns are case-sensitive.
+  const url = href.trim().replace(/^[a-z]+:/i, (scheme) => scheme.toLowerCase());
+  if (url.startsWith("https:") || url.startsWith("http:")) return url;
+  if (url.startsWith("mailto:")) {
     const address = url.replace(/[?#].*$/s, "");
     return address.length > "mailto:".length ? address : null;
   }
