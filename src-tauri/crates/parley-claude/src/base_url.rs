@@ -11,8 +11,9 @@ pub struct InvalidBaseUrl(pub String);
 ///
 /// Users of gateways paste all sorts of variants, so this trims whitespace and strips a trailing
 /// `/`, `/v1`, `/v1/` or `/v1/messages`; the client appends `/v1/messages` itself. A path prefix
-/// such as `https://gateway.example/anthropic` is kept. The scheme must be `http` or `https`
-/// (plain http is allowed for local proxies and the mock server) and a host is required.
+/// such as `https://gateway.example/anthropic` is kept. The scheme must be `https`, or `http` for
+/// a loopback host only (local gateways and the mock server): plain http to any other host would
+/// send the API key and the conversation in clear text. A host is required.
 ///
 /// ```
 /// # use parley_claude::normalize_base_url;
@@ -42,9 +43,15 @@ pub fn normalize_base_url(input: &str) -> Result<String, InvalidBaseUrl> {
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(needs_scheme());
     }
-    if parsed.host_str().is_none_or(str::is_empty) {
+    let Some(host) = parsed.host_str().filter(|host| !host.is_empty()) else {
         return Err(InvalidBaseUrl(format!(
             "The base URL \"{trimmed}\" has no host name."
+        )));
+    };
+    if parsed.scheme() == "http" && !crate::origin::is_loopback_host(host) {
+        return Err(InvalidBaseUrl(format!(
+            "The base URL \"{trimmed}\" must use https://: plain http:// would send the API key \
+             unencrypted, and is allowed only for this machine (localhost, 127.0.0.1, ::1)."
         )));
     }
     // Credentials in the URL would be echoed in network error messages, and a query or fragment
@@ -120,8 +127,18 @@ mod tests {
     }
 
     #[test]
-    fn allows_plain_http() {
-        assert_eq!(ok("http://example.com"), "http://example.com");
+    fn allows_plain_http_only_for_loopback_hosts() {
+        assert_eq!(ok("http://localhost:1234"), "http://localhost:1234");
+        assert_eq!(ok("http://127.0.0.1"), "http://127.0.0.1");
+        assert_eq!(ok("http://[::1]:9/v1"), "http://[::1]:9");
+        for remote in [
+            "http://example.com",
+            "http://10.0.0.2:8080",
+            "http://api.anthropic.com",
+        ] {
+            let err = normalize_base_url(remote).expect_err(remote);
+            assert!(err.0.contains("must use https://"), "{remote}: {err}");
+        }
     }
 
     #[test]

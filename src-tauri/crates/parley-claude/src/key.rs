@@ -2,11 +2,15 @@
 
 use std::fmt;
 
+use zeroize::Zeroize;
+
 /// The user's API key.
 ///
 /// `Debug` and `Display` print `<redacted>`, and the type deliberately implements no serde traits,
 /// so the key cannot end up in a log line, an error message or an IPC payload by accident. The only
 /// way to read it is [`ApiKey::expose`], which the HTTP client calls when it builds the auth header.
+/// Its bytes are overwritten with zeros when it is dropped, so a freed copy does not linger in
+/// the heap for a core dump or a swapped page to show.
 #[derive(Clone, PartialEq, Eq, Default)]
 pub struct ApiKey(String);
 
@@ -14,12 +18,14 @@ impl ApiKey {
     /// Wraps a key. Surrounding whitespace is trimmed because keys are usually pasted, and a
     /// trailing newline would make every request fail with a confusing 401.
     pub fn new(s: impl Into<String>) -> Self {
-        let s = s.into();
+        let mut s = s.into();
         let trimmed = s.trim();
         if trimmed.len() == s.len() {
             Self(s)
         } else {
-            Self(trimmed.to_owned())
+            let key = Self(trimmed.to_owned());
+            s.zeroize();
+            key
         }
     }
 
@@ -31,6 +37,12 @@ impl ApiKey {
     /// True when no key was given (or only whitespace).
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+}
+
+impl Drop for ApiKey {
+    fn drop(&mut self) {
+        self.0.zeroize();
     }
 }
 
