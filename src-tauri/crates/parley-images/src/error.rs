@@ -37,10 +37,48 @@ pub enum ImageError {
         /// Height from the header.
         height: u32,
     },
-    /// The file is too big to read (over [`crate::MAX_FILE_BYTES`]), or no downscaling and
-    /// recompression brought its encoding under the API's limit.
+    /// Within the pixel limit, but decoding it would take more memory than
+    /// [`crate::MAX_DECODE_BYTES`] (floating-point or 16-bit layouts at the largest sizes).
+    #[error(
+        "decoding this {width} x {height} image would take more than the {limit} MB of memory \
+         Parley allows for one image",
+        limit = crate::MAX_DECODE_BYTES / 1_000_000
+    )]
+    DecodeTooLarge {
+        /// Width from the header.
+        width: u32,
+        /// Height from the header.
+        height: u32,
+    },
+    /// Image data handed over in memory (a paste) larger than [`crate::MAX_IN_MEMORY_BYTES`];
+    /// refused before it is copied or read.
+    #[error(
+        "the image data is {megabytes} MB, more than the {limit} MB Parley accepts from a paste",
+        limit = crate::MAX_IN_MEMORY_BYTES / 1_000_000
+    )]
+    InputTooLarge {
+        /// The size, rounded up to whole megabytes.
+        megabytes: u64,
+    },
+    /// A CMYK or 16-bit JPEG file larger than [`crate::MAX_IN_MEMORY_BYTES`]: the only decoder
+    /// for those needs the whole file in memory, so it is refused before being read.
+    #[error(
+        "this CMYK or 16-bit JPEG is {megabytes} MB, and Parley reads such JPEGs only up to \
+         {limit} MB: save it as an RGB JPEG or a PNG first",
+        limit = crate::MAX_IN_MEMORY_BYTES / 1_000_000
+    )]
+    JpegTooLargeToRead {
+        /// The file size, rounded up to whole megabytes.
+        megabytes: u64,
+    },
+    /// Decoded and downscaled, but no downscaling and recompression brought its encoding under
+    /// the API's limit (never seen in practice: noise at 8000 x 8000 fits).
     #[error("the image is too large: Parley could not bring it under the API's 5 MB limit")]
     TooLarge,
+    /// The path names a folder, a device (`/dev/zero`), a pipe or a socket: only regular files
+    /// are read, so nothing can block or feed endless data.
+    #[error("this is not a regular file")]
+    NotAFile,
     /// The file could not be read.
     #[error("the file could not be read ({detail})")]
     Io {
@@ -58,7 +96,10 @@ impl ImageError {
             ImageError::Corrupt { .. } => "image_corrupt",
             ImageError::Unsupported { .. } => "image_unsupported",
             ImageError::TooManyPixels { .. } => "image_too_many_pixels",
-            ImageError::TooLarge => "image_too_large",
+            ImageError::DecodeTooLarge { .. } => "image_too_many_pixels",
+            ImageError::InputTooLarge { .. } | ImageError::TooLarge => "image_too_large",
+            ImageError::JpegTooLargeToRead { .. } => "image_unsupported",
+            ImageError::NotAFile => "image_not_file",
             ImageError::Io { .. } => "image_io",
         }
     }
@@ -84,13 +125,19 @@ impl ImageError {
     ) -> Self {
         use image::ImageError as E;
         match error {
-            E::Limits(_) => ImageError::TooManyPixels { width, height },
+            E::Limits(_) if u64::from(width) * u64::from(height) > crate::MAX_PIXELS => {
+                ImageError::TooManyPixels { width, height }
+            }
+            E::Limits(_) => ImageError::DecodeTooLarge { width, height },
             // A known format using a feature its decoder lacks (a colour type, a compression
             // method): the image is not damaged, just not convertible here.
             E::Unsupported(_) => ImageError::unsupported(format!("some {}", format_name(format))),
             E::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
                 ImageError::corrupt("the data ends early")
             }
+            // An error from the operating system is the file's, not the image's (decoders also
+            // report damaged data as I/O errors, without an OS code).
+            E::IoError(io) if io.raw_os_error().is_some() => ImageError::from(io),
             other => ImageError::corrupt(other.to_string()),
         }
     }

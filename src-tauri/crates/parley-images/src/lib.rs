@@ -9,7 +9,10 @@
 //!    (EXIF, GPS, XMP, ICC, text) and truncation.
 //! 3. **Read the header** and refuse more than [`MAX_PIXELS`] before any pixel buffer exists:
 //!    a 100 kB PNG can claim 100,000 x 100,000 pixels (40 GB decoded).
-//! 4. **Decode**, at reduced scale for JPEGs that shrink at least twofold (DCT scaling).
+//! 4. **Decode**, at reduced scale when the image shrinks at least twofold: DCT scaling for
+//!    JPEGs, block averaging while the rows arrive for the others ([`reduce`](crate::reduce)).
+//!    Files too large to hold ([`MAX_IN_MEMORY_BYTES`]) are decoded from the file as it is read;
+//!    the limit on what is decoded is the pixel count, not the file size.
 //! 5. **Keep** the original bytes when the file is already in bounds, in an API format and free
 //!    of metadata: nothing to gain from re-encoding, and it stays byte-identical.
 //! 6. Otherwise **resize** (Catmull-Rom, SIMD), **orient** per EXIF, and **encode** fresh: PNG for
@@ -23,10 +26,12 @@ mod decode;
 mod encode;
 mod error;
 mod pixels;
+mod reduce;
 mod scan;
 mod sniff;
 
-use std::io::Read;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use image::ImageFormat;
@@ -46,13 +51,15 @@ pub const MAX_BASE64_LEN: usize = 5_242_880;
 /// it would take gigabytes. There is no separate limit per side: a 60,000 x 200 panorama strip is
 /// cheap to decode and resize, and the area is what costs memory.
 pub const MAX_PIXELS: u64 = 100_000_000;
-/// The most a decoder may allocate at once ([`image::Limits::max_alloc`]): 100 megapixels of
-/// 16-bit RGBA, with room to spare. A second fence for decoders whose allocations the header
-/// does not predict.
+/// The most a decoder may allocate at once ([`image::Limits::max_alloc`]), and the largest
+/// decode buffer made: 100 megapixels of 16-bit RGBA, with room to spare. A second fence for
+/// decoders whose allocations the header does not predict.
 pub const MAX_DECODE_BYTES: u64 = 1 << 30;
-/// Files above 100 MiB are refused before being read: no image within [`MAX_PIXELS`] that anyone
-/// would send needs that much.
-pub const MAX_FILE_BYTES: u64 = 100 * 1024 * 1024;
+/// The most image data held in memory as it is: a paste larger than this is refused before it
+/// is copied, and a file larger than this is not read whole but decoded from the file as it is
+/// read (so a noisy 192 MB PNG or an uncompressed 8000 x 8000 TIFF costs its decoded pixels,
+/// not its size twice). Files have no size limit of their own: the pixel count decides.
+pub const MAX_IN_MEMORY_BYTES: u64 = 64 * 1024 * 1024;
 /// Default bound on the long edge, as the API documentation recommends: larger images are
 /// scaled down by the API anyway, costing upload time for nothing.
 pub const MAX_LONG_EDGE: u32 = 1568;
@@ -189,34 +196,70 @@ fn thumbnail_size(width: u32, height: u32) -> (u32, u32) {
 }
 
 /// Prepares the image in `bytes` for the API. See the crate documentation for the steps.
+/// Refuses more than [`MAX_IN_MEMORY_BYTES`] before looking at them.
 ///
 /// Synchronous and CPU-bound; run it on a blocking thread. A decoder panic on hostile input is
 /// caught and reported as [`ImageError::Corrupt`].
 pub fn prepare(bytes: &[u8], options: &EncodeOptions) -> Result<PreparedImage, ImageError> {
+    check_input_len(bytes.len() as u64)?;
     if bytes.is_empty() {
         return Err(ImageError::Empty);
     }
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(ImageError::TooLarge);
-    }
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        prepare_bytes(bytes, options)
-    }))
-    .unwrap_or_else(|_| Err(ImageError::corrupt("the decoder failed on this data")))
+    catch_panics(|| prepare_bytes(bytes, options))
 }
 
-/// Reads the file at `path` and [`prepare`]s it. Files over [`MAX_FILE_BYTES`] are refused from
-/// their size on disk, before being read.
+/// Refuses image data handed over in memory (a paste, an IPC body) that is larger than
+/// [`MAX_IN_MEMORY_BYTES`]: callers check the length before they copy the data.
+pub fn check_input_len(len: u64) -> Result<(), ImageError> {
+    if len > MAX_IN_MEMORY_BYTES {
+        return Err(ImageError::InputTooLarge {
+            megabytes: len.div_ceil(1_000_000),
+        });
+    }
+    Ok(())
+}
+
+/// The size of the regular file at `path`, or why it is not one to read: a folder, a device
+/// such as `/dev/zero` (endless data), a FIFO (a read would block until someone writes) or a
+/// socket is refused from its metadata, without being opened.
+pub fn check_regular_file(path: &Path) -> Result<u64, ImageError> {
+    let metadata = std::fs::metadata(path)?;
+    if !metadata.is_file() {
+        return Err(ImageError::NotAFile);
+    }
+    Ok(metadata.len())
+}
+
+/// Prepares the image file at `path`. Only regular files are read ([`check_regular_file`]).
+/// Files up to [`MAX_IN_MEMORY_BYTES`] are read whole (and sent unchanged when they qualify);
+/// larger ones are decoded from the file as it is read, with memory bounded by the pixels kept
+/// rather than by the file size.
 pub fn prepare_file(path: &Path, options: &EncodeOptions) -> Result<PreparedImage, ImageError> {
-    let file = std::fs::File::open(path)?;
-    let len = file.metadata()?.len();
-    if len > MAX_FILE_BYTES {
-        return Err(ImageError::TooLarge);
+    check_regular_file(path)?;
+    let file = File::open(path)?;
+    // Checked again on what was opened: the path may have been swapped since.
+    let metadata = file.metadata()?;
+    if !metadata.is_file() {
+        return Err(ImageError::NotAFile);
+    }
+    let len = metadata.len();
+    if len == 0 {
+        return Err(ImageError::Empty);
+    }
+    if len > MAX_IN_MEMORY_BYTES {
+        return catch_panics(|| prepare_streamed(file, len, options));
     }
     let mut bytes = Vec::with_capacity(len as usize);
     // `take` bounds a file that grows while it is read.
-    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+    file.take(MAX_IN_MEMORY_BYTES + 1).read_to_end(&mut bytes)?;
     prepare(&bytes, options)
+}
+
+fn catch_panics(
+    prepare: impl FnOnce() -> Result<PreparedImage, ImageError>,
+) -> Result<PreparedImage, ImageError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(prepare))
+        .unwrap_or_else(|_| Err(ImageError::corrupt("the decoder failed on this data")))
 }
 
 /// The width and height of the image in `bytes` as stored (before any EXIF orientation), from
@@ -234,20 +277,41 @@ fn prepare_bytes(bytes: &[u8], options: &EncodeOptions) -> Result<PreparedImage,
     let format = sniff::sniff(bytes)?;
     let scan = scan::scan(format, bytes)?;
     let header = decode::header(bytes, format, &scan)?;
+    // Clean implies no EXIF, hence no orientation to apply.
+    let original = MediaType::from_format(format)
+        .filter(|_| scan.clean && encode::fits(bytes.len()))
+        .map(|media_type| (media_type, bytes));
+    prepare_decoded(header, original, options)
+}
+
+/// A file too large to hold: sniffed from its first bytes, then decoded as it is read. Such a
+/// file is far over the API's limit, so it is always re-encoded.
+fn prepare_streamed(
+    file: File,
+    len: u64,
+    options: &EncodeOptions,
+) -> Result<PreparedImage, ImageError> {
+    let mut stream = BufReader::with_capacity(1 << 16, file);
+    let format = sniff::sniff(stream.fill_buf()?)?;
+    let header = decode::header_streamed(Box::new(stream), format, len)?;
+    prepare_decoded(header, None, options)
+}
+
+/// Decodes, and either keeps `original` (when given and the image needs no resizing) or
+/// re-encodes.
+fn prepare_decoded(
+    header: decode::Header<'_>,
+    original: Option<(MediaType, &[u8])>,
+    options: &EncodeOptions,
+) -> Result<PreparedImage, ImageError> {
     let orientation = header.orientation;
     let swaps = decode::swaps_sides(orientation);
     let upright = |(w, h): (u32, u32)| if swaps { (h, w) } else { (w, h) };
     let (original_width, original_height) = upright((header.width, header.height));
     let target = target_size(original_width, original_height, options);
-
-    // Clean implies no EXIF, hence no orientation to apply.
-    let media_type = MediaType::from_format(format);
-    let keep = scan.clean
-        && media_type.is_some()
-        && target == (original_width, original_height)
-        && encode::fits(bytes.len());
+    let kept = original.filter(|_| target == (original_width, original_height));
     // Kept images are decoded only for their thumbnail (and to prove they decode).
-    let needed = if keep {
+    let needed = if kept.is_some() {
         thumbnail_size(original_width, original_height)
     } else {
         target
@@ -255,8 +319,8 @@ fn prepare_bytes(bytes: &[u8], options: &EncodeOptions) -> Result<PreparedImage,
     let (need_w, need_h) = upright(needed);
     let decoded = header.decode(need_w, need_h)?;
 
-    let (image, shown) = match media_type.filter(|_| keep) {
-        Some(media_type) => {
+    let (image, shown) = match kept {
+        Some((media_type, bytes)) => {
             let image = EncodedImage {
                 media_type,
                 bytes: bytes.to_vec(),

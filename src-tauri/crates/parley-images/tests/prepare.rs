@@ -476,7 +476,7 @@ fn transparency_survives_as_png() {
 fn worst_case_noise_stays_under_the_base64_limit() {
     // 8000 x 8000 RGB noise: no encoder can compress it; as a JPEG file it is ~40 MB.
     let input = jpeg(&noise(8000, 8000, 7), 80);
-    assert!(input.len() as u64 <= parley_images::MAX_FILE_BYTES);
+    assert!(input.len() as u64 <= parley_images::MAX_IN_MEMORY_BYTES);
     for options in [DEFAULT, FULL] {
         let prepared = ok(&input, &options);
         assert_eq!(prepared.image.media_type, MediaType::Jpeg);
@@ -588,20 +588,91 @@ fn empty_files_and_non_images_are_named_for_what_they_are() {
 }
 
 #[test]
-fn files_over_100_mib_are_refused_before_reading() {
+fn a_file_over_100_mib_is_judged_by_its_content_not_its_size() {
     let dir = match tempfile::tempdir() {
         Ok(dir) => dir,
         Err(error) => panic!("{error}"),
     };
     let path = dir.path().join("huge.jpg");
     let file = std::fs::File::create(&path).and_then(|file| {
-        // Sparse: no 100 MiB are written, and none would be read if the size check failed late.
-        file.set_len(parley_images::MAX_FILE_BYTES + 1)?;
+        // Sparse: nothing is written, and only its first bytes are read before it is refused.
+        file.set_len(101 * 1024 * 1024)?;
         Ok(file)
     });
     assert!(file.is_ok());
-    assert_eq!(prepare_file(&path, &DEFAULT), Err(ImageError::TooLarge));
-    assert_eq!(ImageError::TooLarge.kind(), "image_too_large");
+    let start = std::time::Instant::now();
+    assert_eq!(prepare_file(&path, &DEFAULT), Err(ImageError::NotAnImage));
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(2),
+        "the file was read, not sniffed: {:?}",
+        start.elapsed()
+    );
+}
+
+/// Runs `prepare_file` on `path` on another thread and fails if it has not answered within
+/// two seconds: a FIFO with no writer blocks `open` and a read forever, `/dev/zero` never ends.
+fn prepare_file_in_time(path: &std::path::Path) -> Result<PreparedImage, ImageError> {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let owned = path.to_owned();
+    std::thread::spawn(move || {
+        let _ = sender.send(prepare_file(&owned, &DEFAULT));
+    });
+    match receiver.recv_timeout(std::time::Duration::from_secs(2)) {
+        Ok(result) => result,
+        Err(_) => panic!("prepare_file({path:?}) blocked"),
+    }
+}
+
+#[test]
+fn fifos_devices_and_folders_are_refused_at_once() {
+    let dir = match tempfile::tempdir() {
+        Ok(dir) => dir,
+        Err(error) => panic!("{error}"),
+    };
+    let fifo = dir.path().join("pipe.png");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(
+        matches!(made, Ok(status) if status.success()),
+        "mkfifo: {made:?}"
+    );
+    for path in [fifo.as_path(), "/dev/zero".as_ref(), dir.path()] {
+        let result = prepare_file_in_time(path);
+        assert_eq!(result.err(), Some(ImageError::NotAFile), "{path:?}");
+        assert_eq!(
+            parley_images::check_regular_file(path),
+            Err(ImageError::NotAFile),
+            "{path:?}"
+        );
+    }
+    assert_eq!(ImageError::NotAFile.kind(), "image_not_file");
+    assert_eq!(
+        ImageError::NotAFile.to_string(),
+        "this is not a regular file"
+    );
+    // A symbolic link to a regular file is that file.
+    let real = dir.path().join("real.png");
+    assert!(std::fs::write(&real, encode(screenshot(40, 30), ImageFormat::Png)).is_ok());
+    let link = dir.path().join("link.png");
+    assert!(std::os::unix::fs::symlink(&real, &link).is_ok());
+    assert!(prepare_file_in_time(&link).is_ok());
+}
+
+#[test]
+fn pastes_over_the_in_memory_cap_are_refused_before_being_read() {
+    let cap = parley_images::MAX_IN_MEMORY_BYTES;
+    assert_eq!(parley_images::check_input_len(cap), Ok(()));
+    let error = parley_images::check_input_len(cap + 1).err();
+    assert_eq!(error, Some(ImageError::InputTooLarge { megabytes: 68 }));
+    assert_eq!(
+        error.map(|e| e.to_string()),
+        Some("the image data is 68 MB, more than the 67 MB Parley accepts from a paste".into())
+    );
+    // `prepare` checks the length first: a buffer of zeros this large is not even sniffed.
+    let big = vec![0u8; cap as usize + 1];
+    assert_eq!(
+        prepare(&big, &DEFAULT).err().map(|e| e.kind()),
+        Some("image_too_large")
+    );
 }
 
 #[test]
@@ -685,6 +756,26 @@ fn every_error_has_its_kind_and_sentence() {
             },
             "image_io",
             "the file could not be read (denied)",
+        ),
+        (
+            ImageError::DecodeTooLarge {
+                width: 9000,
+                height: 9000,
+            },
+            "image_too_many_pixels",
+            "decoding this 9000 x 9000 image would take more than the 1073 MB of memory Parley \
+             allows for one image",
+        ),
+        (
+            ImageError::JpegTooLargeToRead { megabytes: 90 },
+            "image_unsupported",
+            "this CMYK or 16-bit JPEG is 90 MB, and Parley reads such JPEGs only up to 67 MB: \
+             save it as an RGB JPEG or a PNG first",
+        ),
+        (
+            ImageError::TooLarge,
+            "image_too_large",
+            "the image is too large: Parley could not bring it under the API's 5 MB limit",
         ),
     ];
     for (error, kind, text) in cases {
