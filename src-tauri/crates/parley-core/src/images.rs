@@ -483,8 +483,13 @@ fn image_error(name: &str, error: &ImageError) -> CoreError {
         ImageError::NotAnImage => ErrorKind::ImageNotImage,
         ImageError::Corrupt { .. } => ErrorKind::ImageCorrupt,
         ImageError::Unsupported { .. } => ErrorKind::ImageUnsupported,
-        ImageError::TooManyPixels { .. } => ErrorKind::ImageTooManyPixels,
-        ImageError::TooLarge => ErrorKind::ImageTooLarge,
+        ImageError::TooManyPixels { .. } | ImageError::DecodeTooLarge { .. } => {
+            ErrorKind::ImageTooManyPixels
+        }
+        ImageError::JpegTooLargeToRead { .. } => ErrorKind::ImageUnsupported,
+        ImageError::InputTooLarge { .. } | ImageError::TooLarge => ErrorKind::ImageTooLarge,
+        // A pipe, a device or a folder is not an image file, whatever its name says.
+        ImageError::NotAFile => ErrorKind::ImageNotImage,
         ImageError::Io { .. } => ErrorKind::ImageMissing,
     };
     CoreError::Image {
