@@ -13,9 +13,10 @@ use crate::generate::{
     Block, Reply, SIGNATURE_PREFIX, estimate_input_tokens, fixed_chunks, input_from_schema,
     message_json, signature_for, varied_chunks,
 };
+use crate::http::BodyWriter;
 use crate::http::{self, ReadError, Request, head_bytes};
 use crate::magic::{self, Magic};
-use crate::sse::{End, StreamPlan, Style, write_stream};
+use crate::sse::{End, StreamPlan, Style, write_endless, write_stream};
 use crate::{MODELS, RecordedRequest, Scenario, Shared, WRONG_KEY};
 
 /// A client that sends no complete request within this time is disconnected.
@@ -38,6 +39,13 @@ pub(crate) enum Plan {
     },
     /// An SSE stream.
     Stream(Box<StreamPlan>),
+    /// A close-delimited body: `prefix`, then `x`s until the client hangs up (or
+    /// [`magic::ENDLESS_MAX_BYTES`]).
+    Endless {
+        status: u16,
+        headers: Vec<(String, String)>,
+        prefix: Vec<u8>,
+    },
 }
 
 impl Plan {
@@ -47,11 +55,13 @@ impl Plan {
                 Some(at) => format!("{status} json cut at byte {at}"),
                 None => format!("{status} json"),
             },
+            Plan::Endless { status, .. } => format!("{status} endless body"),
             Plan::Stream(plan) => {
                 let end = match &plan.end {
                     End::Complete => "complete".to_string(),
                     End::Drop => "dropped".to_string(),
                     End::Error { error_type, .. } => format!("then error {error_type}"),
+                    End::EndlessLine => "then an endless line".to_string(),
                 };
                 format!("200 stream {end}")
             }
@@ -161,6 +171,20 @@ async fn execute(plan: &Plan, wr: &mut OwnedWriteHalf, rid: &str) -> std::io::Re
             wr.write_all(&bytes).await
         }
         Plan::Stream(stream) => write_stream(wr, stream, rid).await,
+        Plan::Endless {
+            status,
+            headers,
+            prefix,
+        } => {
+            let mut headers = headers.clone();
+            headers.push(("request-id".into(), rid.into()));
+            headers.push(("connection".into(), "close".into()));
+            let mut bytes = head_bytes(*status, &headers);
+            bytes.extend_from_slice(prefix);
+            wr.write_all(&bytes).await?;
+            let mut body = BodyWriter::new(wr, false);
+            write_endless(&mut body).await
+        }
     }
 }
 
@@ -764,6 +788,8 @@ fn from_scenario(scenario: Scenario, ctx: &Ctx) -> Outcome {
             headers,
             body,
         },
+        Scenario::Redirect { status, location } => redirect(status, location),
+        Scenario::EndlessLine { text_before } => endless_line(&text_before),
         Scenario::Huge {
             tokens,
             tokens_per_event,
@@ -775,6 +801,23 @@ fn from_scenario(scenario: Scenario, ctx: &Ctx) -> Outcome {
             }]),
             0,
         ),
+    }
+}
+
+fn redirect(status: u16, location: String) -> Outcome {
+    Outcome::Raw {
+        status,
+        headers: vec![("location".to_string(), location)],
+        body: Vec::new(),
+    }
+}
+
+fn endless_line(text_before: &str) -> Outcome {
+    Outcome::Message {
+        reply: Reply::new(vec![Block::text(varied_chunks(text_before))]),
+        end: End::EndlessLine,
+        delay_ms: 0,
+        wrapped: false,
     }
 }
 
@@ -973,6 +1016,8 @@ fn from_magic(shared: &Shared, body: &Value, ctx: &Ctx) -> Outcome {
         }
         Some(Magic::Markdown) => text_reply(magic::MARKDOWN_REPLY),
         Some(Magic::Xss) => text_reply(magic::XSS_REPLY),
+        Some(Magic::Redirect(status)) => redirect(status, magic::REDIRECT_TARGET.to_string()),
+        Some(Magic::EndlessLine) => endless_line(magic::ENDLESS_TEXT),
         Some(Magic::Huge(tokens)) => message(
             Reply::new(vec![Block::Huge {
                 tokens,
@@ -1088,6 +1133,30 @@ fn render(outcome: Outcome, ctx: &Ctx, rid: &str) -> Plan {
                         error_message_for_type(&error_type),
                         rid,
                     )
+                }
+                End::EndlessLine => {
+                    // The message's JSON up to the opening quote of its text, then endless `x`s.
+                    let prefix = format!(
+                        r#"{{"id":"{id}","type":"message","role":"assistant","model":{},"content":[{{"type":"text","text":{}"#,
+                        Value::String(ctx.model.clone()),
+                        Value::String(
+                            reply
+                                .blocks
+                                .iter()
+                                .filter_map(|b| match b {
+                                    Block::Text(chunks) => Some(chunks.concat()),
+                                    _ => None,
+                                })
+                                .collect()
+                        ),
+                    );
+                    // Drop the closing quote of the text, so the string never ends.
+                    let prefix = prefix.strip_suffix('"').unwrap_or(&prefix).to_string();
+                    Plan::Endless {
+                        status: 200,
+                        headers: vec![("content-type".into(), "application/json".into())],
+                        prefix: prefix.into_bytes(),
+                    }
                 }
                 End::Complete | End::Drop => {
                     let message = message_json(&id, &ctx.model, &reply, ctx.input_tokens);

@@ -138,6 +138,12 @@ pub enum Scenario {
         tokens: usize,
         tokens_per_event: usize,
     },
+    /// A redirect: `status` (3xx) with `Location: location` and an empty body.
+    Redirect { status: u16, location: String },
+    /// HTTP 200, some text, then a `content_block_delta` whose `data:` line never ends: `x`s
+    /// as fast as the client reads them, until it hangs up (or [`magic::ENDLESS_MAX_BYTES`]).
+    /// With `stream: false`, a JSON message whose text never ends, the same way.
+    EndlessLine { text_before: String },
 }
 
 impl Scenario {

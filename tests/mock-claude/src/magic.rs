@@ -14,6 +14,8 @@
 //! | `[[huge:N]]` | N tokens of `"word "`, one per delta, as fast as possible |
 //! | `[[rate:TPS:N]]` | N tokens of `"word "`, one per delta, paced at TPS tokens per second |
 //! | `[[xss]]` | [`XSS_REPLY`] |
+//! | `[[redirect:CODE]]` | HTTP CODE (301, 302, 303, 307, 308) with `Location:` [`REDIRECT_TARGET`] |
+//! | `[[endless-line]]` | 200, a few text deltas, then one `data:` line that never ends (up to [`ENDLESS_MAX_BYTES`]) |
 //!
 //! The first recognised marker wins; unknown markers are ignored. Without one, the reply is
 //! [`echo_text`] of the last user message, followed by a description of its images, e.g.
@@ -37,6 +39,10 @@ pub enum Magic {
         tokens: usize,
     },
     Xss,
+    /// `[[redirect:CODE]]`: a 3xx pointing to [`REDIRECT_TARGET`].
+    Redirect(u16),
+    /// `[[endless-line]]`.
+    EndlessLine,
 }
 
 /// Upper bound for `[[huge:N]]`, so a typo cannot make the mock stream for minutes.
@@ -65,6 +71,7 @@ fn parse_word(word: &str) -> Option<Magic> {
         "tool" => return Some(Magic::Tool),
         "markdown" => return Some(Magic::Markdown),
         "xss" => return Some(Magic::Xss),
+        "endless-line" => return Some(Magic::EndlessLine),
         _ => {}
     }
     let (name, arg) = word.split_once(':')?;
@@ -75,6 +82,11 @@ fn parse_word(word: &str) -> Option<Magic> {
             .filter(|c| (400..=599).contains(c))
             .map(Magic::Http),
         "flaky" => arg.parse::<u32>().ok().map(Magic::Flaky),
+        "redirect" => arg
+            .parse::<u16>()
+            .ok()
+            .filter(|c| matches!(c, 301 | 302 | 303 | 307 | 308))
+            .map(Magic::Redirect),
         "huge" => arg
             .parse::<usize>()
             .ok()
@@ -202,6 +214,17 @@ pub const DROP_TEXT: &str = "This reply is cut off before it fini";
 /// The text before the `event: error` for `[[midstream-error]]`.
 pub const MIDSTREAM_TEXT: &str = "This reply starts well but then the server is overloa";
 
+/// Where `[[redirect:CODE]]` points: a host that cannot resolve (`.invalid` is reserved), so a
+/// client that wrongly follows it fails with a network error instead of reaching anyone.
+pub const REDIRECT_TARGET: &str = "http://redirect-target.invalid/v1/messages";
+
+/// The text before the endless line of `[[endless-line]]`.
+pub const ENDLESS_TEXT: &str = "This reply is fine until an endless line starts";
+
+/// How many bytes of the endless line are sent at most before the mock closes the connection,
+/// so a client that never gives up still ends (with an interrupted stream) instead of hanging.
+pub const ENDLESS_MAX_BYTES: usize = 1024 * 1024 * 1024;
+
 /// One token of `[[huge:N]]` / [`crate::Scenario::Huge`].
 pub const HUGE_TOKEN: &str = "word ";
 
@@ -232,6 +255,9 @@ mod tests {
         assert_eq!(parse("[[rate:0:10]]"), None, "a rate must be positive");
         assert_eq!(parse("[[flaky:2]] please"), Some(Magic::Flaky(2)));
         assert_eq!(parse("[[http:200]]"), None, "only error codes are magic");
+        assert_eq!(parse("[[redirect:307]]"), Some(Magic::Redirect(307)));
+        assert_eq!(parse("[[redirect:200]]"), None, "only redirect codes");
+        assert_eq!(parse("x [[endless-line]]"), Some(Magic::EndlessLine));
         assert_eq!(parse("plain [[text"), None);
         assert_eq!(parse("no markers"), None);
     }

@@ -10,7 +10,7 @@ use tokio::net::tcp::OwnedWriteHalf;
 
 use crate::generate::{Block, Reply, usage_json};
 use crate::http::{BodyWriter, head_bytes};
-use crate::magic::HUGE_TOKEN;
+use crate::magic::{ENDLESS_MAX_BYTES, HUGE_TOKEN};
 
 /// How the bytes of one streamed response are framed.
 #[derive(Debug, Clone, Copy)]
@@ -37,6 +37,8 @@ pub(crate) enum End {
     Drop,
     /// An `event: error` after the last delta, then a properly ended body.
     Error { error_type: String, message: String },
+    /// A `content_block_delta` whose `data:` line never ends (see [`write_endless`]).
+    EndlessLine,
 }
 
 pub(crate) struct StreamPlan {
@@ -284,7 +286,29 @@ pub(crate) async fn write_stream(
             ev.body.finish().await
         }
         End::Drop => ev.body.flush().await,
+        End::EndlessLine => {
+            let sp = if style.space_after_colon { " " } else { "" };
+            let index = block_count.saturating_sub(1);
+            let start = format!(
+                "event:{sp}content_block_delta{eol}data:{sp}{{\"type\":\"content_block_delta\",\"index\":{index},\"delta\":{{\"type\":\"text_delta\",\"text\":\"",
+                eol = style.eol
+            );
+            ev.body.send(start.as_bytes()).await?;
+            write_endless(&mut ev.body).await
+        }
     }
+}
+
+/// Writes `x`s in 64 KiB writes until the client stops reading (the write then fails or the
+/// connection task is stopped) or [`ENDLESS_MAX_BYTES`] are out; the body is left unterminated.
+pub(crate) async fn write_endless(body: &mut BodyWriter<'_>) -> io::Result<()> {
+    let fill = vec![b'x'; 64 * 1024];
+    let mut sent = 0;
+    while sent < ENDLESS_MAX_BYTES {
+        body.send(&fill).await?;
+        sent += fill.len();
+    }
+    Ok(())
 }
 
 /// Streams `tokens` tokens in batches of writes, without pauses or splits. Every full event

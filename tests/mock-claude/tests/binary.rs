@@ -1,5 +1,8 @@
 //! The `parley-mock-claude` binary: starts, announces its URL, serves, dies when killed.
 
+// Helpers outside `#[test]` functions are test code too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::io::{BufRead, BufReader};

@@ -1,6 +1,9 @@
 //! The mock's hand-written HTTP is accepted by the HTTP stack Parley's client uses (reqwest on
 //! hyper), in every framing, and its failure modes look to that stack as they should.
 
+// Helpers outside `#[test]` functions are test code too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::time::Duration;

@@ -1,5 +1,8 @@
 //! The mock over real TCP on 127.0.0.1, driven by a raw client.
 
+// Helpers outside `#[test]` functions are test code too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::time::{Duration, Instant};
@@ -902,4 +905,90 @@ async fn the_echo_counts_images() {
     let resp = post_messages(server.addr(), &body).await;
     assert_eq!(resp.status, 400);
     assert!(resp.api_error().1.contains("image exceeds 5 MB maximum"));
+}
+
+#[tokio::test]
+async fn redirect_answers_a_3xx_with_a_location_and_no_body() {
+    let server = MockServer::start().await.unwrap();
+    let resp = say(server.addr(), "[[redirect:307]]").await;
+    assert_eq!(resp.status, 307);
+    assert_eq!(resp.header("location"), Some(magic::REDIRECT_TARGET));
+    assert!(resp.body.is_empty());
+
+    server.push_scenario(Scenario::Redirect {
+        status: 308,
+        location: "http://127.0.0.1:9/v1/messages".into(),
+    });
+    let resp = say(server.addr(), "hi").await;
+    assert_eq!(resp.status, 308);
+    assert_eq!(
+        resp.header("location"),
+        Some("http://127.0.0.1:9/v1/messages")
+    );
+}
+
+/// Sends `body` to `/v1/messages` and reads `want` bytes of the response, then hangs up.
+async fn read_some(server: &MockServer, body: &Value, want: usize) -> Vec<u8> {
+    let body = serde_json::to_vec(body).unwrap();
+    let request = build_request(
+        "POST",
+        "/v1/messages",
+        &[
+            ("x-api-key", KEY),
+            ("anthropic-version", "2023-06-01"),
+            ("content-type", "application/json"),
+            ("x-mock-framing", "close"),
+            ("x-mock-eol", "lf"),
+        ],
+        &body,
+    );
+    let mut stream = TcpStream::connect(server.addr()).await.unwrap();
+    stream.write_all(&request).await.unwrap();
+    let mut raw = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    while raw.len() < want {
+        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf))
+            .await
+            .expect("the endless body keeps coming")
+            .unwrap();
+        assert!(n > 0, "the body must not end");
+        raw.extend_from_slice(&buf[..n]);
+    }
+    raw
+}
+
+#[tokio::test]
+async fn endless_line_streams_text_then_a_data_line_that_never_ends() {
+    let server = MockServer::start().await.unwrap();
+    let raw = read_some(&server, &messages_body("[[endless-line]]", true), 4 << 20).await;
+    let body_start = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let body = &raw[body_start..];
+    let last_blank = body.windows(2).rposition(|w| w == b"\n\n").unwrap() + 2;
+    assert_eq!(
+        streamed_text(&parse_sse(&body[..last_blank])),
+        magic::ENDLESS_TEXT
+    );
+    let tail = String::from_utf8_lossy(&body[last_blank..]);
+    assert!(
+        tail.starts_with("event: content_block_delta\ndata:"),
+        "{}",
+        &tail[..80]
+    );
+    assert!(!tail.contains('\n') || tail.trim_end_matches('x').ends_with("\"text\":\""));
+    assert!(tail.len() > 3 << 20, "megabytes of one line");
+    assert!(
+        server.wait_for_disconnect(Duration::from_secs(5)).await,
+        "the mock stops writing once the client hangs up"
+    );
+
+    // Not streamed: a JSON message whose text never ends.
+    let raw = read_some(&server, &messages_body("[[endless-line]]", false), 1 << 20).await;
+    let text = String::from_utf8_lossy(&raw);
+    let json_start = text.find("\r\n\r\n").unwrap() + 4;
+    assert!(
+        text[json_start..].starts_with(r#"{"id":"msg_mock_"#),
+        "{}",
+        &text[json_start..json_start + 80]
+    );
+    assert!(text.contains(&format!("\"text\":\"{}xxxx", magic::ENDLESS_TEXT)));
 }

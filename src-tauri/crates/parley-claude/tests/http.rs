@@ -1,6 +1,9 @@
 //! A few HTTP-level checks against a tiny raw TCP server on 127.0.0.1; the full mock API and the
 //! big integration tests live in `tests/mock-claude`.
 
+// Helpers outside `#[test]` functions are test code too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::Duration;
 
 use parley_claude::{

@@ -1,6 +1,8 @@
 //! A minimal raw HTTP/1.1 client and SSE parser, written independently of the server code so
 //! the tests check the bytes on the wire rather than the server's own idea of them.
 
+// Helpers outside `#[test]` functions are test code too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
