@@ -14,7 +14,7 @@
 use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -113,6 +113,9 @@ impl ImageStore {
     }
 
     /// Prepares the image file at `path` and stores the result. Errors name the file.
+    ///
+    /// Anything but a regular file (a FIFO, `/dev/zero`, a folder) is refused from its metadata
+    /// before an encoding slot is taken, so it can neither block a slot nor be read.
     pub async fn prepare_file(
         &self,
         path: PathBuf,
@@ -122,17 +125,26 @@ impl ImageStore {
             .file_name()
             .map(|name| name.to_string_lossy().into_owned())
             .unwrap_or_else(|| path.display().to_string());
+        let checked = path.clone();
+        tokio::task::spawn_blocking(move || parley_images::check_regular_file(&checked))
+            .await
+            .map_err(|error| CoreError::Internal(format!("image task for {name}: {error}")))?
+            .map_err(|error| image_error(&name, &error))?;
         self.prepare_with(name, move || parley_images::prepare_file(&path, &options))
             .await
     }
 
-    /// Prepares an image given as bytes (a paste) and stores the result.
+    /// Prepares an image given as bytes (a paste) and stores the result. More than
+    /// [`parley_images::MAX_IN_MEMORY_BYTES`] is refused at once; callers that copy the bytes
+    /// out of somewhere check [`parley_images::check_input_len`] before copying.
     pub async fn prepare_bytes(
         &self,
         bytes: Vec<u8>,
         name: String,
         options: EncodeOptions,
     ) -> CoreResult<ImageDraft> {
+        parley_images::check_input_len(bytes.len() as u64)
+            .map_err(|error| image_error(&name, &error))?;
         self.prepare_with(name, move || parley_images::prepare(&bytes, &options))
             .await
     }
@@ -290,6 +302,43 @@ impl ImageStore {
     fn thumbnail_path(&self, sha256: &str) -> CoreResult<PathBuf> {
         checked_hash(sha256)?;
         Ok(self.dir.join(format!("{sha256}.thumb")))
+    }
+}
+
+/// The image files the user has handed to Parley: paths chosen in the native open dialog or
+/// dropped on the window by the OS. The webview can name any path, so `prepare_image_file`
+/// reads only these: a script in the webview cannot make Parley read (and send) other files.
+/// Paths are compared exactly as the dialog or the drop event gave them.
+#[derive(Debug, Default)]
+pub struct GrantedPaths {
+    paths: Mutex<HashSet<PathBuf>>,
+}
+
+impl GrantedPaths {
+    /// Grants `paths`, from the dialog or a drop.
+    pub fn grant(&self, paths: impl IntoIterator<Item = PathBuf>) {
+        let mut granted = self
+            .paths
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        granted.extend(paths);
+    }
+
+    /// Refuses a path the user did not pick or drop, as invalid input.
+    pub fn check(&self, path: &Path) -> CoreResult<()> {
+        let granted = self
+            .paths
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if granted.contains(path) {
+            Ok(())
+        } else {
+            Err(CoreError::InvalidInput(format!(
+                "{} was not chosen in the file dialog or dropped on the window, so Parley does \
+                 not read it",
+                path.display()
+            )))
+        }
     }
 }
 
@@ -563,6 +612,75 @@ mod tests {
                 .unwrap_err()
                 .kind(),
             ErrorKind::ImageTooMany
+        );
+    }
+
+    #[test]
+    fn only_granted_paths_pass() {
+        let granted = GrantedPaths::default();
+        let picked = PathBuf::from("/home/me/Pictures/cat.png");
+        assert_eq!(
+            granted.check(&picked).unwrap_err().kind(),
+            ErrorKind::InvalidInput,
+            "nothing is granted before a dialog or a drop"
+        );
+        granted.grant([picked.clone(), PathBuf::from("/tmp/dropped one.jpg")]);
+        assert!(granted.check(&picked).is_ok());
+        assert!(granted.check(Path::new("/tmp/dropped one.jpg")).is_ok());
+        for other in [
+            "/etc/passwd",
+            "/home/me/Pictures/../.ssh/id_ed25519",
+            "/dev/zero",
+        ] {
+            let error = granted.check(Path::new(other)).unwrap_err();
+            assert_eq!(error.kind(), ErrorKind::InvalidInput, "{other}");
+            assert!(error.to_string().contains("was not chosen"), "{error}");
+        }
+    }
+
+    /// Runs `prepare_file` on `path` and fails if it has not answered within two seconds.
+    async fn prepare_in_time(images: &ImageStore, path: &Path) -> CoreResult<ImageDraft> {
+        let prepared = images.prepare_file(path.to_owned(), EncodeOptions::default());
+        match tokio::time::timeout(std::time::Duration::from_secs(2), prepared).await {
+            Ok(result) => result,
+            Err(_) => panic!("prepare_file({path:?}) blocked"),
+        }
+    }
+
+    #[tokio::test]
+    async fn fifos_and_devices_are_refused_without_taking_a_slot() {
+        let dir = tempfile::tempdir().unwrap();
+        let images = ImageStore::new(dir.path().join(IMAGES_FOLDER));
+        let fifo = dir.path().join("pipe.png");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(matches!(made, Ok(status) if status.success()), "{made:?}");
+        let slots = images.encoding_slots.available_permits();
+        for path in [fifo.as_path(), Path::new("/dev/zero"), dir.path()] {
+            let error = prepare_in_time(&images, path).await.unwrap_err();
+            assert_eq!(error.kind(), ErrorKind::ImageNotImage, "{path:?}");
+            assert!(
+                error.to_string().ends_with("this is not a regular file"),
+                "{error}"
+            );
+        }
+        assert_eq!(images.encoding_slots.available_permits(), slots);
+    }
+
+    #[tokio::test]
+    async fn pastes_over_the_cap_are_refused_before_decoding() {
+        let dir = tempfile::tempdir().unwrap();
+        let images = ImageStore::new(dir.path().join(IMAGES_FOLDER));
+        let too_big = vec![0u8; parley_images::MAX_IN_MEMORY_BYTES as usize + 1];
+        let error = images
+            .prepare_bytes(too_big, "huge.png".into(), EncodeOptions::default())
+            .await
+            .unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::ImageTooLarge);
+        assert!(
+            error
+                .to_string()
+                .starts_with("huge.png: the image data is 68 MB"),
+            "{error}"
         );
     }
 
