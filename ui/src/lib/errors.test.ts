@@ -67,6 +67,13 @@ describe("errorTitle", () => {
     expect(errorNeedsSettings("overloaded")).toBe(false);
   });
 
+  it("names a refused redirect and an oversized reply, and sends a redirect to the settings", () => {
+    expect(errorTitle("redirect")).toBe("Redirect refused");
+    expect(errorTitle("response_too_large")).toBe("Reply too large");
+    expect(errorNeedsSettings("redirect")).toBe(true);
+    expect(errorNeedsSettings("response_too_large")).toBe(false);
+  });
+
   it("has a title for every image refusal kind", () => {
     const kinds = [
       "image_empty",

@@ -51,6 +51,8 @@ const TITLES: Partial<Record<ErrorKind, string>> = {
   stream_interrupted: "Connection lost mid-reply",
   bad_response: "Unexpected response from the server",
   cancelled: "Cancelled",
+  redirect: "Redirect refused",
+  response_too_large: "Reply too large",
   no_api_key: "No API key",
   keychain_unavailable: "System keychain unavailable",
   keychain: "Keychain error",
@@ -78,10 +80,14 @@ export function isImageError(kind: ErrorKind): boolean {
   return kind.startsWith("image_");
 }
 
-/** Kinds the user fixes in the settings dialog (key, base URL, auth header style). */
+/**
+ * Kinds the user fixes in the settings dialog (key, base URL, auth header style). A redirect is
+ * one: Parley never follows it, so the base URL must name where the API really is.
+ */
 export function errorNeedsSettings(kind: ErrorKind): boolean {
   return (
     kind === "auth" ||
+    kind === "redirect" ||
     kind === "permission" ||
     kind === "no_api_key" ||
     kind === "keychain_unavailable"

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use parley_claude::{ApiKey, ClaudeClient, Message, MessageContent, MessagesRequest, Role};
 use parley_secrets::{API_KEY_ENV_VAR, KeySource, SecretStore, resolve_api_key};
@@ -133,13 +133,8 @@ impl Parley {
         secrets: Arc<dyn SecretStore>,
         env: Environment,
     ) -> CoreResult<Self> {
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("parley/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(15))
-            // A reply may stream for minutes, so no total timeout; but a connection that sends
-            // nothing (not even a ping) for this long is dead.
-            .read_timeout(Duration::from_secs(120))
-            .build()
+        // Timeouts, user agent and, above all, no redirects: see `parley_claude::http`.
+        let http = parley_claude::http_client()
             .map_err(|error| CoreError::Internal(format!("HTTP client: {error}")))?;
         Ok(Self {
             store,

@@ -38,6 +38,12 @@ pub enum ErrorKind {
     BadResponse,
     /// The user stopped the reply.
     Cancelled,
+    /// The server answered with a redirect, which Parley never follows (it would carry the key
+    /// elsewhere); the message names where it pointed.
+    Redirect,
+    /// A reply went past a size limit (an SSE event over 16 MB, a JSON body over 64 MB); the
+    /// text that arrived before it is kept.
+    ResponseTooLarge,
     /// No API key is stored and `ANTHROPIC_API_KEY` is unset.
     NoApiKey,
     /// No Secret Service could be reached.
@@ -86,6 +92,8 @@ impl ErrorKind {
             Self::StreamInterrupted => "stream_interrupted",
             Self::BadResponse => "bad_response",
             Self::Cancelled => "cancelled",
+            Self::Redirect => "redirect",
+            Self::ResponseTooLarge => "response_too_large",
             Self::NoApiKey => "no_api_key",
             Self::KeychainUnavailable => "keychain_unavailable",
             Self::Keychain => "keychain",
@@ -125,6 +133,8 @@ impl From<ApiErrorKind> for ErrorKind {
             ApiErrorKind::StreamInterrupted => Self::StreamInterrupted,
             ApiErrorKind::BadResponse => Self::BadResponse,
             ApiErrorKind::Cancelled => Self::Cancelled,
+            ApiErrorKind::Redirect => Self::Redirect,
+            ApiErrorKind::ResponseTooLarge => Self::ResponseTooLarge,
         }
     }
 }
@@ -250,6 +260,8 @@ mod tests {
             StreamInterrupted,
             BadResponse,
             Cancelled,
+            Redirect,
+            ResponseTooLarge,
             NoApiKey,
             KeychainUnavailable,
             Keychain,
@@ -281,6 +293,21 @@ mod tests {
         assert_eq!(
             ErrorKind::from(ApiErrorKind::StreamInterrupted).as_str(),
             "stream_interrupted"
+        );
+        assert_eq!(ErrorKind::from(ApiErrorKind::Redirect).as_str(), "redirect");
+        assert_eq!(
+            ErrorKind::from(ApiErrorKind::ResponseTooLarge).as_str(),
+            "response_too_large"
+        );
+        let payload = CoreError::Api(parley_claude::ClaudeError::new(
+            ApiErrorKind::Redirect,
+            "pointed elsewhere",
+        ))
+        .to_payload();
+        assert_eq!(
+            serde_json::to_value(&payload).unwrap(),
+            serde_json::json!({"kind":"redirect","message":"pointed elsewhere","status":null,"requestId":null}),
+            "the UI branches on this kind"
         );
     }
 

@@ -992,3 +992,31 @@ async fn titles_turned_off_send_nothing_and_a_failed_title_keeps_the_first_words
         .unwrap();
     assert_eq!(stored.title, "Keep my words");
 }
+
+#[tokio::test]
+async fn an_oversized_event_fails_the_reply_and_keeps_the_text_before_it() {
+    let h = harness().await;
+    // A few deltas, then a `data:` line that never ends: refused at the real 16 MB limit.
+    h.server.push_scenario(Scenario::EndlessLine {
+        text_before: "Everything before the endless line".into(),
+    });
+    let (_, finished, sink) = send(&h, request("hi")).await;
+    assert_eq!(finished.status, parley_core::view::StatusView::Error);
+    let error = finished.error.clone().unwrap();
+    assert_eq!(error.kind, ErrorKind::ResponseTooLarge);
+    assert!(error.message.contains("16 MB"), "{}", error.message);
+    assert_eq!(text_of(&finished), "Everything before the endless line");
+    assert_eq!(streamed_text(&sink), "Everything before the endless line");
+    let stored = h.parley.store().get_message(&finished.id).await.unwrap();
+    assert_eq!(stored.text, "Everything before the endless line");
+    assert_eq!(stored.error_kind.as_deref(), Some("response_too_large"));
+    assert_eq!(
+        h.server.requests().len(),
+        1,
+        "a reply that would be as large again is not retried"
+    );
+    assert!(
+        h.server.wait_for_disconnect(Duration::from_secs(5)).await,
+        "the endless body is hung up on"
+    );
+}
