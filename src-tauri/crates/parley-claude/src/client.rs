@@ -14,6 +14,7 @@ use crate::error::{
 };
 use crate::http::{ResponseLimits, human_size, read_capped};
 use crate::key::ApiKey;
+use crate::sanitize::sanitize_error_text;
 use crate::sse::{SseEvent, SseParser};
 use crate::types::{
     Message, MessageResponse, MessagesRequest, StreamEvent, SystemPrompt, ThinkingConfig, Tool,
@@ -138,7 +139,7 @@ impl ClaudeClient {
         let mut response = self
             .post(self.messages_url(), body, "text/event-stream")
             .await?;
-        let meta = ResponseMeta::of(&response);
+        let meta = ResponseMeta::of(&response, &self.key);
         if !response.status().is_success() {
             return Err(meta.error_from(response, self.limits.error_body).await);
         }
@@ -235,7 +236,7 @@ impl ClaudeClient {
         body: Vec<u8>,
     ) -> Result<(u16, Vec<u8>, ResponseMeta), ClaudeError> {
         let mut response = self.post(url, body, "application/json").await?;
-        let meta = ResponseMeta::of(&response);
+        let meta = ResponseMeta::of(&response, &self.key);
         if !response.status().is_success() {
             return Err(meta.error_from(response, self.limits.error_body).await);
         }
@@ -265,7 +266,7 @@ impl ClaudeClient {
             .await
             .map_err(|err| ClaudeError::network(err, &self.host_label()))?;
         if response.status().is_redirection() {
-            return Err(redirect_error(&response));
+            return Err(redirect_error(&response, &self.key));
         }
         Ok(response)
     }
@@ -364,7 +365,9 @@ struct ResponseMeta {
 }
 
 impl ResponseMeta {
-    fn of(response: &reqwest::Response) -> Self {
+    /// The request id is cleaned like error text (it is stored and shown, and a server chooses
+    /// it), with `key` redacted.
+    fn of(response: &reqwest::Response, key: &ApiKey) -> Self {
         let headers = response.headers();
         let header = |name: &str| {
             headers
@@ -375,7 +378,7 @@ impl ResponseMeta {
         };
         let request_id = header("request-id")
             .or_else(|| header("x-request-id"))
-            .map(str::to_owned);
+            .map(|id| sanitize_error_text(id, Some(key)));
         // `retry-after-ms` is more precise when a server sends both.
         let retry_after = header("retry-after-ms")
             .and_then(|ms| ms.parse::<f64>().ok())
@@ -403,7 +406,7 @@ impl ResponseMeta {
 
 /// The error for a 3xx answer, naming where it pointed (without credentials or query, which
 /// may carry tokens). The redirect is never followed.
-fn redirect_error(response: &reqwest::Response) -> ClaudeError {
+fn redirect_error(response: &reqwest::Response, key: &ApiKey) -> ClaudeError {
     let status = response.status();
     let target = response.headers().get(LOCATION).map(|location| {
         let url = location
@@ -434,7 +437,7 @@ fn redirect_error(response: &reqwest::Response) -> ClaudeError {
              base URL in Settings."
         ),
         status: Some(status.as_u16()),
-        request_id: ResponseMeta::of(response).request_id,
+        request_id: ResponseMeta::of(response, key).request_id,
         retry_after: None,
     }
 }

@@ -94,6 +94,11 @@ fn sse_head() -> Vec<u8> {
     b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nrequest-id: req_sse\r\nconnection: close\r\n\r\n".to_vec()
 }
 
+/// Like [`sse_head`], with `header` instead of the request id.
+fn sse_head_with(header: &str) -> Vec<u8> {
+    format!("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n{header}\r\nconnection: close\r\n\r\n").into_bytes()
+}
+
 fn client(base: &str, auth_style: AuthStyle) -> ClaudeClient {
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
     let config = ApiConfig {
@@ -597,6 +602,18 @@ async fn server_error_text_is_cut_and_never_shows_the_key() {
         "stored, shown and exported: {} bytes",
         err.message.len()
     );
+
+    // A request id is stored and shown too: a server that puts the key there gets it redacted.
+    let (base, _server) = serve_once(vec![
+        sse_head_with(&format!("request-id: {key}")),
+        SSE_START.as_bytes().to_vec(),
+    ])
+    .await;
+    let stream = app_client(&base, key)
+        .stream_message(&request())
+        .await
+        .unwrap();
+    assert_eq!(stream.request_id(), Some("[redacted]"));
 
     // The same inside a stream's error event.
     let event = format!(
