@@ -58,6 +58,9 @@ pub fn wire<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
                 }
             }
         })
+        // Files the user picks or drops are the only ones `prepare_image_file` reads.
+        .manage(parley_core::images::GrantedPaths::default())
+        .on_window_event(commands::images::remember_dropped_paths)
         .invoke_handler(tauri::generate_handler![
             commands::settings::get_settings,
             commands::settings::save_settings,

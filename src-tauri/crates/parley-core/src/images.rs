@@ -143,8 +143,7 @@ impl ImageStore {
         name: String,
         options: EncodeOptions,
     ) -> CoreResult<ImageDraft> {
-        parley_images::check_input_len(bytes.len() as u64)
-            .map_err(|error| image_error(&name, &error))?;
+        check_pasted_len(&name, bytes.len())?;
         self.prepare_with(name, move || parley_images::prepare(&bytes, &options))
             .await
     }
@@ -303,6 +302,13 @@ impl ImageStore {
         checked_hash(sha256)?;
         Ok(self.dir.join(format!("{sha256}.thumb")))
     }
+}
+
+/// Refuses pasted image data named `name` of `len` bytes when it is over
+/// [`parley_images::MAX_IN_MEMORY_BYTES`]: what holds the data (an IPC body, the clipboard)
+/// checks this before copying it.
+pub fn check_pasted_len(name: &str, len: usize) -> CoreResult<()> {
+    parley_images::check_input_len(len as u64).map_err(|error| image_error(name, &error))
 }
 
 /// The image files the user has handed to Parley: paths chosen in the native open dialog or
