@@ -3,7 +3,7 @@
 
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]?: JsonValue } | null;
 
-export type ErrorKind = "invalid_request" | "auth" | "permission" | "not_found" | "request_too_large" | "rate_limit" | "api_error" | "overloaded" | "network" | "stream_interrupted" | "bad_response" | "cancelled" | "redirect" | "response_too_large" | "no_api_key" | "keychain_unavailable" | "keychain" | "database" | "invalid_input" | "missing" | "image_empty" | "image_not_image" | "image_corrupt" | "image_unsupported" | "image_too_many_pixels" | "image_too_large" | "image_too_many" | "image_missing" | "internal";
+export type ErrorKind = "invalid_request" | "auth" | "permission" | "not_found" | "request_too_large" | "rate_limit" | "api_error" | "overloaded" | "network" | "stream_interrupted" | "bad_response" | "cancelled" | "redirect" | "response_too_large" | "no_api_key" | "keychain_unavailable" | "keychain" | "database" | "invalid_input" | "missing" | "image_empty" | "image_not_image" | "image_corrupt" | "image_unsupported" | "image_too_many_pixels" | "image_too_large" | "image_too_many" | "image_missing" | "data_folder_in_use" | "internal";
 
 export type ErrorPayload = { kind: ErrorKind, message: string, 
 /**

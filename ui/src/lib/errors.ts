@@ -68,6 +68,7 @@ const TITLES: Partial<Record<ErrorKind, string>> = {
   image_too_large: "Image too large",
   image_too_many: "Too many images",
   image_missing: "Image missing",
+  data_folder_in_use: "Parley is already running",
 };
 
 /** A short human title for an error kind; the UI never shows the raw kind as the title. */

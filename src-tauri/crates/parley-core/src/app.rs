@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
 use crate::chat::StreamTuning;
+use crate::data_folder::{self, DataLock};
 use crate::error::{CoreError, CoreResult, ErrorPayload};
 use crate::images::{IMAGES_FOLDER, ImageDraft, ImageStore, ImageVariant};
 use crate::settings::{self, Settings};
@@ -95,16 +96,30 @@ pub struct Parley {
     env: Environment,
     pub(crate) streams: Arc<Mutex<HashMap<String, CancellationToken>>>,
     pub(crate) tuning: StreamTuning,
+    /// Held from [`Parley::open`] until this is dropped: the data folder is this process's alone.
+    _data_lock: Option<DataLock>,
 }
 
 impl Parley {
     /// Opens (or creates) the database in `data_dir` and marks replies that were streaming when
     /// the app last stopped as interrupted, keeping their text.
+    ///
+    /// The folder becomes this process's alone first (see [`DataLock`]): while another process
+    /// holds it, this fails with [`CoreError::DataFolderInUse`] having opened nothing, since
+    /// every step below would harm the other one (its live replies, its trash, its unsent
+    /// images). The folder is created, or narrowed, to owner-only permissions.
     pub async fn open(
         data_dir: &Path,
         secrets: Arc<dyn SecretStore>,
         env: Environment,
     ) -> CoreResult<Self> {
+        data_folder::create_private_dir_all(data_dir).map_err(|source| {
+            CoreError::Store(parley_store::StoreError::Io {
+                context: format!("could not create the data folder {}", data_dir.display()),
+                source,
+            })
+        })?;
+        let data_lock = DataLock::acquire(data_dir)?;
         let store = Store::open(&data_dir.join(DATABASE_FILE)).await?;
         let recovered = store.recover_interrupted_streams().await?;
         if recovered > 0 {
@@ -124,7 +139,9 @@ impl Parley {
             // Only disk space is at stake: start anyway.
             Err(error) => tracing::warn!(%error, "could not clean up the image folder"),
         }
-        Self::with_store(store, images, secrets, env)
+        let mut parley = Self::with_store(store, images, secrets, env)?;
+        parley._data_lock = Some(data_lock);
+        Ok(parley)
     }
 
     pub fn with_store(
@@ -144,6 +161,7 @@ impl Parley {
             env,
             streams: Arc::default(),
             tuning: StreamTuning::default(),
+            _data_lock: None,
         })
     }
 

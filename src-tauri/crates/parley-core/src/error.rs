@@ -72,6 +72,8 @@ pub enum ErrorKind {
     ImageTooMany,
     /// A stored image file is gone.
     ImageMissing,
+    /// Another Parley is using the data folder; this one opened nothing.
+    DataFolderInUse,
     /// A bug.
     Internal,
 }
@@ -108,6 +110,7 @@ impl ErrorKind {
             Self::ImageTooLarge => "image_too_large",
             Self::ImageTooMany => "image_too_many",
             Self::ImageMissing => "image_missing",
+            Self::DataFolderInUse => "data_folder_in_use",
             Self::Internal => "internal",
         }
     }
@@ -183,8 +186,26 @@ pub enum CoreError {
     /// An image was refused or could not be read; the message names the file and the reason.
     #[error("{message}")]
     Image { kind: ErrorKind, message: String },
+    /// Another process holds the data folder's lock (see `data_folder::DataLock`).
+    #[error("{}", in_use_message(.folder, *.holder))]
+    DataFolderInUse {
+        folder: std::path::PathBuf,
+        /// The process id the holder wrote in the lock file, when it could be read.
+        holder: Option<u32>,
+    },
     #[error("{0}")]
     Internal(String),
+}
+
+fn in_use_message(folder: &std::path::Path, holder: Option<u32>) -> String {
+    let process = holder
+        .map(|pid| format!(" (process {pid})"))
+        .unwrap_or_default();
+    format!(
+        "Another Parley{process} is using the data folder {}. Only one Parley can use a data \
+         folder at a time: switch to its window, or quit it and start Parley again.",
+        folder.display()
+    )
 }
 
 pub type CoreResult<T> = Result<T, CoreError>;
@@ -201,6 +222,7 @@ impl CoreError {
             Self::InvalidInput(_) => ErrorKind::InvalidInput,
             Self::Missing(_) => ErrorKind::Missing,
             Self::Image { kind, .. } => *kind,
+            Self::DataFolderInUse { .. } => ErrorKind::DataFolderInUse,
             Self::Internal(_) => ErrorKind::Internal,
         }
     }
@@ -276,6 +298,7 @@ mod tests {
             ImageTooLarge,
             ImageTooMany,
             ImageMissing,
+            DataFolderInUse,
             Internal,
         ] {
             assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());

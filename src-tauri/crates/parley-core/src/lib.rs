@@ -6,6 +6,7 @@
 pub mod app;
 pub mod bindings;
 pub mod chat;
+pub mod data_folder;
 pub mod error;
 pub mod events;
 pub mod export;
