@@ -7,12 +7,11 @@ use std::sync::{Arc, Mutex};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use parley_claude::ApiKey;
 use parley_core::{
     Environment, ErrorKind, ExportFormat, ExportTarget, NoProgress, Parley, ProgressSink,
     TransferProgress,
 };
-use parley_secrets::{MemorySecretStore, SecretStore};
+use parley_secrets::MemorySecretStore;
 use parley_store::{
     MessageFinish, MessageStatus, NewAttachment, NewConversation, NewMessage, Role, StoredUsage,
 };
@@ -23,8 +22,10 @@ use sha2::{Digest, Sha256};
 const KEY: &str = "sk-ant-api03-EXPORT-MUST-NEVER-CONTAIN-THIS-KEY";
 
 async fn parley_in(dir: &Path) -> Parley {
-    let secrets = Arc::new(MemorySecretStore::default());
-    secrets.set(&ApiKey::new(KEY)).unwrap();
+    // In the keychain for the default origin, and in the environment (Anthropic's).
+    let secrets = Arc::new(
+        MemorySecretStore::with_key_for(parley_core::settings::APIMART_BASE_URL, KEY).unwrap(),
+    );
     let env = Environment {
         api_key: Some(KEY.into()),
         base_url: None,
@@ -357,6 +358,10 @@ async fn json_round_trip_into_a_fresh_directory_keeps_everything_and_imports_onc
     assert_eq!(leftovers.len(), 1, "only the export, no temporary file");
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(text.starts_with(r#"{"format":"parley.export","version":1,"#));
+    assert!(
+        !text.contains("blobPath"),
+        "where a file lies on the exporting machine is not exported"
+    );
 
     let target_dir = tempfile::tempdir().unwrap();
     let target = parley_in(target_dir.path()).await;
@@ -589,6 +594,18 @@ fn with_image_data(export: &str, data: &str) -> String {
     format!("{}{data}{}", &export[..start], &export[end..])
 }
 
+/// The export with its one conversation listed a second time under another id.
+fn with_second_conversation(export: &str, id: &str, other_id: &str) -> String {
+    let start = export.find("\"conversations\":[\n").unwrap() + "\"conversations\":[\n".len();
+    let end = export.find("\n],\n\"folders\"").unwrap();
+    let copy = export[start..end].replacen(
+        &format!("\"id\":\"{id}\""),
+        &format!("\"id\":\"{other_id}\""),
+        1,
+    );
+    format!("{},\n{copy}{}", &export[..end], &export[end..])
+}
+
 #[tokio::test]
 async fn hostile_or_broken_files_are_refused_with_a_reason_and_write_nothing() {
     let source_dir = tempfile::tempdir().unwrap();
@@ -702,6 +719,42 @@ async fn hostile_or_broken_files_are_refused_with_a_reason_and_write_nothing() {
             "is not a valid Parley export: message",
         ),
         (
+            // Each conversation is fine alone; the second reuses the first one's message ids,
+            // which only the database sees, after the image was checked and staged.
+            "message ids taken",
+            with_second_conversation(&good, &rich.id, "copy-of-the-conversation").into_bytes(),
+            "already exists in conversation",
+        ),
+        (
+            "image too large",
+            with_image_data(&good, &"A".repeat(8 << 20)).into_bytes(),
+            "is larger than 7 MB",
+        ),
+        (
+            "conversation too large",
+            good.replacen(
+                "\"title\":\"Lisbon trip\"",
+                &format!("\"title\":\"{}\"", "x".repeat(33 << 20)),
+                1,
+            )
+            .into_bytes(),
+            "conversation 1 is larger than 32 MB",
+        ),
+        (
+            "too many messages",
+            good.replacen(
+                "\"messages\":[",
+                &format!(
+                    "\"messages\":[{}",
+                    r#"{"id":"m","role":"user","content":[],"text":"","status":"done","createdAt":0,"updatedAt":0},"#
+                        .repeat(parley_core::export::MAX_IMPORT_MESSAGES + 1)
+                ),
+                1,
+            )
+            .into_bytes(),
+            "a conversation has more than 50000 messages",
+        ),
+        (
             "content not blocks",
             good.replacen("\"content\":[", "\"content\":{\"x\":[", 1)
                 .replacen("],\"text\"", "]},\"text\"", 1)
@@ -747,4 +800,163 @@ async fn hostile_or_broken_files_are_refused_with_a_reason_and_write_nothing() {
         .await
         .unwrap();
     assert_eq!(report.imported, 1);
+}
+
+#[tokio::test]
+async fn a_file_above_the_size_cap_is_refused_before_it_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let parley = parley_in(&dir.path().join("data")).await;
+    let file = dir.path().join("huge.json");
+    // Sparse: no disk is used, and nothing of it may be read.
+    std::fs::File::create(&file)
+        .unwrap()
+        .set_len(parley_core::export::MAX_IMPORT_FILE_BYTES + 1)
+        .unwrap();
+    let error = parley
+        .import_from_path(&file, Arc::new(NoProgress))
+        .await
+        .unwrap_err();
+    let payload = error.to_payload();
+    assert_eq!(payload.kind, ErrorKind::InvalidInput);
+    assert_eq!(
+        payload.message,
+        "huge.json is too large to import (8.0 GB): Parley imports files of at most 8.0 GB. \
+         Export fewer conversations per file."
+    );
+}
+
+#[tokio::test]
+async fn a_blob_path_in_the_file_is_not_imported() {
+    let source_dir = tempfile::tempdir().unwrap();
+    let source = parley_in(source_dir.path()).await;
+    let rich = rich_conversation(&source).await;
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("all.json");
+    source
+        .export_to_path(None, ExportFormat::Json, &file, Arc::new(NoProgress))
+        .await
+        .unwrap();
+    // A file from another machine (or an older Parley) that names a path for the image.
+    let text = std::fs::read_to_string(&file).unwrap().replace(
+        "\"byteLen\":",
+        "\"blobPath\":\"/home/someone/.ssh/id_ed25519\",\"byteLen\":",
+    );
+    std::fs::write(&file, text).unwrap();
+
+    let target_dir = tempfile::tempdir().unwrap();
+    let target = parley_in(target_dir.path()).await;
+    let report = target
+        .import_from_path(&file, Arc::new(NoProgress))
+        .await
+        .unwrap();
+    assert_eq!((report.imported, report.images), (1, 1));
+    let bundle = target.store().conversation_bundle(&rich.id).await.unwrap();
+    assert_eq!(bundle.attachments.len(), 2);
+    for attachment in &bundle.attachments {
+        assert_eq!(
+            attachment.blob_path.as_deref(),
+            Some(format!("images/{}", rich.sha256).as_str()),
+            "the path is this machine's, derived from the hash"
+        );
+    }
+}
+
+#[tokio::test]
+async fn markdown_never_replaces_files_in_an_existing_images_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let parley = parley_in(dir.path()).await;
+    let rich = rich_conversation(&parley).await;
+    let out = tempfile::tempdir().unwrap();
+    let images = out.path().join("Lisbon trip-images");
+    std::fs::create_dir(&images).unwrap();
+    std::fs::write(images.join("image-1.png"), b"the user's own file").unwrap();
+
+    let file = out.path().join("Lisbon trip.md");
+    let report = parley
+        .export_to_path(
+            Some(std::slice::from_ref(&rich.id)),
+            ExportFormat::Markdown,
+            &file,
+            Arc::new(NoProgress),
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.images, 1);
+    assert_eq!(
+        std::fs::read(images.join("image-1.png")).unwrap(),
+        b"the user's own file",
+        "a file already in the images folder is left as it was"
+    );
+    let links = image_links(&std::fs::read_to_string(&file).unwrap());
+    assert_eq!(links, ["Lisbon trip-images/image-2.png"]);
+    assert_eq!(
+        std::fs::read(out.path().join(&links[0])).unwrap(),
+        std::fs::read(dir.path().join("images").join(&rich.sha256)).unwrap(),
+        "the image got the next free name, and the link says so"
+    );
+}
+
+#[tokio::test]
+async fn markdown_file_names_drop_invisible_format_characters() {
+    let dir = tempfile::tempdir().unwrap();
+    let parley = parley_in(dir.path()).await;
+    // Shown as "invoiceexe.pdf" by anything that honours the right-to-left override.
+    let first = plain_conversation(&parley, "invoice\u{202E}fdp.exe", "one").await;
+    let second = plain_conversation(&parley, "zero\u{200B}width\u{FEFF}", "two").await;
+    let out = tempfile::tempdir().unwrap();
+    let folder = out.path().join("md");
+    parley
+        .export_to_path(
+            Some(&[first, second]),
+            ExportFormat::Markdown,
+            &folder,
+            Arc::new(NoProgress),
+        )
+        .await
+        .unwrap();
+    let mut names: Vec<String> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["invoicefdp.exe.md", "zerowidth.md"]);
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn exported_files_are_private_to_the_user() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    let parley = parley_in(dir.path()).await;
+    let rich = rich_conversation(&parley).await;
+    let out = tempfile::tempdir().unwrap();
+    let json = out.path().join("all.json");
+    parley
+        .export_to_path(None, ExportFormat::Json, &json, Arc::new(NoProgress))
+        .await
+        .unwrap();
+    let markdown = out.path().join("Lisbon trip.md");
+    parley
+        .export_to_path(
+            Some(std::slice::from_ref(&rich.id)),
+            ExportFormat::Markdown,
+            &markdown,
+            Arc::new(NoProgress),
+        )
+        .await
+        .unwrap();
+    for file in [
+        json,
+        markdown,
+        out.path().join("Lisbon trip-images").join("image-1.png"),
+    ] {
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(
+            mode,
+            0o600,
+            "{} holds conversations: only the user may read it",
+            file.display()
+        );
+    }
 }

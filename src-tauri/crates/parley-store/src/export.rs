@@ -61,14 +61,14 @@ pub struct ConversationBundle {
     pub attachments: Vec<Attachment>,
 }
 
-/// What [`Store::import_conversations`] did.
+/// What an import did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImportOutcome {
-    /// The conversations inserted, in the order given.
-    pub imported: Vec<String>,
-    /// The conversations left out because one with the same id already exists (live or in the
+    /// Conversations inserted.
+    pub imported: u64,
+    /// Conversations left out because one with the same id already exists (live or in the
     /// trash).
-    pub skipped: Vec<String>,
+    pub skipped: u64,
     /// Messages inserted.
     pub messages: u64,
     /// Folders created (the ones that were not there yet).
@@ -136,55 +136,174 @@ impl Store {
     }
 
     /// Inserts the folders and conversations with their original ids and times, all in one
-    /// transaction: on any error nothing is written.
+    /// transaction: on any error nothing is written. [`Store::begin_import`] does the same
+    /// one conversation at a time, for files too large to hold.
     ///
-    /// - A folder whose id exists is left as it is (not renamed); a missing one is created.
-    /// - A conversation whose id exists (live or in the trash) is skipped, so importing the
-    ///   same file twice adds nothing the second time.
-    /// - A conversation in a folder that neither exists nor is given goes in no folder.
-    /// - A message still `streaming` in the file becomes `error` / [`INTERRUPTED_ERROR_KIND`]:
-    ///   no stream will ever finish it here.
-    ///
-    /// Fails with [`StoreError::Invalid`] when a bundle contradicts itself or the database: a
-    /// message of another conversation, a parent outside the conversation, a message or
-    /// attachment id used twice or already used by another conversation, an attachment of a
-    /// message the bundle does not have.
+    /// Fails with [`StoreError::Invalid`] as [`Import::add_conversation`] does.
     pub async fn import_conversations(
         &self,
         folders: &[Folder],
         bundles: &[ConversationBundle],
     ) -> Result<ImportOutcome, StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let mut outcome = ImportOutcome::default();
+        let mut import = self.begin_import().await?;
         for folder in folders {
-            let result = sqlx::query(
-                "INSERT INTO folders (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)
-                 ON CONFLICT (id) DO NOTHING",
-            )
-            .bind(&folder.id)
-            .bind(&folder.name)
-            .bind(folder.created_at)
-            .bind(folder.updated_at)
-            .execute(&mut *tx)
-            .await?;
-            outcome.folders += result.rows_affected();
+            import.add_folder(folder).await?;
         }
         for bundle in bundles {
-            let id = &bundle.conversation.id;
-            let exists: Option<i64> =
-                sqlx::query_scalar("SELECT 1 FROM conversations WHERE id = ?")
-                    .bind(id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if exists.is_some() {
-                outcome.skipped.push(id.clone());
-                continue;
-            }
-            outcome.messages += insert_bundle(&mut tx, bundle).await?;
-            outcome.imported.push(id.clone());
+            import.add_conversation(bundle).await?;
         }
-        tx.commit().await?;
-        Ok(outcome)
+        import.commit().await
+    }
+
+    /// Starts an import: one write transaction that conversations and folders are added to in
+    /// any order, as a file is read, and that is committed only when the whole file was good.
+    /// Dropping the [`Import`] without [`Import::commit`] writes nothing.
+    ///
+    /// The transaction holds SQLite's write lock until it ends (reads go on, from the WAL's
+    /// last commit); its pending pages spill to the WAL file, not memory, so its size is not
+    /// bounded by memory.
+    pub async fn begin_import(&self) -> Result<Import, StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        // Folders come after the conversations in an export file: a conversation may name a
+        // folder that is only added later. The foreign key is checked at commit instead, and
+        // `commit` first drops the folder ids that never arrived.
+        sqlx::query("PRAGMA defer_foreign_keys = ON")
+            .execute(&mut *tx)
+            .await?;
+        // SQLite gives a new row the largest rowid plus one, and nothing else writes while
+        // the transaction holds the write lock: the rows above these are this import's.
+        let conversations_before: i64 =
+            sqlx::query_scalar("SELECT COALESCE(MAX(rowid), 0) FROM conversations")
+                .fetch_one(&mut *tx)
+                .await?;
+        let attachments_before: i64 =
+            sqlx::query_scalar("SELECT COALESCE(MAX(rowid), 0) FROM attachments")
+                .fetch_one(&mut *tx)
+                .await?;
+        Ok(Import {
+            tx,
+            conversations_before,
+            attachments_before,
+            outcome: ImportOutcome::default(),
+        })
+    }
+}
+
+/// An import under way: see [`Store::begin_import`]. Rolled back when dropped uncommitted.
+pub struct Import {
+    tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+    /// The largest rowid of `conversations` before the import: the rows above are new.
+    conversations_before: i64,
+    /// The largest rowid of `attachments` before the import: the rows above are new.
+    attachments_before: i64,
+    outcome: ImportOutcome,
+}
+
+impl Import {
+    /// Adds a folder; one whose id exists is left as it is (not renamed).
+    pub async fn add_folder(&mut self, folder: &Folder) -> Result<(), StoreError> {
+        let result = sqlx::query(
+            "INSERT INTO folders (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&folder.id)
+        .bind(&folder.name)
+        .bind(folder.created_at)
+        .bind(folder.updated_at)
+        .execute(&mut *self.tx)
+        .await?;
+        self.outcome.folders += result.rows_affected();
+        Ok(())
+    }
+
+    /// Adds a conversation with its messages and attachments; returns whether it was added.
+    ///
+    /// - A conversation whose id exists (live or in the trash) is skipped, so importing the
+    ///   same file twice adds nothing the second time.
+    /// - A conversation in a folder that is neither here nor added to this import by the time
+    ///   it commits goes in no folder.
+    /// - A message still `streaming` in the file becomes `error` / [`INTERRUPTED_ERROR_KIND`]:
+    ///   no stream will ever finish it here.
+    ///
+    /// Fails with [`StoreError::Invalid`] when the bundle contradicts itself or the database
+    /// (see [`ConversationBundle::check`]; also a message or attachment id already used by
+    /// another conversation). The caller then drops the import: nothing of it is written.
+    pub async fn add_conversation(
+        &mut self,
+        bundle: &ConversationBundle,
+    ) -> Result<bool, StoreError> {
+        let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM conversations WHERE id = ?")
+            .bind(&bundle.conversation.id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        if exists.is_some() {
+            self.outcome.skipped += 1;
+            return Ok(false);
+        }
+        self.outcome.messages += insert_bundle(&mut self.tx, bundle).await?;
+        self.outcome.imported += 1;
+        Ok(true)
+    }
+
+    /// Whether a conversation this import added has an attachment with the image `sha256`:
+    /// the image files an import must keep.
+    pub async fn adds_image(&mut self, sha256: &str) -> Result<bool, StoreError> {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM attachments WHERE sha256 = ? AND rowid > ? LIMIT 1")
+                .bind(sha256)
+                .bind(self.attachments_before)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        Ok(found.is_some())
+    }
+
+    /// Writes everything added, after dropping folder ids that no folder answers.
+    pub async fn commit(mut self) -> Result<ImportOutcome, StoreError> {
+        sqlx::query(
+            "UPDATE conversations SET folder_id = NULL
+             WHERE rowid > ? AND folder_id IS NOT NULL
+               AND folder_id NOT IN (SELECT id FROM folders)",
+        )
+        .bind(self.conversations_before)
+        .execute(&mut *self.tx)
+        .await?;
+        self.tx.commit().await?;
+        Ok(self.outcome)
+    }
+
+    /// Writes nothing. Dropping the import does the same, a little later (when the connection
+    /// is next used).
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        self.tx.rollback().await?;
+        Ok(())
+    }
+}
+
+impl ConversationBundle {
+    /// Checks what the bundle can get wrong by itself, without a database: every message
+    /// belongs to the conversation, no message id repeats, every parent is in the
+    /// conversation (which rules out cycles), every attachment belongs to one of its messages.
+    /// Fails with [`StoreError::Invalid`] saying which.
+    pub fn check(&self) -> Result<(), StoreError> {
+        parents_first(self)?;
+        stray_attachment(self)
+    }
+}
+
+/// Fails when an attachment belongs to a message the bundle does not have.
+fn stray_attachment(bundle: &ConversationBundle) -> Result<(), StoreError> {
+    let message_ids: HashSet<&str> = bundle.messages.iter().map(|m| m.id.as_str()).collect();
+    match bundle
+        .attachments
+        .iter()
+        .find(|a| !message_ids.contains(a.message_id.as_str()))
+    {
+        Some(stray) => Err(StoreError::Invalid(format!(
+            "attachment {} of conversation {} belongs to message {}, which the conversation does \
+             not have",
+            stray.id, bundle.conversation.id, stray.message_id
+        ))),
+        None => Ok(()),
     }
 }
 
@@ -196,27 +315,7 @@ async fn insert_bundle(
     let conversation = &bundle.conversation;
     // Everything the bundle can get wrong by itself is checked before the first write.
     let ordered = parents_first(bundle)?;
-    let message_ids: HashSet<&str> = bundle.messages.iter().map(|m| m.id.as_str()).collect();
-    if let Some(stray) = bundle
-        .attachments
-        .iter()
-        .find(|a| !message_ids.contains(a.message_id.as_str()))
-    {
-        return Err(StoreError::Invalid(format!(
-            "attachment {} of conversation {} belongs to message {}, which the conversation does \
-             not have",
-            stray.id, conversation.id, stray.message_id
-        )));
-    }
-    let folder_id: Option<String> = match &conversation.folder_id {
-        Some(folder_id) => {
-            sqlx::query_scalar("SELECT id FROM folders WHERE id = ?")
-                .bind(folder_id)
-                .fetch_optional(&mut *connection)
-                .await?
-        }
-        None => None,
-    };
+    stray_attachment(bundle)?;
     sqlx::query(concat!(
         "INSERT INTO conversations (",
         record_columns!(),
@@ -230,7 +329,7 @@ async fn insert_bundle(
     .bind(&conversation.params_json)
     .bind(&conversation.active_root_id)
     .bind(conversation.pinned)
-    .bind(folder_id)
+    .bind(&conversation.folder_id)
     .bind(conversation.deleted_at)
     .bind(conversation.title_input_tokens)
     .bind(conversation.title_output_tokens)
@@ -511,10 +610,15 @@ mod tests {
             .import_conversations(&folders, std::slice::from_ref(&bundle))
             .await
             .unwrap();
-        assert_eq!(outcome.imported, std::slice::from_ref(&id));
-        assert!(outcome.skipped.is_empty());
-        assert_eq!(outcome.messages, 4);
-        assert_eq!(outcome.folders, 1);
+        assert_eq!(
+            (
+                outcome.imported,
+                outcome.skipped,
+                outcome.messages,
+                outcome.folders
+            ),
+            (1, 0, 4, 1)
+        );
         assert_eq!(target.conversation_bundle(&id).await.unwrap(), bundle);
         assert_eq!(target.list_folders().await.unwrap(), folders);
         assert_eq!(
@@ -529,9 +633,10 @@ mod tests {
             .import_conversations(&folders, std::slice::from_ref(&bundle))
             .await
             .unwrap();
-        assert!(again.imported.is_empty());
-        assert_eq!(again.skipped, [id]);
-        assert_eq!((again.messages, again.folders), (0, 0));
+        assert_eq!(
+            (again.imported, again.skipped, again.messages, again.folders),
+            (0, 1, 0, 0)
+        );
         assert_eq!(count(&target, "conversations").await, 1);
         assert_eq!(count(&target, "messages").await, 4);
         assert_eq!(count(&target, "attachments").await, 1);
@@ -556,6 +661,97 @@ mod tests {
         target.import_conversations(&[], &[bundle]).await.unwrap();
         let record = target.conversation_bundle(&id).await.unwrap().conversation;
         assert_eq!(record.folder_id, None);
+    }
+
+    #[tokio::test]
+    async fn a_folder_added_after_its_conversation_keeps_it_in_the_folder() {
+        let source = memory_store().await;
+        let id = rich_conversation(&source).await;
+        let bundle = source.conversation_bundle(&id).await.unwrap();
+        let folders = source.list_folders().await.unwrap();
+
+        // An export file lists the folders after the conversations.
+        let target = memory_store().await;
+        let mut import = target.begin_import().await.unwrap();
+        assert!(import.add_conversation(&bundle).await.unwrap());
+        import.add_folder(&folders[0]).await.unwrap();
+        let outcome = import.commit().await.unwrap();
+        assert_eq!((outcome.imported, outcome.folders), (1, 1));
+        let record = target.conversation_bundle(&id).await.unwrap().conversation;
+        assert_eq!(
+            record.folder_id,
+            Some(folders[0].id.clone()),
+            "a folder that arrives later still holds its conversation"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_import_dropped_or_rolled_back_writes_nothing() {
+        let source = memory_store().await;
+        let id = rich_conversation(&source).await;
+        let bundle = source.conversation_bundle(&id).await.unwrap();
+        let folders = source.list_folders().await.unwrap();
+        let target = memory_store().await;
+        let before = table_counts(&target).await;
+
+        let mut import = target.begin_import().await.unwrap();
+        import.add_folder(&folders[0]).await.unwrap();
+        import.add_conversation(&bundle).await.unwrap();
+        import.rollback().await.unwrap();
+        assert_eq!(table_counts(&target).await, before, "rolled back");
+
+        let mut import = target.begin_import().await.unwrap();
+        import.add_conversation(&bundle).await.unwrap();
+        drop(import);
+        assert_eq!(table_counts(&target).await, before, "dropped");
+    }
+
+    #[tokio::test]
+    async fn adds_image_answers_for_this_imports_attachments_only() {
+        let target = memory_store().await;
+        let here = conversation(&target, "here").await;
+        let old_hash = "aa".repeat(32);
+        target
+            .insert_message_with_attachments(
+                &NewMessage::done(&here, None, Role::User, "old"),
+                &[crate::test_support::image(0, &old_hash)],
+            )
+            .await
+            .unwrap();
+
+        let source = memory_store().await;
+        let id = rich_conversation(&source).await;
+        let bundle = source.conversation_bundle(&id).await.unwrap();
+        let new_hash = bundle.attachments[0].sha256.clone();
+
+        let mut import = target.begin_import().await.unwrap();
+        assert!(
+            !import.adds_image(&new_hash).await.unwrap(),
+            "nothing added yet"
+        );
+        import.add_conversation(&bundle).await.unwrap();
+        assert!(import.adds_image(&new_hash).await.unwrap());
+        assert!(
+            !import.adds_image(&old_hash).await.unwrap(),
+            "an image only older conversations use is not this import's"
+        );
+        import.commit().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_bundle_checks_itself_without_a_database() {
+        let source = memory_store().await;
+        let id = rich_conversation(&source).await;
+        let good = source.conversation_bundle(&id).await.unwrap();
+        good.check().unwrap();
+        let mut orphan = good.clone();
+        orphan.messages[1].parent_id = Some("missing".into());
+        assert!(matches!(orphan.check(), Err(StoreError::Invalid(_))));
+        let mut stray = good.clone();
+        stray.attachments[0].message_id = "missing".into();
+        assert!(
+            matches!(stray.check(), Err(StoreError::Invalid(text)) if text.contains("does not have"))
+        );
     }
 
     #[tokio::test]

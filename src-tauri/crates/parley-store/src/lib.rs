@@ -43,7 +43,7 @@ pub use attachments::{Attachment, NewAttachment};
 pub use bulk::{BulkConversation, BulkMessage};
 pub use conversations::{Conversation, ConversationSummary, NewConversation, TitleSource};
 pub use error::StoreError;
-pub use export::{ConversationBundle, ConversationRecord, ImportOutcome};
+pub use export::{ConversationBundle, ConversationRecord, Import, ImportOutcome};
 pub use gallery::{GalleryCursor, GalleryImage};
 pub use history::Folder;
 pub use messages::{

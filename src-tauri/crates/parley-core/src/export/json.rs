@@ -33,8 +33,8 @@ use serde_json::value::RawValue;
 use tokio::io::AsyncWriteExt;
 
 use super::{
-    EXPORT_FORMAT, EXPORT_VERSION, ExportReport, ProgressSink, TransferProgress, file_error,
-    now_ms, temporary_beside,
+    EXPORT_FORMAT, EXPORT_VERSION, ExportReport, ProgressSink, TransferProgress, create_private,
+    file_error, now_ms, temporary_beside,
 };
 use crate::app::Parley;
 use crate::error::{CoreError, CoreResult};
@@ -68,7 +68,48 @@ pub(super) struct ConversationEntry {
     pub created_at: i64,
     pub updated_at: i64,
     /// Every message of every branch, parents before children.
+    #[serde(deserialize_with = "bounded_messages")]
     pub messages: Vec<MessageEntry>,
+}
+
+/// The most messages one conversation may have in an import. A message costs several hundred
+/// bytes of memory however short it is in the file, so the conversation's byte limit alone
+/// would let 32 MB of tiny messages take gigabytes. 50,000 is 25,000 turns, beyond what any
+/// context window holds on a branch.
+pub const MAX_IMPORT_MESSAGES: usize = 50_000;
+
+/// `messages`, refused as soon as there are more than [`MAX_IMPORT_MESSAGES`].
+fn bounded_messages<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<MessageEntry>, D::Error> {
+    struct Bounded;
+
+    impl<'de> serde::de::Visitor<'de> for Bounded {
+        type Value = Vec<MessageEntry>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            write!(f, "a list of messages")
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut messages = Vec::new();
+            while let Some(message) = seq.next_element()? {
+                if messages.len() == MAX_IMPORT_MESSAGES {
+                    return Err(serde::de::Error::custom(format!(
+                        "a conversation has more than {MAX_IMPORT_MESSAGES} messages, more than \
+                         Parley imports"
+                    )));
+                }
+                messages.push(message);
+            }
+            Ok(messages)
+        }
+    }
+
+    deserializer.deserialize_seq(Bounded)
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -116,7 +157,8 @@ pub(super) struct AttachmentEntry {
     pub width: Option<i64>,
     pub height: Option<i64>,
     pub byte_len: i64,
-    pub blob_path: Option<String>,
+    // No `blob_path`: where the file lies is this machine's business. Files from before
+    // this was left out carry it; it is ignored, and import derives it from the hash.
     pub created_at: i64,
 }
 
@@ -145,7 +187,6 @@ impl ConversationEntry {
                     width: a.width,
                     height: a.height,
                     byte_len: a.byte_len,
-                    blob_path: a.blob_path,
                     created_at: a.created_at,
                 });
         }
@@ -231,6 +272,9 @@ impl ConversationEntry {
                         a.id, m.id
                     ));
                 }
+                // Derived from the hash, as the image store does: a path from the file could
+                // name anything on the exporting machine (or this one).
+                let blob_path = Some(format!("{IMAGES_FOLDER}/{}", a.sha256));
                 attachments.push(Attachment {
                     id: a.id,
                     message_id: m.id.clone(),
@@ -240,7 +284,7 @@ impl ConversationEntry {
                     width: a.width,
                     height: a.height,
                     byte_len: a.byte_len,
-                    blob_path: a.blob_path,
+                    blob_path,
                     created_at: a.created_at,
                 });
             }
@@ -249,7 +293,7 @@ impl ConversationEntry {
                 conversation_id: id.clone(),
                 parent_id: m.parent_id,
                 role: m.role,
-                content_json: m.content.get().to_owned(),
+                content_json: raw_text(m.content),
                 text: m.text,
                 model: m.model,
                 status: m.status,
@@ -276,7 +320,7 @@ impl ConversationEntry {
                 title_source: self.title_source,
                 model: self.model,
                 system_prompt: self.system_prompt,
-                params_json: self.params.get().to_owned(),
+                params_json: raw_text(self.params),
                 active_root_id: self.active_root_id,
                 pinned: self.pinned,
                 folder_id: self.folder_id,
@@ -300,6 +344,11 @@ fn raw_json(text: String, what: impl FnOnce() -> String) -> CoreResult<Box<RawVa
             what()
         ))
     })
+}
+
+/// The text of raw JSON, without copying it (content can be megabytes).
+fn raw_text(raw: Box<RawValue>) -> String {
+    String::from(Box::<str>::from(raw))
 }
 
 /// Whether raw JSON is an object (`'{'`) or an array (`'['`).
@@ -352,7 +401,7 @@ async fn write_document(
     file: &Path,
     progress: &dyn ProgressSink,
 ) -> CoreResult<(u32, u32, u32)> {
-    let handle = tokio::fs::File::create(file)
+    let handle = create_private(file)
         .await
         .map_err(|error| file_error("create", file, &error))?;
     let mut out = tokio::io::BufWriter::with_capacity(1 << 20, handle);

@@ -14,9 +14,11 @@ use parley_claude::{ContentBlock, ImageSource};
 use parley_store::{MessageStatus, Role, StoredMessage};
 use serde_json::Value;
 
+use tokio::io::AsyncWriteExt;
+
 use super::{
-    ExportReport, ProgressSink, TransferProgress, file_error, safe_file_stem, utc_date_time,
-    write_atomically,
+    ExportReport, ProgressSink, TransferProgress, create_private, file_error, safe_file_stem,
+    utc_date_time, write_atomically,
 };
 use crate::app::Parley;
 use crate::error::CoreResult;
@@ -125,7 +127,7 @@ async fn write_conversation(parley: &Parley, id: &str, path: &Path) -> CoreResul
 
     let mut doc = Document {
         text: String::new(),
-        images: ImageFiles::new(images_dir_name, media_types),
+        images: ImageFiles::new(images_dir_name, images_dir.clone(), media_types),
     };
     doc.line(&format!("# {}", one_line(&conversation.title)));
     doc.blank();
@@ -187,11 +189,33 @@ async fn write_conversation(parley: &Parley, id: &str, path: &Path) -> CoreResul
             }
             ImageBytes::Inline(bytes) => bytes.clone(),
         };
-        write_atomically(&images_dir.join(file_name), &bytes).await?;
+        write_new(&images_dir.join(file_name), &bytes).await?;
         written += 1;
     }
     write_atomically(path, doc.text.as_bytes()).await?;
     Ok((u32::try_from(branch.len()).unwrap_or(u32::MAX), written))
+}
+
+/// Writes a new image file beside the Markdown. An image folder may already be there (an
+/// earlier export of the same conversation, or the user's own files): its files are never
+/// replaced, so a name taken since it was chosen fails instead. A half-written file this
+/// created is removed.
+async fn write_new(path: &Path, bytes: &[u8]) -> CoreResult<()> {
+    let written = async {
+        let mut file = create_private(path).await?;
+        file.write_all(bytes).await?;
+        file.flush().await
+    }
+    .await;
+    match written {
+        Ok(()) => Ok(()),
+        Err(error) => {
+            if error.kind() != std::io::ErrorKind::AlreadyExists {
+                let _ = tokio::fs::remove_file(path).await;
+            }
+            Err(file_error("write", path, &error))
+        }
+    }
 }
 
 /// Where an image's bytes come from.
@@ -202,10 +226,14 @@ enum ImageBytes {
     Inline(Vec<u8>),
 }
 
-/// The image files of one Markdown file: `image-1.png`, `image-2.jpg`, ...; an image used
-/// twice is written once.
+/// The image files of one Markdown file: `image-1.png`, `image-2.jpg`, ..., skipping names
+/// already in the folder; an image used twice is written once.
 struct ImageFiles {
     folder: String,
+    /// The folder on disk, to leave its existing files alone.
+    dir: PathBuf,
+    /// The number in the last name given.
+    last: usize,
     /// The media type of each stored image, from its attachment row.
     media_types: HashMap<String, String>,
     files: Vec<(String, ImageBytes)>,
@@ -213,9 +241,11 @@ struct ImageFiles {
 }
 
 impl ImageFiles {
-    fn new(folder: String, media_types: HashMap<String, String>) -> Self {
+    fn new(folder: String, dir: PathBuf, media_types: HashMap<String, String>) -> Self {
         Self {
             folder,
+            dir,
+            last: 0,
             media_types,
             files: Vec::new(),
             by_key: HashMap::new(),
@@ -227,7 +257,13 @@ impl ImageFiles {
         let file_name = match self.by_key.get(&key) {
             Some(file_name) => file_name.clone(),
             None => {
-                let file_name = format!("image-{}.{extension}", self.files.len() + 1);
+                let file_name = loop {
+                    self.last += 1;
+                    let candidate = format!("image-{}.{extension}", self.last);
+                    if !self.dir.join(&candidate).exists() {
+                        break candidate;
+                    }
+                };
                 self.files.push((file_name.clone(), bytes));
                 self.by_key.insert(key, file_name.clone());
                 file_name

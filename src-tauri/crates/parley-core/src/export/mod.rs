@@ -18,12 +18,17 @@
 mod import;
 mod json;
 mod markdown;
+mod meter;
+
+pub use import::{MAX_IMPORT_CONVERSATION_BYTES, MAX_IMPORT_FILE_BYTES, MAX_IMPORT_IMAGE_BYTES};
+pub use json::MAX_IMPORT_MESSAGES;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
+use tokio::io::AsyncWriteExt;
 use ts_rs::TS;
 
 use crate::app::Parley;
@@ -152,8 +157,12 @@ impl Parley {
 
     /// Imports a JSON export: adds its conversations (with their folders and images) that are
     /// not here yet, all or nothing. A file that is not a Parley export, is newer than this
-    /// version reads, is damaged, or carries an image whose bytes do not match its hash is
-    /// refused with `invalid_input` and a message saying what is wrong; nothing is written.
+    /// version reads, is damaged, carries an image whose bytes do not match its hash, or has a
+    /// part larger than Parley imports (the file above [`MAX_IMPORT_FILE_BYTES`], an image
+    /// above [`MAX_IMPORT_IMAGE_BYTES`], a conversation above
+    /// [`MAX_IMPORT_CONVERSATION_BYTES`]) is refused with `invalid_input` and a message saying
+    /// what is wrong; nothing is written. Memory stays bounded by those limits, not by the
+    /// file's size.
     pub async fn import_from_path(
         &self,
         path: &Path,
@@ -246,13 +255,46 @@ fn utc_date_time(ms: i64) -> String {
 /// The longest file stem made from a title.
 const MAX_STEM_CHARS: usize = 80;
 
+/// Whether `c` is a Unicode format character (general category Cf, Unicode 15.1): invisible
+/// characters that change how text around them is shown. In a file name, a right-to-left
+/// override (U+202E) makes `report\u{202E}gpj.exe` show as `reportexe.jpg`; zero-width ones
+/// make two names look the same.
+fn is_format_char(c: char) -> bool {
+    matches!(
+        c,
+        '\u{AD}'
+            | '\u{600}'..='\u{605}'
+            | '\u{61C}'
+            | '\u{6DD}'
+            | '\u{70F}'
+            | '\u{890}'..='\u{891}'
+            | '\u{8E2}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{110BD}'
+            | '\u{110CD}'
+            | '\u{13430}'..='\u{1343F}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0001}'
+            | '\u{E0020}'..='\u{E007F}'
+    )
+}
+
 /// A file name stem from a conversation title that is safe on Linux, macOS and Windows: no
-/// path separators or reserved characters, no control characters, no leading or trailing dots
+/// path separators or reserved characters, no control or format characters (bidirectional
+/// overrides, zero-width characters), no leading or trailing dots
 /// or spaces, not a reserved DOS device name, at most [`MAX_STEM_CHARS`] characters, never
 /// empty.
 pub fn safe_file_stem(title: &str) -> String {
     let replaced: String = title
         .chars()
+        .filter(|&c| !is_format_char(c))
         .map(|c| match c {
             '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|' => '-',
             c if c.is_control() => ' ',
@@ -287,11 +329,14 @@ fn temporary_beside(path: &Path) -> PathBuf {
 }
 
 /// Writes `bytes` to `path` through a temporary file and a rename: readers never see a half
-/// file under `path`.
+/// file under `path`. The file is private to the user (see [`create_private`]).
 async fn write_atomically(path: &Path, bytes: &[u8]) -> CoreResult<()> {
     let temporary = temporary_beside(path);
     let written = async {
-        tokio::fs::write(&temporary, bytes).await?;
+        let mut file = create_private(&temporary).await?;
+        file.write_all(bytes).await?;
+        file.flush().await?;
+        drop(file);
         tokio::fs::rename(&temporary, path).await
     }
     .await;
@@ -300,6 +345,16 @@ async fn write_atomically(path: &Path, bytes: &[u8]) -> CoreResult<()> {
         return Err(file_error("write", path, &error));
     }
     Ok(())
+}
+
+/// Creates a new file (never an existing one) that only the user can read and write (`0600` on
+/// Unix): an export holds every conversation, and the folder it goes to may be shared.
+async fn create_private(path: &Path) -> std::io::Result<tokio::fs::File> {
+    let mut options = tokio::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    options.open(path).await
 }
 
 /// An I/O failure on a file the user chose, naming it and the system's reason.
@@ -358,6 +413,17 @@ mod tests {
         assert_eq!(safe_file_stem("con"), "con_");
         assert_eq!(safe_file_stem("LPT1.txt"), "LPT1.txt_");
         assert_eq!(safe_file_stem("中文标题"), "中文标题");
+        assert_eq!(
+            safe_file_stem("report\u{202E}gpj.exe"),
+            "reportgpj.exe",
+            "a right-to-left override would show this as reportexe.jpg"
+        );
+        assert_eq!(
+            safe_file_stem("\u{2066}a\u{200B}b\u{FEFF}\u{2069}\u{E0041}"),
+            "ab",
+            "isolates, zero-width characters, byte order marks and tags are invisible"
+        );
+        assert_eq!(safe_file_stem("\u{202E}\u{200F}"), "Conversation");
         assert_eq!(
             safe_file_stem(&"x".repeat(300)).chars().count(),
             MAX_STEM_CHARS
