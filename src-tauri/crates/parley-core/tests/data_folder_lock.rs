@@ -5,6 +5,9 @@
 //! The second process is this test executable run again with `PARLEY_LOCK_CHILD_DIR` set, so
 //! it exercises the real `Parley::open` in a process of its own.
 
+// Helpers outside `#[test]` functions unwrap too: a test may panic.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;

@@ -303,7 +303,7 @@ async fn prune_backups(path: &Path, keep: usize) -> std::io::Result<()> {
     }
     // Newest first: by the seconds in the name, then by the suffix that
     // tells apart two backups made in the same second.
-    backups.sort_by(|a, b| b.0.cmp(&a.0));
+    backups.sort_by_key(|(order, _)| std::cmp::Reverse(*order));
     for (_, old) in backups.into_iter().skip(keep) {
         tokio::fs::remove_file(&old).await?;
         tracing::info!(backup = %old.display(), "removed an old database backup");
@@ -374,10 +374,10 @@ async fn narrow_to_owner(path: &Path) {
             let Ok(metadata) = tokio::fs::metadata(&file).await else {
                 continue;
             };
-            if metadata.permissions().mode() & 0o777 != PRIVATE_FILE_MODE {
-                if let Err(err) = set_mode(&file, PRIVATE_FILE_MODE).await {
-                    tracing::warn!(%err, file = %file.display(), "could not make the file private");
-                }
+            if metadata.permissions().mode() & 0o777 != PRIVATE_FILE_MODE
+                && let Err(err) = set_mode(&file, PRIVATE_FILE_MODE).await
+            {
+                tracing::warn!(%err, file = %file.display(), "could not make the file private");
             }
         }
     }
