@@ -3,6 +3,7 @@
 
 mod commands;
 mod data_dir;
+mod window;
 
 use std::sync::Arc;
 
@@ -12,6 +13,7 @@ use tauri::{Manager, Runtime};
 
 /// Builds and runs the app.
 pub fn run() {
+    data_dir::restrict_umask();
     init_logging();
     let app = match wire(tauri::Builder::default()).build(tauri::generate_context!()) {
         Ok(app) => app,
@@ -34,6 +36,14 @@ pub fn run() {
 /// boot the same wiring with `tauri::test::mock_builder()`.
 pub fn wire<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder
+        // First, as its docs require: a second launch on this data folder hands over to the
+        // running Parley (its window comes forward) and exits here, before anything is opened.
+        .plugin(
+            tauri_plugin_single_instance::Builder::new()
+                .dbus_id(data_dir::instance_id())
+                .callback(|app, _args, _cwd| window::bring_forward(app))
+                .build(),
+        )
         .plugin(tauri_plugin_opener::init())
         .setup(|app| {
             let data_dir = data_dir::resolve(app.handle())?;
@@ -45,15 +55,14 @@ pub fn wire<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             match opened {
                 Ok(parley) => {
                     app.manage(parley);
+                    // Only now: a process refused the data folder never shows a window.
+                    window::create_main(app.handle())?;
                     Ok(())
                 }
                 Err(error) => {
-                    // A database Parley cannot open is never replaced by an empty one: say why
-                    // and stop, leaving the file as it is.
-                    data_dir::report_fatal(&format!(
-                        "Parley could not open its database in {}:\n\n{error}",
-                        data_dir.display()
-                    ));
+                    // A database Parley cannot open is never replaced by an empty one, and a data
+                    // folder another Parley uses is not touched: say why and stop.
+                    data_dir::report_fatal(&data_dir::open_failure_message(&data_dir, &error));
                     Err(Box::new(error))
                 }
             }
