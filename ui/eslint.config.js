@@ -4,6 +4,9 @@ import svelte from "eslint-plugin-svelte";
 import globals from "globals";
 import svelteConfig from "./svelte.config.js";
 
+const tauriOnlyInBackend =
+  "Only src/lib/backend.ts talks to Tauri: add a function there and call it.";
+
 export default ts.config(
   { ignores: ["dist/", "node_modules/", "test-results/", "playwright-report/"] },
   js.configs.recommended,
@@ -47,6 +50,23 @@ export default ts.config(
       ],
       // Only the markdown pipeline may use {@html}; it sanitises with DOMPurify first.
       "svelte/no-at-html-tags": "error",
+      // The IPC surface stays in one module, so components and stores can be tested with it
+      // swapped for a mock, and every command the UI calls is visible in one place.
+      "no-restricted-imports": [
+        "error",
+        { patterns: [{ group: ["@tauri-apps/**"], message: tauriOnlyInBackend }] },
+      ],
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "ImportExpression[source.value=/^@tauri-apps\\//]",
+          message: tauriOnlyInBackend,
+        },
+      ],
     },
+  },
+  {
+    files: ["src/lib/backend.ts"],
+    rules: { "no-restricted-imports": "off", "no-restricted-syntax": "off" },
   },
 );

@@ -79,7 +79,6 @@ pub fn wire<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::conversations::open_conversation,
             commands::conversations::update_conversation,
             commands::conversations::select_branch,
-            commands::conversations::delete_conversation,
             commands::history::list_history,
             commands::history::rename_conversation,
             commands::history::set_pinned,

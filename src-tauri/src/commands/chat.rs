@@ -13,8 +13,12 @@ use super::CommandResult;
 struct ChannelSink(Channel<ChatEvent>);
 
 impl ChatEventSink for ChannelSink {
-    fn send(&self, event: ChatEvent) -> bool {
-        self.0.send(event).is_ok()
+    fn send(&self, event: ChatEvent) {
+        // A closed channel means the webview went away (reloaded, closed); the reply keeps
+        // streaming into the store, so the event is only worth a debug line.
+        if let Err(error) = self.0.send(event) {
+            tracing::debug!(%error, "a stream event found no webview");
+        }
     }
 }
 

@@ -30,9 +30,3 @@ pub async fn select_branch(
 ) -> CommandResult<ConversationView> {
     Ok(parley.select_branch(&message_id).await?)
 }
-
-/// Deletes a conversation, its messages and the image files nothing else uses.
-#[tauri::command]
-pub async fn delete_conversation(parley: State<'_, Parley>, id: String) -> CommandResult<()> {
-    Ok(parley.delete_conversation(&id).await?)
-}

@@ -169,7 +169,7 @@ export type SettingsView = { settings: Settings, keyStatus: KeyStatus,
  */
 keychainError: ErrorPayload | null, models: Array<string>, baseUrlPresets: Array<BaseUrlPreset>, apiVersions: Array<string>, };
 
-export type ConnectionReport = { model: string, latencyMs: number, requestId: string | null, };
+export type ConnectionReport = { model: string, latencyMs: number, };
 
 export type ImageDraft = { 
 /**

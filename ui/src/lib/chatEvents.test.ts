@@ -100,6 +100,38 @@ describe("applyEvents", () => {
     expect((messages[0]!.blocks[0] as { thinking: string }).thinking).toBe("hmm");
   });
 
+  it("shows a reply that could not be saved whole, with its database error, until it is saved", () => {
+    const messages = [reply()];
+    const text = "All of it, streamed. ".repeat(50);
+    applyEvents(messages, {}, [
+      { type: "blockStart", messageId: "a1", index: 0, block: { type: "text", text: "" } },
+      { type: "textDelta", messageId: "a1", index: 0, text },
+    ]);
+    const unsaved: MessageView = {
+      ...reply(),
+      blocks: [{ type: "text", text }],
+      status: "error",
+      error: {
+        kind: "database",
+        message: "Parley could not save this reply: disk full. The text is shown but not stored",
+        status: null,
+        requestId: null,
+      },
+    };
+    const { finished } = applyEvents(messages, {}, [{ type: "finished", message: unsaved }]);
+    expect(finished).toHaveLength(1);
+    expect(messages[0]!.status).toBe("error");
+    expect(messages[0]!.error?.kind).toBe("database");
+    expect(messages[0]!.blocks).toEqual([{ type: "text", text }]);
+
+    // Rust stored it after all: a second `finished` replaces the first.
+    const saved: MessageView = { ...unsaved, status: "done", error: null };
+    applyEvents(messages, {}, [{ type: "finished", message: saved }]);
+    expect(messages[0]!.status).toBe("done");
+    expect(messages[0]!.error).toBeNull();
+    expect(messages[0]!.blocks).toEqual([{ type: "text", text }]);
+  });
+
   it("ignores events of messages that are not in view", () => {
     const messages = [reply()];
     applyEvents(messages, {}, [{ type: "textDelta", messageId: "other", index: 0, text: "x" }]);

@@ -9,14 +9,13 @@ use parley_claude::{ApiKey, ClaudeClient, Message, MessageContent, MessagesReque
 use parley_secrets::{API_KEY_ENV_VAR, KeySource, SecretStore, resolve_api_key};
 use parley_store::Store;
 use serde::{Deserialize, Serialize};
-use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
-use crate::chat::StreamTuning;
 use crate::data_folder::{self, DataLock};
 use crate::error::{CoreError, CoreResult, ErrorPayload};
 use crate::images::{IMAGES_FOLDER, ImageDraft, ImageStore, ImageVariant};
 use crate::settings::{self, Settings};
+use crate::stream::{StreamHandle, StreamTuning};
 use crate::view::{ConversationMeta, ConversationView, SiblingIndex};
 
 /// The file name of the database inside the data directory.
@@ -84,7 +83,6 @@ pub struct ConnectionReport {
     pub model: String,
     #[ts(type = "number")]
     pub latency_ms: u64,
-    pub request_id: Option<String>,
 }
 
 /// The application core: store, keychain, HTTP client and the streams in flight.
@@ -94,7 +92,8 @@ pub struct Parley {
     secrets: Arc<dyn SecretStore>,
     http: reqwest::Client,
     env: Environment,
-    pub(crate) streams: Arc<Mutex<HashMap<String, CancellationToken>>>,
+    /// The running streams by reply id.
+    pub(crate) streams: Arc<Mutex<HashMap<String, StreamHandle>>>,
     pub(crate) tuning: StreamTuning,
     /// Held from [`Parley::open`] until this is dropped: the data folder is this process's alone.
     _data_lock: Option<DataLock>,
@@ -266,7 +265,6 @@ impl Parley {
         Ok(ConnectionReport {
             model: response.model,
             latency_ms: started.elapsed().as_millis() as u64,
-            request_id: None,
         })
     }
 
@@ -302,13 +300,6 @@ impl Parley {
             )
             .await?;
         Ok(ConversationMeta::from(&conversation))
-    }
-
-    /// Deletes a conversation with its messages, and the image files no other message uses.
-    pub async fn delete_conversation(&self, id: &str) -> CoreResult<()> {
-        let orphaned = self.store.delete_conversation(id).await?;
-        self.images.remove(&orphaned).await;
-        Ok(())
     }
 
     /// Prepares the image file at `path` for sending (see [`crate::images`]).

@@ -1,57 +1,30 @@
-//! Sending messages and streaming replies: into the store as they arrive, and out to the UI.
-//!
-//! One spawned task per reply ([`StreamJob`]). It retries failures that happen before any reply
-//! output (429, 500, 529, network) with backoff, coalesces deltas for the UI, writes the partial
-//! reply to SQLite at most every `persist_every` (so a crash loses at most that much), and always
-//! ends with one [`ChatEvent::Finished`] carrying the stored final state.
+//! Sending messages: the user's message and an empty reply go into the store, then a
+//! [`StreamJob`] (see [`crate::stream`]) streams the reply. Also stopping streams: one by one,
+//! those of conversations about to be deleted, and all of them when the app closes.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use parley_claude::{
-    AppliedDelta, ClaudeClient, ClaudeError, ContentBlock, EventStream, Message,
-    MessageAccumulator, MessageContent, MessagesRequest, RetryPolicy, SystemPrompt,
+    ClaudeClient, ContentBlock, Message, MessageContent, MessagesRequest, SystemPrompt,
 };
 use parley_store::{
-    MessageFinish, MessageStatus, NewAttachment, NewConversation, NewMessage, Role, Store,
-    StoredMessage, StoredUsage,
+    MessageStatus, NewAttachment, NewConversation, NewMessage, Role, StoredMessage,
 };
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
 use crate::app::Parley;
 use crate::error::{CoreError, CoreResult};
-use crate::events::{ChatEvent, ChatEventSink};
-use crate::images::{ComposerImage, ImagePlacement, ImageStore, composer_blocks, stored_images};
-use crate::titles::TitleJob;
-use crate::view::{
-    ConversationMeta, MessageView, SiblingIndex, UsageView, parse_blocks, title_from_text,
-};
+use crate::events::ChatEventSink;
+use crate::images::{ComposerImage, ImagePlacement, composer_blocks, stored_images};
+use crate::stream::{StreamHandle, StreamJob};
+use crate::view::{ConversationMeta, MessageView, SiblingIndex, parse_blocks, title_from_text};
 
-/// How streams retry, persist and batch. Defaults suit the app; tests shorten the delays.
-#[derive(Debug, Clone)]
-pub struct StreamTuning {
-    pub retry: RetryPolicy,
-    /// The longest time streamed text stays only in memory.
-    pub persist_every: Duration,
-    /// The longest time a delta waits before it is sent to the UI.
-    pub coalesce_every: Duration,
-    /// Deltas are sent at once when this many bytes are waiting.
-    pub coalesce_bytes: usize,
-}
-
-impl Default for StreamTuning {
-    fn default() -> Self {
-        Self {
-            retry: RetryPolicy::default(),
-            persist_every: Duration::from_millis(250),
-            coalesce_every: Duration::from_millis(16),
-            coalesce_bytes: 16 * 1024,
-        }
-    }
-}
+/// How long deleting a conversation waits for its streams to store their partial replies.
+const STOP_GRACE: Duration = Duration::from_secs(5);
 
 /// A new message from the composer.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -235,16 +208,16 @@ impl Parley {
         match self.streams.lock() {
             Ok(streams) => streams
                 .get(message_id)
-                .map(CancellationToken::cancel)
+                .map(|handle| handle.cancel.cancel())
                 .is_some(),
             Err(_) => false,
         }
     }
 
-    /// Cancels every stream (the app is closing).
+    /// Stops every stream, and the retries of final writes that failed (the app is closing).
     pub fn cancel_all_streams(&self) {
         if let Ok(streams) = self.streams.lock() {
-            streams.values().for_each(CancellationToken::cancel);
+            streams.values().for_each(|handle| handle.abandon.cancel());
         }
     }
 
@@ -255,6 +228,41 @@ impl Parley {
         while Instant::now() < deadline && self.streams.lock().is_ok_and(|s| !s.is_empty()) {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+    }
+
+    /// Stops the streams of `conversation_ids` and waits (at most [`STOP_GRACE`]) until each
+    /// has stored its partial reply, so that nothing writes into those conversations after
+    /// they are trashed or purged. Returns how many streams were stopped.
+    pub(crate) async fn stop_streams_of(&self, conversation_ids: &[String]) -> usize {
+        let wanted: HashSet<&str> = conversation_ids.iter().map(String::as_str).collect();
+        let stopped: Vec<String> = match self.streams.lock() {
+            Ok(streams) => streams
+                .iter()
+                .filter(|(_, handle)| wanted.contains(handle.conversation_id.as_str()))
+                .map(|(message_id, handle)| {
+                    handle.abandon.cancel();
+                    message_id.clone()
+                })
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        if stopped.is_empty() {
+            return 0;
+        }
+        let running = || {
+            self.streams
+                .lock()
+                .is_ok_and(|streams| stopped.iter().any(|id| streams.contains_key(id)))
+        };
+        let deadline = Instant::now() + STOP_GRACE;
+        while running() {
+            if Instant::now() >= deadline {
+                tracing::warn!("a stopped stream did not end in time; deleting anyway");
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        stopped.len()
     }
 
     /// The `attachments` rows for the stored images among `blocks`; fails when a file is gone.
@@ -359,25 +367,24 @@ impl Parley {
             assistant_message: siblings.view(&assistant),
         };
 
-        let cancel = CancellationToken::new();
+        let handle = StreamHandle::new(conversation_id);
         if let Ok(mut streams) = self.streams.lock() {
-            streams.insert(assistant.id.clone(), cancel.clone());
+            streams.insert(assistant.id.clone(), handle.clone());
         }
         let job = StreamJob {
             store: self.store.clone(),
             client,
             request,
-            message_id: assistant.id.clone(),
-            conversation_id: conversation_id.to_owned(),
+            reply: started.assistant_message.clone(),
             sink,
-            cancel,
+            handle,
             tuning: self.tuning.clone(),
             images: self.images.clone(),
             title_model: settings.title_model.clone(),
         };
         let streams = Arc::clone(&self.streams);
+        let message_id = assistant.id.clone();
         tokio::spawn(async move {
-            let message_id = job.message_id.clone();
             job.run().await;
             if let Ok(mut streams) = streams.lock() {
                 streams.remove(&message_id);
@@ -427,424 +434,4 @@ pub fn history_to_messages(path: &[&StoredMessage]) -> Vec<Message> {
         }
     }
     messages
-}
-
-/// How one attempt at streaming ended.
-enum Attempt {
-    Complete,
-    Cancelled,
-    Failed(ClaudeError),
-    /// The request could not be built (say, an image file is gone); nothing was sent.
-    Refused(CoreError),
-}
-
-/// One reply being streamed.
-struct StreamJob {
-    store: Store,
-    client: ClaudeClient,
-    request: MessagesRequest,
-    message_id: String,
-    conversation_id: String,
-    sink: Arc<dyn ChatEventSink>,
-    cancel: CancellationToken,
-    tuning: StreamTuning,
-    images: ImageStore,
-    /// Makes the conversation's title after its first reply (`None`: off).
-    title_model: Option<String>,
-}
-
-impl StreamJob {
-    async fn run(mut self) {
-        // Stored images become base64 here, off the command's path: a send returns at once
-        // even with large images, and a refusal ends as a failed reply the user can retry.
-        if let Err(error) = self
-            .images
-            .resolve_request_images(&mut self.request.messages)
-            .await
-        {
-            self.finish(&MessageAccumulator::new(), Attempt::Refused(error), None)
-                .await;
-            return;
-        }
-        let mut request_id = None;
-        let mut retry_number = 0;
-        let (outcome, accumulator) = loop {
-            let mut accumulator = MessageAccumulator::new();
-            let attempt = self.attempt(&mut accumulator, &mut request_id).await;
-            let Attempt::Failed(error) = attempt else {
-                break (attempt, accumulator);
-            };
-            // Once output was shown, a retry would replace it: the user decides instead.
-            if accumulator.has_output() {
-                break (Attempt::Failed(error), accumulator);
-            }
-            retry_number += 1;
-            let jitter: f64 = rand::random();
-            let Some(delay) = self.tuning.retry.delay_for(retry_number, &error, jitter) else {
-                break (Attempt::Failed(error), accumulator);
-            };
-            self.sink.send(ChatEvent::Retrying {
-                message_id: self.message_id.clone(),
-                attempt: retry_number,
-                delay_ms: delay.as_millis() as u64,
-                error: CoreError::Api(error.clone()).to_payload(),
-            });
-            tokio::select! {
-                () = self.cancel.cancelled() => break (Attempt::Cancelled, accumulator),
-                () = tokio::time::sleep(delay) => {}
-            }
-        };
-        self.finish(&accumulator, outcome, request_id).await;
-    }
-
-    /// Sends the request once and reads its stream until it ends, fails or is cancelled.
-    async fn attempt(
-        &self,
-        accumulator: &mut MessageAccumulator,
-        request_id: &mut Option<String>,
-    ) -> Attempt {
-        let mut stream: EventStream = tokio::select! {
-            () = self.cancel.cancelled() => return Attempt::Cancelled,
-            opened = self.client.stream_message(&self.request) => match opened {
-                Ok(stream) => stream,
-                Err(error) => {
-                    request_id.clone_from(&error.request_id);
-                    return Attempt::Failed(error);
-                }
-            },
-        };
-        *request_id = stream.request_id().map(str::to_owned);
-        let mut outbox = Outbox::new(&self.message_id, &self.tuning);
-        let mut persisted_at = Instant::now();
-        let mut unsaved = false;
-        let result = loop {
-            let deadline = next_deadline(
-                &outbox,
-                unsaved.then_some(persisted_at + self.tuning.persist_every),
-            );
-            let next = tokio::select! {
-                biased;
-                () = self.cancel.cancelled() => break Attempt::Cancelled,
-                event = stream.next_event() => Some(event),
-                () = sleep_until(deadline) => None,
-            };
-            match next {
-                // A timer fired: flush what waits.
-                None => {}
-                Some(None) => break Attempt::Complete,
-                Some(Some(Err(error))) => break Attempt::Failed(error),
-                Some(Some(Ok(event))) => match accumulator.apply(&event) {
-                    Ok(applied) => {
-                        unsaved |= !matches!(applied, AppliedDelta::Nothing);
-                        outbox.push(applied);
-                    }
-                    Err(error) => break Attempt::Failed(error),
-                },
-            }
-            if outbox.due() {
-                outbox.flush(self.sink.as_ref());
-            }
-            if unsaved && persisted_at.elapsed() >= self.tuning.persist_every {
-                self.persist_partial(accumulator).await;
-                persisted_at = Instant::now();
-                unsaved = false;
-            }
-        };
-        // Dropping the stream here closes the HTTP connection at once, also on cancel.
-        drop(stream);
-        outbox.flush(self.sink.as_ref());
-        if matches!(result, Attempt::Complete) && !accumulator.is_complete() {
-            return Attempt::Failed(ClaudeError {
-                kind: parley_claude::ApiErrorKind::StreamInterrupted,
-                message: "The connection closed before the reply was complete".into(),
-                status: None,
-                request_id: request_id.clone(),
-                retry_after: None,
-            });
-        }
-        result
-    }
-
-    async fn persist_partial(&self, accumulator: &MessageAccumulator) {
-        let content = accumulator.content();
-        let json = match serde_json::to_string(&content) {
-            Ok(json) => json,
-            Err(error) => {
-                tracing::error!(%error, "could not serialise a partial reply");
-                return;
-            }
-        };
-        if let Err(error) = self
-            .store
-            .update_streaming_content(&self.message_id, &json, &accumulator.plain_text())
-            .await
-        {
-            // Keep streaming: the final write may still succeed, and the UI has the text.
-            tracing::error!(%error, "could not save a partial reply");
-        }
-    }
-
-    async fn finish(
-        &self,
-        accumulator: &MessageAccumulator,
-        outcome: Attempt,
-        request_id: Option<String>,
-    ) {
-        let (status, error) = match outcome {
-            Attempt::Complete => (MessageStatus::Done, None),
-            Attempt::Cancelled => (MessageStatus::Cancelled, None),
-            Attempt::Failed(error) => (MessageStatus::Error, Some(CoreError::Api(error))),
-            Attempt::Refused(error) => (MessageStatus::Error, Some(error)),
-        };
-        let content = accumulator.content();
-        // No `message_start` means the API never began a reply: there are no counts to show.
-        let usage = accumulator.message_id().map(|_| accumulator.usage());
-        let finish = MessageFinish {
-            status,
-            content_json: serde_json::to_string(&content).unwrap_or_else(|_| "[]".into()),
-            text: accumulator.plain_text(),
-            stop_reason: accumulator.stop_reason().map(str::to_owned),
-            stop_sequence: accumulator.stop_sequence().map(str::to_owned),
-            usage: usage
-                .map(|usage| StoredUsage {
-                    input_tokens: Some(usage.input_tokens as i64),
-                    output_tokens: Some(usage.output_tokens as i64),
-                    cache_creation_input_tokens: usage
-                        .cache_creation_input_tokens
-                        .map(|v| v as i64),
-                    cache_read_input_tokens: usage.cache_read_input_tokens.map(|v| v as i64),
-                })
-                .unwrap_or_default(),
-            error_kind: error.as_ref().map(|e| e.kind().as_str().to_owned()),
-            error_message: error.as_ref().map(|e| match e {
-                CoreError::Api(api) => api.message.clone(),
-                other => other.to_string(),
-            }),
-            request_id: error
-                .as_ref()
-                .and_then(|e| e.to_payload().request_id)
-                .or(request_id),
-        };
-        if let Err(store_error) = self.store.finish_message(&self.message_id, &finish).await {
-            tracing::error!(%store_error, "could not save the finished reply");
-        }
-        let all = match self.final_messages().await {
-            Ok(all) => all,
-            Err(view_error) => {
-                tracing::error!(%view_error, "could not read back the finished reply");
-                return;
-            }
-        };
-        let Some(message) = all.iter().find(|m| m.id == self.message_id) else {
-            tracing::error!("the reply was deleted while it streamed");
-            return;
-        };
-        self.sink.send(ChatEvent::Finished {
-            message: SiblingIndex::new(&all).view(message),
-        });
-        if status == MessageStatus::Done {
-            self.start_title(&all, message, &finish.text);
-        }
-    }
-
-    async fn final_messages(&self) -> CoreResult<Vec<StoredMessage>> {
-        Ok(self
-            .store
-            .messages_in_conversation(&self.conversation_id)
-            .await?)
-    }
-
-    /// After the conversation's first finished reply (no other reply is `done`), spawns the
-    /// request for its title, so the stream ends without waiting for it.
-    fn start_title(&self, all: &[StoredMessage], reply: &StoredMessage, reply_text: &str) {
-        let Some(model) = self.title_model.clone() else {
-            return;
-        };
-        let done_replies = all
-            .iter()
-            .filter(|m| m.role == Role::Assistant && m.status == MessageStatus::Done)
-            .count();
-        if done_replies != 1 {
-            return;
-        }
-        let user_text = all
-            .iter()
-            .find(|m| Some(&m.id) == reply.parent_id.as_ref())
-            .map(|m| m.text.clone())
-            .unwrap_or_default();
-        let job = TitleJob {
-            store: self.store.clone(),
-            client: self.client.clone(),
-            model,
-            conversation_id: self.conversation_id.clone(),
-            user_text,
-            reply_text: reply_text.to_owned(),
-            sink: Arc::clone(&self.sink),
-        };
-        tokio::spawn(job.run());
-    }
-}
-
-fn next_deadline(outbox: &Outbox, persist_at: Option<Instant>) -> Option<Instant> {
-    match (outbox.flush_at(), persist_at) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(deadline) => tokio::time::sleep_until(deadline).await,
-        None => std::future::pending().await,
-    }
-}
-
-/// Coalesces consecutive deltas of one block into one event, sent when `coalesce_every` has
-/// passed since the first waiting delta or `coalesce_bytes` are waiting.
-struct Outbox {
-    message_id: String,
-    events: Vec<ChatEvent>,
-    waiting_bytes: usize,
-    first_waiting: Option<Instant>,
-    every: Duration,
-    max_bytes: usize,
-}
-
-impl Outbox {
-    fn new(message_id: &str, tuning: &StreamTuning) -> Self {
-        Self {
-            message_id: message_id.to_owned(),
-            events: Vec::new(),
-            waiting_bytes: 0,
-            first_waiting: None,
-            every: tuning.coalesce_every,
-            max_bytes: tuning.coalesce_bytes,
-        }
-    }
-
-    fn push(&mut self, applied: AppliedDelta) {
-        let id = self.message_id.clone();
-        let event = match applied {
-            AppliedDelta::Nothing
-            | AppliedDelta::Signature { .. }
-            | AppliedDelta::Citation { .. }
-            | AppliedDelta::MessageStopped => return,
-            AppliedDelta::BlockStarted { index, block } => ChatEvent::BlockStart {
-                message_id: id,
-                index: index as u32,
-                block,
-            },
-            AppliedDelta::Text { index, text } => {
-                return self.append(DeltaKind::Text, index, &text);
-            }
-            AppliedDelta::Thinking { index, text } => {
-                return self.append(DeltaKind::Thinking, index, &text);
-            }
-            AppliedDelta::ToolInput {
-                index,
-                partial_json,
-            } => {
-                return self.append(DeltaKind::ToolInput, index, &partial_json);
-            }
-            AppliedDelta::BlockStopped { index, block } => ChatEvent::BlockStop {
-                message_id: id,
-                index: index as u32,
-                block,
-            },
-            AppliedDelta::Usage(usage) => {
-                // Only the newest counts matter: replace a waiting usage event.
-                self.events
-                    .retain(|e| !matches!(e, ChatEvent::Usage { .. }));
-                ChatEvent::Usage {
-                    message_id: id,
-                    usage: UsageView::from(&usage),
-                }
-            }
-        };
-        self.enqueue(event, 0);
-    }
-
-    /// Appends `text` to the waiting delta of the same kind and block, or queues a new one.
-    fn append(&mut self, kind: DeltaKind, index: usize, text: &str) {
-        let index = index as u32;
-        if let Some(last) = self.events.last_mut()
-            && let Some((last_kind, last_index, buffer)) = delta_parts(last)
-            && last_kind == kind
-            && last_index == index
-        {
-            buffer.push_str(text);
-            self.note_waiting(text.len());
-            return;
-        }
-        let message_id = self.message_id.clone();
-        let text = text.to_owned();
-        let bytes = text.len();
-        let event = match kind {
-            DeltaKind::Text => ChatEvent::TextDelta {
-                message_id,
-                index,
-                text,
-            },
-            DeltaKind::Thinking => ChatEvent::ThinkingDelta {
-                message_id,
-                index,
-                text,
-            },
-            DeltaKind::ToolInput => ChatEvent::ToolInputDelta {
-                message_id,
-                index,
-                partial_json: text,
-            },
-        };
-        self.enqueue(event, bytes);
-    }
-
-    fn enqueue(&mut self, event: ChatEvent, bytes: usize) {
-        self.events.push(event);
-        self.note_waiting(bytes);
-    }
-
-    fn note_waiting(&mut self, bytes: usize) {
-        self.waiting_bytes += bytes;
-        self.first_waiting.get_or_insert_with(Instant::now);
-    }
-
-    fn flush_at(&self) -> Option<Instant> {
-        self.first_waiting.map(|first| first + self.every)
-    }
-
-    fn due(&self) -> bool {
-        self.waiting_bytes >= self.max_bytes
-            || self
-                .first_waiting
-                .is_some_and(|first| first.elapsed() >= self.every)
-    }
-
-    fn flush(&mut self, sink: &dyn ChatEventSink) {
-        for event in self.events.drain(..) {
-            sink.send(event);
-        }
-        self.waiting_bytes = 0;
-        self.first_waiting = None;
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum DeltaKind {
-    Text,
-    Thinking,
-    ToolInput,
-}
-
-fn delta_parts(event: &mut ChatEvent) -> Option<(DeltaKind, u32, &mut String)> {
-    match event {
-        ChatEvent::TextDelta { index, text, .. } => Some((DeltaKind::Text, *index, text)),
-        ChatEvent::ThinkingDelta { index, text, .. } => Some((DeltaKind::Thinking, *index, text)),
-        ChatEvent::ToolInputDelta {
-            index,
-            partial_json,
-            ..
-        } => Some((DeltaKind::ToolInput, *index, partial_json)),
-        _ => None,
-    }
 }

@@ -8,7 +8,7 @@ use crate::error::ErrorPayload;
 use crate::view::{MessageView, UsageView};
 
 /// One step of a streaming reply. `src-tauri` sends these over a `tauri::ipc::Channel`; deltas
-/// are coalesced before they are sent (see [`crate::chat`]) because delivery into the webview,
+/// are coalesced before they are sent (see `stream.rs`) because delivery into the webview,
 /// not Rust, is the cost per message.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(
@@ -71,10 +71,10 @@ pub enum ChatEvent {
     },
 }
 
-/// Where a stream's events go. Sending never blocks; a sink whose UI has gone away returns false,
-/// and the reply keeps streaming into the store regardless.
+/// Where a stream's events go. Sending never blocks and cannot fail: when the UI has gone away
+/// the event is dropped, and the reply keeps streaming into the store regardless.
 pub trait ChatEventSink: Send + Sync + 'static {
-    fn send(&self, event: ChatEvent) -> bool;
+    fn send(&self, event: ChatEvent);
 }
 
 /// A sink that collects events, for tests and benchmarks.
@@ -108,11 +108,10 @@ impl CollectingSink {
 }
 
 impl ChatEventSink for CollectingSink {
-    fn send(&self, event: ChatEvent) -> bool {
+    fn send(&self, event: ChatEvent) {
         if let Ok(mut events) = self.events.lock() {
             events.push(event);
         }
         self.notify.notify_waiters();
-        true
     }
 }

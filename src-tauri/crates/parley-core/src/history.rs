@@ -69,8 +69,11 @@ impl Parley {
         Ok(self.store.move_to_folder(ids, folder_id).await?)
     }
 
-    /// Hides conversations at once from the history and search; restorable until purged.
+    /// Hides conversations at once from the history and search; restorable until purged. Their
+    /// running replies are stopped (and store their partial text) first, so nothing writes into
+    /// a conversation in the trash.
     pub async fn trash_conversations(&self, ids: &[String]) -> CoreResult<()> {
+        self.stop_streams_of(ids).await;
         Ok(self.store.trash_conversations(ids).await?)
     }
 
@@ -79,8 +82,12 @@ impl Parley {
         Ok(self.store.restore_conversations(ids).await?)
     }
 
-    /// Deletes the trashed conversations for good, and the image files nothing else uses.
+    /// Deletes the trashed conversations for good, and the image files nothing else uses. A
+    /// stream still writing into one (trashing stops them, but waits only so long) is stopped
+    /// first.
     pub async fn purge_trash(&self) -> CoreResult<()> {
+        let trashed = self.store.trashed_conversations().await?;
+        self.stop_streams_of(&trashed).await;
         let orphaned = self.store.purge_trash().await?;
         self.images.remove(&orphaned).await;
         Ok(())

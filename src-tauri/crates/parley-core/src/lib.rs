@@ -14,13 +14,14 @@ pub mod gallery;
 pub mod history;
 pub mod images;
 pub mod settings;
+mod stream;
 #[cfg(test)]
 mod test_support;
 pub mod titles;
 pub mod view;
 
 pub use app::{ConnectionReport, Environment, KeyStatus, Parley, SettingsView};
-pub use chat::{SendRequest, SendStarted, StreamTuning};
+pub use chat::{SendRequest, SendStarted};
 pub use error::{CoreError, CoreResult, ErrorKind, ErrorPayload};
 pub use events::{ChatEvent, ChatEventSink, CollectingSink};
 pub use export::{
@@ -30,6 +31,7 @@ pub use export::{
 pub use gallery::{GalleryCursor, GalleryImage, GalleryPage};
 pub use images::{ComposerImage, ImageDraft, ImagePlacement, ImageVariant};
 pub use settings::Settings;
+pub use stream::StreamTuning;
 pub use view::{
     ConversationMeta, ConversationSummary, ConversationView, Folder, HistoryIndex, MessageView,
     SearchHit, TitleSourceView,

@@ -1,6 +1,10 @@
 //! The core against the mock Claude server over real HTTP/SSE on 127.0.0.1, with a real SQLite
 //! file: what was sent (headers, body), what streamed to the UI, and what was stored.
 
+// A test crate: `unwrap` is how its helpers fail a test. clippy.toml's allow-unwrap-in-tests
+// covers `#[test]` functions and `cfg(test)` modules, not the helpers of an integration test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,13 +34,19 @@ fn fast_tuning() -> StreamTuning {
             max_delay: Duration::from_millis(20),
         },
         persist_every: Duration::from_millis(100),
+        save_retry_delays: vec![Duration::from_millis(5), Duration::from_millis(10)],
+        save_retry_every: Duration::from_millis(50),
         ..StreamTuning::default()
     }
 }
 
 async fn harness_with(auth_style: AuthStyle, base_suffix: &str) -> Harness {
+    harness_in(tempfile::tempdir().unwrap(), auth_style, base_suffix).await
+}
+
+/// The harness with its data folder in `dir`.
+async fn harness_in(dir: tempfile::TempDir, auth_style: AuthStyle, base_suffix: &str) -> Harness {
     let server = MockServer::start().await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
     let secrets = Arc::new(MemorySecretStore::default());
     secrets.set(&ApiKey::new(KEY)).unwrap();
     let mut parley = Parley::open(dir.path(), secrets, Environment::default())
@@ -371,6 +381,282 @@ async fn stop_closes_the_connection_at_once_and_keeps_the_partial_reply() {
     let stored = h.parley.store().get_message(&id).await.unwrap();
     assert_eq!(stored.status, MessageStatus::Cancelled);
     assert_eq!(stored.text, text_of(&finished));
+}
+
+/// Starts a reply that streams `text` slowly; returns its id, its conversation's id and the sink.
+async fn start_slow(h: &Harness, text: &str, delay_ms: u64) -> (String, String, CollectingSink) {
+    h.server.push_scenario(Scenario::Slow {
+        text: text.into(),
+        delay_ms_between_chunks: delay_ms,
+    });
+    let sink = CollectingSink::default();
+    let started = h
+        .parley
+        .send_message(request("hi"), Arc::new(sink.clone()))
+        .await
+        .unwrap();
+    (started.assistant_message.id, started.conversation.id, sink)
+}
+
+/// Waits until the throttled write has stored part of reply `id`.
+async fn wait_for_partial_write(h: &Harness, id: &str) {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let stored = h.parley.store().get_message(id).await.unwrap();
+            if !stored.text.is_empty() {
+                assert_eq!(stored.status, MessageStatus::Streaming);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("partial text reaches the database while the reply streams");
+}
+
+fn finished_events(sink: &CollectingSink) -> Vec<parley_core::MessageView> {
+    sink.events()
+        .into_iter()
+        .filter_map(|event| match event {
+            ChatEvent::Finished { message } => Some(message),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Waits for the `n`th (from 1) `Finished` event.
+async fn nth_finished(sink: &CollectingSink, n: usize) -> parley_core::MessageView {
+    tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            if let Some(message) = finished_events(sink).into_iter().nth(n - 1) {
+                return message;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("Finished event number {n} arrives"))
+}
+
+/// What a reply whose final write failed must look like: everything streamed, status `error`,
+/// kind `database` with a message that says the text is not stored.
+fn assert_shown_whole_but_unsaved(shown: &parley_core::MessageView, text: &str) {
+    assert_eq!(
+        text_of(shown),
+        text,
+        "the UI never shows less than was streamed, even when nothing could be stored"
+    );
+    assert_eq!(shown.status, parley_core::view::StatusView::Error);
+    let error = shown.error.clone().expect("the failed write is shown");
+    assert_eq!(error.kind, ErrorKind::Database, "{error:?}");
+    assert!(
+        error.message.contains("could not save this reply") && error.message.contains("not stored"),
+        "the message says what happened to the text: {}",
+        error.message
+    );
+}
+
+/// After the write works again, the stored reply arrives in a second `Finished`.
+async fn assert_saved_later(h: &Harness, sink: &CollectingSink, id: &str, text: &str) {
+    let saved = nth_finished(sink, 2).await;
+    assert_eq!(saved.status, parley_core::view::StatusView::Done);
+    assert_eq!(saved.error, None);
+    assert_eq!(text_of(&saved), text);
+    let stored = h.parley.store().get_message(id).await.unwrap();
+    assert_eq!(stored.status, MessageStatus::Done);
+    assert_eq!(
+        stored.text, text,
+        "the retried write stored the whole reply"
+    );
+}
+
+#[tokio::test]
+async fn a_reply_whose_final_write_fails_is_shown_whole_with_a_database_error_then_saved() {
+    use sqlx::Connection;
+    let h = harness().await;
+    let path = h.dir_path.join(parley_core::app::DATABASE_FILE);
+    let mut db = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    // The write that ends a reply fails as on a full disk; the throttled partial writes (which
+    // leave the status alone) still work.
+    sqlx::query(
+        "CREATE TRIGGER fail_final_write BEFORE UPDATE OF status ON messages
+         WHEN NEW.status <> 'streaming'
+         BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END",
+    )
+    .execute(&mut db)
+    .await
+    .unwrap();
+    let text = "one two three four five six seven eight nine ten ".repeat(10);
+    let (id, _, sink) = start_slow(&h, &text, 20).await;
+
+    let shown = nth_finished(&sink, 1).await;
+    assert_shown_whole_but_unsaved(&shown, &text);
+    assert_eq!(streamed_text(&sink), text);
+    let stored = h.parley.store().get_message(&id).await.unwrap();
+    assert_eq!(
+        stored.status,
+        MessageStatus::Streaming,
+        "the final write failed"
+    );
+    assert!(
+        !stored.text.is_empty() && text.starts_with(&stored.text),
+        "the row keeps what was last written: {:?}",
+        stored.text
+    );
+
+    sqlx::query("DROP TRIGGER fail_final_write")
+        .execute(&mut db)
+        .await
+        .unwrap();
+    assert_saved_later(&h, &sink, &id, &text).await;
+}
+
+/// A small tmpfs mounted for one test and unmounted when dropped.
+struct SmallDisk {
+    mount_point: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    /// `None` where mounting is not allowed (not root, no `CAP_SYS_ADMIN`).
+    fn mount(bytes: u64) -> Option<Self> {
+        let mount_point = tempfile::tempdir().unwrap();
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={bytes}"), "parley-test"])
+            .arg(mount_point.path())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success());
+        mounted.then_some(Self { mount_point })
+    }
+
+    fn path(&self) -> &std::path::Path {
+        self.mount_point.path()
+    }
+
+    /// Fills the disk with a file, to the last byte; returns its path.
+    fn fill(&self) -> std::path::PathBuf {
+        use std::io::Write;
+        let path = self.path().join("filler");
+        let mut file = std::fs::File::create(&path).unwrap();
+        for size in [1 << 16, 512, 1] {
+            let chunk = vec![0u8; size];
+            while file.write_all(&chunk).and_then(|()| file.flush()).is_ok() {}
+        }
+        path
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(self.path())
+            .status();
+    }
+}
+
+#[tokio::test]
+async fn a_full_disk_during_a_reply_keeps_the_whole_text_shows_the_error_and_saves_it_later() {
+    let Some(disk) = SmallDisk::mount(32 << 20) else {
+        eprintln!("skipped: mounting a tmpfs needs root; the injected failure test covers this");
+        return;
+    };
+    let h = harness_in(
+        tempfile::tempdir_in(disk.path()).unwrap(),
+        AuthStyle::XApiKey,
+        "",
+    )
+    .await;
+    let text = "The disk fills up while this reply streams. ".repeat(20);
+    let (id, _, sink) = start_slow(&h, &text, 20).await;
+    wait_for_partial_write(&h, &id).await;
+    let filler = disk.fill();
+
+    let shown = nth_finished(&sink, 1).await;
+    assert_shown_whole_but_unsaved(&shown, &text);
+    let stored = h.parley.store().get_message(&id).await.unwrap();
+    assert_eq!(stored.status, MessageStatus::Streaming);
+    assert!(
+        text.starts_with(&stored.text) && stored.text.len() < text.len(),
+        "the row keeps what was written before the disk filled: {:?}",
+        stored.text
+    );
+
+    std::fs::remove_file(filler).unwrap();
+    assert_saved_later(&h, &sink, &id, &text).await;
+}
+
+#[tokio::test]
+async fn trashing_a_conversation_stops_its_reply_first_and_nothing_writes_into_it_afterwards() {
+    let h = harness().await;
+    let text = "one two three four five six seven eight nine ten ".repeat(40);
+    let (id, conversation_id, sink) = start_slow(&h, &text, 50).await;
+    wait_for_partial_write(&h, &id).await;
+
+    h.parley
+        .trash_conversations(&[conversation_id])
+        .await
+        .unwrap();
+    let finished = finished_events(&sink);
+    assert_eq!(
+        finished.len(),
+        1,
+        "the reply ended, and stored its text, before the conversation went to the trash"
+    );
+    assert_eq!(finished[0].status, parley_core::view::StatusView::Cancelled);
+    assert!(!h.parley.cancel_stream(&id), "no stream is left running");
+    let stored = h.parley.store().get_message(&id).await.unwrap();
+    assert_eq!(stored.status, MessageStatus::Cancelled);
+    assert_eq!(stored.text, text_of(&finished[0]));
+
+    let events = sink.events().len();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        h.parley.store().get_message(&id).await.unwrap(),
+        stored,
+        "nothing wrote into the trashed conversation"
+    );
+    assert_eq!(sink.events().len(), events, "no event came after the trash");
+    tokio::time::timeout(Duration::from_secs(2), async {
+        while h.server.active_connections() > 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the HTTP request was dropped");
+}
+
+#[tokio::test]
+async fn purging_the_trash_stops_a_reply_still_streaming_into_it_and_leaves_no_orphan_writes() {
+    let h = harness().await;
+    let text = "one two three four five six seven eight nine ten ".repeat(40);
+    let (id, conversation_id, sink) = start_slow(&h, &text, 50).await;
+    wait_for_partial_write(&h, &id).await;
+    // Trashed behind Parley's back, so the stream is still running when the purge comes.
+    h.parley
+        .store()
+        .trash_conversations(&[conversation_id])
+        .await
+        .unwrap();
+
+    h.parley.purge_trash().await.unwrap();
+    let finished = finished_events(&sink);
+    assert_eq!(
+        finished.len(),
+        1,
+        "the reply ended before its row was deleted"
+    );
+    assert_eq!(finished[0].status, parley_core::view::StatusView::Cancelled);
+    let events = sink.events().len();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(sink.events().len(), events, "no event came after the purge");
+    assert!(
+        h.parley.store().get_message(&id).await.is_err(),
+        "the reply went with its conversation"
+    );
+    assert!(!h.parley.cancel_stream(&id), "no stream is left running");
 }
 
 #[tokio::test]
@@ -737,9 +1023,10 @@ async fn images_are_sent_in_order_stored_once_and_removed_with_their_conversatio
     let (other_started, _, _) = send(&h, other).await;
     assert_eq!(other_started.conversation.title, "Image");
     h.parley
-        .delete_conversation(&started.conversation.id)
+        .trash_conversations(std::slice::from_ref(&started.conversation.id))
         .await
         .unwrap();
+    h.parley.purge_trash().await.unwrap();
     assert!(
         images_dir.join(&photo.sha256).is_file(),
         "still used elsewhere"
@@ -750,9 +1037,10 @@ async fn images_are_sent_in_order_stored_once_and_removed_with_their_conversatio
     );
     assert!(!images_dir.join(format!("{}.thumb", small.sha256)).exists());
     h.parley
-        .delete_conversation(&other_started.conversation.id)
+        .trash_conversations(std::slice::from_ref(&other_started.conversation.id))
         .await
         .unwrap();
+    h.parley.purge_trash().await.unwrap();
     assert!(!images_dir.join(&photo.sha256).exists());
 }
 
