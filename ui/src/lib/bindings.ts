@@ -161,13 +161,37 @@ titleModel: string | null, };
 
 export type KeyStatus = "set" | "unset" | "env";
 
-export type BaseUrlPreset = { label: string, url: string, };
-
-export type SettingsView = { settings: Settings, keyStatus: KeyStatus, 
+export type KeyView = { 
+/**
+ * `scheme://host[:port]`: the only place this key is ever sent.
+ */
+origin: string, status: KeyStatus, 
+/**
+ * The key field's label, naming the provider ("Anthropic API key", "apimart API key", ...).
+ */
+label: string, 
+/**
+ * The key field's placeholder: the usual shape of the provider's keys.
+ */
+placeholder: string, 
 /**
  * Why the keychain could not be read, when it could not.
  */
-keychainError: ErrorPayload | null, models: Array<string>, baseUrlPresets: Array<BaseUrlPreset>, apiVersions: Array<string>, };
+keychainError: ErrorPayload | null, };
+
+export type KeyOrigin = { origin: string, label: string, };
+
+export type BaseUrlPreset = { label: string, url: string, };
+
+export type SettingsView = { settings: Settings, 
+/**
+ * The key of the saved base URL's origin.
+ */
+key: KeyView, 
+/**
+ * The origins that have a key in the keychain.
+ */
+keyOrigins: Array<KeyOrigin>, models: Array<string>, baseUrlPresets: Array<BaseUrlPreset>, apiVersions: Array<string>, };
 
 export type ConnectionReport = { model: string, latencyMs: number, };
 

@@ -5,15 +5,18 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use parley_claude::{ApiKey, ClaudeClient, Message, MessageContent, MessagesRequest, Role};
-use parley_secrets::{API_KEY_ENV_VAR, KeySource, SecretStore, resolve_api_key};
+use parley_claude::{
+    ApiKey, ApiOrigin, ClaudeClient, Message, MessageContent, MessagesRequest, Role,
+};
+use parley_secrets::{API_KEY_ENV_VAR, SecretStore};
 use parley_store::Store;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::data_folder::{self, DataLock};
-use crate::error::{CoreError, CoreResult, ErrorPayload};
+use crate::error::{CoreError, CoreResult};
 use crate::images::{IMAGES_FOLDER, ImageDraft, ImageStore, ImageVariant};
+use crate::keys::{KeyOrigin, KeyView, Keys};
 use crate::settings::{self, Settings};
 use crate::stream::{StreamHandle, StreamTuning};
 use crate::view::{ConversationMeta, ConversationView, SiblingIndex};
@@ -24,7 +27,8 @@ pub const DATABASE_FILE: &str = "parley.sqlite3";
 /// What the process environment contributes (read once at start-up, injectable for tests).
 #[derive(Clone, Default)]
 pub struct Environment {
-    /// `ANTHROPIC_API_KEY`: used only while the keychain holds no key.
+    /// `ANTHROPIC_API_KEY`: used only with `https://api.anthropic.com`, and only while the
+    /// keychain holds no key for it.
     pub api_key: Option<String>,
     /// `ANTHROPIC_BASE_URL`: the base URL until the user saves another.
     pub base_url: Option<String>,
@@ -40,21 +44,22 @@ impl std::fmt::Debug for Environment {
 }
 
 impl Environment {
-    pub fn from_process() -> Self {
-        Self {
+    /// Reads the environment and removes `ANTHROPIC_API_KEY` from it, so that no child process
+    /// (the link opener, tool servers) inherits the key.
+    ///
+    /// # Safety
+    ///
+    /// Changing the environment races with any other thread reading it: call this at the start
+    /// of `main`, before any thread is spawned.
+    pub unsafe fn take_from_process() -> Self {
+        let env = Self {
             api_key: std::env::var(API_KEY_ENV_VAR).ok(),
             base_url: std::env::var("ANTHROPIC_BASE_URL").ok(),
-        }
+        };
+        // SAFETY: the caller guarantees no other thread exists yet.
+        unsafe { std::env::remove_var(API_KEY_ENV_VAR) };
+        env
     }
-}
-
-/// Whether a key is available, and from where. The key itself is never shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "lowercase")]
-pub enum KeyStatus {
-    Set,
-    Unset,
-    Env,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -68,9 +73,10 @@ pub struct BaseUrlPreset {
 #[serde(rename_all = "camelCase")]
 pub struct SettingsView {
     pub settings: Settings,
-    pub key_status: KeyStatus,
-    /// Why the keychain could not be read, when it could not.
-    pub keychain_error: Option<ErrorPayload>,
+    /// The key of the saved base URL's origin.
+    pub key: KeyView,
+    /// The origins that have a key in the keychain.
+    pub key_origins: Vec<KeyOrigin>,
     pub models: Vec<String>,
     pub base_url_presets: Vec<BaseUrlPreset>,
     pub api_versions: Vec<String>,
@@ -89,7 +95,7 @@ pub struct ConnectionReport {
 pub struct Parley {
     pub(crate) store: Store,
     pub(crate) images: ImageStore,
-    secrets: Arc<dyn SecretStore>,
+    keys: Keys,
     http: reqwest::Client,
     env: Environment,
     /// The running streams by reply id.
@@ -147,15 +153,17 @@ impl Parley {
         store: Store,
         images: ImageStore,
         secrets: Arc<dyn SecretStore>,
-        env: Environment,
+        mut env: Environment,
     ) -> CoreResult<Self> {
+        // The key moves into `Keys` (which zeroes it when dropped); `env` keeps the rest.
+        let keys = Keys::new(secrets, env.api_key.take());
         // Timeouts, user agent and, above all, no redirects: see `parley_claude::http`.
         let http = parley_claude::http_client()
             .map_err(|error| CoreError::Internal(format!("HTTP client: {error}")))?;
         Ok(Self {
             store,
             images,
-            secrets,
+            keys,
             http,
             env,
             streams: Arc::default(),
@@ -179,16 +187,17 @@ impl Parley {
 
     pub async fn settings_view(&self) -> CoreResult<SettingsView> {
         let settings = self.settings().await?;
-        let (key_status, keychain_error) = match self.resolve_key().await {
-            Ok(Some((_, KeySource::Keychain))) => (KeyStatus::Set, None),
-            Ok(Some((_, KeySource::Environment))) => (KeyStatus::Env, None),
-            Ok(None) => (KeyStatus::Unset, None),
-            Err(error) => (KeyStatus::Unset, Some(error.to_payload())),
+        let origin = self.saved_origin(&settings).await?;
+        let key = self.keys.view(&origin).await;
+        // A keychain that cannot be read is already reported in `key`; the list stays empty.
+        let key_origins = match key.keychain_error {
+            None => self.keys.origins(&self.store).await?,
+            Some(_) => Vec::new(),
         };
         Ok(SettingsView {
             settings,
-            key_status,
-            keychain_error,
+            key,
+            key_origins,
             models: settings::BUILTIN_MODELS
                 .iter()
                 .map(|m| (*m).to_owned())
@@ -215,33 +224,66 @@ impl Parley {
         self.settings_view().await
     }
 
-    /// Stores a new key in the keychain, replacing any other. The key goes in and never comes out.
-    pub async fn set_api_key(&self, key: String) -> CoreResult<KeyStatus> {
-        let key = ApiKey::new(key.trim().to_owned());
+    /// The origin of the saved base URL; the first call of a session also moves a key stored by
+    /// a Parley from before origin-bound keys to it.
+    async fn saved_origin(&self, settings: &Settings) -> CoreResult<ApiOrigin> {
+        let origin = origin_of(&settings.base_url)?;
+        if let Err(error) = self.keys.migrate_legacy(&self.store, &origin).await {
+            // Reported where the key is read; the migration is tried again next time.
+            tracing::warn!(%error, "could not look for a key stored by an older Parley");
+        }
+        Ok(origin)
+    }
+
+    /// The key status for `base_url` (typed in the settings, maybe not saved yet): which origin
+    /// a key typed now would belong to, whether it has one, and how the key field is labelled.
+    pub async fn api_key_status(&self, base_url: &str) -> CoreResult<KeyView> {
+        self.saved_origin(&self.settings().await?).await?;
+        Ok(self.keys.view(&origin_of(base_url)?).await)
+    }
+
+    /// Stores a key in the keychain for the origin of `base_url`, replacing that origin's key.
+    /// The base URL is the one in the settings form when the key was typed, saved or not: a key
+    /// typed after changing the URL belongs to the new origin. The key goes in and never comes
+    /// out.
+    pub async fn set_api_key(&self, base_url: &str, key: String) -> CoreResult<KeyView> {
+        let origin = origin_of(base_url)?;
+        let key = ApiKey::new(key);
         if key.is_empty() {
             return Err(CoreError::InvalidInput("The API key is empty".into()));
         }
-        let secrets = Arc::clone(&self.secrets);
-        blocking(move || secrets.set(&key)).await??;
-        Ok(self.settings_view().await?.key_status)
+        self.saved_origin(&self.settings().await?).await?;
+        self.keys.set(&self.store, &origin, key).await?;
+        Ok(self.keys.view(&origin).await)
     }
 
-    pub async fn clear_api_key(&self) -> CoreResult<KeyStatus> {
-        let secrets = Arc::clone(&self.secrets);
-        blocking(move || secrets.clear()).await??;
-        Ok(self.settings_view().await?.key_status)
+    /// Removes the key of the origin of `base_url` from the keychain.
+    pub async fn clear_api_key(&self, base_url: &str) -> CoreResult<KeyView> {
+        let origin = origin_of(base_url)?;
+        self.saved_origin(&self.settings().await?).await?;
+        self.keys.clear(&self.store, &origin).await?;
+        Ok(self.keys.view(&origin).await)
     }
 
-    async fn resolve_key(&self) -> CoreResult<Option<(ApiKey, KeySource)>> {
-        let secrets = Arc::clone(&self.secrets);
-        let env_key = self.env.api_key.clone();
-        Ok(blocking(move || resolve_api_key(secrets.as_ref(), env_key)).await??)
+    /// The origins that have a key in the keychain.
+    pub async fn list_key_origins(&self) -> CoreResult<Vec<KeyOrigin>> {
+        self.saved_origin(&self.settings().await?).await?;
+        self.keys.origins(&self.store).await
     }
 
-    /// A client with the saved settings and the key in use, or [`CoreError::NoApiKey`].
+    /// A client for the saved settings with the key of their origin, or
+    /// [`CoreError::NoApiKey`] naming that origin. The key is looked up by the origin of the very
+    /// URL the client will call, so it cannot go anywhere else.
     pub(crate) async fn client(&self) -> CoreResult<(ClaudeClient, Settings)> {
         let settings = self.settings().await?;
-        let (key, _) = self.resolve_key().await?.ok_or(CoreError::NoApiKey)?;
+        let origin = self.saved_origin(&settings).await?;
+        let (key, _) = self
+            .keys
+            .resolve(&origin)
+            .await?
+            .ok_or_else(|| CoreError::NoApiKey {
+                origin: origin.to_string(),
+            })?;
         Ok((
             ClaudeClient::new(self.http.clone(), settings.api_config(), key),
             settings,
@@ -337,16 +379,17 @@ impl Parley {
     }
 }
 
-/// Runs blocking keychain work off the async threads.
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> CoreResult<T> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|error| CoreError::Internal(format!("keychain task failed: {error}")))
+/// The origin of a base URL, as an `invalid_input` error naming the field when it is not valid.
+fn origin_of(base_url: &str) -> CoreResult<ApiOrigin> {
+    ApiOrigin::of_base_url(base_url)
+        .map_err(|error| CoreError::InvalidInput(format!("Base URL: {error}")))
 }
 
 #[cfg(test)]
 mod tests {
     use parley_secrets::MemorySecretStore;
+
+    use crate::keys::KeyStatus;
     use parley_store::NewConversation;
 
     use super::*;
@@ -397,26 +440,121 @@ mod tests {
     #[tokio::test]
     async fn key_status_follows_set_and_clear_and_the_key_is_never_in_the_view() {
         let (parley, _) = parley_with_conversation().await;
+        let saved = parley.settings().await.unwrap().base_url;
         assert_eq!(
-            parley.settings_view().await.unwrap().key_status,
+            parley.settings_view().await.unwrap().key.status,
             KeyStatus::Unset
         );
-        assert_eq!(
-            parley
-                .set_api_key(" sk-ant-secret \n".into())
-                .await
-                .unwrap(),
-            KeyStatus::Set
-        );
+        let key = parley
+            .set_api_key(&saved, " sk-ant-secret \n".into())
+            .await
+            .unwrap();
+        assert_eq!(key.status, KeyStatus::Set);
+        assert_eq!(key.origin, "https://api.apimart.ai");
         let view = parley.settings_view().await.unwrap();
+        assert_eq!(view.key.status, KeyStatus::Set);
+        assert_eq!(view.key_origins.len(), 1);
         assert!(
             !serde_json::to_string(&view)
                 .unwrap()
                 .contains("sk-ant-secret")
         );
-        assert_eq!(parley.clear_api_key().await.unwrap(), KeyStatus::Unset);
-        let error = parley.set_api_key("   ".into()).await.unwrap_err();
+        assert_eq!(
+            parley.clear_api_key(&saved).await.unwrap().status,
+            KeyStatus::Unset
+        );
+        assert!(parley.settings_view().await.unwrap().key_origins.is_empty());
+        let error = parley.set_api_key(&saved, "   ".into()).await.unwrap_err();
         assert_eq!(error.kind(), crate::ErrorKind::InvalidInput);
+    }
+
+    #[tokio::test]
+    async fn a_key_belongs_to_the_origin_typed_with_it_and_is_sent_nowhere_else() {
+        let (parley, _) = parley_with_conversation().await;
+        // The user types a new base URL and, before saving the settings, a key: the key is for
+        // the new origin, and the status shown is that origin's.
+        let typed = "http://127.0.0.1:8787/v1";
+        let key = parley.set_api_key(typed, "sk-local".into()).await.unwrap();
+        assert_eq!(key.origin, "http://127.0.0.1:8787");
+        assert_eq!(key.status, KeyStatus::Set);
+        let saved = parley.settings_view().await.unwrap();
+        assert_eq!(
+            (saved.key.origin.as_str(), saved.key.status),
+            ("https://api.apimart.ai", KeyStatus::Unset),
+            "the saved gateway origin still has no key"
+        );
+        let error = parley.client().await.err().unwrap();
+        assert_eq!(error.kind(), crate::ErrorKind::NoApiKey);
+        assert!(
+            error.to_string().contains("https://api.apimart.ai"),
+            "the error names the origin that needs a key: {error}"
+        );
+        // Saving the URL makes the key usable, for that origin only.
+        let mut settings = parley.settings().await.unwrap();
+        settings.base_url = typed.into();
+        let view = parley.save_settings(settings.clone()).await.unwrap();
+        assert_eq!(view.key.status, KeyStatus::Set);
+        assert!(parley.client().await.is_ok());
+        settings.base_url = "http://127.0.0.1:8788".into();
+        parley.save_settings(settings).await.unwrap();
+        assert_eq!(
+            parley.client().await.err().unwrap().kind(),
+            crate::ErrorKind::NoApiKey,
+            "another port is another origin"
+        );
+    }
+
+    #[tokio::test]
+    async fn plain_http_is_refused_for_remote_hosts() {
+        let (parley, _) = parley_with_conversation().await;
+        let mut settings = parley.settings().await.unwrap();
+        settings.base_url = "http://api.example.com".into();
+        let error = parley.save_settings(settings).await.unwrap_err();
+        assert_eq!(error.kind(), crate::ErrorKind::InvalidInput);
+        assert!(error.to_string().contains("https://"), "{error}");
+        let error = parley
+            .set_api_key("http://api.example.com", "sk-x".into())
+            .await
+            .unwrap_err();
+        assert_eq!(error.kind(), crate::ErrorKind::InvalidInput);
+    }
+
+    #[tokio::test]
+    async fn the_environment_key_serves_anthropic_only() {
+        let store = Store::open_in_memory().await.unwrap();
+        let env = Environment {
+            api_key: Some("sk-ant-env".into()),
+            base_url: None,
+        };
+        let parley = Parley::with_store(
+            store,
+            unused_images(),
+            Arc::new(MemorySecretStore::default()),
+            env,
+        )
+        .unwrap();
+        let view = parley.settings_view().await.unwrap();
+        assert_eq!(view.settings.base_url, "https://api.apimart.ai");
+        assert_eq!(
+            view.key.status,
+            KeyStatus::Unset,
+            "the default gateway must not be offered the environment's Anthropic key"
+        );
+        assert_eq!(
+            parley.client().await.err().unwrap().kind(),
+            crate::ErrorKind::NoApiKey
+        );
+        let anthropic = parley
+            .api_key_status("https://api.anthropic.com/v1")
+            .await
+            .unwrap();
+        assert_eq!(anthropic.status, KeyStatus::Env);
+        assert_eq!(anthropic.label, "Anthropic API key");
+        assert_eq!(anthropic.placeholder, "sk-ant-…");
+        assert!(
+            view.key_origins.is_empty(),
+            "the environment's key is not in the keychain"
+        );
     }
 
     #[tokio::test]
@@ -430,9 +568,9 @@ mod tests {
         )
         .unwrap();
         let view = parley.settings_view().await.unwrap();
-        assert_eq!(view.key_status, KeyStatus::Unset);
+        assert_eq!(view.key.status, KeyStatus::Unset);
         assert_eq!(
-            view.keychain_error.unwrap().kind,
+            view.key.keychain_error.unwrap().kind,
             crate::ErrorKind::KeychainUnavailable
         );
     }

@@ -11,13 +11,14 @@ pub const BINDINGS_PATH: &str = "ui/src/lib/bindings.ts";
 pub fn typescript() -> String {
     use ts_rs::TS;
 
-    use crate::app::{BaseUrlPreset, ConnectionReport, KeyStatus, SettingsView};
+    use crate::app::{BaseUrlPreset, ConnectionReport, SettingsView};
     use crate::chat::{SendRequest, SendStarted};
     use crate::error::{ErrorKind, ErrorPayload};
     use crate::events::ChatEvent;
     use crate::export::{ExportFormat, ExportReport, ImportReport, TransferProgress};
     use crate::gallery::{GalleryCursor, GalleryImage, GalleryPage};
     use crate::images::{ComposerImage, ImageDraft, ImagePlacement, ImageVariant};
+    use crate::keys::{KeyOrigin, KeyStatus, KeyView};
     use crate::settings::Settings;
     use crate::view::{
         ConversationMeta, ConversationSummary, ConversationView, Folder, HistoryIndex, MessageView,
@@ -45,6 +46,8 @@ pub fn typescript() -> String {
         GalleryPage::decl(),
         Settings::decl(),
         KeyStatus::decl(),
+        KeyView::decl(),
+        KeyOrigin::decl(),
         BaseUrlPreset::decl(),
         SettingsView::decl(),
         ConnectionReport::decl(),

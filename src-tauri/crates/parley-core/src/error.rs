@@ -174,11 +174,12 @@ pub enum CoreError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Secret(#[from] SecretError),
+    /// No key is saved for the origin the request would go to (keys are bound to their origin).
     #[error(
-        "No API key is set. Open Settings and paste your Anthropic API key; it is stored in the \
-         system keychain."
+        "No API key is saved for {origin}. Open Settings (Ctrl+,) and paste the key for this \
+         address; it is stored in the system keychain and sent only there."
     )]
-    NoApiKey,
+    NoApiKey { origin: String },
     #[error("{0}")]
     InvalidInput(String),
     #[error("{0}")]
@@ -218,7 +219,7 @@ impl CoreError {
             Self::Store(_) => ErrorKind::Database,
             Self::Secret(SecretError::Unavailable(_)) => ErrorKind::KeychainUnavailable,
             Self::Secret(SecretError::Failed(_)) => ErrorKind::Keychain,
-            Self::NoApiKey => ErrorKind::NoApiKey,
+            Self::NoApiKey { .. } => ErrorKind::NoApiKey,
             Self::InvalidInput(_) => ErrorKind::InvalidInput,
             Self::Missing(_) => ErrorKind::Missing,
             Self::Image { kind, .. } => *kind,

@@ -13,6 +13,7 @@ pub mod export;
 pub mod gallery;
 pub mod history;
 pub mod images;
+pub mod keys;
 pub mod settings;
 mod stream;
 #[cfg(test)]
@@ -20,7 +21,7 @@ mod test_support;
 pub mod titles;
 pub mod view;
 
-pub use app::{ConnectionReport, Environment, KeyStatus, Parley, SettingsView};
+pub use app::{ConnectionReport, Environment, Parley, SettingsView};
 pub use chat::{SendRequest, SendStarted};
 pub use error::{CoreError, CoreResult, ErrorKind, ErrorPayload};
 pub use events::{ChatEvent, ChatEventSink, CollectingSink};
@@ -30,6 +31,7 @@ pub use export::{
 };
 pub use gallery::{GalleryCursor, GalleryImage, GalleryPage};
 pub use images::{ComposerImage, ImageDraft, ImagePlacement, ImageVariant};
+pub use keys::{KeyOrigin, KeyStatus, KeyView};
 pub use settings::Settings;
 pub use stream::StreamTuning;
 pub use view::{

@@ -8,13 +8,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use parley_claude::{ApiKey, AuthStyle, RetryPolicy};
+use parley_claude::{AuthStyle, RetryPolicy};
 use parley_core::{
     ChatEvent, CollectingSink, ComposerImage, Environment, ErrorKind, ImagePlacement, Parley,
     SendRequest, Settings, StreamTuning,
 };
 use parley_mock_claude::{MockServer, Scenario};
-use parley_secrets::{MemorySecretStore, SecretStore};
+use parley_secrets::MemorySecretStore;
 use parley_store::{MessageStatus, Store};
 
 const KEY: &str = "sk-ant-test-key-0123456789";
@@ -47,8 +47,8 @@ async fn harness_with(auth_style: AuthStyle, base_suffix: &str) -> Harness {
 /// The harness with its data folder in `dir`.
 async fn harness_in(dir: tempfile::TempDir, auth_style: AuthStyle, base_suffix: &str) -> Harness {
     let server = MockServer::start().await.unwrap();
-    let secrets = Arc::new(MemorySecretStore::default());
-    secrets.set(&ApiKey::new(KEY)).unwrap();
+    // Keys are bound to their origin: this one is for the mock server's.
+    let secrets = Arc::new(MemorySecretStore::with_key_for(&server.base_url(), KEY).unwrap());
     let mut parley = Parley::open(dir.path(), secrets, Environment::default())
         .await
         .unwrap();
@@ -758,39 +758,93 @@ async fn without_a_key_nothing_is_stored_and_the_error_says_so() {
 }
 
 #[tokio::test]
-async fn the_environment_key_is_used_when_the_keychain_is_empty() {
+async fn the_environment_key_is_never_sent_to_another_origin_than_anthropic() {
+    // A user whose shell exports an Anthropic key points Parley at a gateway (here the mock):
+    // the key must not travel there, and the error must say which origin needs a key.
     let server = MockServer::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let env = Environment {
-        api_key: Some("sk-from-env".into()),
+        api_key: Some("sk-ant-from-env".into()),
         base_url: Some(server.base_url()),
     };
     let parley = Parley::open(dir.path(), Arc::new(MemorySecretStore::default()), env)
         .await
         .unwrap();
     let view = parley.settings_view().await.unwrap();
-    assert_eq!(view.key_status, parley_core::KeyStatus::Env);
     assert_eq!(
         view.settings.base_url,
         server.base_url(),
         "ANTHROPIC_BASE_URL is the initial base URL"
     );
-    let sink = CollectingSink::default();
-    parley
-        .send_message(request("hi"), Arc::new(sink.clone()))
+    assert_eq!(view.key.status, parley_core::KeyStatus::Unset);
+    assert_eq!(view.key.origin, server.base_url());
+    let error = parley
+        .send_message(request("hi"), Arc::new(CollectingSink::default()))
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::NoApiKey);
+    assert!(error.to_string().contains(&server.base_url()), "{error}");
+    let error = parley.test_connection().await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::NoApiKey);
+    assert!(
+        server.requests().is_empty(),
+        "nothing, least of all the environment's key, reached the gateway"
+    );
+    let anthropic = parley
+        .api_key_status("https://api.anthropic.com")
         .await
         .unwrap();
-    sink.finished().await;
+    assert_eq!(anthropic.status, parley_core::KeyStatus::Env);
+}
+
+#[tokio::test]
+async fn a_key_goes_only_to_the_origin_it_was_saved_for_whatever_url_is_saved_later() {
+    let h = harness().await;
+    // The webview saves another base URL (a second server, another origin): the first
+    // server's key must not follow it there.
+    let other = MockServer::start().await.unwrap();
+    let mut settings = h.parley.settings().await.unwrap();
+    settings.base_url = other.base_url();
+    h.parley.save_settings(settings.clone()).await.unwrap();
+    let error = h
+        .parley
+        .send_message(request("hi"), Arc::new(CollectingSink::default()))
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::NoApiKey);
+    assert!(other.requests().is_empty(), "the other origin saw nothing");
+    // A key saved for the other origin is used there, and the first keeps its own.
+    h.parley
+        .set_api_key(&other.base_url(), "sk-other".into())
+        .await
+        .unwrap();
+    let (_, finished, _) = send(&h, request("hi")).await;
+    assert!(finished.error.is_none(), "{:?}", finished.error);
+    assert_eq!(other.requests()[0].header("x-api-key"), Some("sk-other"));
+    settings.base_url = format!("{}/v1", h.server.base_url());
+    h.parley.save_settings(settings).await.unwrap();
+    let (_, finished, _) = send(&h, request("hi")).await;
+    assert!(finished.error.is_none(), "{:?}", finished.error);
     assert_eq!(
-        server.requests()[0].header("x-api-key"),
-        Some("sk-from-env")
+        h.server.requests().last().unwrap().header("x-api-key"),
+        Some(KEY)
+    );
+    assert!(
+        other
+            .requests()
+            .iter()
+            .all(|r| r.header("x-api-key") != Some(KEY)),
+        "the first origin's key never reached the second"
     );
 }
 
 #[tokio::test]
 async fn a_wrong_key_is_an_auth_error() {
     let h = harness().await;
-    h.parley.set_api_key("sk-wrong".into()).await.unwrap();
+    h.parley
+        .set_api_key(&h.server.base_url(), "sk-wrong".into())
+        .await
+        .unwrap();
     let (_, finished, _) = send(&h, request("hi")).await;
     assert_eq!(finished.error.unwrap().kind, ErrorKind::Auth);
 }
@@ -805,7 +859,10 @@ async fn test_connection_reports_success_and_the_exact_error() {
         sent["max_tokens"], 1,
         "the connection test is one cheap request"
     );
-    h.parley.set_api_key("sk-wrong".into()).await.unwrap();
+    h.parley
+        .set_api_key(&h.server.base_url(), "sk-wrong".into())
+        .await
+        .unwrap();
     let error = h.parley.test_connection().await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Auth);
 }
