@@ -642,7 +642,7 @@ describe("settings", () => {
     await page.waitForSelector(`${tid("settings-api-key-status")}[data-state="set"]`);
     assert.equal(await page.inputValue(tid("settings-api-key")), "", "cleared after saving");
     const [call] = await calls(page, "set_api_key");
-    assert.deepEqual(call.args, { key: secret });
+    assert.deepEqual(call.args, { baseUrl: "https://primary.example.test", key: secret });
 
     // Later traffic and the DOM never carry the key.
     await page.click(tid("settings-test-connection"));
@@ -666,6 +666,69 @@ describe("settings", () => {
     await page.click(tid("settings-api-key-clear-confirm"));
     await page.waitForSelector(`${tid("settings-api-key-status")}[data-state="unset"]`);
     assert.equal((await calls(page, "clear_api_key")).length, 1);
+  });
+
+  test("a new base URL asks for its own key, which is saved for that origin and listed", async () => {
+    const page = await app();
+    await page.click(tid("settings-open"));
+    const status = tid("settings-api-key-status");
+    await page.waitForSelector(
+      `${status}[data-state="set"][data-origin="https://primary.example.test"]`,
+    );
+    assert.equal(await count(page, tid("settings-api-key-needed")), 0);
+
+    // Typing another address switches the key section to that origin before anything is saved.
+    await page.fill(tid("settings-base-url"), "https://gateway.example.test/v1");
+    await page.waitForSelector(
+      `${status}[data-state="unset"][data-origin="https://gateway.example.test"]`,
+    );
+    assert.match(await text(page, tid("settings-api-key-needed")), /gateway\.example\.test/);
+    assert.equal(
+      await page.getAttribute(tid("settings-api-key"), "aria-label"),
+      "API key for gateway.example.test",
+    );
+    await page.fill(tid("settings-api-key"), "sk-gateway-secret");
+    await page.click(tid("settings-api-key-save"));
+    await page.waitForSelector(
+      `${status}[data-state="set"][data-origin="https://gateway.example.test"]`,
+    );
+    assert.deepEqual((await calls(page, "set_api_key")).at(-1).args, {
+      baseUrl: "https://gateway.example.test/v1",
+      key: "sk-gateway-secret",
+    });
+    await page.waitForFunction(
+      (sel) => document.querySelectorAll(sel).length === 2,
+      tid("settings-key-origin"),
+    );
+
+    // Each saved origin can be removed, after a confirmation.
+    const primary = `${tid("settings-key-origin")}[data-origin="https://primary.example.test"]`;
+    await page.click(`${primary} ${tid("settings-key-origin-remove")}`);
+    assert.equal(
+      (await calls(page, "clear_api_key")).length,
+      0,
+      "nothing removed before confirming",
+    );
+    await page.click(`${primary} ${tid("settings-key-origin-remove-confirm")}`);
+    await page.waitForSelector(primary, { state: "detached" });
+    assert.deepEqual((await calls(page, "clear_api_key")).at(-1).args, {
+      baseUrl: "https://primary.example.test",
+    });
+    assert.equal(
+      await page.getAttribute(status, "data-origin"),
+      "https://gateway.example.test",
+      "the status still describes the origin now chosen",
+    );
+
+    // The key field names the provider of the chosen origin.
+    await page.selectOption(tid("settings-base-url-preset"), "https://secondary.example.test");
+    await page.waitForSelector(`${status}[data-origin="https://secondary.example.test"]`);
+    assert.equal(
+      await page.getAttribute(tid("settings-api-key"), "aria-label"),
+      "Anthropic API key",
+    );
+    assert.equal(await page.getAttribute(tid("settings-api-key"), "placeholder"), "sk-ant-…");
+    assert.equal(await page.inputValue(tid("settings-api-key")), "");
   });
 
   test("env key status, presets, validation errors inline, and a successful save", async () => {
@@ -739,11 +802,14 @@ describe("settings", () => {
     await page.evaluate(() => {
       window.__MOCK__.handlers.get_settings = (args, defaults) => ({
         ...defaults.get_settings(args),
-        keychainError: {
-          kind: "keychain_unavailable",
-          message: "The system keychain is not available (no Secret Service).",
-          status: null,
-          requestId: null,
+        key: {
+          ...defaults.get_settings(args).key,
+          keychainError: {
+            kind: "keychain_unavailable",
+            message: "The system keychain is not available (no Secret Service).",
+            status: null,
+            requestId: null,
+          },
         },
       });
     });
@@ -757,7 +823,8 @@ describe("settings", () => {
     const page = await app({ keyStatus: "unset" });
     const banner = page.locator(tid("no-key-banner"));
     await banner.waitFor();
-    assert.match(await banner.innerText(), /Add your Anthropic API key to start/);
+    assert.match(await banner.innerText(), /No key is saved for https:\/\/primary\.example\.test/);
+    assert.match(await banner.innerText(), /Add your apimart API key/);
     await page.click(tid("no-key-banner-settings"));
     await page.waitForSelector(`${tid("settings-dialog")}[open]`);
     await page.waitForFunction(() =>

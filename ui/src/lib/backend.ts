@@ -10,7 +10,8 @@ import type {
   ConversationMeta,
   ConversationSummary,
   ConversationView,
-  KeyStatus,
+  KeyOrigin,
+  KeyView,
   SendStarted,
 } from "./bindings";
 import { normalizeError } from "./errors";
@@ -44,13 +45,30 @@ export function saveSettings(settings: Settings): Promise<SettingsView> {
   return call("save_settings", { settings });
 }
 
-/** Stores the key in the OS keychain; the key never comes back over IPC. */
-export function setApiKey(key: string): Promise<KeyStatus> {
-  return call("set_api_key", { key });
+/**
+ * The key of the origin of `baseUrl` (typed in the settings, saved or not): the origin it is for,
+ * whether one is stored, and how to label the key field.
+ */
+export function apiKeyStatus(baseUrl: string): Promise<KeyView> {
+  return call("api_key_status", { baseUrl });
 }
 
-export function clearApiKey(): Promise<KeyStatus> {
-  return call("clear_api_key");
+/**
+ * Stores the key in the OS keychain for the origin of `baseUrl`; Rust sends it to that origin
+ * only. The key never comes back over IPC.
+ */
+export function setApiKey(baseUrl: string, key: string): Promise<KeyView> {
+  return call("set_api_key", { baseUrl, key });
+}
+
+/** Removes the key of the origin of `baseUrl` from the keychain. */
+export function clearApiKey(baseUrl: string): Promise<KeyView> {
+  return call("clear_api_key", { baseUrl });
+}
+
+/** The origins that have a key in the keychain. */
+export function listKeyOrigins(): Promise<KeyOrigin[]> {
+  return call("list_key_origins");
 }
 
 export function testConnection(): Promise<ConnectionReport> {

@@ -2,12 +2,16 @@ import * as backend from "../backend";
 import type { ErrorPayload, KeyStatus } from "../bindings";
 import type { Settings, SettingsView } from "../bindings";
 
-/** Settings as the backend reports them, plus where the API key comes from. */
+/** Settings as the backend reports them, plus the key of the saved base URL's origin. */
 class SettingsStore {
   view = $state<SettingsView | null>(null);
   loadError = $state<ErrorPayload | null>(null);
 
-  keyStatus: KeyStatus | null = $derived(this.view?.keyStatus ?? null);
+  /** The key status of the saved base URL's origin (the one replies are sent to). */
+  keyStatus: KeyStatus | null = $derived(this.view?.key.status ?? null);
+  /** The origin replies are sent to, e.g. `https://api.apimart.ai`. */
+  keyOrigin: string = $derived(this.view?.key.origin ?? "");
+  keyLabel: string = $derived(this.view?.key.label ?? "API key");
   models: string[] = $derived(this.view?.models ?? []);
   defaultModel: string = $derived(this.view?.settings.defaultModel ?? "");
 
@@ -25,14 +29,18 @@ class SettingsStore {
     this.view = await backend.saveSettings(settings);
   }
 
-  async setKey(key: string): Promise<void> {
-    const status = await backend.setApiKey(key);
-    if (this.view) this.view.keyStatus = status;
-  }
-
-  async clearKey(): Promise<void> {
-    const status = await backend.clearApiKey();
-    if (this.view) this.view.keyStatus = status;
+  /**
+   * Reloads what depends on the keychain (the saved origin's status and the list of origins)
+   * after a key was stored or removed, without touching the settings form.
+   */
+  async refreshKeys(): Promise<void> {
+    const fresh = await backend.getSettings();
+    if (this.view) {
+      this.view.key = fresh.key;
+      this.view.keyOrigins = fresh.keyOrigins;
+    } else {
+      this.view = fresh;
+    }
   }
 }
 
