@@ -4,7 +4,7 @@
 // (and notes) on stdout and writes it to bench/out/results.md (raw numbers: results.json).
 //
 // Run through `bash scripts/bench.sh` (builds everything, then runs this under xvfb-run and
-// dbus-run-session). Environment:
+// scripts/with-keyring.sh: a private D-Bus session and keyring). Environment:
 //   PARLEY_APP_BINARY    the app to measure (default target/release/parley)
 //   PARLEY_MOCK_BINARY   the mock server (default target/release/parley-mock-claude, else debug)
 //   PARLEY_SEED_BINARY   the seeder (default target/release/parley-bench-seed, else debug)
@@ -54,12 +54,20 @@ import {
   pageSendAndWait,
   pageWaitForSelector,
 } from "./lib/page.mjs";
-import { alive, descendants, processStartEpochMs, processTree, sumMemory } from "./lib/procs.mjs";
+import {
+  alive,
+  descendants,
+  processStartEpochMs,
+  processTree,
+  sumMemory,
+} from "./lib/procs.mjs";
 import { serveStatic } from "./lib/static.mjs";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const OUT = join(ROOT, "bench/out");
-const APP = resolve(process.env.PARLEY_APP_BINARY ?? join(ROOT, "target/release/parley"));
+const APP = resolve(
+  process.env.PARLEY_APP_BINARY ?? join(ROOT, "target/release/parley"),
+);
 const REPS = Math.max(1, Number(process.env.PARLEY_BENCH_REPS ?? 3));
 const ONLY = new Set(
   (
@@ -115,7 +123,8 @@ const median = (values) => {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 const MiB = (bytes) => bytes / (1024 * 1024);
-const fmtMs = (ms) => (ms >= 100 ? `${Math.round(ms)} ms` : `${ms.toFixed(1)} ms`);
+const fmtMs = (ms) =>
+  ms >= 100 ? `${Math.round(ms)} ms` : `${ms.toFixed(1)} ms`;
 const fmtMiB = (bytes) => `${MiB(bytes).toFixed(1)} MiB`;
 const fmtList = (values, f) => values.map(f).join(", ");
 
@@ -129,9 +138,13 @@ function newDir(label) {
 async function startMock(binary) {
   const dir = newDir("mock");
   const addrFile = join(dir, "addr");
-  const child = spawn(binary, ["--port", "0", "--addr-file", addrFile, "--quiet"], {
-    stdio: ["ignore", "ignore", "inherit"],
-  });
+  const child = spawn(
+    binary,
+    ["--port", "0", "--addr-file", addrFile, "--quiet"],
+    {
+      stdio: ["ignore", "ignore", "inherit"],
+    },
+  );
   for (let i = 0; i < 400 && !existsSync(addrFile); i++) await sleep(25);
   if (!existsSync(addrFile)) throw new Error("the mock server did not start");
   const baseUrl = readFileSync(addrFile, "utf8").trim();
@@ -145,11 +158,20 @@ function seed(binary, { conversations, messages }) {
   const dir = newDir(`seed-${conversations}x${messages}`);
   const out = execFileSync(
     binary,
-    ["--data-dir", dir, "--conversations", String(conversations), "--messages", String(messages)],
+    [
+      "--data-dir",
+      dir,
+      "--conversations",
+      String(conversations),
+      "--messages",
+      String(messages),
+    ],
     { encoding: "utf8" },
   );
   const summary = JSON.parse(out.trim().split("\n").at(-1));
-  log(`seeded ${summary.conversations} conversations, ${summary.messages} messages in ${summary.elapsedMs} ms`);
+  log(
+    `seeded ${summary.conversations} conversations, ${summary.messages} messages in ${summary.elapsedMs} ms`,
+  );
   return { dir, ...summary };
 }
 
@@ -160,11 +182,41 @@ function copyOf(template) {
   return dir;
 }
 
+const keyedOrigins = new Set();
+
+/**
+ * Puts the bench key into the keychain (scripts/with-keyring.sh's private gnome-keyring) for the
+ * origin of `baseUrl`, once per origin. Keys are bound to their origin and ANTHROPIC_API_KEY
+ * serves api.anthropic.com only, so a key for the mock must be in the keychain, as a user's would
+ * be. The attributes are the ones the `keyring` crate looks up (parley-secrets' test
+ * `a_key_stored_by_secret_tool_is_read_by_parley` keeps them honest).
+ */
+function storeKeyFor(baseUrl) {
+  const origin = new URL(baseUrl).origin;
+  if (keyedOrigins.has(origin)) return;
+  execFileSync(
+    "secret-tool",
+    [
+      "store",
+      "--label=Parley bench key",
+      "service",
+      "parley",
+      "username",
+      `api-key ${origin}`,
+      "target",
+      "default",
+    ],
+    { input: KEY },
+  );
+  keyedOrigins.add(origin);
+}
+
 /**
  * Starts WebKitWebDriver and, through a new session, the app with its own data directory.
  * `requestedAt` is taken just before the new-session request (which launches the app).
  */
 async function launchApp(dataDir, baseUrl) {
+  storeKeyFor(baseUrl);
   launches += 1;
   const port = await freePort();
   const logFd = openSync(join(workDir, `app-${launches}.log`), "a");
@@ -174,7 +226,6 @@ async function launchApp(dataDir, baseUrl) {
       TAURI_WEBVIEW_AUTOMATION: "true",
       PARLEY_DATA_DIR: dataDir,
       ANTHROPIC_BASE_URL: baseUrl,
-      ANTHROPIC_API_KEY: KEY,
       PARLEY_NO_DIALOGS: "1",
     },
     stdio: ["ignore", logFd, logFd],
@@ -189,7 +240,11 @@ async function launchApp(dataDir, baseUrl) {
   const request = driver.request(
     "POST",
     "/session",
-    { capabilities: { alwaysMatch: { "webkitgtk:browserOptions": { binary: APP, args: [] } } } },
+    {
+      capabilities: {
+        alwaysMatch: { "webkitgtk:browserOptions": { binary: APP, args: [] } },
+      },
+    },
     { timeoutMs: 120_000 },
   );
   const watch = watchStartup(child, logFile, 120_000);
@@ -235,7 +290,10 @@ function watchStartup(webdriver, logFile, timeoutMs) {
     } catch {
       // no log
     }
-    const why = Date.now() >= deadline ? "the app did not start in time" : "the app exited during start-up";
+    const why =
+      Date.now() >= deadline
+        ? "the app did not start in time"
+        : "the app exited during start-up";
     throw new Error(`${why}${head ? `; its output begins:\n${head}` : ""}`);
   })();
   return { promise, stop: () => (stopped = true) };
@@ -269,14 +327,19 @@ async function waitForSelector(driver, selector, timeoutMs = 60_000) {
   let lastError;
   while (Date.now() < deadline) {
     try {
-      const found = await inPage(driver, pageWaitForSelector, [selector, Math.min(2_000, deadline - Date.now())]);
+      const found = await inPage(driver, pageWaitForSelector, [
+        selector,
+        Math.min(2_000, deadline - Date.now()),
+      ]);
       if (found) return found;
     } catch (error) {
       lastError = error;
       await sleep(20);
     }
   }
-  throw new Error(`timed out waiting for ${selector}${lastError ? `: ${lastError.message}` : ""}`);
+  throw new Error(
+    `timed out waiting for ${selector}${lastError ? `: ${lastError.message}` : ""}`,
+  );
 }
 
 async function screenshot(driver, name) {
@@ -309,10 +372,14 @@ function timeProcess(command, args) {
   return new Promise((resolveRun, reject) => {
     let stdout = "";
     const t0 = performance.now();
-    const child = spawn(command, args, { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(command, args, {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     child.stdout.on("data", (d) => (stdout += d));
     child.on("error", reject);
-    child.on("close", (code) => resolveRun({ ms: performance.now() - t0, code, stdout }));
+    child.on("close", (code) =>
+      resolveRun({ ms: performance.now() - t0, code, stdout }),
+    );
   });
 }
 
@@ -337,7 +404,8 @@ async function curlOnce(baseUrl, text) {
     requestBody(text),
   ]);
   const [status, bytes] = run.stdout.trim().split(" ").map(Number);
-  if (run.code !== 0 || status !== 200) throw new Error(`curl: exit ${run.code}, HTTP ${status}`);
+  if (run.code !== 0 || status !== 200)
+    throw new Error(`curl: exit ${run.code}, HTTP ${status}`);
   return { ms: run.ms, bytes };
 }
 
@@ -350,29 +418,47 @@ async function throughputRuns(mock, label, text) {
   const curl = [];
   for (let rep = 0; rep < REPS; rep++) {
     curl.push(await curlOnce(mock.baseUrl, text));
-    log(`${label} ${rep + 1}/${REPS}: curl ${fmtMs(curl.at(-1).ms)} (${(curl.at(-1).bytes / 1e6).toFixed(1)} MB)`);
+    log(
+      `${label} ${rep + 1}/${REPS}: curl ${fmtMs(curl.at(-1).ms)} (${(curl.at(-1).bytes / 1e6).toFixed(1)} MB)`,
+    );
     const launched = await launchApp(newDir("data"), mock.baseUrl);
     try {
       await waitForSelector(launched.driver, SEL.composer);
       await sleep(500);
-      const result = await inPage(launched.driver, pageSendAndWait, [text, 600_000, false]);
+      const result = await inPage(launched.driver, pageSendAndWait, [
+        text,
+        600_000,
+        false,
+      ]);
       if (result.status !== "done") {
         await screenshot(launched.driver, `${label}-${rep + 1}`);
-        throw new Error(`the reply ended ${result.status} (${result.errorKind ?? "no error kind"})`);
+        throw new Error(
+          `the reply ended ${result.status} (${result.errorKind ?? "no error kind"})`,
+        );
       }
-      if (result.outputTokens !== HUGE_TOKENS || result.contentChars < HUGE_TOKENS * 4) {
+      if (
+        result.outputTokens !== HUGE_TOKENS ||
+        result.contentChars < HUGE_TOKENS * 4
+      ) {
         await screenshot(launched.driver, `${label}-${rep + 1}`);
         throw new Error(
           `the reply is incomplete: ${result.outputTokens} output tokens, ${result.contentChars} characters shown`,
         );
       }
       app.push(result);
-      log(`${label} ${rep + 1}/${REPS}: Parley ${fmtMs(result.ms)} (${result.outputTokens} tokens, ${result.contentChars} characters shown)`);
+      log(
+        `${label} ${rep + 1}/${REPS}: Parley ${fmtMs(result.ms)} (${result.outputTokens} tokens, ${result.contentChars} characters shown)`,
+      );
     } finally {
       await quitApp(launched);
     }
   }
-  return { app, curl, parley: median(app.map((r) => r.ms)), baseline: median(curl.map((r) => r.ms)) };
+  return {
+    app,
+    curl,
+    parley: median(app.map((r) => r.ms)),
+    baseline: median(curl.map((r) => r.ms)),
+  };
 }
 
 async function benchThroughput(mock) {
@@ -382,7 +468,8 @@ async function benchThroughput(mock) {
   const fast = await throughputRuns(mock, "throughput", fastText);
   const paced = await throughputRuns(mock, "throughput-paced", pacedText);
   const spawnOnly = [];
-  for (let i = 0; i < 5; i++) spawnOnly.push((await timeProcess("curl", ["--version"])).ms);
+  for (let i = 0; i < 5; i++)
+    spawnOnly.push((await timeProcess("curl", ["--version"])).ms);
   const row = (what, r) => ({
     benchmark: `Throughput: ${n}-token streamed reply ${what}, send → done (median of ${REPS})`,
     parley: fmtMs(r.parley),
@@ -393,18 +480,33 @@ async function benchThroughput(mock) {
   });
   const detail = fast.app.at(-1);
   return {
-    rows: [row("as fast as the mock sends", fast), row(`paced at ${PACED_TPS.toLocaleString("en")} tokens/s`, paced)],
+    rows: [
+      row("as fast as the mock sends", fast),
+      row(`paced at ${PACED_TPS.toLocaleString("en")} tokens/s`, paced),
+    ],
     notes: [
       `Throughput: \`${fastText}\` makes the mock send ${n} one-token text deltas (\`"word "\`) as fast as the reader takes ` +
         `them; \`${pacedText}\` sends the same paced at ${PACED_TPS.toLocaleString("en")} tokens/s (${fmtMs((HUGE_TOKENS / PACED_TPS) * 1000)} ` +
-        `at best). Parley: ${fmtList(fast.app.map((r) => r.ms), fmtMs)} and paced ${fmtList(paced.app.map((r) => r.ms), fmtMs)}, ` +
+        `at best). Parley: ${fmtList(
+          fast.app.map((r) => r.ms),
+          fmtMs,
+        )} and paced ${fmtList(
+          paced.app.map((r) => r.ms),
+          fmtMs,
+        )}, ` +
         `timed in the page (performance.now() from the send click until a MutationObserver sees data-status="done" on the new ` +
         `assistant message; the text is set on the composer by script, no typing), each run in a freshly launched app with an ` +
         `empty data directory; every run showed ${detail?.outputTokens ?? "?"} output tokens and ${detail?.contentChars ?? "?"} ` +
         `characters. Baseline: \`curl -N -s -o /dev/null\` POSTing the same request (stream: true, x-api-key, anthropic-version) ` +
         `to the same mock server, timed by node around the spawned process, process start included (\`curl --version\` alone: ` +
-        `${fmtMs(median(spawnOnly))}): ${fmtList(fast.curl.map((r) => r.ms), fmtMs)} and paced ` +
-        `${fmtList(paced.curl.map((r) => r.ms), fmtMs)}, ${(fast.curl[0].bytes / 1e6).toFixed(1)} MB of SSE each.`,
+        `${fmtMs(median(spawnOnly))}): ${fmtList(
+          fast.curl.map((r) => r.ms),
+          fmtMs,
+        )} and paced ` +
+        `${fmtList(
+          paced.curl.map((r) => r.ms),
+          fmtMs,
+        )}, ${(fast.curl[0].bytes / 1e6).toFixed(1)} MB of SSE each.`,
     ],
     raw: { fast, paced, curlSpawnOnlyMs: spawnOnly },
   };
@@ -414,8 +516,12 @@ async function benchThroughput(mock) {
 // 2. Smoothness
 
 async function benchSmoothness(mock, seedBinary) {
-  const seeded = seed(seedBinary, { conversations: 1, messages: SMOOTH_MESSAGES });
-  const text = process.env.PARLEY_BENCH_RATE_TEXT ?? `[[rate:${RATE_TPS}:${RATE_TOKENS}]]`;
+  const seeded = seed(seedBinary, {
+    conversations: 1,
+    messages: SMOOTH_MESSAGES,
+  });
+  const text =
+    process.env.PARLEY_BENCH_RATE_TEXT ?? `[[rate:${RATE_TPS}:${RATE_TOKENS}]]`;
   const launched = await launchApp(copyOf(seeded.dir), mock.baseUrl);
   const streams = [];
   const idles = [];
@@ -423,14 +529,25 @@ async function benchSmoothness(mock, seedBinary) {
   let emptyStream = null;
   try {
     await waitForSelector(launched.driver, SEL.item);
-    opened = await inPage(launched.driver, pageOpenConversation, [seeded.newestId, 60_000]);
-    log(`smoothness: opened the ${SMOOTH_MESSAGES}-message conversation in ${fmtMs(opened.ms)} (${opened.messagesInDom} messages in the DOM)`);
+    opened = await inPage(launched.driver, pageOpenConversation, [
+      seeded.newestId,
+      60_000,
+    ]);
+    log(
+      `smoothness: opened the ${SMOOTH_MESSAGES}-message conversation in ${fmtMs(opened.ms)} (${opened.messagesInDom} messages in the DOM)`,
+    );
     await sleep(1_000);
     for (let rep = 0; rep < REPS; rep++) {
-      const stream = await inPage(launched.driver, pageSendAndWait, [text, 600_000, true]);
+      const stream = await inPage(launched.driver, pageSendAndWait, [
+        text,
+        600_000,
+        true,
+      ]);
       if (stream.status !== "done") {
         await screenshot(launched.driver, `smoothness-${rep + 1}`);
-        throw new Error(`the reply ended ${stream.status} (${stream.errorKind ?? "no error kind"})`);
+        throw new Error(
+          `the reply ended ${stream.status} (${stream.errorKind ?? "no error kind"})`,
+        );
       }
       streams.push(stream);
       await sleep(500);
@@ -444,7 +561,11 @@ async function benchSmoothness(mock, seedBinary) {
     // For comparison (a note, not the benchmark): the same stream into a new, empty conversation.
     await inPage(launched.driver, pageNewConversation, [30_000]);
     await sleep(1_000);
-    emptyStream = await inPage(launched.driver, pageSendAndWait, [text, 600_000, true]);
+    emptyStream = await inPage(launched.driver, pageSendAndWait, [
+      text,
+      600_000,
+      true,
+    ]);
     log(
       `smoothness, new conversation: streaming max gap ${fmtMs(emptyStream.frames.maxGapMs)} over ${fmtMs(emptyStream.ms)} ` +
         `(${emptyStream.frames.count} frames, ${emptyStream.status})`,
@@ -454,7 +575,9 @@ async function benchSmoothness(mock, seedBinary) {
   }
   const parley = median(streams.map((s) => s.frames.maxGapMs));
   const baseline = median(idles.map((s) => s.maxGapMs));
-  const tps = streams.map((s) => (s.outputTokens ?? RATE_TOKENS) / (s.ms / 1000));
+  const tps = streams.map(
+    (s) => (s.outputTokens ?? RATE_TOKENS) / (s.ms / 1000),
+  );
   return {
     row: {
       benchmark: `Smoothness: longest frame gap while a reply streams at ${RATE_TPS.toLocaleString("en")} tokens/s into a ${SMOOTH_MESSAGES}-message conversation (median of ${REPS})`,
@@ -468,11 +591,23 @@ async function benchSmoothness(mock, seedBinary) {
       `Smoothness: \`${text}\` (${RATE_TOKENS.toLocaleString("en")} tokens, one per SSE event, paced by the mock at ` +
         `${RATE_TPS.toLocaleString("en")}/s) sent into a seeded conversation of ${SMOOTH_MESSAGES} messages ` +
         `(opened in ${fmtMs(opened.ms)}, ${opened.messagesInDom} message elements in the DOM). Longest gap between ` +
-        `requestAnimationFrame callbacks from send to done, per run: ${fmtList(streams.map((s) => s.frames.maxGapMs), fmtMs)}; ` +
-        `p99 ${fmtList(streams.map((s) => s.frames.p99GapMs), fmtMs)}; gaps > 50 ms: ${streams.map((s) => s.frames.over50ms).join(", ")}; ` +
-        `frames ${streams.map((s) => s.frames.count).join(", ")} over ${fmtList(streams.map((s) => s.ms), fmtMs)} ` +
+        `requestAnimationFrame callbacks from send to done, per run: ${fmtList(
+          streams.map((s) => s.frames.maxGapMs),
+          fmtMs,
+        )}; ` +
+        `p99 ${fmtList(
+          streams.map((s) => s.frames.p99GapMs),
+          fmtMs,
+        )}; gaps > 50 ms: ${streams.map((s) => s.frames.over50ms).join(", ")}; ` +
+        `frames ${streams.map((s) => s.frames.count).join(", ")} over ${fmtList(
+          streams.map((s) => s.ms),
+          fmtMs,
+        )} ` +
         `(effective ${fmtList(tps, (v) => `${Math.round(v)} tokens/s`)} end to end). Baseline: the longest rAF gap in the same ` +
-        `app and conversation, idle, over the same duration: ${fmtList(idles.map((s) => s.maxGapMs), fmtMs)}. ` +
+        `app and conversation, idle, over the same duration: ${fmtList(
+          idles.map((s) => s.maxGapMs),
+          fmtMs,
+        )}. ` +
         `For comparison, the same stream once more in the same app after "New conversation" (an empty transcript): longest ` +
         `gap ${fmtMs(emptyStream.frames.maxGapMs)}, ${emptyStream.frames.count} frames over ${fmtMs(emptyStream.ms)} ` +
         `(${emptyStream.frames.over50ms} gaps > 50 ms).`,
@@ -504,7 +639,9 @@ async function measureLaunch(dataDir, baseUrl, selector, name, after = null) {
     return {
       ms: found.epochMs - launched.requestedAt,
       sessionMs: launched.sessionAt - launched.requestedAt,
-      processToShownMs: launched.appStartedAt ? found.epochMs - launched.appStartedAt : null,
+      processToShownMs: launched.appStartedAt
+        ? found.epochMs - launched.appStartedAt
+        : null,
       pageStartToShownMs: found.epochMs - found.timeOrigin,
       alreadyThere: found.already,
       items: found.items,
@@ -564,7 +701,8 @@ const CHROMIUM_ARGS = [
  */
 async function chromiumBaseline(history, selector) {
   const dist = UI_DIST;
-  if (!existsSync(join(dist, "index.html"))) throw new Error("ui/dist is not built");
+  if (!existsSync(join(dist, "index.html")))
+    throw new Error("ui/dist is not built");
   const config = {
     keyStatus: "env",
     conversations: history.conversations.map((c) => ({
@@ -580,20 +718,38 @@ async function chromiumBaseline(history, selector) {
   };
   const server = await serveStatic(dist, {
     scripts: [
-      { name: "config.js", source: `window.__MOCK_CONFIG__ = ${JSON.stringify(config)};` },
-      { name: "mock-backend.js", source: readFileSync(join(ROOT, "ui/tests/fixtures/mock-backend.js"), "utf8") },
+      {
+        name: "config.js",
+        source: `window.__MOCK_CONFIG__ = ${JSON.stringify(config)};`,
+      },
+      {
+        name: "mock-backend.js",
+        source: readFileSync(
+          join(ROOT, "ui/tests/fixtures/mock-backend.js"),
+          "utf8",
+        ),
+      },
       { name: "probe.js", source: chromiumProbe(selector) },
     ],
   });
   const profile = newDir("chromium-profile");
   const startedAt = Date.now();
-  const child = spawn(CHROMIUM, [...CHROMIUM_ARGS, `--user-data-dir=${profile}`, `--app=${server.url}`], {
-    stdio: ["ignore", "ignore", "ignore"],
-    detached: true,
-  });
+  const child = spawn(
+    CHROMIUM,
+    [...CHROMIUM_ARGS, `--user-data-dir=${profile}`, `--app=${server.url}`],
+    {
+      stdio: ["ignore", "ignore", "ignore"],
+      detached: true,
+    },
+  );
   try {
     const deadline = Date.now() + 60_000;
-    while (server.marks().length === 0 && Date.now() < deadline && child.exitCode === null) await sleep(10);
+    while (
+      server.marks().length === 0 &&
+      Date.now() < deadline &&
+      child.exitCode === null
+    )
+      await sleep(10);
     const mark = server.marks()[0];
     if (!mark) {
       throw new Error(
@@ -638,7 +794,12 @@ async function pageHistory() {
   const invoke = window.__TAURI_INTERNALS__.invoke;
   const history = await invoke("list_history");
   const script = document.querySelector('script[type="module"][src]');
-  return { ...history, script: script ? new URL(script.getAttribute("src"), location.href).pathname : null };
+  return {
+    ...history,
+    script: script
+      ? new URL(script.getAttribute("src"), location.href).pathname
+      : null,
+  };
 }
 
 /** The module script of the snapshot of ui/dist the Chromium baseline serves. */
@@ -651,24 +812,54 @@ function distScript() {
 const rowsShown = (r) => r.listCount ?? r.items;
 
 async function benchStartup(mock, seedBinary) {
-  const seeded = seed(seedBinary, { conversations: STARTUP_CONVERSATIONS, messages: 2 });
-  log("start-up: a warm-up launch (not counted), which also reads the conversation list for the Chromium baseline");
-  const history = await measureLaunch(copyOf(seeded.dir), mock.baseUrl, SEL.item, "warmup", (driver) =>
-    inPage(driver, pageHistory),
+  const seeded = seed(seedBinary, {
+    conversations: STARTUP_CONVERSATIONS,
+    messages: 2,
+  });
+  log(
+    "start-up: a warm-up launch (not counted), which also reads the conversation list for the Chromium baseline",
+  );
+  const history = await measureLaunch(
+    copyOf(seeded.dir),
+    mock.baseUrl,
+    SEL.item,
+    "warmup",
+    (driver) => inPage(driver, pageHistory),
   ).then((r) => r.extra);
-  if (!Array.isArray(history?.conversations) || history.conversations.length !== STARTUP_CONVERSATIONS) {
-    throw new Error(`the app listed ${history?.conversations?.length} conversations, not ${STARTUP_CONVERSATIONS}`);
+  if (
+    !Array.isArray(history?.conversations) ||
+    history.conversations.length !== STARTUP_CONVERSATIONS
+  ) {
+    throw new Error(
+      `the app listed ${history?.conversations?.length} conversations, not ${STARTUP_CONVERSATIONS}`,
+    );
   }
   const sameBuild = history.script !== null && history.script === distScript();
   if (!sameBuild) {
-    log(`warning: the app runs ${history.script}, the Chromium baseline would serve ${distScript()} (ui/dist changed since the app was built)`);
+    log(
+      `warning: the app runs ${history.script}, the Chromium baseline would serve ${distScript()} (ui/dist changed since the app was built)`,
+    );
   }
   const full = [];
   const empty = [];
   const chromium = [];
   for (let rep = 0; rep < REPS; rep++) {
-    full.push(await measureLaunch(copyOf(seeded.dir), mock.baseUrl, SEL.item, `seeded-${rep + 1}`));
-    empty.push(await measureLaunch(newDir("data"), mock.baseUrl, SEL.composer, `empty-${rep + 1}`));
+    full.push(
+      await measureLaunch(
+        copyOf(seeded.dir),
+        mock.baseUrl,
+        SEL.item,
+        `seeded-${rep + 1}`,
+      ),
+    );
+    empty.push(
+      await measureLaunch(
+        newDir("data"),
+        mock.baseUrl,
+        SEL.composer,
+        `empty-${rep + 1}`,
+      ),
+    );
     chromium.push(await chromiumBaseline(history, SEL.item));
     log(
       `start-up ${rep + 1}/${REPS}: ${STARTUP_CONVERSATIONS} conversations ${fmtMs(full.at(-1).ms)} ` +
@@ -679,10 +870,15 @@ async function benchStartup(mock, seedBinary) {
         `in ${chromium.at(-1).memory.processes.length} processes`,
     );
   }
-  for (const [who, runs] of [["Parley", full], ["Chromium", chromium]]) {
+  for (const [who, runs] of [
+    ["Parley", full],
+    ["Chromium", chromium],
+  ]) {
     for (const r of runs) {
       if (rowsShown(r) < STARTUP_CONVERSATIONS) {
-        throw new Error(`${who}'s list held ${rowsShown(r)} of ${STARTUP_CONVERSATIONS} conversations`);
+        throw new Error(
+          `${who}'s list held ${rowsShown(r)} of ${STARTUP_CONVERSATIONS} conversations`,
+        );
       }
     }
   }
@@ -691,9 +887,13 @@ async function benchStartup(mock, seedBinary) {
   const startChromium = median(chromium.map((r) => r.ms));
   const memParley = median(full.map((r) => r.memory.bytes));
   const memChromium = median(chromium.map((r) => r.memory.bytes));
-  const kinds = [...new Set([...full, ...empty, ...chromium].flatMap((r) => r.memory.kinds))];
+  const kinds = [
+    ...new Set([...full, ...empty, ...chromium].flatMap((r) => r.memory.kinds)),
+  ];
   const procNames = (names) =>
-    Object.entries(names.reduce((acc, n) => ({ ...acc, [n]: (acc[n] ?? 0) + 1 }), {}))
+    Object.entries(
+      names.reduce((acc, n) => ({ ...acc, [n]: (acc[n] ?? 0) + 1 }), {}),
+    )
       .map(([n, c]) => (c > 1 ? `${n} ×${c}` : n))
       .join(", ");
   const n = STARTUP_CONVERSATIONS.toLocaleString("en");
@@ -719,34 +919,68 @@ async function benchStartup(mock, seedBinary) {
     notes: [
       `Start-up (Parley): from just before the WebDriver new-session request (which makes WebKitWebDriver launch the app) ` +
         `until the first frame after [data-testid=conversation-item] entered the page (a MutationObserver, then ` +
-        `requestAnimationFrame; Date.now() on both sides, same clock). Runs: ${fmtList(full.map((r) => r.ms), fmtMs)}; the list ` +
+        `requestAnimationFrame; Date.now() on both sides, same clock). Runs: ${fmtList(
+          full.map((r) => r.ms),
+          fmtMs,
+        )}; the list ` +
         `held ${full.map(rowsShown).join(", ")} rows (data-count) of which ${full.map((r) => r.items).join(", ")} were in the DOM ` +
         `(the rest is virtualised). This includes WebKitWebDriver's automation set-up: the new-session request itself took ` +
-        `${fmtList(full.map((r) => r.sessionMs), fmtMs)}` +
+        `${fmtList(
+          full.map((r) => r.sessionMs),
+          fmtMs,
+        )}` +
         (full.some((r) => r.alreadyThere)
           ? `; in ${full.filter((r) => r.alreadyThere).length} run(s) the list was already there when the session was ready, so that time is an upper bound`
           : "") +
-        `. From the app process's start (/proc, ±20 ms) to the list: ${fmtList(full.map((r) => r.processToShownMs ?? NaN), fmtMs)}; ` +
-        `from the page's navigation start: ${fmtList(full.map((r) => r.pageStartToShownMs), fmtMs)}. ` +
-        `With an empty data directory, until [data-testid=composer-input]: ${fmtList(empty.map((r) => r.ms), fmtMs)}. ` +
+        `. From the app process's start (/proc, ±20 ms) to the list: ${fmtList(
+          full.map((r) => r.processToShownMs ?? NaN),
+          fmtMs,
+        )}; ` +
+        `from the page's navigation start: ${fmtList(
+          full.map((r) => r.pageStartToShownMs),
+          fmtMs,
+        )}. ` +
+        `With an empty data directory, until [data-testid=composer-input]: ${fmtList(
+          empty.map((r) => r.ms),
+          fmtMs,
+        )}. ` +
         `One uncounted warm-up launch first (disk cache, D-Bus activation).`,
       `Start-up (baseline): Debian's ${CHROMIUM} (${chromiumVersion()}; the engine an Electron build would ship) showing the ` +
         `same built UI (ui/dist, from a small node static server) in an app window (--app=URL ${CHROMIUM_ARGS.join(" ")}, a fresh ` +
         `--user-data-dir each run) on the same X display, with the UI tests' fake backend (ui/tests/fixtures/mock-backend.js) ` +
         `injected before the app script and holding the same ${n} conversation summaries Parley listed (so no SQLite and no ` +
         `IPC: in-page JavaScript answers list_history). Timed from spawn to the first frame after the first ` +
-        `conversation-item, the same way: ${fmtList(chromium.map((r) => r.ms), fmtMs)}; ${chromium.map(rowsShown).join(", ")} rows. ` +
+        `conversation-item, the same way: ${fmtList(
+          chromium.map((r) => r.ms),
+          fmtMs,
+        )}; ${chromium.map(rowsShown).join(", ")} rows. ` +
         (sameBuild
           ? `Same UI build as the app (${history.script}).`
           : `**Not the same UI build**: the app runs ${history.script}, Chromium was served ${distScript()} (ui/dist was rebuilt after the app).`),
       `Memory: sum of ${kinds.join("/").toUpperCase()} (/proc/PID/smaps_rollup; RSS only where that is unreadable) over the app ` +
         `and all its descendants (${procNames(full[0].memory.names)}), ${IDLE_BEFORE_MEMORY_MS / 1000} s after the list appeared, ` +
-        `WebDriver session open. Runs: ${fmtList(full.map((r) => r.memory.bytes), fmtMiB)}; with an empty data directory ` +
-        `${fmtList(empty.map((r) => r.memory.bytes), fmtMiB)}. Baseline: the Chromium above, summed over the browser and all its ` +
+        `WebDriver session open. Runs: ${fmtList(
+          full.map((r) => r.memory.bytes),
+          fmtMiB,
+        )}; with an empty data directory ` +
+        `${fmtList(
+          empty.map((r) => r.memory.bytes),
+          fmtMiB,
+        )}. Baseline: the Chromium above, summed over the browser and all its ` +
         `child processes (${procNames(chromium[0].memory.names)}), ${IDLE_BEFORE_MEMORY_MS / 1000} s after its list appeared: ` +
-        `${fmtList(chromium.map((r) => r.memory.bytes), fmtMiB)}. An Electron build would add Node.js in its main process.`,
+        `${fmtList(
+          chromium.map((r) => r.memory.bytes),
+          fmtMiB,
+        )}. An Electron build would add Node.js in its main process.`,
     ],
-    raw: { full, empty, chromium, conversations: history.conversations.length, appScript: history.script, distScript: distScript() },
+    raw: {
+      full,
+      empty,
+      chromium,
+      conversations: history.conversations.length,
+      appScript: history.script,
+      distScript: distScript(),
+    },
   };
 }
 
@@ -768,7 +1002,11 @@ function benchSize() {
   let stripped = "stripped?";
   try {
     const kind = execFileSync("file", ["-b", APP], { encoding: "utf8" });
-    stripped = /not stripped/.test(kind) ? "not stripped" : /stripped/.test(kind) ? "stripped" : stripped;
+    stripped = /not stripped/.test(kind)
+      ? "not stripped"
+      : /stripped/.test(kind)
+        ? "stripped"
+        : stripped;
   } catch {
     // no file(1)
   }
@@ -783,12 +1021,13 @@ function benchSize() {
   const debDir = join(ROOT, "target/release/bundle/deb");
   // The .deb is built with the release binary; next to another binary it would be misleading.
   const releaseApp = APP === join(ROOT, "target/release/parley");
-  const debs = releaseApp && existsSync(debDir)
-    ? readdirSync(debDir)
-        .filter((f) => f.endsWith(".deb"))
-        .map((f) => ({ f, s: statSync(join(debDir, f)) }))
-        .sort((a, b) => b.s.mtimeMs - a.s.mtimeMs)
-    : [];
+  const debs =
+    releaseApp && existsSync(debDir)
+      ? readdirSync(debDir)
+          .filter((f) => f.endsWith(".deb"))
+          .map((f) => ({ f, s: statSync(join(debDir, f)) }))
+          .sort((a, b) => b.s.mtimeMs - a.s.mtimeMs)
+      : [];
   if (debs.length) {
     const appTime = statSync(APP).mtimeMs;
     if (Math.abs(debs[0].s.mtimeMs - appTime) > 10 * 60_000) {
@@ -829,7 +1068,9 @@ let historyState = null;
 
 /** sqlite3's output for `sql` on `database` (read-only). */
 function sqlite3(database, sql) {
-  return execFileSync("sqlite3", ["-readonly", "-batch", database, sql], { encoding: "utf8" }).trim();
+  return execFileSync("sqlite3", ["-readonly", "-batch", database, sql], {
+    encoding: "utf8",
+  }).trim();
 }
 
 /**
@@ -849,7 +1090,9 @@ function historySetup() {
     "SELECT id FROM conversations WHERE deleted_at IS NULL ORDER BY pinned DESC, updated_at DESC, id DESC LIMIT 2",
   ).split("\n");
   if (top[0] !== seeded.longConversationId) {
-    throw new Error(`the long conversation ${seeded.longConversationId} is not at the top of the sidebar (${top[0]})`);
+    throw new Error(
+      `the long conversation ${seeded.longConversationId} is not at the top of the sidebar (${top[0]})`,
+    );
   }
   const lastMessage = (conversationId) =>
     sqlite3(
@@ -857,10 +1100,20 @@ function historySetup() {
       `SELECT id FROM messages WHERE conversation_id = '${conversationId}' ORDER BY created_at DESC, id DESC LIMIT 1`,
     );
   const short = { id: top[1], lastMessageId: lastMessage(top[1]) };
-  const messagesIn = (id) => Number(sqlite3(seeded.database, `SELECT count(*) FROM messages WHERE conversation_id = '${id}'`));
+  const messagesIn = (id) =>
+    Number(
+      sqlite3(
+        seeded.database,
+        `SELECT count(*) FROM messages WHERE conversation_id = '${id}'`,
+      ),
+    );
   historyState = {
     seeded,
-    long: { id: seeded.longConversationId, lastMessageId: lastMessage(seeded.longConversationId), messages: messagesIn(seeded.longConversationId) },
+    long: {
+      id: seeded.longConversationId,
+      lastMessageId: lastMessage(seeded.longConversationId),
+      messages: messagesIn(seeded.longConversationId),
+    },
     short: { ...short, messages: messagesIn(short.id) },
     appDir: null,
   };
@@ -873,12 +1126,20 @@ function historySetup() {
  */
 function uiSource() {
   try {
-    const head = execFileSync("git", ["-C", ROOT, "log", "-1", "--format=%h"], { encoding: "utf8" }).trim();
-    const dirty = execFileSync("git", ["-C", ROOT, "status", "--porcelain", "--", "ui/src"], { encoding: "utf8" })
+    const head = execFileSync("git", ["-C", ROOT, "log", "-1", "--format=%h"], {
+      encoding: "utf8",
+    }).trim();
+    const dirty = execFileSync(
+      "git",
+      ["-C", ROOT, "status", "--porcelain", "--", "ui/src"],
+      { encoding: "utf8" },
+    )
       .split("\n")
       .filter(Boolean)
       .map((line) => line.slice(3).replace("ui/src/", ""));
-    return dirty.length ? `commit ${head} with uncommitted changes to ${dirty.join(", ")}` : `commit ${head}`;
+    return dirty.length
+      ? `commit ${head} with uncommitted changes to ${dirty.join(", ")}`
+      : `commit ${head}`;
   } catch {
     return "unknown (no git)";
   }
@@ -890,8 +1151,14 @@ function historyAppDir() {
   if (!state.appDir) {
     const dir = newDir("history");
     const t0 = performance.now();
-    execFileSync("cp", ["--reflink=auto", join(state.seeded.dir, "parley.sqlite3"), dir]);
-    log(`history: copied the database for the app in ${fmtMs(performance.now() - t0)}`);
+    execFileSync("cp", [
+      "--reflink=auto",
+      join(state.seeded.dir, "parley.sqlite3"),
+      dir,
+    ]);
+    log(
+      `history: copied the database for the app in ${fmtMs(performance.now() - t0)}`,
+    );
     state.appDir = dir;
   }
   return state.appDir;
@@ -905,7 +1172,9 @@ async function launchAndWait(dataDir, baseUrl, selector, name) {
     return {
       launched,
       ms: found.epochMs - launched.requestedAt,
-      processToShownMs: launched.appStartedAt ? found.epochMs - launched.appStartedAt : null,
+      processToShownMs: launched.appStartedAt
+        ? found.epochMs - launched.appStartedAt
+        : null,
       pageStartToShownMs: found.epochMs - found.timeOrigin,
       alreadyThere: found.already,
       rows: found.listCount,
@@ -928,11 +1197,19 @@ async function benchHistorySidebar(mock) {
   const idles = [];
   const ipc = [];
   for (let rep = 0; rep < REPS; rep++) {
-    const run = await launchAndWait(dataDir, mock.baseUrl, SEL.item, `sidebar-${rep + 1}`);
+    const run = await launchAndWait(
+      dataDir,
+      mock.baseUrl,
+      SEL.item,
+      `sidebar-${rep + 1}`,
+    );
     try {
       first.push(run);
       await sleep(1_000);
-      const scroll = await inPage(run.launched.driver, pageScrollSidebar, [SIDEBAR_STEP_PX, 600_000]);
+      const scroll = await inPage(run.launched.driver, pageScrollSidebar, [
+        SIDEBAR_STEP_PX,
+        600_000,
+      ]);
       if (!scroll.reachedBottom || scroll.rows < expectedRows) {
         await screenshot(run.launched.driver, `history-sidebar-${rep + 1}`);
         throw new Error(
@@ -940,19 +1217,32 @@ async function benchHistorySidebar(mock) {
         );
       }
       scrolls.push(scroll);
-      idles.push(await inPage(run.launched.driver, pageIdleFrames, [Math.min(scroll.ms, 10_000)]));
+      idles.push(
+        await inPage(run.launched.driver, pageIdleFrames, [
+          Math.min(scroll.ms, 10_000),
+        ]),
+      );
       // What the list costs over IPC: list_history as the UI calls it.
       ipc.push(
         await inPage(run.launched.driver, async () => {
           const t0 = performance.now();
-          const history = await window.__TAURI_INTERNALS__.invoke("list_history");
-          return { ms: performance.now() - t0, conversations: history.conversations?.length ?? history.length };
+          const history =
+            await window.__TAURI_INTERNALS__.invoke("list_history");
+          return {
+            ms: performance.now() - t0,
+            conversations: history.conversations?.length ?? history.length,
+          };
         }),
       );
     } finally {
       await quitApp(run.launched);
     }
-    const e = await launchAndWait(newDir("data"), mock.baseUrl, SEL.composer, `empty-${rep + 1}`);
+    const e = await launchAndWait(
+      newDir("data"),
+      mock.baseUrl,
+      SEL.composer,
+      `empty-${rep + 1}`,
+    );
     empty.push(e);
     await quitApp(e.launched);
     log(
@@ -995,20 +1285,57 @@ async function benchHistorySidebar(mock) {
     notes: [
       `History sidebar, first render: from the WebDriver new-session request (which launches the app) to the first frame after ` +
         `[data-testid=conversation-item] entered the page, on a copy of the seeded history (${n} conversations): ` +
-        `${fmtList(first.map((r) => r.ms), fmtMs)}; from the app process's start ${fmtList(first.map((r) => r.processToShownMs ?? NaN), fmtMs)}, ` +
-        `from the page's navigation start ${fmtList(first.map((r) => r.pageStartToShownMs), fmtMs)}; the list held ` +
+        `${fmtList(
+          first.map((r) => r.ms),
+          fmtMs,
+        )}; from the app process's start ${fmtList(
+          first.map((r) => r.processToShownMs ?? NaN),
+          fmtMs,
+        )}, ` +
+        `from the page's navigation start ${fmtList(
+          first.map((r) => r.pageStartToShownMs),
+          fmtMs,
+        )}; the list held ` +
         `${first.map((r) => r.rows).join(", ")} rows (data-count), ${first.map((r) => r.items).join(", ")} in the DOM. Baseline: ` +
-        `the same launch with an empty data directory until [data-testid=composer-input]: ${fmtList(empty.map((r) => r.ms), fmtMs)}. ` +
-        `list_history alone, invoked from the page afterwards (IPC, JSON of ${n} summaries): ${fmtList(ipc.map((r) => r.ms), fmtMs)}.`,
+        `the same launch with an empty data directory until [data-testid=composer-input]: ${fmtList(
+          empty.map((r) => r.ms),
+          fmtMs,
+        )}. ` +
+        `list_history alone, invoked from the page afterwards (IPC, JSON of ${n} summaries): ${fmtList(
+          ipc.map((r) => r.ms),
+          fmtMs,
+        )}.`,
       `History sidebar, scrolling: in each launch, 1 s after the first render, a requestAnimationFrame callback adds one viewport ` +
         `(${scrolls[0]?.stepPx} px) to the list's scrollTop every frame, from the top until the bottom (${scrolls.map((s) => s.steps).join(", ")} ` +
-        `steps, ${fmtList(scrolls.map((s) => s.ms), fmtMs)}; scrollHeight ${scrolls[0]?.scrollHeight} px), and the gaps between ` +
-        `frames are recorded: longest ${fmtList(scrolls.map((s) => s.maxGapMs), fmtMs)}, p99 ${fmtList(scrolls.map((s) => s.p99GapMs), fmtMs)}, ` +
-        `median ${fmtList(scrolls.map((s) => s.medianGapMs), fmtMs)}, gaps > 50 ms: ${scrolls.map((s) => s.over50ms).join(", ")} of ` +
+        `steps, ${fmtList(
+          scrolls.map((s) => s.ms),
+          fmtMs,
+        )}; scrollHeight ${scrolls[0]?.scrollHeight} px), and the gaps between ` +
+        `frames are recorded: longest ${fmtList(
+          scrolls.map((s) => s.maxGapMs),
+          fmtMs,
+        )}, p99 ${fmtList(
+          scrolls.map((s) => s.p99GapMs),
+          fmtMs,
+        )}, ` +
+        `median ${fmtList(
+          scrolls.map((s) => s.medianGapMs),
+          fmtMs,
+        )}, gaps > 50 ms: ${scrolls.map((s) => s.over50ms).join(", ")} of ` +
         `${scrolls.map((s) => s.count).join(", ")} frames. The last row rendered was the oldest conversation: ${reachedOldest ? "yes" : "**no**"}. ` +
-        `Baseline: the longest rAF gap in the same app, idle, right after: ${fmtList(idles.map((s) => s.maxGapMs), fmtMs)}.`,
+        `Baseline: the longest rAF gap in the same app, idle, right after: ${fmtList(
+          idles.map((s) => s.maxGapMs),
+          fmtMs,
+        )}.`,
     ],
-    raw: { first: first.map(({ launched, ...r }) => r), empty: empty.map(({ launched, ...r }) => r), scrolls, idles, ipc, reachedOldest },
+    raw: {
+      first: first.map(({ launched, ...r }) => r),
+      empty: empty.map(({ launched, ...r }) => r),
+      scrolls,
+      idles,
+      ipc,
+      reachedOldest,
+    },
   };
 }
 
@@ -1019,13 +1346,30 @@ async function benchHistoryOpen(mock) {
   const shortRuns = [];
   const ipc = [];
   for (let rep = 0; rep < REPS; rep++) {
-    const run = await launchAndWait(dataDir, mock.baseUrl, SEL.item, `open-${rep + 1}`);
+    const run = await launchAndWait(
+      dataDir,
+      mock.baseUrl,
+      SEL.item,
+      `open-${rep + 1}`,
+    );
     try {
       await sleep(1_000);
       // Baseline first (a 50-message conversation), then the long one, in the same launch.
-      shortRuns.push(await inPage(run.launched.driver, pageOpenUntilPainted, [state.short.id, state.short.lastMessageId, 120_000]));
+      shortRuns.push(
+        await inPage(run.launched.driver, pageOpenUntilPainted, [
+          state.short.id,
+          state.short.lastMessageId,
+          120_000,
+        ]),
+      );
       await sleep(1_000);
-      longRuns.push(await inPage(run.launched.driver, pageOpenUntilPainted, [state.long.id, state.long.lastMessageId, 120_000]));
+      longRuns.push(
+        await inPage(run.launched.driver, pageOpenUntilPainted, [
+          state.long.id,
+          state.long.lastMessageId,
+          120_000,
+        ]),
+      );
       await sleep(500);
       await screenshot(run.launched.driver, `history-open-${rep + 1}`);
       // The backend's share: open_conversation over IPC alone (what chat.open awaits).
@@ -1037,7 +1381,10 @@ async function benchHistoryOpen(mock) {
             const time = async (id) => {
               const t0 = performance.now();
               const view = await invoke("open_conversation", { id });
-              return { ms: performance.now() - t0, messages: view.messages.length };
+              return {
+                ms: performance.now() - t0,
+                messages: view.messages.length,
+              };
             };
             return { long: await time(longId), short: await time(shortId) };
           },
@@ -1067,12 +1414,27 @@ async function benchHistoryOpen(mock) {
       `History open: in each of ${REPS} launches on the seeded history, a click on the sidebar row (at its centre) of the ` +
         `${state.short.messages}-message conversation, then 1 s later of the ${state.long.messages}-message one; timed in the page from ` +
         `the click until its last message ([data-testid=message][data-id=…]) is in the page, plus two animation frames (painted). ` +
-        `${state.long.messages} messages: ${fmtList(longRuns.map((r) => r.ms), fmtMs)} (last message present after ` +
-        `${fmtList(longRuns.map((r) => r.presentMs), fmtMs)}; ${longRuns.map((r) => r.messagesInDom).join(", ")} message elements in the DOM); ` +
-        `${state.short.messages} messages: ${fmtList(shortRuns.map((r) => r.ms), fmtMs)} (${shortRuns.map((r) => r.messagesInDom).join(", ")} ` +
+        `${state.long.messages} messages: ${fmtList(
+          longRuns.map((r) => r.ms),
+          fmtMs,
+        )} (last message present after ` +
+        `${fmtList(
+          longRuns.map((r) => r.presentMs),
+          fmtMs,
+        )}; ${longRuns.map((r) => r.messagesInDom).join(", ")} message elements in the DOM); ` +
+        `${state.short.messages} messages: ${fmtList(
+          shortRuns.map((r) => r.ms),
+          fmtMs,
+        )} (${shortRuns.map((r) => r.messagesInDom).join(", ")} ` +
         `message elements). Of that, open_conversation over IPC alone (invoked from the page afterwards, the view's JSON ` +
-        `included): ${fmtList(ipc.map((r) => r.long.ms), fmtMs)} for ${ipc[0]?.long.messages} messages, ` +
-        `${fmtList(ipc.map((r) => r.short.ms), fmtMs)} for ${ipc[0]?.short.messages}. UI source: ${uiSource()}.`,
+        `included): ${fmtList(
+          ipc.map((r) => r.long.ms),
+          fmtMs,
+        )} for ${ipc[0]?.long.messages} messages, ` +
+        `${fmtList(
+          ipc.map((r) => r.short.ms),
+          fmtMs,
+        )} for ${ipc[0]?.short.messages}. UI source: ${uiSource()}.`,
     ],
     raw: { long: longRuns, short: shortRuns, ipc, uiSource: uiSource() },
   };
@@ -1088,13 +1450,23 @@ async function benchHistorySearch(mock) {
     "--limit",
     "50",
   ]);
-  if (run.code !== 0) throw new Error(`${HISTORY_SEARCH_BIN} exited ${run.code}`);
+  if (run.code !== 0)
+    throw new Error(`${HISTORY_SEARCH_BIN} exited ${run.code}`);
   const result = JSON.parse(run.stdout.trim().split("\n").at(-1));
   // The same kind of calls through the app's IPC, for a note: what the search box waits for.
   let ipc = null;
-  const launched = await launchAndWait(historyAppDir(), mock.baseUrl, SEL.item, "search");
+  const launched = await launchAndWait(
+    historyAppDir(),
+    mock.baseUrl,
+    SEL.item,
+    "search",
+  );
   try {
-    ipc = await inPage(launched.launched.driver, pageInvokeSearch, [IPC_SEARCH_QUERIES, 50, HISTORY_SEARCH_REPS]);
+    ipc = await inPage(launched.launched.driver, pageInvokeSearch, [
+      IPC_SEARCH_QUERIES,
+      50,
+      HISTORY_SEARCH_REPS,
+    ]);
   } finally {
     await quitApp(launched.launched);
   }
@@ -1114,7 +1486,12 @@ async function benchHistorySearch(mock) {
     )
     .join("; ");
   const ipcNote = ipc
-    ? ipc.map((q) => `${JSON.stringify(q.query)} ${fmtMs(median(q.ms))} (${q.hits} hits)`).join(", ")
+    ? ipc
+        .map(
+          (q) =>
+            `${JSON.stringify(q.query)} ${fmtMs(median(q.ms))} (${q.hits} hits)`,
+        )
+        .join(", ")
     : "not measured";
   return {
     rows: [
@@ -1130,7 +1507,10 @@ async function benchHistorySearch(mock) {
         `with \`Store::open\`; sqlite3 (${result.sqlite3Version}, Debian's; Parley bundles a newer SQLite), one shell kept open like the store, ` +
         `which binds the same values once per query through its parameter table and runs the same statement K times ` +
         `(rows to /dev/null) followed by a \`.print\` marker, minus the marker's own round trip (` +
-        `${fmtList(result.queries.map((q) => q.sqlite3OverheadMs), fmtMs)}); the statement is \`parley_store::search_statement\`, ` +
+        `${fmtList(
+          result.queries.map((q) => q.sqlite3OverheadMs),
+          fmtMs,
+        )}); the statement is \`parley_store::search_statement\`, ` +
         `the one \`search_messages\` runs. p50/p95 are over the per-unit means; the ratio column is p50/p50. Both sides return ` +
         `the same number of rows (checked). Per query: ${perQuery}.`,
       `History search through the app's IPC (\`invoke("search_history")\` from the page, ${HISTORY_SEARCH_REPS} runs after a warm-up, ` +
@@ -1195,7 +1575,9 @@ function machineNotes() {
       return "unknown";
     }
   };
-  const memTotal = readFileSync("/proc/meminfo", "utf8").match(/^MemTotal:\s+(\d+)/m)?.[1];
+  const memTotal = readFileSync("/proc/meminfo", "utf8").match(
+    /^MemTotal:\s+(\d+)/m,
+  )?.[1];
   const loads = loadSamples.length ? loadSamples : [readLoad()];
   return [
     `Machine: ${sh("nproc", [])} CPUs (${cpus()[0]?.model ?? "?"}), ${memTotal ? (memTotal / 1024 / 1024).toFixed(1) : "?"} GiB RAM, ` +
@@ -1203,17 +1585,20 @@ function machineNotes() {
       `node ${process.version}; Xvfb ${process.env.DISPLAY ?? "(no DISPLAY)"}; ${new Date().toISOString()}.`,
     `App: ${APP}${APP.includes("/debug/") ? " (a DEBUG build: numbers are not representative of a release)" : ""}; ` +
       `mock server and seeder: ${MOCK_BIN.replace(`${ROOT}/`, "")}, ${SEED_BIN.replace(`${ROOT}/`, "")}. The API key is ` +
-      `ANTHROPIC_API_KEY (no keychain), ANTHROPIC_BASE_URL the mock, PARLEY_DATA_DIR a fresh temp dir per launch.`,
+      `the key in a private gnome-keyring for the mock's origin, ANTHROPIC_BASE_URL the mock, PARLEY_DATA_DIR a fresh temp dir per launch.`,
     `Load: the 1-minute load average, sampled every 5 s during the run, was ${Math.min(...loads).toFixed(2)} to ` +
       `${Math.max(...loads).toFixed(2)} (median ${median(loads).toFixed(2)}) on ${cpus().length} CPUs` +
-      (median(loads) > 1.5 ? " (other work was running on the machine: expect noisier and slower figures)" : "") +
+      (median(loads) > 1.5
+        ? " (other work was running on the machine: expect noisier and slower figures)"
+        : "") +
       `. Wall time of the measurements: ${((performance.now() - benchStartedAt) / 1000).toFixed(0)} s.`,
   ];
 }
 
 const benchStartedAt = performance.now();
 const loadSamples = [];
-const readLoad = () => Number(readFileSync("/proc/loadavg", "utf8").split(" ")[0]);
+const readLoad = () =>
+  Number(readFileSync("/proc/loadavg", "utf8").split(" ")[0]);
 
 function table(rows) {
   const cell = (v) => String(v).replaceAll("|", "\\|");
@@ -1222,9 +1607,14 @@ function table(rows) {
     "| --- | --- | --- | --- | --- | --- |",
   ];
   for (const r of rows) {
-    const ratio = r.ratio == null || !Number.isFinite(r.ratio) ? "–" : `${r.ratio.toFixed(2)}×`;
+    const ratio =
+      r.ratio == null || !Number.isFinite(r.ratio)
+        ? "–"
+        : `${r.ratio.toFixed(2)}×`;
     const met = r.met == null ? "–" : r.met ? "yes" : "**no**";
-    lines.push(`| ${[r.benchmark, r.parley, r.baseline, ratio, r.goal, met].map(cell).join(" | ")} |`);
+    lines.push(
+      `| ${[r.benchmark, r.parley, r.baseline, ratio, r.goal, met].map(cell).join(" | ")} |`,
+    );
   }
   return lines.join("\n");
 }
@@ -1233,16 +1623,26 @@ let MOCK_BIN = "";
 let SEED_BIN = "";
 let HISTORY_SEED_BIN = "";
 let HISTORY_SEARCH_BIN = "";
-const HISTORY_SEARCH_REPS = Math.max(1, Number(process.env.PARLEY_HISTORY_SEARCH_REPS ?? 15));
+const HISTORY_SEARCH_REPS = Math.max(
+  1,
+  Number(process.env.PARLEY_HISTORY_SEARCH_REPS ?? 15),
+);
 
 async function main() {
   if (!existsSync(APP)) throw new Error(`the app is not built: ${APP}`);
-  if (existsSync(join(ROOT, "ui/dist/index.html"))) cpSync(join(ROOT, "ui/dist"), UI_DIST, { recursive: true });
+  if (existsSync(join(ROOT, "ui/dist/index.html")))
+    cpSync(join(ROOT, "ui/dist"), UI_DIST, { recursive: true });
   MOCK_BIN = pickBinary("parley-mock-claude", "PARLEY_MOCK_BINARY");
   SEED_BIN = pickBinary("parley-bench-seed", "PARLEY_SEED_BINARY");
   if ([...ONLY].some((name) => name.startsWith("history-"))) {
-    HISTORY_SEED_BIN = pickBinary("parley-history-seed", "PARLEY_HISTORY_SEED_BINARY");
-    HISTORY_SEARCH_BIN = pickBinary("parley-history-search", "PARLEY_HISTORY_SEARCH_BINARY");
+    HISTORY_SEED_BIN = pickBinary(
+      "parley-history-seed",
+      "PARLEY_HISTORY_SEED_BINARY",
+    );
+    HISTORY_SEARCH_BIN = pickBinary(
+      "parley-history-search",
+      "PARLEY_HISTORY_SEARCH_BINARY",
+    );
   }
   log(`app ${APP}; mock ${MOCK_BIN}; seeder ${SEED_BIN}; work dir ${workDir}`);
   loadSamples.push(readLoad());
@@ -1264,18 +1664,35 @@ async function main() {
     } catch (error) {
       failed = true;
       log(`${label} FAILED: ${error.stack ?? error}`);
-      rows.push({ benchmark: label, parley: "failed", baseline: "–", ratio: null, goal: "–", met: null });
-      notes.push(`${label}: failed: ${String(error.message ?? error).split("\n")[0]}`);
+      rows.push({
+        benchmark: label,
+        parley: "failed",
+        baseline: "–",
+        ratio: null,
+        goal: "–",
+        met: null,
+      });
+      notes.push(
+        `${label}: failed: ${String(error.message ?? error).split("\n")[0]}`,
+      );
     }
   };
   try {
     await run("throughput", "Throughput", () => benchThroughput(mock));
-    await run("smoothness", "Smoothness", () => benchSmoothness(mock, SEED_BIN));
-    await run("startup", "Start-up and memory", () => benchStartup(mock, SEED_BIN));
+    await run("smoothness", "Smoothness", () =>
+      benchSmoothness(mock, SEED_BIN),
+    );
+    await run("startup", "Start-up and memory", () =>
+      benchStartup(mock, SEED_BIN),
+    );
     await run("size", "Size", async () => benchSize());
     await run("history-size", "History size", async () => benchHistorySize());
-    await run("history-search", "History search", () => benchHistorySearch(mock));
-    await run("history-sidebar", "History sidebar", () => benchHistorySidebar(mock));
+    await run("history-search", "History search", () =>
+      benchHistorySearch(mock),
+    );
+    await run("history-sidebar", "History sidebar", () =>
+      benchHistorySidebar(mock),
+    );
     await run("history-open", "History open", () => benchHistoryOpen(mock));
   } finally {
     mock.stop();
@@ -1284,14 +1701,25 @@ async function main() {
   const markdown = `${table(rows)}\n\nNotes:\n\n${notes.map((n) => `- ${n}`).join("\n")}\n`;
   mkdirSync(OUT, { recursive: true });
   writeFileSync(join(OUT, "results.md"), markdown);
-  writeFileSync(join(OUT, "results.json"), JSON.stringify({ rows, raw, date: new Date().toISOString() }, null, 2));
+  writeFileSync(
+    join(OUT, "results.json"),
+    JSON.stringify({ rows, raw, date: new Date().toISOString() }, null, 2),
+  );
   if (!process.env.PARLEY_BENCH_NO_PRINT) process.stdout.write(`\n${markdown}`);
-  if (!process.env.PARLEY_BENCH_KEEP && !failed) rmSync(workDir, { recursive: true, force: true });
+  if (!process.env.PARLEY_BENCH_KEEP && !failed)
+    rmSync(workDir, { recursive: true, force: true });
   else log(`kept ${workDir} (app logs: app-N.log)`);
   return failed ? 1 : 0;
 }
 
-export { launchApp, quitApp, waitForSelector, startMock, appMemory, chromiumBaseline };
+export {
+  launchApp,
+  quitApp,
+  waitForSelector,
+  startMock,
+  appMemory,
+  chromiumBaseline,
+};
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   main().then(

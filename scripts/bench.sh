@@ -26,13 +26,13 @@ fi
 log "building the mock server and the seeders (release)"
 cargo build --release -p parley-mock-claude -p parley-bench-seed -p parley-bench-history
 
-log "measuring (under Xvfb and a private D-Bus session)"
+log "measuring (under Xvfb and a private D-Bus session with its own keyring)"
 # Services the session bus starts (the accessibility bus, ...) write to the inherited stdout, so
 # everything goes to stderr and stdout gets only the table (bench/out/results.md).
 rm -f bench/out/results.md
 status=0
 PARLEY_BENCH_NO_PRINT=1 xvfb-run -a -s "-screen 0 1400x900x24 -nolisten tcp" \
-  dbus-run-session -- node bench/run.mjs >&2 || status=$?
+  bash scripts/with-keyring.sh node bench/run.mjs >&2 || status=$?
 log "done in $(($(date +%s) - started)) s (builds included); exit status $status"
 if [ -f bench/out/results.md ]; then
   echo

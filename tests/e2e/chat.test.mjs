@@ -45,7 +45,7 @@ test("key saved in settings, a reply streams in, and the conversation survives a
           await app.find("settings-api-key-status")
         ).attr("data-state")) === "set",
     );
-    assert.equal(keychainLookup(), KEY, "the key is in the Secret Service");
+    assert.equal(keychainLookup(mock.baseUrl), KEY, "the key is in the Secret Service");
     const html = await app.execute("return document.documentElement.outerHTML");
     assert.ok(!html.includes(KEY), "the key is not left anywhere in the page");
     await (await app.find("settings-close")).click();

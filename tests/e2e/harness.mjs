@@ -39,26 +39,34 @@ export function newDataDir() {
   return mkdtempSync(join(tmpdir(), "parley-e2e-data-"));
 }
 
-/** Launches the built app with its own data directory, pointed at the mock server. */
-export function launchApp({ dataDir, baseUrl }) {
+/**
+ * Launches the built app with its own data directory, pointed at the mock server. `extraEnv`
+ * adds variables to the app's environment (a test of ANTHROPIC_API_KEY passes it here).
+ */
+export function launchApp({ dataDir, baseUrl, extraEnv = {} }) {
   if (!existsSync(APP))
     throw new Error(`build the app first: ${APP} is missing`);
   const env = {
     PARLEY_DATA_DIR: dataDir,
     ANTHROPIC_BASE_URL: baseUrl,
     PARLEY_NO_DIALOGS: "1",
+    ...extraEnv,
   };
   // The key must come from the keychain in these tests, never from the environment.
   delete process.env.ANTHROPIC_API_KEY;
   return Driver.launch(APP, env);
 }
 
-/** Reads the key Parley stored in the Secret Service, through libsecret's own tool. */
-export function keychainLookup() {
+/**
+ * Reads the key Parley stored in the Secret Service for the origin of `baseUrl`, through
+ * libsecret's own tool (keys are bound to the origin they were saved for).
+ */
+export function keychainLookup(baseUrl) {
+  const origin = new URL(baseUrl).origin;
   try {
     return execFileSync(
       "secret-tool",
-      ["lookup", "service", "parley", "username", "anthropic-api-key"],
+      ["lookup", "service", "parley", "username", `api-key ${origin}`],
       { encoding: "utf8" },
     ).trim();
   } catch {
