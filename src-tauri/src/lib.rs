@@ -61,9 +61,11 @@ pub fn wire<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
                 }
                 Err(error) => {
                     // A database Parley cannot open is never replaced by an empty one, and a data
-                    // folder another Parley uses is not touched: say why and stop.
+                    // folder another Parley uses is not touched: say why and stop. Exiting here,
+                    // rather than failing the setup hook (which Tauri turns into a panic with a
+                    // backtrace), ends the process with status 1 and nothing opened.
                     data_dir::report_fatal(&data_dir::open_failure_message(&data_dir, &error));
-                    Err(Box::new(error))
+                    std::process::exit(1)
                 }
             }
         })
