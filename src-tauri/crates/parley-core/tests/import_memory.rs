@@ -3,6 +3,8 @@
 //!
 //! Alone in its test binary so that the process's peak memory is this test's.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
