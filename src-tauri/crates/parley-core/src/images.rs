@@ -484,7 +484,7 @@ fn sniff_media_type(bytes: &[u8]) -> Option<&'static str> {
 /// Each file is written to a temporary name first and renamed, so a crash never leaves a
 /// half-written file under a hash.
 fn save_prepared(dir: &Path, prepared: &PreparedImage) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
+    crate::data_folder::create_private_dir_all(dir)?;
     let image = dir.join(&prepared.sha256);
     let thumbnail = dir.join(format!("{}.thumb", prepared.sha256));
     for (path, bytes) in [
@@ -502,7 +502,7 @@ fn save_prepared(dir: &Path, prepared: &PreparedImage) -> std::io::Result<()> {
                 .unwrap_or_default(),
             rand::random::<u64>()
         ));
-        let mut file = std::fs::File::create(&temporary)?;
+        let mut file = crate::data_folder::create_private_file(&temporary)?;
         file.write_all(bytes)?;
         file.sync_all()?;
         std::fs::rename(&temporary, path)?;

@@ -13,7 +13,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use parley_core::data_folder::{LOCK_FILE, PRIVATE_DIR_MODE};
+use parley_core::data_folder::{LOCK_FILE, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE};
 use parley_core::view::StatusView;
 use parley_core::{
     ChatEvent, CollectingSink, CoreError, Environment, ErrorKind, ImagePlacement, Parley,
@@ -210,7 +210,7 @@ async fn a_second_parley_is_refused_while_the_first_streams_and_the_first_loses_
 
 #[cfg(unix)]
 #[tokio::test]
-async fn open_makes_the_data_folder_private_and_holds_its_lock_file() {
+async fn open_makes_the_data_folder_and_its_images_private_and_holds_its_lock_file() {
     use std::os::unix::fs::PermissionsExt;
 
     let root = tempfile::tempdir().unwrap();
@@ -224,6 +224,21 @@ async fn open_makes_the_data_folder_private_and_holds_its_lock_file() {
     assert_eq!(
         std::fs::read_to_string(dir.join(LOCK_FILE)).unwrap().trim(),
         std::process::id().to_string()
+    );
+
+    // Images the user prepares are theirs alone too, whatever the process umask (the app sets
+    // 077; tools and tests keep the usual 022).
+    let draft = parley
+        .prepare_image_bytes(png(), "private.png".into())
+        .await
+        .unwrap();
+    let images = dir.join("images");
+    let mode_of = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode_of(&images), PRIVATE_DIR_MODE);
+    assert_eq!(mode_of(&images.join(&draft.sha256)), PRIVATE_FILE_MODE);
+    assert_eq!(
+        mode_of(&images.join(format!("{}.thumb", draft.sha256))),
+        PRIVATE_FILE_MODE
     );
     drop(parley);
 }
