@@ -13,9 +13,13 @@ use tauri::{Manager, Runtime};
 
 /// Builds and runs the app.
 pub fn run() {
+    // SAFETY: first thing in the process, before any thread is spawned (logging set-up below
+    // spawns none, Tauri's runtime comes later). Taking the environment here removes
+    // ANTHROPIC_API_KEY from it, so no child process inherits the key.
+    let env = unsafe { Environment::take_from_process() };
     data_dir::restrict_umask();
     init_logging();
-    let app = match wire(tauri::Builder::default()).build(tauri::generate_context!()) {
+    let app = match wire(tauri::Builder::default(), env).build(tauri::generate_context!()) {
         Ok(app) => app,
         Err(error) => {
             tracing::error!(%error, "Parley could not start");
@@ -34,7 +38,7 @@ pub fn run() {
 
 /// Plugins, state set-up, commands and window events, generic over the runtime so a test can
 /// boot the same wiring with `tauri::test::mock_builder()`.
-pub fn wire<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+pub fn wire<R: Runtime>(builder: tauri::Builder<R>, env: Environment) -> tauri::Builder<R> {
     builder
         // First, as its docs require: a second launch on this data folder hands over to the
         // running Parley (its window comes forward) and exits here, before anything is opened.
@@ -45,12 +49,12 @@ pub fn wire<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
                 .build(),
         )
         .plugin(tauri_plugin_opener::init())
-        .setup(|app| {
+        .setup(move |app| {
             let data_dir = data_dir::resolve(app.handle())?;
             let opened = tauri::async_runtime::block_on(Parley::open(
                 &data_dir,
                 Arc::new(KeyringSecretStore::default()),
-                Environment::from_process(),
+                env,
             ));
             match opened {
                 Ok(parley) => {
@@ -76,8 +80,10 @@ pub fn wire<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::settings::get_settings,
             commands::settings::save_settings,
             commands::settings::test_connection,
+            commands::keys::api_key_status,
             commands::keys::set_api_key,
             commands::keys::clear_api_key,
+            commands::keys::list_key_origins,
             commands::conversations::open_conversation,
             commands::conversations::update_conversation,
             commands::conversations::select_branch,

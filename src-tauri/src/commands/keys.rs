@@ -1,17 +1,31 @@
-//! The API key crosses the IPC boundary in one direction only: into the keychain. No command
-//! returns it.
+//! API keys cross the IPC boundary in one direction only: into the keychain. No command returns
+//! a key; each names the base URL whose origin the key belongs to, and Rust derives the origin.
 
-use parley_core::{KeyStatus, Parley};
+use parley_core::{KeyOrigin, KeyView, Parley};
 use tauri::State;
 
 use super::CommandResult;
 
 #[tauri::command]
-pub async fn set_api_key(parley: State<'_, Parley>, key: String) -> CommandResult<KeyStatus> {
-    Ok(parley.set_api_key(key).await?)
+pub async fn api_key_status(parley: State<'_, Parley>, base_url: String) -> CommandResult<KeyView> {
+    Ok(parley.api_key_status(&base_url).await?)
 }
 
 #[tauri::command]
-pub async fn clear_api_key(parley: State<'_, Parley>) -> CommandResult<KeyStatus> {
-    Ok(parley.clear_api_key().await?)
+pub async fn set_api_key(
+    parley: State<'_, Parley>,
+    base_url: String,
+    key: String,
+) -> CommandResult<KeyView> {
+    Ok(parley.set_api_key(&base_url, key).await?)
+}
+
+#[tauri::command]
+pub async fn clear_api_key(parley: State<'_, Parley>, base_url: String) -> CommandResult<KeyView> {
+    Ok(parley.clear_api_key(&base_url).await?)
+}
+
+#[tauri::command]
+pub async fn list_key_origins(parley: State<'_, Parley>) -> CommandResult<Vec<KeyOrigin>> {
+    Ok(parley.list_key_origins().await?)
 }
