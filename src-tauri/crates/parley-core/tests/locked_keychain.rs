@@ -7,6 +7,9 @@
 //! without a display (the prompter cannot start) and once under Xvfb (a prompt window opens and
 //! waits for a password forever).
 
+// A test file: its helpers may unwrap (clippy's allow-in-tests covers only #[test] functions).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
