@@ -9,6 +9,7 @@ import { execFileSync } from "node:child_process";
 import {
   keychainLookup,
   saveKeyInSettings,
+  typeAndSaveKey,
   lastAssistant,
   launchApp,
   newDataDir,
@@ -35,17 +36,12 @@ test("key saved in settings, a reply streams in, and the conversation survives a
     await (await app.find("settings-open")).click();
     const status = await app.find("settings-api-key-status");
     assert.equal(await status.attr("data-state"), "unset");
-    const keyInput = await app.find("settings-api-key");
-    await keyInput.type(KEY);
-    await (await app.find("settings-api-key-save")).click();
-    await app.waitFor(
-      "key status set",
-      async () =>
-        (await (
-          await app.find("settings-api-key-status")
-        ).attr("data-state")) === "set",
+    await typeAndSaveKey(app, KEY);
+    assert.equal(
+      keychainLookup(mock.baseUrl),
+      KEY,
+      "the key is in the Secret Service",
     );
-    assert.equal(keychainLookup(mock.baseUrl), KEY, "the key is in the Secret Service");
     const html = await app.execute("return document.documentElement.outerHTML");
     assert.ok(!html.includes(KEY), "the key is not left anywhere in the page");
     await (await app.find("settings-close")).click();

@@ -109,9 +109,11 @@ export async function lastAssistant(driver, statuses) {
   );
 }
 
-/** Opens settings, stores `key` in the keychain through the UI, waits for it, closes settings. */
-export async function saveKeyInSettings(driver, key) {
-  await (await driver.find("settings-open")).click();
+/**
+ * In the open settings, types `key` into the key field, saves it and waits until the status
+ * says it is stored (for the origin of the base URL in the form).
+ */
+export async function typeAndSaveKey(driver, key) {
   await (await driver.find("settings-api-key")).type(key);
   await (await driver.find("settings-api-key-save")).click();
   await driver.waitFor(
@@ -121,5 +123,11 @@ export async function saveKeyInSettings(driver, key) {
         await driver.find("settings-api-key-status")
       ).attr("data-state")) === "set",
   );
+}
+
+/** Opens settings, stores `key` in the keychain through the UI, waits for it, closes settings. */
+export async function saveKeyInSettings(driver, key) {
+  await (await driver.find("settings-open")).click();
+  await typeAndSaveKey(driver, key);
   await (await driver.find("settings-close")).click();
 }

@@ -12,6 +12,7 @@ import {
   newDataDir,
   saveScreenshot,
   sendMessage,
+  typeAndSaveKey,
 } from "./harness.mjs";
 
 const ENV_KEY = "sk-ant-env-must-stay-home-0123456789";
@@ -81,15 +82,7 @@ test("ANTHROPIC_API_KEY never reaches another origin; a new origin asks for its 
     );
 
     // A key saved now is this origin's, in the real keychain, and is what the gateway gets.
-    await keyInput.type(GATEWAY_KEY);
-    await (await app.find("settings-api-key-save")).click();
-    await app.waitFor(
-      "key status set",
-      async () =>
-        (await (
-          await app.find("settings-api-key-status")
-        ).attr("data-state")) === "set",
-    );
+    await typeAndSaveKey(app, GATEWAY_KEY);
     assert.equal(keychainLookup(gatewayUrl), GATEWAY_KEY);
     await app.find("settings-key-origin", `[data-origin="${gatewayUrl}"]`);
 
