@@ -37,9 +37,10 @@ step "UI tests in headless Chromium (IPC mocked)"
 (cd ui && npm run --silent test:ui)
 
 if ! $quick; then
-  step "build the app"
+  step "build the app, and the Tauri crate's own unit tests (navigation allow-list, instance names)"
   bash scripts/build-app.sh
   cargo build -p parley-mock-claude --locked
+  cargo test -p parley --locked
 
   step "end to end: the built app under Xvfb with WebKitWebDriver and a real Secret Service"
   xvfb-run -a -s "-screen 0 1400x900x24 -nolisten tcp" \
