@@ -268,8 +268,10 @@ impl ImageStore {
         }
     }
 
-    /// Removes every image file no message refers to: images prepared but never sent, and what
-    /// an interrupted delete left behind. Run at start-up, before the UI can prepare new ones.
+    /// Removes every image file no message refers to: images prepared but never sent, what an
+    /// interrupted delete left behind, and the staging folder of an import that a crash ended
+    /// (no import runs at start-up: the data folder's lock keeps other processes out). Run at
+    /// start-up, before the UI can prepare new ones.
     pub async fn collect_garbage(&self, store: &Store) -> CoreResult<usize> {
         let referenced: HashSet<String> = store.referenced_attachment_hashes().await?;
         let mut entries = match tokio::fs::read_dir(&self.dir).await {
@@ -285,6 +287,12 @@ impl ImageStore {
                 unused.push(sha256.to_owned());
             } else if file_name.ends_with(".tmp") {
                 let _ = tokio::fs::remove_file(entry.path()).await;
+            } else if file_name.starts_with(IMPORT_STAGING_PREFIX)
+                && entry.file_type().await.is_ok_and(|kind| kind.is_dir())
+            {
+                if let Err(error) = tokio::fs::remove_dir_all(entry.path()).await {
+                    tracing::warn!(%error, "could not remove an interrupted import's staging folder");
+                }
             }
         }
         unused.sort();
@@ -303,6 +311,9 @@ impl ImageStore {
         Ok(self.dir.join(format!("{sha256}.thumb")))
     }
 }
+
+/// The name prefix of an import's staging folder inside the image folder (see `export::import`).
+pub(crate) const IMPORT_STAGING_PREFIX: &str = ".import-";
 
 /// Refuses pasted image data named `name` of `len` bytes when it is over
 /// [`parley_images::MAX_IN_MEMORY_BYTES`]: what holds the data (an IPC body, the clipboard)
@@ -752,5 +763,23 @@ mod tests {
             ErrorKind::ImageMissing
         );
         assert_eq!(std::fs::read_dir(images.dir()).unwrap().count(), 0);
+    }
+
+    #[tokio::test]
+    async fn start_up_removes_the_staging_folder_a_crashed_import_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let images = ImageStore::new(dir.path().join(IMAGES_FOLDER));
+        let staging = images
+            .dir()
+            .join(format!("{IMPORT_STAGING_PREFIX}0123456789abcdef"));
+        std::fs::create_dir_all(&staging).unwrap();
+        std::fs::write(staging.join("a".repeat(64)), b"staged bytes").unwrap();
+        // A file that merely starts like it is not a staging folder and stays.
+        let lookalike = images.dir().join(format!("{IMPORT_STAGING_PREFIX}note"));
+        std::fs::write(&lookalike, b"x").unwrap();
+        let store = Store::open_in_memory().await.unwrap();
+        images.collect_garbage(&store).await.unwrap();
+        assert!(!staging.exists(), "the staging folder is gone");
+        assert!(lookalike.exists());
     }
 }

@@ -577,7 +577,11 @@ const CARRIED: &str = ".carried";
 impl Staging {
     fn create(images_dir: &Path) -> std::io::Result<Self> {
         std::fs::create_dir_all(images_dir)?;
-        let dir = images_dir.join(format!(".import-{:016x}", rand::random::<u64>()));
+        let dir = images_dir.join(format!(
+            "{}{:016x}",
+            crate::images::IMPORT_STAGING_PREFIX,
+            rand::random::<u64>()
+        ));
         std::fs::create_dir(&dir)?;
         Ok(Self {
             dir,
