@@ -289,10 +289,9 @@ impl ImageStore {
                 let _ = tokio::fs::remove_file(entry.path()).await;
             } else if file_name.starts_with(IMPORT_STAGING_PREFIX)
                 && entry.file_type().await.is_ok_and(|kind| kind.is_dir())
+                && let Err(error) = tokio::fs::remove_dir_all(entry.path()).await
             {
-                if let Err(error) = tokio::fs::remove_dir_all(entry.path()).await {
-                    tracing::warn!(%error, "could not remove an interrupted import's staging folder");
-                }
+                tracing::warn!(%error, "could not remove an interrupted import's staging folder");
             }
         }
         unused.sort();
