@@ -135,6 +135,7 @@ pub(crate) async fn open_file(
         .pragma("mmap_size", MMAP_BYTES.to_string());
     let pool = SqlitePoolOptions::new()
         .max_connections(MAX_CONNECTIONS)
+        .after_release(|conn, _meta| Box::pin(still_usable(conn)))
         .connect_with(options.clone())
         .await
         .map_err(|err| with_path(err.into(), path))?;
@@ -160,6 +161,26 @@ pub(crate) async fn open_file(
         search_pool,
         clock: Arc::new(Clock::default()),
     })
+}
+
+/// Whether a connection going back to the pool can be used again; `false` closes it and the
+/// pool opens a fresh one when it needs one.
+///
+/// sqlx-sqlite (0.8) counts open transactions itself. When SQLite has already rolled a
+/// transaction back on its own (it does on `SQLITE_FULL` and I/O errors: a full disk), sqlx's
+/// `ROLLBACK` on drop fails, its count stays at one, and from then on every `BEGIN IMMEDIATE` on
+/// that connection is refused ("attempted to call begin_with at non-zero transaction depth"), so
+/// a reply could never be saved after the disk has space again. A `BEGIN` that sqlx accepts and
+/// rolls back proves the count is zero; it takes no lock.
+async fn still_usable(conn: &mut sqlx::SqliteConnection) -> Result<bool, sqlx::Error> {
+    use sqlx::Connection;
+    match conn.begin_with("BEGIN DEFERRED").await {
+        Ok(probe) => Ok(probe.rollback().await.is_ok()),
+        Err(error) => {
+            tracing::warn!(%error, "closing a database connection left in a failed transaction");
+            Ok(false)
+        }
+    }
 }
 
 /// The connection searches run on, apart from the main pool. The main pool
