@@ -962,3 +962,88 @@ async fn exported_files_are_private_to_the_user() {
         );
     }
 }
+
+#[tokio::test]
+async fn error_text_stored_before_it_was_cleaned_is_exported_clean_and_short() {
+    // A reply that failed before error text was cleaned (issue 9): the server echoed a key and
+    // a whole page. Neither may reach an export file.
+    let dir = tempfile::tempdir().unwrap();
+    let parley = parley_in(dir.path()).await;
+    let store = parley.store();
+    let id = plain_conversation(&parley, "Old failure", "hello").await;
+    let question = store
+        .insert_message(&user(
+            &id,
+            None,
+            r#"[{"type":"text","text":"again"}]"#,
+            "again",
+        ))
+        .await
+        .unwrap();
+    let failed = store
+        .insert_message(&NewMessage {
+            conversation_id: id.clone(),
+            parent_id: Some(question.id.clone()),
+            role: Role::Assistant,
+            content_json: "[]".into(),
+            text: String::new(),
+            model: Some("claude-sonnet-4-5".into()),
+            status: MessageStatus::Streaming,
+        })
+        .await
+        .unwrap();
+    let leaked = "sk-ant-api03-OLD-LEAKED-SECRET-0123456789";
+    store
+        .finish_message(
+            &failed.id,
+            &MessageFinish {
+                status: MessageStatus::Error,
+                content_json: "[]".into(),
+                text: String::new(),
+                stop_reason: None,
+                stop_sequence: None,
+                usage: StoredUsage::default(),
+                error_kind: Some("auth".into()),
+                error_message: Some(format!(
+                    "invalid x-api-key {leaked} {}",
+                    "<html>page</html> ".repeat(1000)
+                )),
+                request_id: None,
+            },
+        )
+        .await
+        .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let json = out.path().join("all.json");
+    parley
+        .export_to_path(None, ExportFormat::Json, &json, Arc::new(NoProgress))
+        .await
+        .unwrap();
+    let markdown = out.path().join("old.md");
+    parley
+        .export_to_path(
+            Some(std::slice::from_ref(&id)),
+            ExportFormat::Markdown,
+            &markdown,
+            Arc::new(NoProgress),
+        )
+        .await
+        .unwrap();
+    for file in [&json, &markdown] {
+        let written = std::fs::read_to_string(file).unwrap();
+        assert!(
+            !written.contains(leaked),
+            "{} holds the old key",
+            file.display()
+        );
+        assert!(
+            written.matches("<html>page</html>").count() < 200,
+            "{} holds the whole page",
+            file.display()
+        );
+    }
+    let exported: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let text = exported.to_string();
+    assert!(text.contains("[redacted]"), "the message is kept, cleaned");
+}

@@ -19,6 +19,7 @@
 //! in the database (`RawValue`), byte for byte, so a round trip changes nothing. One
 //! conversation or image per line keeps error positions ("line N") meaningful.
 
+use parley_claude::sanitize_error_text;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
@@ -214,7 +215,9 @@ impl ConversationEntry {
                         cache_read_input_tokens: m.usage.cache_read_input_tokens,
                     },
                     error_kind: m.error_kind,
-                    error_message: m.error_message,
+                    // Errors stored before error text was cleaned (issue 9) may hold a key or a
+                    // server's whole page: an export carries them clean and short.
+                    error_message: m.error_message.map(|text| sanitize_error_text(&text, None)),
                     request_id: m.request_id,
                     active_child_id: m.active_child_id,
                     created_at: m.created_at,
@@ -306,7 +309,7 @@ impl ConversationEntry {
                     cache_read_input_tokens: m.usage.cache_read_input_tokens,
                 },
                 error_kind: m.error_kind,
-                error_message: m.error_message,
+                error_message: m.error_message.map(|text| sanitize_error_text(&text, None)),
                 request_id: m.request_id,
                 active_child_id: m.active_child_id,
                 created_at: m.created_at,

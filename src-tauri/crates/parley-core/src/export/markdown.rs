@@ -346,7 +346,8 @@ impl Document {
             MessageStatus::Error => {
                 let kind = message.error_kind.as_deref().unwrap_or("error");
                 let text = message.error_message.as_deref().unwrap_or("");
-                self.line(&format!("> **Error** ({kind}): {}", one_line(text)));
+                let text = parley_claude::sanitize_error_text(text, None);
+                self.line(&format!("> **Error** ({kind}): {}", one_line(&text)));
                 self.blank();
             }
             MessageStatus::Cancelled => {
