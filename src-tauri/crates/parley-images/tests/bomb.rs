@@ -4,57 +4,23 @@
 
 mod support;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+#[path = "support/counting.rs"]
+mod counting;
+
 use std::time::{Duration, Instant};
 
+use counting::{peak_during, serial};
 use parley_images::{EncodeOptions, ImageError, prepare};
 
-struct Counting;
-
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-static SERIAL: Mutex<()> = Mutex::new(());
-
-// SAFETY: forwards to the system allocator and only adds bookkeeping.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: same contract as the caller's.
-        let ptr = unsafe { System.alloc(layout) };
-        if !ptr.is_null() {
-            let now = CURRENT.fetch_add(layout.size(), Ordering::SeqCst) + layout.size();
-            PEAK.fetch_max(now, Ordering::SeqCst);
-        }
-        ptr
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) };
-        CURRENT.fetch_sub(layout.size(), Ordering::SeqCst);
-    }
-}
-
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
-
-/// Runs `f`, returning its result and the peak of bytes allocated above the level at the start.
-fn peak_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
-    let base = CURRENT.load(Ordering::SeqCst);
-    PEAK.store(base, Ordering::SeqCst);
-    let result = f();
-    (result, PEAK.load(Ordering::SeqCst).saturating_sub(base))
-}
+static ALLOCATOR: counting::Counting = counting::Counting;
 
 /// Far below any decoded buffer of the claimed sizes (tens of GB), above decoder bookkeeping.
 const SMALL: usize = 4 << 20;
 
 #[test]
 fn bomb_headers_are_refused_without_a_large_allocation() {
-    let _serial = SERIAL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _serial = serial();
     let cases = [
         (
             "PNG",
@@ -88,9 +54,7 @@ fn bomb_headers_are_refused_without_a_large_allocation() {
 
 #[test]
 fn the_pixel_limit_is_100_megapixels() {
-    let _serial = SERIAL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _serial = serial();
     // 10,000 x 10,001 is just over; the error names the size.
     let bytes = support::png_bomb(10_000, 10_001);
     let error = prepare(&bytes, &EncodeOptions::default()).err();

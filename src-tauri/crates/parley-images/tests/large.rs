@@ -9,64 +9,25 @@
 //! temporary folder shared by the tests of this binary (about 1.9 GB of disk, a minute or so
 //! on two cores for the whole binary).
 
+#[path = "support/counting.rs"]
+mod counting;
 mod support;
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::Instant;
 
+use counting::{peak_during, serial};
 use parley_images::{
     EncodeOptions, ImageError, MAX_BASE64_LEN, MAX_PIXELS, MediaType, PreparedImage, base64_len,
     prepare_file,
 };
 use support::Rng;
 
-struct Counting;
-
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-static SERIAL: Mutex<()> = Mutex::new(());
-
-// SAFETY: forwards to the system allocator and only adds bookkeeping.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: same contract as the caller's.
-        let ptr = unsafe { System.alloc(layout) };
-        if !ptr.is_null() {
-            let now = CURRENT.fetch_add(layout.size(), Ordering::SeqCst) + layout.size();
-            PEAK.fetch_max(now, Ordering::SeqCst);
-        }
-        ptr
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) };
-        CURRENT.fetch_sub(layout.size(), Ordering::SeqCst);
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: same contract as the caller's.
-        let new = unsafe { System.realloc(ptr, layout, new_size) };
-        if !new.is_null() {
-            if new_size >= layout.size() {
-                let grown = new_size - layout.size();
-                let now = CURRENT.fetch_add(grown, Ordering::SeqCst) + grown;
-                PEAK.fetch_max(now, Ordering::SeqCst);
-            } else {
-                CURRENT.fetch_sub(layout.size() - new_size, Ordering::SeqCst);
-            }
-        }
-        new
-    }
-}
-
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: counting::Counting = counting::Counting;
 
 const MIB: u64 = 1024 * 1024;
 const DEFAULT: EncodeOptions = EncodeOptions {
@@ -82,12 +43,6 @@ fn fixtures() -> &'static Path {
         Err(error) => panic!("temp dir: {error}"),
     })
     .path()
-}
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Writes `height` rows of `row_len` noise bytes through `write_row`.
@@ -277,13 +232,11 @@ fn measured(
 ) -> (Result<PreparedImage, ImageError>, Cost) {
     let file_len = must(std::fs::metadata(path)).len();
     reset_peak_rss();
-    let base = CURRENT.load(Ordering::SeqCst);
-    PEAK.store(base, Ordering::SeqCst);
     let start = Instant::now();
-    let result = prepare_file(path, options);
+    let (result, heap) = peak_during(|| prepare_file(path, options));
     let elapsed = start.elapsed();
     let cost = Cost {
-        heap: PEAK.load(Ordering::SeqCst).saturating_sub(base) as u64,
+        heap: heap as u64,
         rss: peak_rss(),
     };
     eprintln!(
