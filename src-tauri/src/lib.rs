@@ -83,7 +83,6 @@ pub fn wire<R: Runtime>(builder: tauri::Builder<R>, env: Environment) -> tauri::
             commands::keys::api_key_status,
             commands::keys::set_api_key,
             commands::keys::clear_api_key,
-            commands::keys::list_key_origins,
             commands::conversations::open_conversation,
             commands::conversations::update_conversation,
             commands::conversations::select_branch,

@@ -1,7 +1,7 @@
 //! API keys cross the IPC boundary in one direction only: into the keychain. No command returns
 //! a key; each names the base URL whose origin the key belongs to, and Rust derives the origin.
 
-use parley_core::{KeyOrigin, KeyView, Parley};
+use parley_core::{KeyView, Parley};
 use tauri::State;
 
 use super::CommandResult;
@@ -23,9 +23,4 @@ pub async fn set_api_key(
 #[tauri::command]
 pub async fn clear_api_key(parley: State<'_, Parley>, base_url: String) -> CommandResult<KeyView> {
     Ok(parley.clear_api_key(&base_url).await?)
-}
-
-#[tauri::command]
-pub async fn list_key_origins(parley: State<'_, Parley>) -> CommandResult<Vec<KeyOrigin>> {
-    Ok(parley.list_key_origins().await?)
 }

@@ -10,7 +10,6 @@ import type {
   ConversationMeta,
   ConversationSummary,
   ConversationView,
-  KeyOrigin,
   KeyView,
   SendStarted,
 } from "./bindings";
@@ -64,11 +63,6 @@ export function setApiKey(baseUrl: string, key: string): Promise<KeyView> {
 /** Removes the key of the origin of `baseUrl` from the keychain. */
 export function clearApiKey(baseUrl: string): Promise<KeyView> {
   return call("clear_api_key", { baseUrl });
-}
-
-/** The origins that have a key in the keychain. */
-export function listKeyOrigins(): Promise<KeyOrigin[]> {
-  return call("list_key_origins");
 }
 
 export function testConnection(): Promise<ConnectionReport> {

@@ -265,12 +265,6 @@ impl Parley {
         Ok(self.keys.view(&origin).await)
     }
 
-    /// The origins that have a key in the keychain.
-    pub async fn list_key_origins(&self) -> CoreResult<Vec<KeyOrigin>> {
-        self.saved_origin(&self.settings().await?).await?;
-        self.keys.origins(&self.store).await
-    }
-
     /// A client for the saved settings with the key of their origin, or
     /// [`CoreError::NoApiKey`] naming that origin. The key is looked up by the origin of the very
     /// URL the client will call, so it cannot go anywhere else.

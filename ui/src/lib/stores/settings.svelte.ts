@@ -9,7 +9,7 @@ class SettingsStore {
 
   /** The key status of the saved base URL's origin (the one replies are sent to). */
   keyStatus: KeyStatus | null = $derived(this.view?.key.status ?? null);
-  /** The origin replies are sent to, e.g. `https://api.apimart.ai`. */
+  /** The origin (scheme, host, port) Rust sends replies' requests to; shown, never called. */
   keyOrigin: string = $derived(this.view?.key.origin ?? "");
   keyLabel: string = $derived(this.view?.key.label ?? "API key");
   models: string[] = $derived(this.view?.models ?? []);
