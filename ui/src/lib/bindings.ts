@@ -85,7 +85,44 @@ export type MessageStatus = "streaming" | "done" | "error" | "cancelled";
 
 export type Usage = { inputTokens: number, outputTokens: number, cacheCreationInputTokens: number | null, cacheReadInputTokens: number | null, };
 
-export type MessageView = { id: string, conversationId: string, parentId: string | null, role: MessageRole, blocks: Array<ContentBlock>, status: MessageStatus, error: ErrorPayload | null, model: string | null, stopReason: string | null, usage: Usage | null, 
+export type RequestParams = { 
+/**
+ * `None`: the default from settings.
+ */
+maxTokens: number | null, temperature: number | null, topP: number | null, topK: number | null, stopSequences: Array<string>, 
+/**
+ * Extended thinking (`thinking: {type: "enabled"}`), for models that take the parameter.
+ */
+thinking: boolean, 
+/**
+ * `None` with thinking on: [`DEFAULT_THINKING_BUDGET`].
+ */
+thinkingBudget: number | null, };
+
+export type ThinkingSupport = "parameter" | "builtin" | "unsupported";
+
+export type ParamField = "maxTokens" | "temperature" | "topP" | "topK" | "stopSequences" | "thinkingBudget";
+
+export type ParamIssue = { field: ParamField, message: string, };
+
+export type MessageView = { id: string, conversationId: string, parentId: string | null, role: MessageRole, blocks: Array<ContentBlock>, status: MessageStatus, error: ErrorPayload | null, model: string | null, 
+/**
+ * Why the reply stopped, verbatim from the API (`end_turn`, `max_tokens`, ...).
+ */
+stopReason: string | null, 
+/**
+ * The stop sequence that ended the reply, when `stop_reason` is `stop_sequence`.
+ */
+stopSequence: string | null, 
+/**
+ * The text the user started this reply with; `blocks` begin with it.
+ */
+prefill: string | null, usage: Usage | null, 
+/**
+ * What the reply cost in micro-dollars; `None` without usage or without a price for
+ * its model (see [`MessageView::priced`]).
+ */
+costMicroUsd: number | null, 
 /**
  * Every alternative of this turn (same parent, same role), oldest first.
  */
@@ -99,7 +136,11 @@ siblingIndex: number,
  */
 createdAt: number, };
 
-export type ConversationMeta = { id: string, title: string, model: string, systemPrompt: string | null, createdAt: number, updatedAt: number, };
+export type ConversationMeta = { id: string, title: string, model: string, systemPrompt: string | null, 
+/**
+ * The conversation's request parameters (`params_json`).
+ */
+params: RequestParams, createdAt: number, updatedAt: number, };
 
 export type TitleSource = "auto" | "user";
 
@@ -113,7 +154,11 @@ updatedAt: number, createdAt: number, pinned: boolean, folderId: string | null, 
  */
 thumbnailSha256: string | null, };
 
-export type ConversationView = { conversation: ConversationMeta, messages: Array<MessageView>, };
+export type ConversationView = { conversation: ConversationMeta, messages: Array<MessageView>, 
+/**
+ * Tokens and cost of every reply in the conversation, on every branch.
+ */
+totals: UsageTotals, };
 
 export type Folder = { id: string, name: string, createdAt: number, };
 
@@ -147,6 +192,86 @@ images: Array<GalleryImage>,
  */
 next: GalleryCursor | null, };
 
+export type ModelPrice = { model: string, input: number, output: number, 
+/**
+ * Writing to the prompt cache (5-minute cache).
+ */
+cacheWrite: number, 
+/**
+ * Reading from the prompt cache.
+ */
+cacheRead: number, };
+
+export type UsageTotals = { replies: number, inputTokens: number, outputTokens: number, cacheWriteTokens: number, cacheReadTokens: number, 
+/**
+ * The cost of the replies whose model has a price, in micro-dollars.
+ */
+microUsd: number, 
+/**
+ * Replies whose model has no price: their tokens are counted, their cost is not.
+ */
+unpricedReplies: number, };
+
+export type ModelSpend = { model: string, totals: UsageTotals, 
+/**
+ * Whether the price table has this model (else `totals.micro_usd` is 0 and means nothing).
+ */
+priced: boolean, };
+
+export type SpendView = { today: Array<ModelSpend>, month: Array<ModelSpend>, };
+
+export type ModelSource = "builtin" | "api";
+
+export type ModelInfo = { id: string, displayName: string | null, 
+/**
+ * The largest `max_tokens` the model accepts, when known.
+ */
+maxOutputTokens: number | null, 
+/**
+ * The context window in tokens, when known.
+ */
+contextWindow: number | null, thinking: ThinkingSupport, source: ModelSource, };
+
+export type EndpointCapabilities = { 
+/**
+ * `GET /v1/models` answers.
+ */
+models: boolean | null, 
+/**
+ * `POST /v1/messages/count_tokens` answers.
+ */
+countTokens: boolean | null, 
+/**
+ * Requests with `cache_control` are accepted.
+ */
+cacheControl: boolean | null, };
+
+export type Preset = { id: string, name: string, model: string, systemPrompt: string | null, params: RequestParams, 
+/**
+ * `Ctrl+N` starts a conversation from the default preset (at most one is).
+ */
+isDefault: boolean, createdAt: number, updatedAt: number, };
+
+export type PresetDraft = { id: string | null, name: string, model: string, systemPrompt: string | null, params: RequestParams, };
+
+export type TokenCountRequest = { 
+/**
+ * `None`: a new conversation.
+ */
+conversationId: string | null, text: string, images: Array<ComposerImage>, model: string, 
+/**
+ * For a new conversation (an existing one uses its own).
+ */
+systemPrompt: string | null, 
+/**
+ * For a new conversation (an existing one uses its own).
+ */
+params: RequestParams | null, prefill: string | null, };
+
+export type TokenSource = "api" | "estimate";
+
+export type TokenCount = { tokens: number, source: TokenSource, };
+
 export type Settings = { baseUrl: string, apiVersion: string, authStyle: "x-api-key" | "bearer", defaultModel: string, defaultMaxTokens: number, 
 /**
  * Send images up to the API's hard limits (8000 px, 5 MB) instead of downscaling them to
@@ -157,7 +282,24 @@ imageFullResolution: boolean,
  * The model that writes a conversation's title after its first reply; `None` turns
  * automatic titles off. Defaults to the cheapest built-in model.
  */
-titleModel: string | null, };
+titleModel: string | null, 
+/**
+ * The parameters a new conversation starts with (when no preset gives them).
+ */
+defaultParams: RequestParams, 
+/**
+ * Sent as `metadata.user_id` with every request when set: an opaque id for the end user,
+ * which the API uses to detect abuse. Never an e-mail address or name.
+ */
+metadataUserId: string | null, 
+/**
+ * Mark the stable prefix of each request with `cache_control` (prompt caching).
+ */
+promptCaching: boolean, 
+/**
+ * Prices per model, in micro-dollars per million tokens (see [`crate::pricing`]).
+ */
+prices: Array<ModelPrice>, };
 
 export type KeyStatus = "set" | "unset" | "env";
 
@@ -191,7 +333,20 @@ key: KeyView,
 /**
  * The origins that have a key in the keychain.
  */
-keyOrigins: Array<KeyOrigin>, models: Array<string>, baseUrlPresets: Array<BaseUrlPreset>, apiVersions: Array<string>, };
+keyOrigins: Array<KeyOrigin>, 
+/**
+ * The models for the pickers: the endpoint's `/v1/models` when it has one, else the
+ * built-in list.
+ */
+models: Array<ModelInfo>, 
+/**
+ * When the models were last fetched from the endpoint (ms since the epoch), if ever.
+ */
+modelsFetchedAt: number | null, 
+/**
+ * What the saved base URL has shown it can do.
+ */
+capabilities: EndpointCapabilities, baseUrlPresets: Array<BaseUrlPreset>, apiVersions: Array<string>, };
 
 export type ConnectionReport = { model: string, latencyMs: number, };
 
@@ -239,7 +394,16 @@ conversationId: string | null, text: string, model: string, systemPrompt: string
 /**
  * Images in the order the user arranged them.
  */
-images: Array<ComposerImage>, imagePlacement: ImagePlacement, };
+images: Array<ComposerImage>, imagePlacement: ImagePlacement, 
+/**
+ * The parameters panel as shown: stored on the conversation before the request is built.
+ * `None` keeps the conversation's (a new conversation gets the settings' defaults).
+ */
+params: RequestParams | null, 
+/**
+ * "Start Claude's reply with…": the reply continues this text.
+ */
+prefill: string | null, };
 
 export type SendStarted = { conversation: ConversationMeta, userMessage: MessageView | null, assistantMessage: MessageView, };
 

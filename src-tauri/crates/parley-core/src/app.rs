@@ -13,11 +13,14 @@ use parley_store::Store;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::capabilities::EndpointCapabilities;
 use crate::data_folder::{self, DataLock};
 use crate::error::{CoreError, CoreResult};
 use crate::images::{IMAGES_FOLDER, ImageDraft, ImageStore, ImageVariant};
 use crate::keys::{KeyOrigin, KeyView, Keys};
+use crate::models::ModelInfo;
 use crate::settings::{self, Settings};
+use crate::spend::UsageTotals;
 use crate::stream::{StreamHandle, StreamTuning};
 use crate::view::{ConversationMeta, ConversationView, SiblingIndex};
 
@@ -77,7 +80,14 @@ pub struct SettingsView {
     pub key: KeyView,
     /// The origins that have a key in the keychain.
     pub key_origins: Vec<KeyOrigin>,
-    pub models: Vec<String>,
+    /// The models for the pickers: the endpoint's `/v1/models` when it has one, else the
+    /// built-in list.
+    pub models: Vec<ModelInfo>,
+    /// When the models were last fetched from the endpoint (ms since the epoch), if ever.
+    #[ts(type = "number | null")]
+    pub models_fetched_at: Option<i64>,
+    /// What the saved base URL has shown it can do.
+    pub capabilities: EndpointCapabilities,
     pub base_url_presets: Vec<BaseUrlPreset>,
     pub api_versions: Vec<String>,
 }
@@ -198,10 +208,9 @@ impl Parley {
             settings,
             key,
             key_origins,
-            models: settings::BUILTIN_MODELS
-                .iter()
-                .map(|m| (*m).to_owned())
-                .collect(),
+            models: crate::models::builtin_models(),
+            models_fetched_at: None,
+            capabilities: EndpointCapabilities::default(),
             base_url_presets: vec![
                 BaseUrlPreset {
                     label: "apimart gateway".into(),
@@ -314,6 +323,7 @@ impl Parley {
                 .into_iter()
                 .map(|m| siblings.view(m))
                 .collect(),
+            totals: UsageTotals::default(),
         })
     }
 

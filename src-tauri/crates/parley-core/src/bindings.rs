@@ -12,6 +12,7 @@ pub fn typescript() -> String {
     use ts_rs::TS;
 
     use crate::app::{BaseUrlPreset, ConnectionReport, SettingsView};
+    use crate::capabilities::EndpointCapabilities;
     use crate::chat::{SendRequest, SendStarted};
     use crate::error::{ErrorKind, ErrorPayload};
     use crate::events::ChatEvent;
@@ -19,7 +20,13 @@ pub fn typescript() -> String {
     use crate::gallery::{GalleryCursor, GalleryImage, GalleryPage};
     use crate::images::{ComposerImage, ImageDraft, ImagePlacement, ImageVariant};
     use crate::keys::{KeyOrigin, KeyStatus, KeyView};
+    use crate::models::{ModelInfo, ModelSource};
+    use crate::params::{ParamField, ParamIssue, RequestParams, ThinkingSupport};
+    use crate::presets::{Preset, PresetDraft};
+    use crate::pricing::ModelPrice;
     use crate::settings::Settings;
+    use crate::spend::{ModelSpend, SpendView, UsageTotals};
+    use crate::tokens::{TokenCount, TokenCountRequest, TokenSource};
     use crate::view::{
         ConversationMeta, ConversationSummary, ConversationView, Folder, HistoryIndex, MessageView,
         RoleView, SearchHit, StatusView, TitleSourceView, UsageView,
@@ -33,6 +40,10 @@ pub fn typescript() -> String {
         RoleView::decl(),
         StatusView::decl(),
         UsageView::decl(),
+        RequestParams::decl(),
+        ThinkingSupport::decl(),
+        ParamField::decl(),
+        ParamIssue::decl(),
         MessageView::decl(),
         ConversationMeta::decl(),
         TitleSourceView::decl(),
@@ -44,6 +55,18 @@ pub fn typescript() -> String {
         GalleryImage::decl(),
         GalleryCursor::decl(),
         GalleryPage::decl(),
+        ModelPrice::decl(),
+        UsageTotals::decl(),
+        ModelSpend::decl(),
+        SpendView::decl(),
+        ModelSource::decl(),
+        ModelInfo::decl(),
+        EndpointCapabilities::decl(),
+        Preset::decl(),
+        PresetDraft::decl(),
+        TokenCountRequest::decl(),
+        TokenSource::decl(),
+        TokenCount::decl(),
         Settings::decl(),
         KeyStatus::decl(),
         KeyView::decl(),

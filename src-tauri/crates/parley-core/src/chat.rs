@@ -20,6 +20,7 @@ use crate::app::Parley;
 use crate::error::{CoreError, CoreResult};
 use crate::events::ChatEventSink;
 use crate::images::{ComposerImage, ImagePlacement, composer_blocks, stored_images};
+use crate::params::RequestParams;
 use crate::stream::{StreamHandle, StreamJob};
 use crate::view::{ConversationMeta, MessageView, SiblingIndex, parse_blocks, title_from_text};
 
@@ -40,6 +41,13 @@ pub struct SendRequest {
     pub images: Vec<ComposerImage>,
     #[serde(default)]
     pub image_placement: ImagePlacement,
+    /// The parameters panel as shown: stored on the conversation before the request is built.
+    /// `None` keeps the conversation's (a new conversation gets the settings' defaults).
+    #[serde(default)]
+    pub params: Option<RequestParams>,
+    /// "Start Claude's reply with…": the reply continues this text.
+    #[serde(default)]
+    pub prefill: Option<String>,
 }
 
 /// What a send created; the reply then streams over the channel.
@@ -49,17 +57,6 @@ pub struct SendStarted {
     pub conversation: ConversationMeta,
     pub user_message: Option<MessageView>,
     pub assistant_message: MessageView,
-}
-
-/// Per-conversation request parameters kept in `conversations.params_json`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct ConversationParams {
-    pub max_tokens: Option<u32>,
-    pub temperature: Option<f32>,
-    pub top_p: Option<f32>,
-    pub top_k: Option<u32>,
-    pub stop_sequences: Vec<String>,
 }
 
 impl Parley {
@@ -337,7 +334,7 @@ impl Parley {
             .into_iter()
             .take_while(|m| m.id != assistant.id)
             .collect();
-        let params: ConversationParams =
+        let params: RequestParams =
             serde_json::from_str(&tree.conversation.params_json).unwrap_or_default();
         let request = MessagesRequest {
             model: conversation.model.clone(),

@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod bindings;
+pub mod capabilities;
 pub mod chat;
 pub mod data_folder;
 pub mod error;
@@ -14,11 +15,17 @@ pub mod gallery;
 pub mod history;
 pub mod images;
 pub mod keys;
+pub mod models;
+pub mod params;
+pub mod presets;
+pub mod pricing;
 pub mod settings;
+pub mod spend;
 mod stream;
 #[cfg(test)]
 mod test_support;
 pub mod titles;
+pub mod tokens;
 pub mod view;
 
 pub use app::{ConnectionReport, Environment, Parley, SettingsView};

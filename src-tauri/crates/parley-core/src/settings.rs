@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::error::{CoreError, CoreResult};
+use crate::params::RequestParams;
+use crate::pricing::{self, ModelPrice};
 
 /// The gateway the product was specified against; the default base URL.
 pub const APIMART_BASE_URL: &str = "https://api.apimart.ai";
@@ -46,6 +48,23 @@ pub struct Settings {
     /// automatic titles off. Defaults to the cheapest built-in model.
     #[serde(default = "default_title_model")]
     pub title_model: Option<String>,
+    /// The parameters a new conversation starts with (when no preset gives them).
+    #[serde(default)]
+    pub default_params: RequestParams,
+    /// Sent as `metadata.user_id` with every request when set: an opaque id for the end user,
+    /// which the API uses to detect abuse. Never an e-mail address or name.
+    #[serde(default)]
+    pub metadata_user_id: Option<String>,
+    /// Mark the stable prefix of each request with `cache_control` (prompt caching).
+    #[serde(default = "default_true")]
+    pub prompt_caching: bool,
+    /// Prices per model, in micro-dollars per million tokens (see [`crate::pricing`]).
+    #[serde(default = "pricing::default_prices")]
+    pub prices: Vec<ModelPrice>,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 /// The cheapest built-in model: titles are short and should cost next to nothing.
@@ -69,6 +88,10 @@ impl Settings {
             default_max_tokens: DEFAULT_MAX_TOKENS,
             image_full_resolution: false,
             title_model: default_title_model(),
+            default_params: RequestParams::default(),
+            metadata_user_id: None,
+            prompt_caching: true,
+            prices: pricing::default_prices(),
         }
     }
 
@@ -92,6 +115,29 @@ impl Settings {
             .title_model
             .map(|model| model.trim().to_owned())
             .filter(|model| !model.is_empty());
+        self.metadata_user_id = self
+            .metadata_user_id
+            .map(|id| id.trim().to_owned())
+            .filter(|id| !id.is_empty());
+        self.default_params = self.default_params.normalized();
+        let issues = crate::params::validate(
+            &self.default_params,
+            crate::params::ParamContext {
+                default_max_tokens: self.default_max_tokens.max(1),
+                max_output_tokens: None,
+                thinking: crate::params::ThinkingSupport::Parameter,
+            },
+        );
+        if !issues.is_empty() {
+            return Err(CoreError::InvalidInput(format!(
+                "Default parameters: {}",
+                crate::params::describe(&issues)
+            )));
+        }
+        for price in &mut self.prices {
+            price.model = price.model.trim().to_owned();
+        }
+        self.prices.retain(|price| !price.model.is_empty());
         if self.default_max_tokens == 0 {
             return Err(CoreError::InvalidInput(
                 "max_tokens must be at least 1".into(),

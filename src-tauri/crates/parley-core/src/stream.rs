@@ -361,6 +361,7 @@ impl StreamJob {
             },
             error,
             stop_reason: finish.stop_reason.clone(),
+            stop_sequence: finish.stop_sequence.clone(),
             usage: accumulator
                 .message_id()
                 .map(|_| UsageView::from(&accumulator.usage())),

@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::error::{ErrorKind, ErrorPayload};
+use crate::params::RequestParams;
+use crate::pricing::{self, ModelPrice};
+use crate::spend::UsageTotals;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -70,8 +73,17 @@ pub struct MessageView {
     pub status: StatusView,
     pub error: Option<ErrorPayload>,
     pub model: Option<String>,
+    /// Why the reply stopped, verbatim from the API (`end_turn`, `max_tokens`, ...).
     pub stop_reason: Option<String>,
+    /// The stop sequence that ended the reply, when `stop_reason` is `stop_sequence`.
+    pub stop_sequence: Option<String>,
+    /// The text the user started this reply with; `blocks` begin with it.
+    pub prefill: Option<String>,
     pub usage: Option<UsageView>,
+    /// What the reply cost in micro-dollars; `None` without usage or without a price for
+    /// its model (see [`MessageView::priced`]).
+    #[ts(type = "number | null")]
+    pub cost_micro_usd: Option<u64>,
     /// Every alternative of this turn (same parent, same role), oldest first.
     pub sibling_ids: Vec<String>,
     /// This message's index in `sibling_ids`.
@@ -81,6 +93,17 @@ pub struct MessageView {
     pub created_at: i64,
 }
 
+impl MessageView {
+    /// This view with its cost filled in from the price table.
+    pub fn priced(mut self, prices: &[ModelPrice]) -> Self {
+        self.cost_micro_usd = match (&self.usage, &self.model) {
+            (Some(usage), Some(model)) => pricing::cost_of(prices, model, usage),
+            _ => None,
+        };
+        self
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationMeta {
@@ -88,6 +111,8 @@ pub struct ConversationMeta {
     pub title: String,
     pub model: String,
     pub system_prompt: Option<String>,
+    /// The conversation's request parameters (`params_json`).
+    pub params: RequestParams,
     #[ts(type = "number")]
     pub created_at: i64,
     #[ts(type = "number")]
@@ -101,6 +126,8 @@ impl From<&Conversation> for ConversationMeta {
             title: c.title.clone(),
             model: c.model.clone(),
             system_prompt: c.system_prompt.clone(),
+            // Parameters that no longer parse (a newer version's) read as unset.
+            params: serde_json::from_str(&c.params_json).unwrap_or_default(),
             created_at: c.created_at,
             updated_at: c.updated_at,
         }
@@ -220,6 +247,8 @@ impl From<StoredHit> for SearchHit {
 pub struct ConversationView {
     pub conversation: ConversationMeta,
     pub messages: Vec<MessageView>,
+    /// Tokens and cost of every reply in the conversation, on every branch.
+    pub totals: UsageTotals,
 }
 
 /// Parses stored content; a row that no longer parses shows as one text block rather than
@@ -307,7 +336,10 @@ fn message_view(m: &StoredMessage, sibling_ids: Vec<String>, sibling_index: u32)
         error,
         model: m.model.clone(),
         stop_reason: m.stop_reason.clone(),
+        stop_sequence: m.stop_sequence.clone(),
+        prefill: m.prefill.clone(),
         usage,
+        cost_micro_usd: None,
         sibling_ids,
         sibling_index,
         created_at: m.created_at,

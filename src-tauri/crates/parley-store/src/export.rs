@@ -111,7 +111,7 @@ impl Store {
             "SELECT id, conversation_id, parent_id, role, content_json, text, model, status,
                     stop_reason, stop_sequence, input_tokens, output_tokens,
                     cache_creation_input_tokens, cache_read_input_tokens, error_kind,
-                    error_message, request_id, active_child_id, created_at, updated_at
+                    error_message, request_id, active_child_id, created_at, updated_at, prefill
              FROM messages WHERE conversation_id = ? ORDER BY created_at, id",
         )
         .bind(id)
@@ -407,8 +407,8 @@ async fn insert_message_row(
                                status, stop_reason, stop_sequence, input_tokens, output_tokens,
                                cache_creation_input_tokens, cache_read_input_tokens, error_kind,
                                error_message, request_id, active_child_id, created_at,
-                               updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                               updated_at, prefill)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&message.id)
     .bind(&message.conversation_id)
@@ -430,6 +430,7 @@ async fn insert_message_row(
     .bind(&message.active_child_id)
     .bind(message.created_at)
     .bind(message.updated_at)
+    .bind(&message.prefill)
     .execute(&mut *connection)
     .await?;
     Ok(())

@@ -479,8 +479,33 @@ mod tests {
             .await
             .unwrap();
         let id = conversation(&old, "from 0002").await;
-        let early = with_images(&old, &id, None, &["e0", "e1"]).await;
-        let late = with_images(&old, &id, Some(&early), &["l0"]).await;
+        // Rows as Parley 0002 wrote them, in SQL: the store's own queries read later columns.
+        let insert = |message_id: &'static str,
+                      parent: Option<&'static str>,
+                      at: i64,
+                      hashes: &'static [&'static str]| {
+            let old = &old;
+            let id = id.clone();
+            async move {
+                sqlx::query(
+                    "INSERT INTO messages (id, conversation_id, parent_id, role, content_json, text, status, created_at, updated_at)
+                     VALUES (?, ?, ?, 'user', '[]', 'look', 'done', ?, ?)",
+                )
+                .bind(message_id).bind(&id).bind(parent).bind(at).bind(at)
+                .execute(&old.pool).await.unwrap();
+                for (position, sha) in hashes.iter().enumerate() {
+                    sqlx::query(
+                        "INSERT INTO attachments (id, message_id, position, sha256, media_type, byte_len, created_at)
+                         VALUES (?, ?, ?, ?, 'image/png', 100, ?)",
+                    )
+                    .bind(format!("{message_id}-{position}")).bind(message_id).bind(position as i64).bind(sha).bind(at)
+                    .execute(&old.pool).await.unwrap();
+                }
+                message_id.to_owned()
+            }
+        };
+        let early = insert("m-early", None, 1_000, &["e0", "e1"]).await;
+        let late = insert("m-late", Some("m-early"), 2_000, &["l0"]).await;
         old.close().await;
 
         let store = Store::open(&path).await.unwrap();

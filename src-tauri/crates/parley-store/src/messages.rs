@@ -14,7 +14,7 @@ macro_rules! message_columns {
         "id, conversation_id, parent_id, role, content_json, text, model, status, stop_reason, \
          stop_sequence, input_tokens, output_tokens, cache_creation_input_tokens, \
          cache_read_input_tokens, error_kind, error_message, request_id, active_child_id, \
-         created_at, updated_at"
+         created_at, updated_at, prefill"
     };
 }
 
@@ -146,6 +146,8 @@ pub struct StoredMessage {
     pub created_at: i64,
     /// Last content change, in milliseconds since the Unix epoch.
     pub updated_at: i64,
+    /// For a reply: the text the user started it with (its content begins with it).
+    pub prefill: Option<String>,
 }
 
 /// A message to insert; the store assigns the id and times.
@@ -422,6 +424,47 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(message)
+    }
+
+    /// Records the prefill a reply starts with (see [`StoredMessage::prefill`]).
+    pub async fn set_prefill(&self, id: &str, prefill: Option<&str>) -> Result<(), StoreError> {
+        let result = sqlx::query("UPDATE messages SET prefill = ? WHERE id = ?")
+            .bind(prefill)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        if result.rows_affected() == 0 {
+            return Err(StoreError::not_found("message", id));
+        }
+        Ok(())
+    }
+
+    /// Makes a finished reply stream again, keeping its content, so that "Continue" can append
+    /// to it; its error is cleared. Fails with [`StoreError::Invalid`] when it is streaming
+    /// already (two continuations at once would overwrite each other).
+    pub async fn reopen_for_continue(&self, id: &str) -> Result<StoredMessage, StoreError> {
+        let reopened: Option<StoredMessage> = sqlx::query_as(concat!(
+            "UPDATE messages SET status = 'streaming', error_kind = NULL, error_message = NULL,
+                 updated_at = ?
+             WHERE id = ? AND role = 'assistant' AND status <> 'streaming'
+             RETURNING ",
+            message_columns!()
+        ))
+        .bind(self.now())
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        match reopened {
+            Some(message) => Ok(message),
+            None => {
+                let message = self.get_message(id).await?;
+                Err(StoreError::Invalid(format!(
+                    "message {id} is a {} message in status {}; only a finished reply can continue",
+                    message.role.as_str(),
+                    message.status.as_str()
+                )))
+            }
+        }
     }
 
     /// The message with this id.

@@ -314,6 +314,7 @@ impl ConversationEntry {
                 active_child_id: m.active_child_id,
                 created_at: m.created_at,
                 updated_at: m.updated_at,
+                prefill: None,
             });
         }
         Ok(ConversationBundle {
