@@ -63,7 +63,10 @@ pub enum ChatEvent {
         usage: UsageView,
     },
     /// The reply ended: `message.status` is `done`, `error` or `cancelled`.
-    Finished { message: MessageView },
+    Finished {
+        #[ts(type = "MessageView")]
+        message: Box<MessageView>,
+    },
     /// The conversation got its automatic title (after its first reply, after `finished`).
     TitleUpdated {
         conversation_id: String,
@@ -97,7 +100,7 @@ impl CollectingSink {
         loop {
             let notified = self.notify.notified();
             if let Some(message) = self.events().into_iter().find_map(|event| match event {
-                ChatEvent::Finished { message } => Some(message),
+                ChatEvent::Finished { message } => Some(*message),
                 _ => None,
             }) {
                 return message;

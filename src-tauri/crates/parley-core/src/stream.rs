@@ -271,7 +271,9 @@ impl StreamJob {
                 let mut message = self.memory_view(accumulator, &finish);
                 message.status = StatusView::Error;
                 message.error = Some(unsaved_error(&store_error, &finish));
-                self.sink.send(ChatEvent::Finished { message });
+                self.sink.send(ChatEvent::Finished {
+                    message: Box::new(message),
+                });
                 self.keep_saving(accumulator, &finish).await;
             }
         }
@@ -327,7 +329,9 @@ impl StreamJob {
             Err(view_error) => {
                 tracing::error!(%view_error, "could not read back the finished reply");
                 let message = self.memory_view(accumulator, finish);
-                self.sink.send(ChatEvent::Finished { message });
+                self.sink.send(ChatEvent::Finished {
+                    message: Box::new(message),
+                });
                 return;
             }
         };
@@ -336,7 +340,7 @@ impl StreamJob {
             return;
         };
         self.sink.send(ChatEvent::Finished {
-            message: SiblingIndex::new(&all).view(message),
+            message: Box::new(SiblingIndex::new(&all).view(message)),
         });
         if finish.status == MessageStatus::Done {
             self.start_title(&all, message, &finish.text);

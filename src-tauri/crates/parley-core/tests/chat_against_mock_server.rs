@@ -80,6 +80,8 @@ fn request(text: &str) -> SendRequest {
         system_prompt: None,
         images: Vec::new(),
         image_placement: ImagePlacement::BeforeText,
+        params: None,
+        prefill: None,
     }
 }
 
@@ -418,7 +420,7 @@ fn finished_events(sink: &CollectingSink) -> Vec<parley_core::MessageView> {
     sink.events()
         .into_iter()
         .filter_map(|event| match event {
-            ChatEvent::Finished { message } => Some(message),
+            ChatEvent::Finished { message } => Some(*message),
             _ => None,
         })
         .collect()

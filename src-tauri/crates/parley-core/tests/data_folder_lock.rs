@@ -131,6 +131,8 @@ async fn a_second_parley_is_refused_while_the_first_streams_and_the_first_loses_
                 system_prompt: None,
                 images: Vec::new(),
                 image_placement: ImagePlacement::BeforeText,
+                params: None,
+                prefill: None,
             },
             Arc::new(sink.clone()),
         )
