@@ -6,17 +6,23 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use parley_claude::{
-    ClaudeClient, ContentBlock, Message, MessageContent, MessagesRequest, SystemPrompt,
-};
+use std::collections::HashMap;
+
+use parley_claude::{ClaudeClient, ContentBlock, MessagesRequest};
 use parley_store::{
-    MessageStatus, NewAttachment, NewConversation, NewMessage, Role, StoredMessage,
+    ConversationTree, MessageStatus, NewAttachment, NewConversation, NewMessage, Role,
+    StoredMessage,
 };
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 use ts_rs::TS;
 
 use crate::app::Parley;
+use crate::continuation::Continuation;
+use crate::models::{self, ModelInfo};
+use crate::params::{self, ParamContext};
+use crate::request::{RequestInputs, build_request};
+use crate::settings::Settings;
 use crate::error::{CoreError, CoreResult};
 use crate::events::ChatEventSink;
 use crate::images::{ComposerImage, ImagePlacement, composer_blocks, stored_images};
@@ -79,9 +85,20 @@ impl Parley {
         let model = Some(request.model.trim().to_owned())
             .filter(|m| !m.is_empty())
             .unwrap_or_else(|| settings.default_model.clone());
+        // Invalid parameters are refused here, before anything is stored or sent.
+        let params = match (&request.params, &request.conversation_id) {
+            (Some(params), _) => params.clone().normalized(),
+            (None, Some(id)) => ConversationMeta::from(&self.store.get_conversation(id).await?).params,
+            (None, None) => settings.default_params.clone(),
+        };
+        self.check_params(&model, &params, &settings).await?;
+        let params_json = to_json(&params)?;
         let conversation = match &request.conversation_id {
             Some(id) => {
                 let current = self.store.get_conversation(id).await?;
+                if current.params_json != params_json {
+                    self.store.set_params(id, &params_json).await?;
+                }
                 if current.model != model {
                     self.store
                         .update_conversation(id, Some(&model), None)
@@ -108,6 +125,9 @@ impl Parley {
                     .await?
             }
         };
+        if request.conversation_id.is_none() {
+            self.store.set_params(&conversation.id, &params_json).await?;
+        }
         let parent_id = self
             .store
             .active_path(&conversation.id)
@@ -117,8 +137,122 @@ impl Parley {
         let user = self
             .insert_user_message(&conversation.id, parent_id, blocks, &attachments)
             .await?;
-        self.start_reply(client, &settings, &conversation.id, &user.id, sink, true)
+        let reply = ReplyStart {
+            include_user_message: true,
+            prefill: request.prefill.clone(),
+        };
+        self.start_reply(client, &settings, &conversation.id, &user.id, sink, reply)
             .await
+    }
+
+    /// Asks for more of reply `message_id`, which stopped at `max_tokens`: the reply so far is
+    /// sent as the start of the reply (a prefill) and the continuation is appended to the same
+    /// message, so it reads as one. Its token counts add up.
+    pub async fn continue_reply(
+        &self,
+        message_id: &str,
+        sink: Arc<dyn ChatEventSink>,
+    ) -> CoreResult<SendStarted> {
+        let reply = self.store.get_message(message_id).await?;
+        let parent_id = match (&reply.role, &reply.parent_id, reply.status) {
+            (Role::Assistant, Some(parent_id), MessageStatus::Done) => parent_id.clone(),
+            _ => {
+                return Err(CoreError::InvalidInput(
+                    "Only a finished reply can be continued".into(),
+                ));
+            }
+        };
+        let base = parse_blocks(&reply.content_json, &reply.text);
+        let base_text = parley_claude::plain_text(&base);
+        if base_text.trim().is_empty() {
+            return Err(CoreError::InvalidInput(
+                "This reply has no text to continue".into(),
+            ));
+        }
+        let (client, settings) = self.client().await?;
+        let conversation = self.store.get_conversation(&reply.conversation_id).await?;
+        let tree = self.store.conversation_tree(&conversation.id).await?;
+        let history = branch_to(&tree, &parent_id);
+        let meta = ConversationMeta::from(&conversation);
+        let model = self.model_details(&conversation.model).await;
+        let request = build_request(RequestInputs {
+            model: &model,
+            system_prompt: conversation.system_prompt.as_deref(),
+            history: &history,
+            params: &meta.params,
+            default_max_tokens: settings.default_max_tokens,
+            metadata_user_id: settings.metadata_user_id.as_deref(),
+            prefill: Some(&base_text),
+            tools: &[],
+            tool_choice: None,
+        })?;
+        let reopened = self.store.reopen_for_continue(message_id).await?;
+        let siblings = SiblingIndex::new(&tree.messages);
+        let started = SendStarted {
+            conversation: meta,
+            user_message: None,
+            assistant_message: siblings.view(&reopened).priced(&settings.prices),
+        };
+        let usage = started.assistant_message.usage.as_ref().map(|u| parley_claude::Usage {
+            input_tokens: u.input_tokens,
+            output_tokens: u.output_tokens,
+            cache_creation_input_tokens: u.cache_creation_input_tokens,
+            cache_read_input_tokens: u.cache_read_input_tokens,
+        });
+        self.spawn_stream(
+            client,
+            &settings,
+            request,
+            started.assistant_message.clone(),
+            Continuation::after(base, usage),
+            sink,
+        );
+        Ok(started)
+    }
+
+    /// Refuses parameters the API would refuse for `model`, naming each.
+    async fn check_params(
+        &self,
+        model: &str,
+        params: &RequestParams,
+        settings: &Settings,
+    ) -> CoreResult<()> {
+        let info = self.model_details(model).await;
+        let issues = params::validate(
+            params,
+            ParamContext {
+                default_max_tokens: settings.default_max_tokens,
+                max_output_tokens: info.max_output_tokens,
+                thinking: info.thinking,
+            },
+        );
+        if issues.is_empty() {
+            Ok(())
+        } else {
+            Err(CoreError::InvalidInput(params::describe(&issues)))
+        }
+    }
+
+    /// What is known of `model` (its output limit, whether it thinks).
+    async fn model_details(&self, model: &str) -> ModelInfo {
+        models::model_info(&models::builtin_models(), model)
+    }
+
+    /// Sets a conversation's request parameters (the parameters panel), refusing invalid ones.
+    pub async fn update_conversation_params(
+        &self,
+        id: &str,
+        params: RequestParams,
+    ) -> CoreResult<ConversationMeta> {
+        let params = params.normalized();
+        let conversation = self.store.get_conversation(id).await?;
+        let settings = self.settings().await?;
+        self.check_params(&conversation.model, &params, &settings)
+            .await?;
+        self.store.set_params(id, &to_json(&params)?).await?;
+        Ok(ConversationMeta::from(
+            &self.store.get_conversation(id).await?,
+        ))
     }
 
     /// Asks again for the reply to the turn of `message_id` (an assistant message): a new
@@ -139,13 +273,18 @@ impl Parley {
         };
         let (client, settings) = self.client().await?;
         self.cancel_stream(message_id);
+        let reply = ReplyStart {
+            include_user_message: false,
+            // Retry and regenerate start the new reply the way the user started the old one.
+            prefill: old.prefill.clone(),
+        };
         self.start_reply(
             client,
             &settings,
             &old.conversation_id,
             &parent_id,
             sink,
-            false,
+            reply,
         )
         .await
     }
@@ -188,13 +327,17 @@ impl Parley {
         let user = self
             .insert_user_message(&old.conversation_id, old.parent_id, blocks, &attachments)
             .await?;
+        let reply = ReplyStart {
+            include_user_message: true,
+            prefill: None,
+        };
         self.start_reply(
             client,
             &settings,
             &old.conversation_id,
             &user.id,
             sink,
-            true,
+            reply,
         )
         .await
     }
@@ -307,13 +450,34 @@ impl Parley {
     async fn start_reply(
         &self,
         client: ClaudeClient,
-        settings: &crate::settings::Settings,
+        settings: &Settings,
         conversation_id: &str,
         user_id: &str,
         sink: Arc<dyn ChatEventSink>,
-        include_user_message: bool,
+        start: ReplyStart,
     ) -> CoreResult<SendStarted> {
         let conversation = self.store.get_conversation(conversation_id).await?;
+        let meta = ConversationMeta::from(&conversation);
+        let model = self.model_details(&conversation.model).await;
+        // Built before the reply row exists: a request that cannot be built stores nothing.
+        let tree = self.store.conversation_tree(conversation_id).await?;
+        let history = branch_to(&tree, user_id);
+        let prefill = start
+            .prefill
+            .as_deref()
+            .map(str::trim_end)
+            .filter(|text| !text.trim().is_empty());
+        let request = build_request(RequestInputs {
+            model: &model,
+            system_prompt: conversation.system_prompt.as_deref(),
+            history: &history,
+            params: &meta.params,
+            default_max_tokens: settings.default_max_tokens,
+            metadata_user_id: settings.metadata_user_id.as_deref(),
+            prefill,
+            tools: &[],
+            tool_choice: None,
+        })?;
         let assistant = self
             .store
             .insert_message(&NewMessage {
@@ -326,109 +490,112 @@ impl Parley {
                 status: MessageStatus::Streaming,
             })
             .await?;
-        // One read of the conversation and every message on every branch gives the request's
-        // history (the visible branch), the sibling counts and the meta the UI gets back.
-        let tree = self.store.conversation_tree(conversation_id).await?;
-        let history: Vec<&StoredMessage> = tree
-            .active_path()
-            .into_iter()
-            .take_while(|m| m.id != assistant.id)
-            .collect();
-        let params: RequestParams =
-            serde_json::from_str(&tree.conversation.params_json).unwrap_or_default();
-        let request = MessagesRequest {
-            model: conversation.model.clone(),
-            max_tokens: params.max_tokens.unwrap_or(settings.default_max_tokens),
-            messages: history_to_messages(&history),
-            system: conversation.system_prompt.clone().map(SystemPrompt::Text),
-            temperature: params.temperature,
-            top_p: params.top_p,
-            top_k: params.top_k,
-            stop_sequences: params.stop_sequences.clone(),
-            ..MessagesRequest::default()
+        if let Some(prefill) = prefill {
+            self.store.set_prefill(&assistant.id, Some(prefill)).await?;
+        }
+        let assistant = StoredMessage {
+            prefill: prefill.map(str::to_owned),
+            ..assistant
         };
-
-        let siblings = SiblingIndex::new(&tree.messages);
-        let user_view = tree
-            .messages
+        let mut all = tree.messages.clone();
+        all.push(assistant.clone());
+        let siblings = SiblingIndex::new(&all);
+        let user_view = all
             .iter()
             .find(|m| m.id == user_id)
             .map(|m| siblings.view(m));
         let started = SendStarted {
             conversation: ConversationMeta::from(&tree.conversation),
-            user_message: if include_user_message {
+            user_message: if start.include_user_message {
                 user_view
             } else {
                 None
             },
             assistant_message: siblings.view(&assistant),
         };
+        let continuation = match prefill {
+            Some(prefill) => Continuation::after(vec![ContentBlock::text(prefill)], None),
+            None => Continuation::default(),
+        };
+        self.spawn_stream(
+            client,
+            settings,
+            request,
+            started.assistant_message.clone(),
+            continuation,
+            sink,
+        );
+        Ok(started)
+    }
 
-        let handle = StreamHandle::new(conversation_id);
+    /// Starts the [`StreamJob`] that streams `reply` and keeps its handle while it runs.
+    fn spawn_stream(
+        &self,
+        client: ClaudeClient,
+        settings: &Settings,
+        request: MessagesRequest,
+        reply: MessageView,
+        continuation: Continuation,
+        sink: Arc<dyn ChatEventSink>,
+    ) {
+        let handle = StreamHandle::new(&reply.conversation_id);
         if let Ok(mut streams) = self.streams.lock() {
-            streams.insert(assistant.id.clone(), handle.clone());
+            streams.insert(reply.id.clone(), handle.clone());
         }
+        let message_id = reply.id.clone();
         let job = StreamJob {
             store: self.store.clone(),
             client,
             request,
-            reply: started.assistant_message.clone(),
+            reply,
             sink,
             handle,
             tuning: self.tuning.clone(),
             images: self.images.clone(),
             title_model: settings.title_model.clone(),
+            continuation,
+            prompt_caching: settings.prompt_caching,
+            on_cache_rejected: None,
         };
         let streams = Arc::clone(&self.streams);
-        let message_id = assistant.id.clone();
         tokio::spawn(async move {
             job.run().await;
             if let Ok(mut streams) = streams.lock() {
                 streams.remove(&message_id);
             }
         });
-        Ok(started)
+    }
+}
+
+/// How a new reply starts.
+struct ReplyStart {
+    /// Return the user's message with the reply (a new turn, not a regenerated reply).
+    include_user_message: bool,
+    /// "Start Claude's reply with…".
+    prefill: Option<String>,
+}
+
+/// The visible branch of `tree` from its root down to `last_id`, inclusive.
+fn branch_to<'a>(tree: &'a ConversationTree, last_id: &str) -> Vec<&'a StoredMessage> {
+    let path = tree.active_path();
+    match path.iter().position(|m| m.id == last_id) {
+        Some(at) => path[..=at].to_vec(),
+        // `last_id` is not on the visible branch (a branch switch raced): walk up from it.
+        None => {
+            let by_id: HashMap<&str, &StoredMessage> =
+                tree.messages.iter().map(|m| (m.id.as_str(), m)).collect();
+            let mut chain = Vec::new();
+            let mut next = by_id.get(last_id).copied();
+            while let Some(message) = next {
+                chain.push(message);
+                next = message.parent_id.as_deref().and_then(|id| by_id.get(id).copied());
+            }
+            chain.reverse();
+            chain
+        }
     }
 }
 
 fn to_json<T: Serialize>(value: &T) -> CoreResult<String> {
     serde_json::to_string(value).map_err(|error| CoreError::Internal(format!("JSON: {error}")))
-}
-
-/// Turns the stored branch into API messages.
-///
-/// Replies are sent back as their text only: thinking blocks from a cancelled stream lack their
-/// signature and tool calls lack results, both of which the API rejects, and Parley does not run
-/// tools yet. Empty messages (a reply that failed before any text) are left out, and consecutive
-/// messages of one role are merged, so the roles alternate as the API requires.
-pub fn history_to_messages(path: &[&StoredMessage]) -> Vec<Message> {
-    let mut messages: Vec<Message> = Vec::new();
-    for stored in path {
-        let role = match stored.role {
-            Role::User => parley_claude::Role::User,
-            Role::Assistant => parley_claude::Role::Assistant,
-        };
-        let blocks: Vec<ContentBlock> = parse_blocks(&stored.content_json, &stored.text)
-            .into_iter()
-            .filter(|block| match block {
-                ContentBlock::Text { text, .. } => !text.trim().is_empty(),
-                _ => role == parley_claude::Role::User,
-            })
-            .collect();
-        if blocks.is_empty() {
-            continue;
-        }
-        match messages.last_mut() {
-            Some(last) if last.role == role => {
-                if let MessageContent::Blocks(existing) = &mut last.content {
-                    existing.extend(blocks);
-                }
-            }
-            _ => messages.push(Message {
-                role,
-                content: MessageContent::Blocks(blocks),
-            }),
-        }
-    }
-    messages
 }

@@ -15,8 +15,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parley_claude::{
-    AppliedDelta, ClaudeClient, ClaudeError, EventStream, MessageAccumulator, MessagesRequest,
-    RetryPolicy,
+    AppliedDelta, ApiErrorKind, ClaudeClient, ClaudeError, EventStream, MessageAccumulator,
+    MessagesRequest, RetryPolicy, plain_text,
 };
 use parley_store::{
     MessageFinish, MessageStatus, Role, Store, StoreError, StoredMessage, StoredUsage,
@@ -24,7 +24,9 @@ use parley_store::{
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::continuation::Continuation;
 use crate::error::{CoreError, CoreResult, ErrorKind, ErrorPayload};
+use crate::request;
 use crate::events::{ChatEvent, ChatEventSink};
 use crate::images::ImageStore;
 use crate::titles::TitleJob;
@@ -113,7 +115,16 @@ pub(crate) struct StreamJob {
     pub(crate) images: ImageStore,
     /// Makes the conversation's title after its first reply (`None`: off).
     pub(crate) title_model: Option<String>,
+    /// What the reply already holds (a prefill, or the text before Continue).
+    pub(crate) continuation: Continuation,
+    /// Mark the request's stable prefix with `cache_control`.
+    pub(crate) prompt_caching: bool,
+    /// Called when the endpoint refused `cache_control` (the request is then sent without).
+    pub(crate) on_cache_rejected: Option<Box<dyn FnOnce() + Send + Sync>>,
 }
+
+/// How many `pause_turn` stops one reply continues by itself before it ends as it is.
+const MAX_PAUSE_CONTINUATIONS: u32 = 8;
 
 /// How the final write went.
 enum Saved {
@@ -127,6 +138,7 @@ enum Saved {
 
 impl StreamJob {
     pub(crate) async fn run(mut self) {
+        let mut continuation = std::mem::take(&mut self.continuation);
         // Stored images become base64 here, off the command's path: a send returns at once
         // even with large images, and a refusal ends as a failed reply the user can retry.
         if let Err(error) = self
@@ -134,26 +146,79 @@ impl StreamJob {
             .resolve_request_images(&mut self.request.messages)
             .await
         {
-            self.finish(&MessageAccumulator::new(), Attempt::Refused(error), None)
+            let empty = MessageAccumulator::new();
+            self.finish(&continuation, &empty, Attempt::Refused(error), None)
                 .await;
             return;
         }
+        let mut caching = self.prompt_caching;
         let mut request_id = None;
+        let mut pauses = 0;
+        loop {
+            let mut request = self.request.clone();
+            if caching {
+                request::mark_cache_breakpoints(&mut request);
+            }
+            let (outcome, accumulator) = self
+                .send_with_retries(&request, &mut continuation, &mut request_id)
+                .await;
+            if let Attempt::Failed(error) = &outcome
+                && caching
+                && !accumulator.has_output()
+                && rejects_cache_control(error)
+            {
+                // A gateway that does not know prompt caching: once more without it, and
+                // remembered for this base URL, so the user never sees this failure.
+                tracing::info!("the endpoint refused cache_control; sending without it");
+                caching = false;
+                if let Some(remember) = self.on_cache_rejected.take() {
+                    remember();
+                }
+                continue;
+            }
+            if matches!(outcome, Attempt::Complete)
+                && accumulator.stop_reason() == Some("pause_turn")
+                && pauses < MAX_PAUSE_CONTINUATIONS
+            {
+                // The API paused a long turn: send the reply so far back for it to go on.
+                pauses += 1;
+                continuation = continuation.extended(
+                    accumulator.content(),
+                    accumulator.message_id().map(|_| accumulator.usage()),
+                );
+                request::continue_with(&mut self.request, continuation.content(Vec::new()));
+                continue;
+            }
+            self.finish(&continuation, &accumulator, outcome, request_id)
+                .await;
+            return;
+        }
+    }
+
+    /// Sends `request`, retrying failures before any output with backoff.
+    async fn send_with_retries(
+        &self,
+        request: &MessagesRequest,
+        continuation: &mut Continuation,
+        request_id: &mut Option<String>,
+    ) -> (Attempt, MessageAccumulator) {
         let mut retry_number = 0;
-        let (outcome, accumulator) = loop {
+        loop {
             let mut accumulator = MessageAccumulator::new();
-            let attempt = self.attempt(&mut accumulator, &mut request_id).await;
+            let attempt = self
+                .attempt(request, continuation, &mut accumulator, request_id)
+                .await;
             let Attempt::Failed(error) = attempt else {
-                break (attempt, accumulator);
+                return (attempt, accumulator);
             };
             // Once output was shown, a retry would replace it: the user decides instead.
             if accumulator.has_output() {
-                break (Attempt::Failed(error), accumulator);
+                return (Attempt::Failed(error), accumulator);
             }
             retry_number += 1;
             let jitter: f64 = rand::random();
             let Some(delay) = self.tuning.retry.delay_for(retry_number, &error, jitter) else {
-                break (Attempt::Failed(error), accumulator);
+                return (Attempt::Failed(error), accumulator);
             };
             self.sink.send(ChatEvent::Retrying {
                 message_id: self.reply.id.clone(),
@@ -162,22 +227,23 @@ impl StreamJob {
                 error: CoreError::Api(error.clone()).to_payload(),
             });
             tokio::select! {
-                () = self.handle.cancel.cancelled() => break (Attempt::Cancelled, accumulator),
+                () = self.handle.cancel.cancelled() => return (Attempt::Cancelled, accumulator),
                 () = tokio::time::sleep(delay) => {}
             }
-        };
-        self.finish(&accumulator, outcome, request_id).await;
+        }
     }
 
     /// Sends the request once and reads its stream until it ends, fails or is cancelled.
     async fn attempt(
         &self,
+        request: &MessagesRequest,
+        continuation: &mut Continuation,
         accumulator: &mut MessageAccumulator,
         request_id: &mut Option<String>,
     ) -> Attempt {
         let mut stream: EventStream = tokio::select! {
             () = self.handle.cancel.cancelled() => return Attempt::Cancelled,
-            opened = self.client.stream_message(&self.request) => match opened {
+            opened = self.client.stream_message(request) => match opened {
                 Ok(stream) => stream,
                 Err(error) => {
                     request_id.clone_from(&error.request_id);
@@ -208,7 +274,7 @@ impl StreamJob {
                 Some(Some(Ok(event))) => match accumulator.apply(&event) {
                     Ok(applied) => {
                         unsaved |= !matches!(applied, AppliedDelta::Nothing);
-                        outbox.push(applied);
+                        outbox.push(continuation.remap(applied));
                     }
                     Err(error) => break Attempt::Failed(error),
                 },
@@ -217,7 +283,7 @@ impl StreamJob {
                 outbox.flush(self.sink.as_ref());
             }
             if unsaved && persisted_at.elapsed() >= self.tuning.persist_every {
-                self.persist_partial(accumulator).await;
+                self.persist_partial(continuation, accumulator).await;
                 persisted_at = Instant::now();
                 unsaved = false;
             }
@@ -237,8 +303,8 @@ impl StreamJob {
         result
     }
 
-    async fn persist_partial(&self, accumulator: &MessageAccumulator) {
-        let content = accumulator.content();
+    async fn persist_partial(&self, continuation: &Continuation, accumulator: &MessageAccumulator) {
+        let content = continuation.content(accumulator.content());
         let json = match serde_json::to_string(&content) {
             Ok(json) => json,
             Err(error) => {
@@ -248,7 +314,7 @@ impl StreamJob {
         };
         if let Err(error) = self
             .store
-            .update_streaming_content(&self.reply.id, &json, &accumulator.plain_text())
+            .update_streaming_content(&self.reply.id, &json, &plain_text(&content))
             .await
         {
             // Keep streaming: the final write may still succeed, and the UI has the text.
@@ -258,23 +324,24 @@ impl StreamJob {
 
     async fn finish(
         &self,
+        continuation: &Continuation,
         accumulator: &MessageAccumulator,
         outcome: Attempt,
         request_id: Option<String>,
     ) {
-        let finish = final_state(accumulator, outcome, request_id);
+        let finish = final_state(continuation, accumulator, outcome, request_id);
         match self.save(&finish).await {
-            Saved::Stored => self.show_stored(accumulator, &finish).await,
+            Saved::Stored => self.show_stored(&finish).await,
             Saved::Gone => tracing::warn!("the reply was deleted while it streamed"),
             Saved::Failed(store_error) => {
                 tracing::error!(%store_error, "could not save the finished reply");
-                let mut message = self.memory_view(accumulator, &finish);
+                let mut message = self.memory_view(&finish);
                 message.status = StatusView::Error;
                 message.error = Some(unsaved_error(&store_error, &finish));
                 self.sink.send(ChatEvent::Finished {
                     message: Box::new(message),
                 });
-                self.keep_saving(accumulator, &finish).await;
+                self.keep_saving(&finish).await;
             }
         }
     }
@@ -301,7 +368,7 @@ impl StreamJob {
     /// for `save_retry_for`; once it works the UI gets the stored reply in a second `Finished`.
     /// Stops when the stream is abandoned (its conversation is deleted, the app closes); the
     /// row then keeps its last partial write, and the next start-up marks it interrupted.
-    async fn keep_saving(&self, accumulator: &MessageAccumulator, finish: &MessageFinish) {
+    async fn keep_saving(&self, finish: &MessageFinish) {
         let give_up_at = Instant::now() + self.tuning.save_retry_for;
         while Instant::now() < give_up_at {
             tokio::select! {
@@ -311,7 +378,7 @@ impl StreamJob {
             match self.store.finish_message(&self.reply.id, finish).await {
                 Ok(_) => {
                     tracing::info!("saved the finished reply after all");
-                    self.show_stored(accumulator, finish).await;
+                    self.show_stored(finish).await;
                     return;
                 }
                 Err(StoreError::NotFound(_)) => return,
@@ -323,12 +390,12 @@ impl StreamJob {
 
     /// Sends `Finished` with the stored reply (its sibling list up to date), and starts the
     /// title after a first reply. Falls back to the reply in memory when it cannot be read.
-    async fn show_stored(&self, accumulator: &MessageAccumulator, finish: &MessageFinish) {
+    async fn show_stored(&self, finish: &MessageFinish) {
         let all = match self.final_messages().await {
             Ok(all) => all,
             Err(view_error) => {
                 tracing::error!(%view_error, "could not read back the finished reply");
-                let message = self.memory_view(accumulator, finish);
+                let message = self.memory_view(finish);
                 self.sink.send(ChatEvent::Finished {
                     message: Box::new(message),
                 });
@@ -348,15 +415,16 @@ impl StreamJob {
     }
 
     /// The final reply from memory: what the stored row would show.
-    fn memory_view(&self, accumulator: &MessageAccumulator, finish: &MessageFinish) -> MessageView {
+    fn memory_view(&self, finish: &MessageFinish) -> MessageView {
         let error = finish.error_kind.as_deref().map(|kind| ErrorPayload {
             kind: ErrorKind::parse(kind).unwrap_or(ErrorKind::Internal),
             message: finish.error_message.clone().unwrap_or_default(),
             status: None,
             request_id: finish.request_id.clone(),
         });
+        let usage = &finish.usage;
         MessageView {
-            blocks: accumulator.content(),
+            blocks: serde_json::from_str(&finish.content_json).unwrap_or_default(),
             status: match finish.status {
                 MessageStatus::Streaming => StatusView::Streaming,
                 MessageStatus::Done => StatusView::Done,
@@ -366,9 +434,12 @@ impl StreamJob {
             error,
             stop_reason: finish.stop_reason.clone(),
             stop_sequence: finish.stop_sequence.clone(),
-            usage: accumulator
-                .message_id()
-                .map(|_| UsageView::from(&accumulator.usage())),
+            usage: usage.input_tokens.map(|input| UsageView {
+                input_tokens: input.max(0) as u64,
+                output_tokens: usage.output_tokens.unwrap_or(0).max(0) as u64,
+                cache_creation_input_tokens: usage.cache_creation_input_tokens.map(|v| v.max(0) as u64),
+                cache_read_input_tokens: usage.cache_read_input_tokens.map(|v| v.max(0) as u64),
+            }),
             ..self.reply.clone()
         }
     }
@@ -413,6 +484,7 @@ impl StreamJob {
 
 /// The reply's final state as the store keeps it.
 fn final_state(
+    continuation: &Continuation,
     accumulator: &MessageAccumulator,
     outcome: Attempt,
     request_id: Option<String>,
@@ -423,13 +495,14 @@ fn final_state(
         Attempt::Failed(error) => (MessageStatus::Error, Some(CoreError::Api(error))),
         Attempt::Refused(error) => (MessageStatus::Error, Some(error)),
     };
-    let content = accumulator.content();
-    // No `message_start` means the API never began a reply: there are no counts to show.
-    let usage = accumulator.message_id().map(|_| accumulator.usage());
+    let content = continuation.content(accumulator.content());
+    // No `message_start` means the API never began a reply: there are no counts to show
+    // (beyond those of the legs before, for a continued reply).
+    let usage = continuation.usage(accumulator.message_id().map(|_| accumulator.usage()));
     MessageFinish {
         status,
         content_json: serde_json::to_string(&content).unwrap_or_else(|_| "[]".into()),
-        text: accumulator.plain_text(),
+        text: plain_text(&content),
         stop_reason: accumulator.stop_reason().map(str::to_owned),
         stop_sequence: accumulator.stop_sequence().map(str::to_owned),
         usage: usage
@@ -469,6 +542,12 @@ fn unsaved_error(store_error: &StoreError, finish: &MessageFinish) -> ErrorPaylo
         status: None,
         request_id: finish.request_id.clone(),
     }
+}
+
+/// A 400 about `cache_control`: what a gateway that does not know prompt caching answers.
+fn rejects_cache_control(error: &ClaudeError) -> bool {
+    error.kind == ApiErrorKind::InvalidRequest
+        && error.message.to_ascii_lowercase().contains("cache_control")
 }
 
 fn next_deadline(outbox: &Outbox, persist_at: Option<Instant>) -> Option<Instant> {
