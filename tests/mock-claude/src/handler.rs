@@ -319,6 +319,15 @@ fn validate(body: &Value, for_messages: bool) -> Result<(), String> {
             }
         }
     }
+    if let Some(v) = body.get("top_k") {
+        match v.as_i64() {
+            None => return Err("top_k: Input should be a valid integer".into()),
+            Some(k) if k < 0 => {
+                return Err("top_k: Input should be greater than or equal to 0".into());
+            }
+            Some(_) => {}
+        }
+    }
     if body.get("temperature").is_some() && body.get("top_p").is_some() {
         return Err(
             "`temperature` and `top_p` cannot both be specified for this model. Please use only one."
@@ -361,8 +370,49 @@ fn validate(body: &Value, for_messages: bool) -> Result<(), String> {
             }
             Some(_) => {}
         }
+        check_thinking_compatibility(body)?;
     }
     validate_messages(body.get("messages"))
+}
+
+/// Where the API's thinking errors send the reader; part of their wording.
+const THINKING_DOCS: &str = "Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#important-considerations-when-using-extended-thinking";
+
+/// Extended thinking samples with its own settings and decides itself whether to call a tool, so
+/// the API refuses sampling changes and forced tool use next to `thinking: enabled`. A client
+/// that offers both must drop or block them, and the mock makes it notice when it does not.
+fn check_thinking_compatibility(body: &Value) -> Result<(), String> {
+    if body
+        .get("temperature")
+        .and_then(Value::as_f64)
+        .is_some_and(|t| t != 1.0)
+    {
+        return Err(format!(
+            "`temperature` may only be set to 1 when thinking is enabled. {THINKING_DOCS}"
+        ));
+    }
+    if body.get("top_k").is_some() {
+        return Err(format!(
+            "`top_k` must be unset when thinking is enabled. {THINKING_DOCS}"
+        ));
+    }
+    if body
+        .get("top_p")
+        .and_then(Value::as_f64)
+        .is_some_and(|p| p < 0.95)
+    {
+        return Err(format!(
+            "`top_p` must be greater than or equal to 0.95 or unset when thinking is enabled. {THINKING_DOCS}"
+        ));
+    }
+    let forced = body
+        .pointer("/tool_choice/type")
+        .and_then(Value::as_str)
+        .is_some_and(|t| matches!(t, "any" | "tool"));
+    if forced {
+        return Err("Thinking may not be enabled when tool_choice forces tool use.".into());
+    }
+    Ok(())
 }
 
 fn validate_messages(messages: Option<&Value>) -> Result<(), String> {

@@ -992,3 +992,85 @@ async fn endless_line_streams_text_then_a_data_line_that_never_ends() {
     );
     assert!(text.contains(&format!("\"text\":\"{}xxxx", magic::ENDLESS_TEXT)));
 }
+
+/// A body with extended thinking enabled (budget 1024 of 2048 output tokens).
+fn thinking_body(text: &str) -> Value {
+    let mut body = messages_body(text, false);
+    body["max_tokens"] = json!(2048);
+    body["thinking"] = json!({"type": "enabled", "budget_tokens": 1024});
+    body
+}
+
+#[tokio::test]
+async fn thinking_refuses_sampling_changes_and_forced_tool_use() {
+    let server = MockServer::start().await.unwrap();
+    let docs = "Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#important-considerations-when-using-extended-thinking";
+    let cases = [
+        (
+            json!({"temperature": 0.7}),
+            format!("`temperature` may only be set to 1 when thinking is enabled. {docs}"),
+        ),
+        (
+            json!({"top_k": 40}),
+            format!("`top_k` must be unset when thinking is enabled. {docs}"),
+        ),
+        (
+            json!({"top_p": 0.9}),
+            format!(
+                "`top_p` must be greater than or equal to 0.95 or unset when thinking is enabled. {docs}"
+            ),
+        ),
+        (
+            json!({"tool_choice": {"type": "any"}}),
+            "Thinking may not be enabled when tool_choice forces tool use.".to_string(),
+        ),
+        (
+            json!({"tool_choice": {"type": "tool", "name": "lookup"}}),
+            "Thinking may not be enabled when tool_choice forces tool use.".to_string(),
+        ),
+    ];
+    for (extra, expected) in cases {
+        let mut body = thinking_body("hi");
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let resp = post_messages(server.addr(), &body).await;
+        assert_eq!(resp.status, 400, "{extra}");
+        assert_eq!(
+            resp.api_error(),
+            ("invalid_request_error".into(), expected),
+            "{extra}"
+        );
+    }
+
+    // What thinking allows: temperature 1, top_p from 0.95, tool_choice auto.
+    for allowed in [
+        json!({"temperature": 1}),
+        json!({"top_p": 0.95}),
+        json!({"tool_choice": {"type": "auto"}}),
+    ] {
+        let mut body = thinking_body("hi");
+        for (k, v) in allowed.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let resp = post_messages(server.addr(), &body).await;
+        assert_eq!(resp.status, 200, "{allowed} is allowed with thinking");
+    }
+
+    // Without thinking the same settings are fine.
+    let mut body = messages_body("hi", false);
+    body["temperature"] = json!(0.2);
+    body["top_k"] = json!(5);
+    body["tool_choice"] = json!({"type": "any"});
+    assert_eq!(post_messages(server.addr(), &body).await.status, 200);
+
+    // The budget checks still come first.
+    let mut body = thinking_body("hi");
+    body["thinking"]["budget_tokens"] = json!(512);
+    body["temperature"] = json!(0.5);
+    let resp = post_messages(server.addr(), &body).await;
+    assert_eq!(
+        resp.api_error().1,
+        "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024"
+    );
+}
