@@ -9,8 +9,9 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedWriteHalf;
 
+use crate::cache;
 use crate::generate::{
-    Block, Reply, SIGNATURE_PREFIX, estimate_input_tokens, fixed_chunks, input_from_schema,
+    Block, Reply, SIGNATURE_PREFIX, Usage, estimate_input_tokens, fixed_chunks, input_from_schema,
     message_json, signature_for, varied_chunks,
 };
 use crate::http::BodyWriter;
@@ -219,7 +220,7 @@ fn invalid(message: impl AsRef<str>, rid: &str) -> Plan {
 fn plan_for(shared: &Shared, req: &Request, n: u64, rid: &str) -> Plan {
     let result = match (req.method.as_str(), req.path.as_str()) {
         ("POST", "/v1/messages") => messages(shared, req, n, rid),
-        ("POST", "/v1/messages/count_tokens") => count_tokens(req, rid),
+        ("POST", "/v1/messages/count_tokens") => count_tokens(shared, req, rid),
         ("GET", "/v1/models") => models(req, rid),
         (method, path) => Err(error_plan(
             404,
@@ -269,11 +270,21 @@ fn check_headers(req: &Request, rid: &str) -> Result<(), Plan> {
     Ok(())
 }
 
-fn parse_body(req: &Request, rid: &str) -> Result<Value, Plan> {
+fn parse_body(shared: &Shared, req: &Request, rid: &str) -> Result<Value, Plan> {
     let body: Value = serde_json::from_slice(&req.body)
         .map_err(|e| invalid(format!("Request body is not valid JSON: {e}"), rid))?;
     if !body.is_object() {
         return Err(invalid("Request body must be a JSON object", rid));
+    }
+    // A gateway that does not know prompt caching validates the body against a schema without
+    // `cache_control`, and refuses the field wherever it appears.
+    if shared.cache_control_rejected()
+        && let Some(path) = cache::first_cache_control(&body)
+    {
+        return Err(invalid(
+            format!("{path}: Extra inputs are not permitted"),
+            rid,
+        ));
     }
     Ok(body)
 }
@@ -372,7 +383,8 @@ fn validate(body: &Value, for_messages: bool) -> Result<(), String> {
         }
         check_thinking_compatibility(body)?;
     }
-    validate_messages(body.get("messages"))
+    validate_messages(body.get("messages"))?;
+    cache::validate_cache_control(body)
 }
 
 /// Where the API's thinking errors send the reader; part of their wording.
@@ -583,9 +595,9 @@ fn validate_tool_pairs(messages: &[Value]) -> Result<(), String> {
     Ok(())
 }
 
-fn count_tokens(req: &Request, rid: &str) -> Result<Plan, Plan> {
+fn count_tokens(shared: &Shared, req: &Request, rid: &str) -> Result<Plan, Plan> {
     check_headers(req, rid)?;
-    let body = parse_body(req, rid)?;
+    let body = parse_body(shared, req, rid)?;
     validate(&body, false).map_err(|m| invalid(m, rid))?;
     Ok(json_plan(
         200,
@@ -657,7 +669,7 @@ fn models(req: &Request, rid: &str) -> Result<Plan, Plan> {
 struct Ctx {
     n: u64,
     model: String,
-    input_tokens: u64,
+    usage: Usage,
     stream: bool,
     wrap: bool,
     thinking: bool,
@@ -724,16 +736,16 @@ fn style_for(req: &Request, n: u64) -> (Style, bool) {
 
 fn messages(shared: &Shared, req: &Request, n: u64, rid: &str) -> Result<Plan, Plan> {
     check_headers(req, rid)?;
-    let body = parse_body(req, rid)?;
+    let body = parse_body(shared, req, rid)?;
     validate(&body, true).map_err(|m| invalid(m, rid))?;
 
     let model = body["model"].as_str().unwrap_or_default().to_string();
     let thinking_enabled =
         body.pointer("/thinking/type").and_then(Value::as_str) == Some("enabled");
     let (style, framing_explicit) = style_for(req, n);
-    let ctx = Ctx {
+    let mut ctx = Ctx {
         n,
-        input_tokens: estimate_input_tokens(&body),
+        usage: Usage::plain(estimate_input_tokens(&body)),
         stream: body.get("stream").and_then(Value::as_bool) == Some(true),
         wrap: req.header("x-mock-wrap") == Some("1"),
         thinking: model.ends_with("-thinking") || thinking_enabled,
@@ -751,10 +763,17 @@ fn messages(shared: &Shared, req: &Request, n: u64, rid: &str) -> Result<Plan, P
         style,
         framing_explicit,
     };
+    let boundaries = cache::boundaries(&body);
+    let (usage, cached_prefixes) = shared.account_prompt_cache(&boundaries, ctx.usage.input_tokens);
+    ctx.usage = usage;
     let outcome = match shared.next_scenario() {
         Some(scenario) => from_scenario(scenario, &ctx),
         None => from_magic(shared, &body, &ctx),
     };
+    // Only a request that is answered with a message gets its prompt processed, and cached.
+    if matches!(outcome, Outcome::Message { .. }) {
+        shared.remember_prompt_prefixes(cached_prefixes);
+    }
     Ok(render(outcome, &ctx, rid))
 }
 
@@ -1167,7 +1186,7 @@ fn render(outcome: Outcome, ctx: &Ctx, rid: &str) -> Plan {
                 return Plan::Stream(Box::new(StreamPlan {
                     message_id: id,
                     model: ctx.model.clone(),
-                    input_tokens: ctx.input_tokens,
+                    usage: ctx.usage,
                     reply,
                     end,
                     delay_ms,
@@ -1209,7 +1228,7 @@ fn render(outcome: Outcome, ctx: &Ctx, rid: &str) -> Plan {
                     }
                 }
                 End::Complete | End::Drop => {
-                    let message = message_json(&id, &ctx.model, &reply, ctx.input_tokens);
+                    let message = message_json(&id, &ctx.model, &reply, &ctx.usage);
                     let body = if wrapped || ctx.wrap {
                         json!({"code": 200, "data": message})
                     } else {

@@ -15,13 +15,14 @@
 //! [`Scenario`] if any, else the magic words in the last user message (see [`magic`]), else an
 //! echo of that message.
 
+mod cache;
 mod generate;
 mod handler;
 mod http;
 pub mod magic;
 mod sse;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -176,6 +177,9 @@ pub(crate) struct Shared {
     active: watch::Sender<usize>,
     received: watch::Sender<usize>,
     logging: AtomicBool,
+    /// Hashes of the prompt prefixes cached so far (see `cache.rs`).
+    prompt_cache: Mutex<HashSet<u64>>,
+    cache_control_rejected: AtomicBool,
 }
 
 /// Locks a mutex, ignoring poisoning: a panicking test thread must not wedge the server.
@@ -193,6 +197,8 @@ impl Shared {
             active: watch::Sender::new(0),
             received: watch::Sender::new(0),
             logging: AtomicBool::new(false),
+            prompt_cache: Mutex::new(HashSet::new()),
+            cache_control_rejected: AtomicBool::new(false),
         }
     }
 
@@ -224,6 +230,27 @@ impl Shared {
 
     pub(crate) fn logging(&self) -> bool {
         self.logging.load(Ordering::Relaxed)
+    }
+
+    /// Splits a request's input tokens between cache reads, cache writes and plain input, and
+    /// returns the prefixes the request would cache (see [`cache::account`]).
+    pub(crate) fn account_prompt_cache(
+        &self,
+        boundaries: &[cache::Boundary],
+        total_input_tokens: u64,
+    ) -> (generate::Usage, Vec<u64>) {
+        let cached = lock(&self.prompt_cache);
+        cache::account(boundaries, total_input_tokens, |hash| {
+            cached.contains(&hash)
+        })
+    }
+
+    pub(crate) fn remember_prompt_prefixes(&self, prefixes: Vec<u64>) {
+        lock(&self.prompt_cache).extend(prefixes);
+    }
+
+    pub(crate) fn cache_control_rejected(&self) -> bool {
+        self.cache_control_rejected.load(Ordering::Relaxed)
     }
 }
 
@@ -347,6 +374,21 @@ impl MockServer {
         tokio::time::timeout(timeout, rx.wait_for(|n| *n >= count))
             .await
             .is_ok_and(|r| r.is_ok())
+    }
+
+    /// Forgets every cached prompt prefix, as if the API's cache had expired.
+    pub fn clear_prompt_cache(&self) {
+        lock(&self.shared.prompt_cache).clear();
+    }
+
+    /// Makes the mock behave like a gateway that does not know prompt caching: any request with
+    /// a `cache_control` key anywhere in its body is refused with 400 `invalid_request_error`
+    /// `<path>.cache_control: Extra inputs are not permitted` (e.g.
+    /// `messages.0.content.0.cache_control: ...`). Off by default.
+    pub fn set_cache_control_rejected(&self, rejected: bool) {
+        self.shared
+            .cache_control_rejected
+            .store(rejected, Ordering::Relaxed);
     }
 
     /// Logs one line per request to stderr (off by default; the binary turns it on).

@@ -1074,3 +1074,189 @@ async fn thinking_refuses_sampling_changes_and_forced_tool_use() {
         "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024"
     );
 }
+
+/// A conversation with a long system prompt marked for caching.
+fn cached_conversation(stream: bool) -> Value {
+    let mut body = messages_body("what does the document say?", stream);
+    body["system"] = json!([{
+        "type": "text",
+        "text": "A long reference document. ".repeat(200),
+        "cache_control": {"type": "ephemeral"},
+    }]);
+    body
+}
+
+fn usage_of(resp: &Response) -> Value {
+    match resp.header("content-type") {
+        Some(t) if t.starts_with("text/event-stream") => {
+            resp.events()[0].json()["message"]["usage"].clone()
+        }
+        _ => resp.json()["usage"].clone(),
+    }
+}
+
+#[tokio::test]
+async fn the_same_prompt_sent_twice_writes_then_reads_the_cache() {
+    let server = MockServer::start().await.unwrap();
+    for stream in [false, true] {
+        server.clear_prompt_cache();
+        let body = cached_conversation(stream);
+        let first = usage_of(&post_messages(server.addr(), &body).await);
+        let written = first["cache_creation_input_tokens"].as_u64().unwrap();
+        assert!(written > 1000, "the system prompt is written: {first}");
+        assert_eq!(first["cache_read_input_tokens"], 0, "{first}");
+        let input = first["input_tokens"].as_u64().unwrap();
+        assert!(
+            (1..50).contains(&input),
+            "only the uncached question is plain input: {first}"
+        );
+
+        let second = usage_of(&post_messages(server.addr(), &body).await);
+        assert_eq!(second["cache_read_input_tokens"], written, "{second}");
+        assert_eq!(second["cache_creation_input_tokens"], 0, "{second}");
+        assert_eq!(second["input_tokens"], input, "{second}");
+    }
+
+    // A breakpoint that moves to the newest message reads what the earlier turn wrote, and
+    // writes only what was added since.
+    server.clear_prompt_cache();
+    let mut turn1 = cached_conversation(false);
+    turn1["messages"][0]["content"] =
+        json!([{"type": "text", "text": "first question", "cache_control": {"type": "ephemeral"}}]);
+    let first = usage_of(&post_messages(server.addr(), &turn1).await);
+    let mut turn2 = turn1.clone();
+    turn2["messages"][0]["content"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("cache_control");
+    turn2["messages"] = json!([
+        turn2["messages"][0],
+        {"role": "assistant", "content": "Echo: first question"},
+        {"role": "user", "content": [{"type": "text", "text": "second question", "cache_control": {"type": "ephemeral"}}]},
+    ]);
+    let second = usage_of(&post_messages(server.addr(), &turn2).await);
+    let first_total = first["cache_creation_input_tokens"].as_u64().unwrap();
+    assert_eq!(second["cache_read_input_tokens"], first_total, "{second}");
+    let added = second["cache_creation_input_tokens"].as_u64().unwrap();
+    assert!(
+        (1..30).contains(&added),
+        "only the new turn is written: {second}"
+    );
+
+    // Another model has its own cache.
+    let mut other = cached_conversation(false);
+    other["model"] = json!("claude-haiku-4-5-20251001");
+    let usage = usage_of(&post_messages(server.addr(), &other).await);
+    assert_eq!(usage["cache_read_input_tokens"], 0, "{usage}");
+
+    // Without a breakpoint nothing is cached or read.
+    let plain = usage_of(&post_messages(server.addr(), &messages_body("plain", false)).await);
+    assert_eq!(plain["cache_creation_input_tokens"], 0);
+    assert_eq!(plain["cache_read_input_tokens"], 0);
+
+    // An error answer does not process the prompt, so it caches nothing.
+    server.clear_prompt_cache();
+    server.push_scenario(Scenario::http_error(529));
+    let body = cached_conversation(false);
+    assert_eq!(post_messages(server.addr(), &body).await.status, 529);
+    let retry = usage_of(&post_messages(server.addr(), &body).await);
+    assert_eq!(retry["cache_read_input_tokens"], 0, "{retry}");
+}
+
+#[tokio::test]
+async fn cache_control_is_checked_like_the_api() {
+    let server = MockServer::start().await.unwrap();
+    let marked =
+        |text: &str| json!({"type": "text", "text": text, "cache_control": {"type": "ephemeral"}});
+    let mut body = messages_body("", false);
+    body["tools"] = json!([{"name": "t", "input_schema": {"type": "object"}, "cache_control": {"type": "ephemeral"}}]);
+    body["system"] = json!([marked("one"), marked("two")]);
+    body["messages"][0]["content"] = json!([marked("three"), marked("four")]);
+    let resp = post_messages(server.addr(), &body).await;
+    assert_eq!(resp.status, 400);
+    assert_eq!(
+        resp.api_error(),
+        (
+            "invalid_request_error".into(),
+            "A maximum of 4 blocks with cache_control may be provided. Found 5.".into()
+        )
+    );
+    body["system"] = json!([marked("one"), {"type": "text", "text": "two"}]);
+    assert_eq!(
+        post_messages(server.addr(), &body).await.status,
+        200,
+        "4 are fine"
+    );
+
+    let mut body = messages_body("", false);
+    let cases = [
+        (
+            json!({"type": "persistent"}),
+            "messages.0.content.0.cache_control.type: Input should be 'ephemeral'",
+        ),
+        (
+            json!({}),
+            "messages.0.content.0.cache_control.type: Field required",
+        ),
+        (
+            json!("ephemeral"),
+            "messages.0.content.0.cache_control: Input should be a valid dictionary",
+        ),
+        (
+            json!({"type": "ephemeral", "ttl": "2h"}),
+            "messages.0.content.0.cache_control.ephemeral.ttl: Input should be '5m' or '1h'",
+        ),
+        (
+            json!({"type": "ephemeral", "scope": "global"}),
+            "messages.0.content.0.cache_control.ephemeral.scope: Extra inputs are not permitted",
+        ),
+    ];
+    for (cache_control, expected) in cases {
+        body["messages"][0]["content"] =
+            json!([{"type": "text", "text": "x", "cache_control": cache_control}]);
+        let resp = post_messages(server.addr(), &body).await;
+        assert_eq!(resp.status, 400, "{cache_control}");
+        assert_eq!(resp.api_error().1, expected);
+    }
+    body["messages"][0]["content"][0]["cache_control"] = json!({"type": "ephemeral", "ttl": "1h"});
+    assert_eq!(post_messages(server.addr(), &body).await.status, 200);
+}
+
+#[tokio::test]
+async fn a_gateway_without_caching_refuses_cache_control_anywhere() {
+    let server = MockServer::start().await.unwrap();
+    server.set_cache_control_rejected(true);
+    let resp = post_messages(server.addr(), &cached_conversation(false)).await;
+    assert_eq!(resp.status, 400);
+    assert_eq!(
+        resp.api_error(),
+        (
+            "invalid_request_error".into(),
+            "system.0.cache_control: Extra inputs are not permitted".into()
+        )
+    );
+    let mut body = messages_body("x", false);
+    body.as_object_mut().unwrap().remove("max_tokens");
+    body["messages"][0]["content"] =
+        json!([{"type": "text", "text": "x", "cache_control": {"type": "ephemeral"}}]);
+    let resp = post_json(server.addr(), "/v1/messages/count_tokens", &[], &body).await;
+    assert_eq!(resp.status, 400, "count_tokens is refused too");
+    assert!(
+        resp.api_error()
+            .1
+            .ends_with("cache_control: Extra inputs are not permitted")
+    );
+    assert_eq!(
+        post_messages(server.addr(), &messages_body("no caching", false))
+            .await
+            .status,
+        200
+    );
+    server.set_cache_control_rejected(false);
+    assert_eq!(
+        post_messages(server.addr(), &cached_conversation(false))
+            .await
+            .status,
+        200
+    );
+}
