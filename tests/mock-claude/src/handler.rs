@@ -18,7 +18,7 @@ use crate::http::BodyWriter;
 use crate::http::{self, ReadError, Request, head_bytes};
 use crate::magic::{self, Magic};
 use crate::sse::{End, StreamPlan, Style, write_endless, write_stream};
-use crate::{MODELS, RecordedRequest, Scenario, Shared, WRONG_KEY};
+use crate::{NotFoundStyle, RecordedRequest, Scenario, Shared, WRONG_KEY, lock};
 
 /// A client that sends no complete request within this time is disconnected.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
@@ -220,18 +220,39 @@ fn invalid(message: impl AsRef<str>, rid: &str) -> Plan {
 fn plan_for(shared: &Shared, req: &Request, n: u64, rid: &str) -> Plan {
     let result = match (req.method.as_str(), req.path.as_str()) {
         ("POST", "/v1/messages") => messages(shared, req, n, rid),
-        ("POST", "/v1/messages/count_tokens") => count_tokens(shared, req, rid),
-        ("GET", "/v1/models") => models(req, rid),
-        (method, path) => Err(error_plan(
+        ("POST", "/v1/messages/count_tokens") if shared.count_tokens_enabled() => {
+            count_tokens(shared, req, rid)
+        }
+        ("GET", "/v1/models") if shared.models_enabled() => models(shared, req, rid),
+        (method, path) => Err(not_found(shared.not_found_style(), method, path, rid)),
+    };
+    result.unwrap_or_else(|plan| plan)
+}
+
+/// The answer for a route the mock does not serve (or was told not to, like a gateway without
+/// `count_tokens` or `/v1/models`).
+fn not_found(style: NotFoundStyle, method: &str, path: &str, rid: &str) -> Plan {
+    match style {
+        NotFoundStyle::Api => error_plan(
             404,
             "not_found_error",
             &format!(
                 "Not found: {method} {path} (the mock serves /v1/messages, /v1/messages/count_tokens and /v1/models)"
             ),
             rid,
-        )),
-    };
-    result.unwrap_or_else(|plan| plan)
+        ),
+        NotFoundStyle::Gateway => json_plan(
+            200,
+            &json!({
+                "code": 404,
+                "error": {
+                    "message": format!("Invalid URL ({method} {path})"),
+                    "type": "invalid_request_error",
+                },
+            }),
+            Vec::new(),
+        ),
+    }
 }
 
 fn check_headers(req: &Request, rid: &str) -> Result<(), Plan> {
@@ -606,63 +627,11 @@ fn count_tokens(shared: &Shared, req: &Request, rid: &str) -> Result<Plan, Plan>
     ))
 }
 
-fn display_name(id: &str) -> String {
-    let family = if id.contains("haiku") {
-        "Haiku"
-    } else if id.contains("sonnet") {
-        "Sonnet"
-    } else {
-        "Opus"
-    };
-    let version = if id.contains("4-5") { "4.5" } else { "4.1" };
-    let thinking = if id.ends_with("-thinking") {
-        " (thinking)"
-    } else {
-        ""
-    };
-    format!("Claude {family} {version}{thinking}")
-}
-
-fn models(req: &Request, rid: &str) -> Result<Plan, Plan> {
+fn models(shared: &Shared, req: &Request, rid: &str) -> Result<Plan, Plan> {
     check_headers(req, rid)?;
-    let limit = req
-        .query
-        .as_deref()
-        .unwrap_or("")
-        .split('&')
-        .find_map(|kv| kv.strip_prefix("limit="))
-        .map(|v| {
-            v.parse::<usize>()
-                .ok()
-                .filter(|n| (1..=1000).contains(n))
-                .ok_or_else(|| invalid("limit: Input should be between 1 and 1000", rid))
-        })
-        .transpose()?
-        .unwrap_or(20);
-    let data: Vec<Value> = MODELS
-        .iter()
-        .take(limit)
-        .map(|id| {
-            json!({
-                "type": "model",
-                "id": id,
-                "display_name": display_name(id),
-                "created_at": "2025-08-05T00:00:00Z",
-            })
-        })
-        .collect();
-    let first = data.first().map(|m| m["id"].clone()).unwrap_or(Value::Null);
-    let last = data.last().map(|m| m["id"].clone()).unwrap_or(Value::Null);
-    Ok(json_plan(
-        200,
-        &json!({
-            "data": data,
-            "has_more": limit < MODELS.len(),
-            "first_id": first,
-            "last_id": last,
-        }),
-        Vec::new(),
-    ))
+    let page = crate::models::page(&lock(&shared.models), req.query.as_deref())
+        .map_err(|m| invalid(m, rid))?;
+    Ok(json_plan(200, &page, Vec::new()))
 }
 
 /// What the request asked for that shapes the answer.

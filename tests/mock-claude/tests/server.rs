@@ -1260,3 +1260,165 @@ async fn a_gateway_without_caching_refuses_cache_control_anywhere() {
         200
     );
 }
+
+async fn get(server: &MockServer, path: &str) -> Response {
+    let req = build_request(
+        "GET",
+        path,
+        &[("x-api-key", KEY), ("anthropic-version", "2023-06-01")],
+        b"",
+    );
+    send_raw(server.addr(), &req).await
+}
+
+fn page_ids(page: &Value) -> Vec<String> {
+    page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn models_carry_their_limits() {
+    let server = MockServer::start().await.unwrap();
+    let models = get(&server, "/v1/models").await.json();
+    let by_id = |id: &str| {
+        models["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    for (id, output) in [
+        ("claude-haiku-4-5-20251001", 64000),
+        ("claude-sonnet-4-5-20250929", 64000),
+        ("claude-sonnet-4-5-20250929-thinking", 64000),
+        ("claude-opus-4-1-20250805", 32000),
+        ("claude-opus-4-1-20250805-thinking", 32000),
+    ] {
+        let model = by_id(id);
+        assert_eq!(model["type"], "model");
+        assert_eq!(model["max_tokens"], output, "{model}");
+        assert_eq!(model["max_input_tokens"], 200000, "{model}");
+        assert!(
+            model["display_name"]
+                .as_str()
+                .unwrap()
+                .starts_with("Claude ")
+        );
+    }
+    assert_eq!(
+        by_id("claude-opus-4-1-20250805")["created_at"],
+        "2025-08-05T00:00:00Z"
+    );
+}
+
+#[tokio::test]
+async fn models_page_with_after_id_and_before_id() {
+    let server = MockServer::start().await.unwrap();
+    let ids: Vec<String> = (1..=25).map(|i| format!("model-{i:02}")).collect();
+    server.set_models(ids.iter().map(parley_mock_claude::ModelInfo::new).collect());
+
+    // Forward through three pages of 10, 10 and 5.
+    let mut seen = Vec::new();
+    let mut path = "/v1/models?limit=10".to_string();
+    let mut pages = 0;
+    loop {
+        let page = get(&server, &path).await.json();
+        pages += 1;
+        let page_ids = page_ids(&page);
+        assert_eq!(page["first_id"], page_ids[0]);
+        assert_eq!(page["last_id"], *page_ids.last().unwrap());
+        seen.extend(page_ids);
+        if page["has_more"] == false {
+            break;
+        }
+        path = format!(
+            "/v1/models?limit=10&after_id={}",
+            page["last_id"].as_str().unwrap()
+        );
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(seen, ids, "every model once, in order");
+
+    // Back from the end with before_id.
+    let page = get(&server, "/v1/models?before_id=model-25&limit=10")
+        .await
+        .json();
+    assert_eq!(page_ids(&page), ids[14..24]);
+    assert_eq!(page["has_more"], true);
+    let page = get(&server, "/v1/models?before_id=model-05&limit=10")
+        .await
+        .json();
+    assert_eq!(page_ids(&page), ids[..4]);
+    assert_eq!(page["has_more"], false);
+
+    // The default limit is 20; an unknown cursor or a bad limit is refused.
+    let page = get(&server, "/v1/models").await.json();
+    assert_eq!(page_ids(&page).len(), 20);
+    assert_eq!(page["has_more"], true);
+    let last = get(&server, "/v1/models?after_id=model-25").await.json();
+    assert_eq!(last["data"], json!([]));
+    assert_eq!(last["first_id"], Value::Null);
+    assert_eq!(last["has_more"], false);
+    let resp = get(&server, "/v1/models?after_id=nope").await;
+    assert_eq!(resp.status, 400);
+    assert_eq!(resp.api_error().1, "after_id: no model with id nope");
+    let resp = get(&server, "/v1/models?limit=0").await;
+    assert_eq!(resp.status, 400);
+    assert_eq!(
+        resp.api_error().1,
+        "limit: Input should be between 1 and 1000"
+    );
+
+    server.set_models(parley_mock_claude::default_models());
+    let page = get(&server, "/v1/models").await.json();
+    assert_eq!(page_ids(&page), parley_mock_claude::MODELS);
+}
+
+#[tokio::test]
+async fn count_tokens_and_models_can_be_switched_off() {
+    let server = MockServer::start().await.unwrap();
+    let mut count_body = messages_body("count me", false);
+    count_body.as_object_mut().unwrap().remove("max_tokens");
+    server.set_count_tokens_enabled(false);
+    server.set_models_enabled(false);
+
+    let resp = post_json(server.addr(), "/v1/messages/count_tokens", &[], &count_body).await;
+    assert_eq!(resp.status, 404);
+    assert_eq!(resp.api_error().0, "not_found_error");
+    let resp = get(&server, "/v1/models?limit=5").await;
+    assert_eq!(resp.status, 404);
+    assert_eq!(resp.api_error().0, "not_found_error");
+    assert_eq!(
+        say(server.addr(), "still here").await.status,
+        200,
+        "messages are still served"
+    );
+
+    // A wrapping gateway answers 200 with its own error shape.
+    server.set_not_found_style(parley_mock_claude::NotFoundStyle::Gateway);
+    let resp = get(&server, "/v1/models").await;
+    assert_eq!(resp.status, 200);
+    assert_eq!(
+        resp.json(),
+        json!({"code": 404, "error": {"message": "Invalid URL (GET /v1/models)", "type": "invalid_request_error"}})
+    );
+    let resp = post_json(server.addr(), "/v1/messages/count_tokens", &[], &count_body).await;
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.json()["code"], 404);
+    assert_eq!(
+        resp.json()["error"]["message"],
+        "Invalid URL (POST /v1/messages/count_tokens)"
+    );
+
+    server.set_count_tokens_enabled(true);
+    server.set_models_enabled(true);
+    let resp = post_json(server.addr(), "/v1/messages/count_tokens", &[], &count_body).await;
+    assert!(resp.json()["input_tokens"].as_u64().unwrap() >= 1);
+    assert!(get(&server, "/v1/models").await.json()["data"].is_array());
+}
