@@ -121,6 +121,23 @@ pub(crate) fn varied_chunks(text: &str) -> Vec<String> {
     out
 }
 
+/// Splits text into words, each piece starting at a space (`"w1 w2"` → `"w1"`, `" w2"`), so a
+/// cut after any number of pieces falls between words and leaves no trailing space.
+pub(crate) fn word_chunks(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, c) in text.char_indices() {
+        if c == ' ' && i > start {
+            out.push(text[start..i].to_string());
+            start = i;
+        }
+    }
+    if start < text.len() {
+        out.push(text[start..].to_string());
+    }
+    out
+}
+
 /// Splits text into pieces of `n` characters (`n == 0`: one piece).
 pub(crate) fn fixed_chunks(text: &str, n: usize) -> Vec<String> {
     if text.is_empty() {

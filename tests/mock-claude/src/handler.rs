@@ -12,7 +12,7 @@ use tokio::net::tcp::OwnedWriteHalf;
 use crate::cache;
 use crate::generate::{
     Block, Reply, SIGNATURE_PREFIX, Usage, estimate_input_tokens, fixed_chunks, input_from_schema,
-    message_json, signature_for, varied_chunks,
+    message_json, signature_for, varied_chunks, word_chunks,
 };
 use crate::http::BodyWriter;
 use crate::http::{self, ReadError, Request, head_bytes};
@@ -492,11 +492,30 @@ fn validate_messages(messages: Option<&Value>) -> Result<(), String> {
                 ));
             }
         }
+        if final_assistant && ends_with_whitespace(&message["content"]) {
+            return Err(
+                "messages: final assistant content cannot end with trailing whitespace".into(),
+            );
+        }
     }
     if messages[0].get("role").and_then(Value::as_str) != Some("user") {
         return Err("messages: first message must use the \"user\" role".into());
     }
     validate_tool_pairs(messages)
+}
+
+/// Whether a prefill's text ends with whitespace, which the API refuses (the model would have to
+/// continue from inside its own tokenisation of the spaces).
+fn ends_with_whitespace(content: &Value) -> bool {
+    let last_text = match content {
+        Value::String(s) => Some(s.as_str()),
+        Value::Array(blocks) => blocks
+            .last()
+            .filter(|b| b["type"] == "text")
+            .and_then(|b| b["text"].as_str()),
+        _ => None,
+    };
+    last_text.is_some_and(|t| t.ends_with(char::is_whitespace))
 }
 
 fn validate_block(block: &Value, i: usize, j: usize, assistant: bool) -> Result<(), String> {
@@ -644,6 +663,8 @@ struct Ctx {
     thinking: bool,
     max_tokens: u64,
     stop_sequences: Vec<String>,
+    /// The text of a final assistant message, which the reply continues.
+    prefill: Option<String>,
     style: Style,
     framing_explicit: bool,
 }
@@ -728,6 +749,7 @@ fn messages(shared: &Shared, req: &Request, n: u64, rid: &str) -> Result<Plan, P
             .filter(|s| !s.is_empty())
             .map(str::to_string)
             .collect(),
+        prefill: prefill_text(&body),
         model,
         style,
         framing_explicit,
@@ -995,10 +1017,13 @@ fn from_magic(shared: &Shared, body: &Value, ctx: &Ctx) -> Outcome {
         }
         Reply::new(blocks)
     };
-    let text_reply = |reply_text: &str| {
-        let chunks = varied_chunks(reply_text);
-        let delay = if chunks.len() <= 100 { 5 } else { 0 };
-        message(with_thinking(vec![Block::text(chunks)]), delay)
+    let text_reply = |full: String, tokenize: fn(&str) -> Vec<String>, stop_reason: &str| {
+        let answer = TextAnswer {
+            full,
+            tokenize,
+            stop_reason: stop_reason.to_string(),
+        };
+        answer.continue_for(ctx, with_thinking)
     };
     match magic::parse(&text) {
         Some(Magic::Drop) => Outcome::Message {
@@ -1052,8 +1077,25 @@ fn from_magic(shared: &Shared, body: &Value, ctx: &Ctx) -> Outcome {
                 5,
             )
         }
-        Some(Magic::Markdown) => text_reply(magic::MARKDOWN_REPLY),
-        Some(Magic::Xss) => text_reply(magic::XSS_REPLY),
+        Some(Magic::Markdown) => {
+            text_reply(magic::MARKDOWN_REPLY.into(), varied_chunks, "end_turn")
+        }
+        Some(Magic::Xss) => text_reply(magic::XSS_REPLY.into(), varied_chunks, "end_turn"),
+        Some(Magic::Long(words)) => text_reply(magic::long_text(words), word_chunks, "end_turn"),
+        // A paused turn is continued by sending its content back as a prefill; only the first
+        // leg pauses.
+        Some(Magic::Pause) if ctx.prefill.is_none() => {
+            text_reply(magic::PAUSE_TEXT.into(), varied_chunks, "pause_turn")
+        }
+        Some(Magic::Pause) => text_reply(
+            format!("{}{}", magic::PAUSE_TEXT, magic::PAUSE_REST),
+            varied_chunks,
+            "end_turn",
+        ),
+        Some(Magic::Refusal) => text_reply(magic::REFUSAL_TEXT.into(), varied_chunks, "refusal"),
+        Some(Magic::StopReason(reason)) => {
+            text_reply(magic::STOP_REASON_TEXT.into(), varied_chunks, &reason)
+        }
         Some(Magic::Redirect(status)) => redirect(status, magic::REDIRECT_TARGET.to_string()),
         Some(Magic::EndlessLine) => endless_line(magic::ENDLESS_TEXT),
         Some(Magic::Huge(tokens)) => message(
@@ -1072,17 +1114,16 @@ fn from_magic(shared: &Shared, body: &Value, ctx: &Ctx) -> Outcome {
             }]),
             0,
         ),
-        Some(Magic::Flaky(_)) | None => echo(&text, &last_user_images(body), ctx, with_thinking),
+        Some(Magic::Flaky(_)) | None => text_reply(
+            echo_text(&text, &last_user_images(body)),
+            varied_chunks,
+            "end_turn",
+        ),
     }
 }
 
-/// The default reply, honouring `stop_sequences` and `max_tokens` (one token per delta).
-fn echo(
-    text: &str,
-    images: &[String],
-    ctx: &Ctx,
-    with_thinking: impl Fn(Vec<Block>) -> Reply,
-) -> Outcome {
+/// The default reply: the echo of the last user message, and the images it carried.
+fn echo_text(text: &str, images: &[String]) -> String {
     let mut full = magic::echo_text(text);
     // Say which images arrived, so image tests can see them reach the API.
     match images.len() {
@@ -1090,26 +1131,71 @@ fn echo(
         1 => full.push_str(&format!(" [1 image: {}]", images[0])),
         n => full.push_str(&format!(" [{n} images: {}]", images.join(", "))),
     }
-    let stop = ctx
-        .stop_sequences
-        .iter()
-        .filter_map(|s| full.find(s.as_str()).map(|at| (at, s)))
-        .min_by_key(|(at, _)| *at);
-    let (reply_text, mut stop_reason, mut stop_sequence) = match stop {
-        Some((at, seq)) => (&full[..at], "stop_sequence", Some(seq.clone())),
-        None => (full.as_str(), "end_turn", None),
-    };
-    let mut chunks = varied_chunks(reply_text);
-    if chunks.len() as u64 > ctx.max_tokens {
-        chunks.truncate(usize::try_from(ctx.max_tokens).unwrap_or(usize::MAX));
-        stop_reason = "max_tokens";
-        stop_sequence = None;
+    full
+}
+
+/// A text reply known in full before it is sent, so it can do what the API does with a
+/// prefill, `stop_sequences` and `max_tokens`.
+struct TextAnswer {
+    /// The whole answer to the last user turn.
+    full: String,
+    /// How text is cut into tokens; each token is one delta and counts one output token.
+    tokenize: fn(&str) -> Vec<String>,
+    /// The stop reason when the answer ends by itself.
+    stop_reason: String,
+}
+
+impl TextAnswer {
+    /// The reply for this request: the rest of the answer after the prefill (or, when the
+    /// prefill is not the start of the answer, [`magic::CONTINUED`] and the whole answer), cut
+    /// at the first stop sequence, then after `max_tokens` tokens.
+    fn continue_for(self, ctx: &Ctx, with_thinking: impl Fn(Vec<Block>) -> Reply) -> Outcome {
+        let text = match &ctx.prefill {
+            None => self.full,
+            Some(prefill) => match self.full.strip_prefix(prefill.as_str()) {
+                Some(rest) => rest.to_string(),
+                None => format!("{}{}", magic::CONTINUED, self.full),
+            },
+        };
+        let stop = ctx
+            .stop_sequences
+            .iter()
+            .filter_map(|s| text.find(s.as_str()).map(|at| (at, s)))
+            .min_by_key(|(at, _)| *at);
+        let (reply_text, mut stop_reason, mut stop_sequence) = match stop {
+            Some((at, seq)) => (&text[..at], "stop_sequence".to_string(), Some(seq.clone())),
+            None => (text.as_str(), self.stop_reason, None),
+        };
+        let mut chunks = (self.tokenize)(reply_text);
+        if chunks.len() as u64 > ctx.max_tokens {
+            chunks.truncate(usize::try_from(ctx.max_tokens).unwrap_or(usize::MAX));
+            stop_reason = "max_tokens".to_string();
+            stop_sequence = None;
+        }
+        let delay = if chunks.len() <= 100 { 5 } else { 0 };
+        let mut reply = with_thinking(vec![Block::text(chunks)]);
+        reply.stop_reason = stop_reason;
+        reply.stop_sequence = stop_sequence;
+        message(reply, delay)
     }
-    let delay = if chunks.len() <= 100 { 5 } else { 0 };
-    let mut reply = with_thinking(vec![Block::text(chunks)]);
-    reply.stop_reason = stop_reason.into();
-    reply.stop_sequence = stop_sequence;
-    message(reply, delay)
+}
+
+/// The text of a final assistant message (a prefill): its text blocks joined; `None` when the
+/// last message is the user's.
+fn prefill_text(body: &Value) -> Option<String> {
+    let last = body["messages"].as_array()?.last()?;
+    if last["role"] != "assistant" {
+        return None;
+    }
+    Some(match &last["content"] {
+        Value::String(s) => s.clone(),
+        Value::Array(blocks) => blocks
+            .iter()
+            .filter(|b| b["type"] == "text")
+            .filter_map(|b| b["text"].as_str())
+            .collect(),
+        _ => String::new(),
+    })
 }
 
 fn render(outcome: Outcome, ctx: &Ctx, rid: &str) -> Plan {

@@ -1422,3 +1422,186 @@ async fn count_tokens_and_models_can_be_switched_off() {
     assert!(resp.json()["input_tokens"].as_u64().unwrap() >= 1);
     assert!(get(&server, "/v1/models").await.json()["data"].is_array());
 }
+
+/// A conversation whose last message is the assistant's `prefill`.
+fn prefilled(user: &str, prefill: &str, stream: bool) -> Value {
+    let mut body = messages_body(user, stream);
+    body["messages"] = json!([
+        {"role": "user", "content": user},
+        {"role": "assistant", "content": prefill},
+    ]);
+    body
+}
+
+/// The text and stop reason of a reply, streamed or not.
+fn text_and_stop(resp: &Response) -> (String, String) {
+    assert_eq!(resp.status, 200, "{}", String::from_utf8_lossy(&resp.body));
+    if resp
+        .header("content-type")
+        .is_some_and(|t| t.starts_with("text/event-stream"))
+    {
+        let events = resp.events();
+        let delta = events
+            .iter()
+            .find(|e| e.event == "message_delta")
+            .unwrap()
+            .json();
+        (
+            streamed_text(&events),
+            delta["delta"]["stop_reason"].as_str().unwrap().to_string(),
+        )
+    } else {
+        let message = resp.json();
+        let text = message["content"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|b| b["type"] == "text")
+            .map(|b| b["text"].as_str().unwrap())
+            .collect();
+        (text, message["stop_reason"].as_str().unwrap().to_string())
+    }
+}
+
+#[tokio::test]
+async fn long_replies_are_cut_by_max_tokens_and_continue_exactly() {
+    let server = MockServer::start().await.unwrap();
+    for stream in [false, true] {
+        let mut body = messages_body("count for me [[long:25]]", stream);
+        body["max_tokens"] = json!(10);
+        let (first, stop) = text_and_stop(&post_messages(server.addr(), &body).await);
+        assert_eq!(
+            first, "w1 w2 w3 w4 w5 w6 w7 w8 w9 w10",
+            "one token per word"
+        );
+        assert_eq!(stop, "max_tokens");
+
+        // Continue: the partial reply goes back as a prefill, twice.
+        let mut text = first;
+        let mut legs = 1;
+        loop {
+            let mut body = prefilled("count for me [[long:25]]", &text, stream);
+            body["max_tokens"] = json!(10);
+            let (more, stop) = text_and_stop(&post_messages(server.addr(), &body).await);
+            text.push_str(&more);
+            legs += 1;
+            if stop == "end_turn" {
+                break;
+            }
+            assert_eq!(stop, "max_tokens");
+            assert!(legs < 5, "the answer ends");
+        }
+        assert_eq!(legs, 3, "10 + 10 + 5 words");
+        assert_eq!(
+            text,
+            magic::long_text(25),
+            "the legs add up to the full answer"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_prefill_continues_the_echo_or_gets_a_fixed_continuation() {
+    let server = MockServer::start().await.unwrap();
+    let (rest, stop) = text_and_stop(
+        &post_messages(server.addr(), &prefilled("hello there", "Echo: hel", false)).await,
+    );
+    assert_eq!(rest, "lo there");
+    assert_eq!(stop, "end_turn");
+
+    // An echo cut by max_tokens can end in a space; without it, it continues exactly.
+    let mut body = messages_body("a fairly long message to cut short", true);
+    body["max_tokens"] = json!(2);
+    let (cut, _) = text_and_stop(&post_messages(server.addr(), &body).await);
+    assert_eq!(cut, "Echo: a ");
+    let body = prefilled("a fairly long message to cut short", cut.trim_end(), true);
+    let (rest, _) = text_and_stop(&post_messages(server.addr(), &body).await);
+    assert_eq!(
+        format!("{}{rest}", cut.trim_end()),
+        "Echo: a fairly long message to cut short"
+    );
+
+    // A prefill the mock would not have written gets a fixed continuation.
+    let (rest, _) = text_and_stop(
+        &post_messages(server.addr(), &prefilled("hello", "Sure, here", false)).await,
+    );
+    assert_eq!(rest, format!("{}Echo: hello", magic::CONTINUED));
+
+    // An empty prefill is the whole answer; array content counts its text blocks.
+    let (all, _) = text_and_stop(&post_messages(server.addr(), &prefilled("hi", "", false)).await);
+    assert_eq!(all, "Echo: hi");
+    let mut body = prefilled("hi", "", false);
+    body["messages"][1]["content"] = json!([{"type": "text", "text": "Echo"}]);
+    let (rest, _) = text_and_stop(&post_messages(server.addr(), &body).await);
+    assert_eq!(rest, ": hi");
+}
+
+#[tokio::test]
+async fn a_prefill_ending_in_whitespace_is_refused() {
+    let server = MockServer::start().await.unwrap();
+    let message = "messages: final assistant content cannot end with trailing whitespace";
+    for prefill in [
+        json!("Echo: "),
+        json!("line\n"),
+        json!([{"type": "text", "text": "tab\t"}]),
+    ] {
+        let mut body = prefilled("hi", "", false);
+        body["messages"][1]["content"] = prefill.clone();
+        let resp = post_messages(server.addr(), &body).await;
+        assert_eq!(resp.status, 400, "{prefill}");
+        assert_eq!(
+            resp.api_error(),
+            ("invalid_request_error".into(), message.into())
+        );
+    }
+    // Only the final assistant message is a prefill.
+    let mut body = messages_body("", false);
+    body["messages"] = json!([
+        {"role": "user", "content": "q"},
+        {"role": "assistant", "content": "an answer "},
+        {"role": "user", "content": "next"},
+    ]);
+    assert_eq!(post_messages(server.addr(), &body).await.status, 200);
+}
+
+#[tokio::test]
+async fn pause_turn_pauses_the_first_leg_only() {
+    let server = MockServer::start().await.unwrap();
+    for stream in [false, true] {
+        let (first, stop) = text_and_stop(
+            &post_messages(server.addr(), &messages_body("go [[pause]]", stream)).await,
+        );
+        assert_eq!(first, magic::PAUSE_TEXT);
+        assert_eq!(stop, "pause_turn");
+        let body = prefilled("go [[pause]]", &first, stream);
+        let (rest, stop) = text_and_stop(&post_messages(server.addr(), &body).await);
+        assert_eq!(rest, magic::PAUSE_REST);
+        assert_eq!(stop, "end_turn");
+    }
+}
+
+#[tokio::test]
+async fn refusal_and_verbatim_stop_reasons() {
+    let server = MockServer::start().await.unwrap();
+    for stream in [false, true] {
+        let (text, stop) = text_and_stop(
+            &post_messages(server.addr(), &messages_body("[[refusal]]", stream)).await,
+        );
+        assert_eq!(text, magic::REFUSAL_TEXT);
+        assert_eq!(stop, "refusal");
+        let (text, stop) = text_and_stop(
+            &post_messages(
+                server.addr(),
+                &messages_body("[[stop-reason:model_context_window_exceeded]]", stream),
+            )
+            .await,
+        );
+        assert_eq!(text, magic::STOP_REASON_TEXT);
+        assert_eq!(stop, "model_context_window_exceeded");
+    }
+    // max_tokens still wins over the word's stop reason.
+    let mut body = messages_body("[[refusal]]", false);
+    body["max_tokens"] = json!(1);
+    let (_, stop) = text_and_stop(&post_messages(server.addr(), &body).await);
+    assert_eq!(stop, "max_tokens");
+}
