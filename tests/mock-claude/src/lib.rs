@@ -26,8 +26,10 @@ mod sse;
 pub use models::{ModelInfo, default_models};
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::io;
+use std::fs::File;
+use std::io::{self, Write};
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -202,6 +204,8 @@ pub(crate) struct Shared {
     count_tokens_enabled: AtomicBool,
     models_enabled: AtomicBool,
     not_found_style: Mutex<NotFoundStyle>,
+    /// Where every request is appended as a JSON line, when set.
+    record_file: Mutex<Option<File>>,
 }
 
 /// Locks a mutex, ignoring poisoning: a panicking test thread must not wedge the server.
@@ -225,6 +229,7 @@ impl Shared {
             count_tokens_enabled: AtomicBool::new(true),
             models_enabled: AtomicBool::new(true),
             not_found_style: Mutex::new(NotFoundStyle::Api),
+            record_file: Mutex::new(None),
         }
     }
 
@@ -233,12 +238,41 @@ impl Shared {
     }
 
     pub(crate) fn record(&self, req: RecordedRequest) {
+        self.append_to_record_file(&req);
         let len = {
             let mut requests = lock(&self.requests);
             requests.push(req);
             requests.len()
         };
         self.received.send_replace(len);
+    }
+
+    /// Appends `{"method","path","query","body"}` as one line. Headers are left out on purpose:
+    /// the API key travels in them, and a file outlives the test that wrote it. The write is
+    /// blocking, which is fine for one short line on a local disk; each line goes out whole and
+    /// at once, so a reader polling the file never sees half a request.
+    fn append_to_record_file(&self, req: &RecordedRequest) {
+        let mut file = lock(&self.record_file);
+        let Some(file) = file.as_mut() else {
+            return;
+        };
+        let body = match serde_json::from_slice::<serde_json::Value>(&req.body) {
+            Ok(json) => json,
+            Err(_) => serde_json::Value::String(req.body_text()),
+        };
+        let line = serde_json::json!({
+            "method": req.method,
+            "path": req.path,
+            "query": req.query,
+            "body": body,
+        });
+        let mut bytes = line.to_string().into_bytes();
+        bytes.push(b'\n');
+        if let Err(err) = file.write_all(&bytes).and_then(|()| file.flush())
+            && self.logging()
+        {
+            eprintln!("[mock-claude] cannot append to the record file: {err}");
+        }
     }
 
     pub(crate) fn next_scenario(&self) -> Option<Scenario> {
@@ -453,6 +487,16 @@ impl MockServer {
     /// the paging). [`default_models`] restores the built-in list.
     pub fn set_models(&self, models: Vec<ModelInfo>) {
         *lock(&self.shared.models) = models;
+    }
+
+    /// From now on, appends every request the mock reads whole to `path` (created if needed,
+    /// never truncated), one JSON object per line: `{"method","path","query","body"}`, with
+    /// `query` `null` when absent and `body` parsed when it is JSON, else a string (`""` when
+    /// empty). Headers are never written, so the API key does not land in the file.
+    pub fn record_to_file(&self, path: impl AsRef<Path>) -> io::Result<()> {
+        let file = File::options().create(true).append(true).open(path)?;
+        *lock(&self.shared.record_file) = Some(file);
+        Ok(())
     }
 
     /// Logs one line per request to stderr (off by default; the binary turns it on).

@@ -1,9 +1,13 @@
-//! `parley-mock-claude [--port N] [--addr-file PATH] [--quiet] [--no-count-tokens] [--no-models]
-//! [--gateway-not-found] [--reject-cache-control]`
+//! `parley-mock-claude [--port N] [--addr-file PATH] [--quiet] [--record-file PATH]
+//! [--no-count-tokens] [--no-models] [--gateway-not-found] [--reject-cache-control]`
 //!
 //! Serves the mock Claude API on 127.0.0.1 until killed (SIGTERM or Ctrl-C end it through
 //! their default action). Prints `listening on http://127.0.0.1:PORT` once ready, and writes the
 //! same base URL to `--addr-file` when given, so scripts can wait for the file.
+//!
+//! `--record-file PATH` appends every request to PATH as one JSON line
+//! `{"method","path","query","body"}` (never a header: the API key travels in them), so an
+//! end-to-end test can check what the app really sent.
 //!
 //! The other flags make it behave like a gateway that lacks a feature, so end-to-end tests can
 //! check the app's fallbacks: `--no-count-tokens` and `--no-models` answer those routes like
@@ -17,11 +21,14 @@ use std::process::ExitCode;
 
 use parley_mock_claude::{MockServer, NotFoundStyle};
 
-const USAGE: &str = "usage: parley-mock-claude [--port N] [--addr-file PATH] [--quiet] [--no-count-tokens]\n\
-  \x20                         [--no-models] [--gateway-not-found] [--reject-cache-control]\n\
+const USAGE: &str = "usage: parley-mock-claude [--port N] [--addr-file PATH] [--quiet] [--record-file PATH]\n\
+  \x20                         [--no-count-tokens] [--no-models] [--gateway-not-found]\n\
+  \x20                         [--reject-cache-control]\n\
   --port N                 port on 127.0.0.1 (default 0: any free port)\n\
   --addr-file PATH         write the base URL to PATH once listening\n\
   --quiet                  do not log requests to stderr\n\
+  --record-file PATH       append every request to PATH as a JSON line\n\
+  \x20                        {\"method\",\"path\",\"query\",\"body\"} (no headers)\n\
   --no-count-tokens        POST /v1/messages/count_tokens answers like an unknown route\n\
   --no-models              GET /v1/models answers like an unknown route\n\
   --gateway-not-found      unknown routes answer HTTP 200 {\"code\":404,\"error\":{\"message\",\"type\"}}\n\
@@ -33,6 +40,7 @@ struct Args {
     port: u16,
     addr_file: Option<String>,
     quiet: bool,
+    record_file: Option<String>,
     no_count_tokens: bool,
     no_models: bool,
     gateway_not_found: bool,
@@ -44,6 +52,7 @@ fn parse_args() -> Result<Args, String> {
         port: 0,
         addr_file: None,
         quiet: false,
+        record_file: None,
         no_count_tokens: false,
         no_models: false,
         gateway_not_found: false,
@@ -68,6 +77,7 @@ fn parse_args() -> Result<Args, String> {
             }
             "--addr-file" => args.addr_file = Some(value("--addr-file")?),
             "--quiet" => args.quiet = true,
+            "--record-file" => args.record_file = Some(value("--record-file")?),
             "--no-count-tokens" => args.no_count_tokens = true,
             "--no-models" => args.no_models = true,
             "--gateway-not-found" => args.gateway_not_found = true,
@@ -117,6 +127,12 @@ async fn run(args: Args) -> ExitCode {
         }
     };
     server.set_logging(!args.quiet);
+    if let Some(path) = &args.record_file
+        && let Err(err) = server.record_to_file(path)
+    {
+        eprintln!("cannot open {path}: {err}");
+        return ExitCode::FAILURE;
+    }
     server.set_count_tokens_enabled(!args.no_count_tokens);
     server.set_models_enabled(!args.no_models);
     if args.gateway_not_found {
