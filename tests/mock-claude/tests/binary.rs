@@ -61,6 +61,119 @@ async fn binary_announces_its_url_and_serves() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Starts the binary with `args` (and `--port 0 --quiet`) and returns it with its address.
+async fn spawn(args: &[&str]) -> (KillOnDrop, std::net::SocketAddr) {
+    let child = Command::new(env!("CARGO_BIN_EXE_parley-mock-claude"))
+        .args(["--port", "0", "--quiet"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut child = KillOnDrop(child);
+    let stdout = child.0.stdout.take().unwrap();
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        line
+    })
+    .await
+    .unwrap();
+    let url = line.trim().strip_prefix("listening on http://").unwrap();
+    (child, url.parse().unwrap())
+}
+
+async fn get(addr: std::net::SocketAddr, path: &str) -> Response {
+    let req = build_request(
+        "GET",
+        path,
+        &[("x-api-key", KEY), ("anthropic-version", "2023-06-01")],
+        b"",
+    );
+    send_raw(addr, &req).await
+}
+
+#[tokio::test]
+async fn binary_flags_switch_off_what_a_gateway_lacks() {
+    let (_child, addr) = spawn(&[
+        "--no-count-tokens",
+        "--no-models",
+        "--gateway-not-found",
+        "--reject-cache-control",
+    ])
+    .await;
+    let resp = get(addr, "/v1/models").await;
+    assert_eq!(
+        resp.status, 200,
+        "the gateway answers 200 with an error inside"
+    );
+    assert_eq!(resp.json()["code"], 404);
+    let mut body = messages_body("count", false);
+    body.as_object_mut().unwrap().remove("max_tokens");
+    let resp = post_json(addr, "/v1/messages/count_tokens", &[], &body).await;
+    assert_eq!(resp.json()["code"], 404);
+
+    let mut body = messages_body("", false);
+    body["messages"][0]["content"] =
+        serde_json::json!([{"type": "text", "text": "x", "cache_control": {"type": "ephemeral"}}]);
+    let resp = post_messages(addr, &body).await;
+    assert_eq!(resp.status, 400);
+    assert_eq!(
+        resp.api_error().1,
+        "messages.0.content.0.cache_control: Extra inputs are not permitted"
+    );
+
+    let (_child, addr) = spawn(&["--no-models"]).await;
+    let resp = get(addr, "/v1/models").await;
+    assert_eq!(resp.status, 404);
+    assert_eq!(resp.api_error().0, "not_found_error");
+}
+
+#[tokio::test]
+async fn binary_records_requests_without_headers() {
+    let dir = std::env::temp_dir().join(format!("parley-mock-record-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let record = dir.join("requests.jsonl");
+    let _ = std::fs::remove_file(&record);
+    let (_child, addr) = spawn(&["--record-file", record.to_str().unwrap()]).await;
+
+    let body = messages_body("record me", false);
+    assert_eq!(post_messages(addr, &body).await.status, 200);
+    assert_eq!(get(addr, "/v1/models?limit=2").await.status, 200);
+    let not_json = build_request(
+        "POST",
+        "/v1/messages",
+        &[("x-api-key", KEY), ("anthropic-version", "2023-06-01")],
+        b"{not json",
+    );
+    assert_eq!(send_raw(addr, &not_json).await.status, 400);
+
+    // Each line is written and flushed before the answer leaves, so it is there already.
+    let text = std::fs::read_to_string(&record).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert_eq!(
+        lines[0],
+        serde_json::json!({"method": "POST", "path": "/v1/messages", "query": null, "body": body})
+    );
+    assert_eq!(
+        lines[1],
+        serde_json::json!({"method": "GET", "path": "/v1/models", "query": "limit=2", "body": ""})
+    );
+    assert_eq!(
+        lines[2]["body"], "{not json",
+        "a body that is not JSON is a string"
+    );
+    assert!(!text.contains(KEY), "the API key never reaches the file");
+    assert!(!text.contains("anthropic-version"), "no header is recorded");
+    assert!(text.ends_with('\n'));
+
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn binary_rejects_unknown_arguments() {
     let status = Command::new(env!("CARGO_BIN_EXE_parley-mock-claude"))
