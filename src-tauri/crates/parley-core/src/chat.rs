@@ -19,14 +19,14 @@ use ts_rs::TS;
 
 use crate::app::Parley;
 use crate::continuation::Continuation;
-use crate::models::{self, ModelInfo};
-use crate::params::{self, ParamContext};
-use crate::request::{RequestInputs, build_request};
-use crate::settings::Settings;
 use crate::error::{CoreError, CoreResult};
 use crate::events::ChatEventSink;
 use crate::images::{ComposerImage, ImagePlacement, composer_blocks, stored_images};
+use crate::models::{self, ModelInfo};
 use crate::params::RequestParams;
+use crate::params::{self, ParamContext};
+use crate::request::{RequestInputs, build_request};
+use crate::settings::Settings;
 use crate::stream::{StreamHandle, StreamJob};
 use crate::view::{ConversationMeta, MessageView, SiblingIndex, parse_blocks, title_from_text};
 
@@ -88,7 +88,9 @@ impl Parley {
         // Invalid parameters are refused here, before anything is stored or sent.
         let params = match (&request.params, &request.conversation_id) {
             (Some(params), _) => params.clone().normalized(),
-            (None, Some(id)) => ConversationMeta::from(&self.store.get_conversation(id).await?).params,
+            (None, Some(id)) => {
+                ConversationMeta::from(&self.store.get_conversation(id).await?).params
+            }
             (None, None) => settings.default_params.clone(),
         };
         self.check_params(&model, &params, &settings).await?;
@@ -126,7 +128,9 @@ impl Parley {
             }
         };
         if request.conversation_id.is_none() {
-            self.store.set_params(&conversation.id, &params_json).await?;
+            self.store
+                .set_params(&conversation.id, &params_json)
+                .await?;
         }
         let parent_id = self
             .store
@@ -193,12 +197,16 @@ impl Parley {
             user_message: None,
             assistant_message: siblings.view(&reopened).priced(&settings.prices),
         };
-        let usage = started.assistant_message.usage.as_ref().map(|u| parley_claude::Usage {
-            input_tokens: u.input_tokens,
-            output_tokens: u.output_tokens,
-            cache_creation_input_tokens: u.cache_creation_input_tokens,
-            cache_read_input_tokens: u.cache_read_input_tokens,
-        });
+        let usage = started
+            .assistant_message
+            .usage
+            .as_ref()
+            .map(|u| parley_claude::Usage {
+                input_tokens: u.input_tokens,
+                output_tokens: u.output_tokens,
+                cache_creation_input_tokens: u.cache_creation_input_tokens,
+                cache_read_input_tokens: u.cache_read_input_tokens,
+            });
         self.spawn_stream(
             client,
             &settings,
@@ -588,7 +596,10 @@ fn branch_to<'a>(tree: &'a ConversationTree, last_id: &str) -> Vec<&'a StoredMes
             let mut next = by_id.get(last_id).copied();
             while let Some(message) = next {
                 chain.push(message);
-                next = message.parent_id.as_deref().and_then(|id| by_id.get(id).copied());
+                next = message
+                    .parent_id
+                    .as_deref()
+                    .and_then(|id| by_id.get(id).copied());
             }
             chain.reverse();
             chain

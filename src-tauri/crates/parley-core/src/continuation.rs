@@ -204,8 +204,10 @@ mod tests {
             thinking: "t".into(),
             signature: "s".into(),
         };
-        let mut continuation =
-            Continuation::after(vec![thinking.clone(), text("The first half")], Some(usage(10, 5)));
+        let mut continuation = Continuation::after(
+            vec![thinking.clone(), text("The first half")],
+            Some(usage(10, 5)),
+        );
         assert_eq!(
             continuation.remap(AppliedDelta::BlockStarted {
                 index: 0,
@@ -283,7 +285,10 @@ mod tests {
     fn a_pause_extends_the_base_for_the_next_leg() {
         let first = Continuation::after(vec![text("Sure,")], None);
         let second = first.extended(vec![text(" here ")], Some(usage(3, 2)));
-        assert_eq!(second.content(vec![text(" it is")]), vec![text("Sure, here it is")]);
+        assert_eq!(
+            second.content(vec![text(" it is")]),
+            vec![text("Sure, here it is")]
+        );
         assert_eq!(second.usage(Some(usage(4, 1))), Some(usage(7, 3)));
     }
 }

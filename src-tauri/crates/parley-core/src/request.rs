@@ -122,7 +122,8 @@ pub fn continue_with(request: &mut MessagesRequest, mut reply_so_far: Vec<Conten
     if let Some(ContentBlock::Text { text, .. }) = reply_so_far.last_mut() {
         text.truncate(text.trim_end().len());
     }
-    reply_so_far.retain(|block| !matches!(block, ContentBlock::Text { text, .. } if text.is_empty()));
+    reply_so_far
+        .retain(|block| !matches!(block, ContentBlock::Text { text, .. } if text.is_empty()));
     if !reply_so_far.is_empty() {
         request.messages.push(Message {
             role: parley_claude::Role::Assistant,

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parley_claude::{
-    AppliedDelta, ApiErrorKind, ClaudeClient, ClaudeError, EventStream, MessageAccumulator,
+    ApiErrorKind, AppliedDelta, ClaudeClient, ClaudeError, EventStream, MessageAccumulator,
     MessagesRequest, RetryPolicy, plain_text,
 };
 use parley_store::{
@@ -26,9 +26,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::continuation::Continuation;
 use crate::error::{CoreError, CoreResult, ErrorKind, ErrorPayload};
-use crate::request;
 use crate::events::{ChatEvent, ChatEventSink};
 use crate::images::ImageStore;
+use crate::request;
 use crate::titles::TitleJob;
 use crate::view::{MessageView, SiblingIndex, StatusView, UsageView};
 
@@ -437,7 +437,9 @@ impl StreamJob {
             usage: usage.input_tokens.map(|input| UsageView {
                 input_tokens: input.max(0) as u64,
                 output_tokens: usage.output_tokens.unwrap_or(0).max(0) as u64,
-                cache_creation_input_tokens: usage.cache_creation_input_tokens.map(|v| v.max(0) as u64),
+                cache_creation_input_tokens: usage
+                    .cache_creation_input_tokens
+                    .map(|v| v.max(0) as u64),
                 cache_read_input_tokens: usage.cache_read_input_tokens.map(|v| v.max(0) as u64),
             }),
             ..self.reply.clone()

@@ -137,10 +137,9 @@ async fn a_reply_streams_to_the_ui_and_is_stored_with_usage() {
         .usage
         .clone()
         .expect("usage is shown for every reply");
-    assert!(
-        usage.input_tokens > 0 && usage.output_tokens > 0,
-        "{usage:?}"
-    );
+    // Prompt caching is on by default: the whole prompt is written to the cache.
+    let input = usage.input_tokens + usage.cache_creation_input_tokens.unwrap_or(0);
+    assert!(input > 0 && usage.output_tokens > 0, "{usage:?}");
     assert_eq!(finished.stop_reason.as_deref(), Some("end_turn"));
 
     // What was sent.
@@ -163,7 +162,11 @@ async fn a_reply_streams_to_the_ui_and_is_stored_with_usage() {
     let body = sent.json().unwrap();
     assert_eq!(body["model"], "claude-haiku-4-5-20251001");
     assert_eq!(body["stream"], true);
-    assert_eq!(body["system"], "Be brief.");
+    assert_eq!(
+        body["system"],
+        serde_json::json!([{"type": "text", "text": "Be brief.", "cache_control": {"type": "ephemeral"}}]),
+        "the system prompt is a cache breakpoint"
+    );
     assert_eq!(body["max_tokens"], 4096);
     assert_eq!(body["messages"][0]["role"], "user");
     assert_eq!(
