@@ -19,6 +19,8 @@ import type { ChatEvent, Folder, HistoryIndex, SearchHit } from "./bindings";
 import type { ImageDraft, ImageVariant, SendRequest, Settings, SettingsView } from "./bindings";
 import type { ExportFormat, ExportReport, ImportReport, TransferProgress } from "./bindings";
 import type { GalleryCursor, GalleryPage } from "./bindings";
+import type { Preset, PresetDraft, RequestParams, SpendView, TokenCount } from "./bindings";
+import type { TokenCountRequest, UsageTotals } from "./bindings";
 
 async function call<T>(
   command: string,
@@ -165,6 +167,14 @@ export function updateConversation(
   return call("update_conversation", { id, model, systemPrompt });
 }
 
+/** Stores the conversation's request parameters (validated again in Rust). */
+export function updateConversationParams(
+  id: string,
+  params: RequestParams,
+): Promise<ConversationMeta> {
+  return call("update_conversation_params", { id, params });
+}
+
 export function sendMessage(
   request: SendRequest,
   onEvent: (event: ChatEvent) => void,
@@ -185,6 +195,63 @@ export function editAndResend(
   onEvent: (event: ChatEvent) => void,
 ): Promise<SendStarted> {
   return call("edit_and_resend", { messageId, text, onEvent: channel(onEvent) });
+}
+
+/**
+ * Continues a reply that stopped at `max_tokens`: the reply keeps its id and goes back to
+ * `streaming`; new blocks take the indices after its existing ones, and text continuing its
+ * last text block arrives at that block's index.
+ */
+export function continueReply(
+  messageId: string,
+  onEvent: (event: ChatEvent) => void,
+): Promise<SendStarted> {
+  return call("continue_reply", { messageId, onEvent: channel(onEvent) });
+}
+
+/** Tokens of the next request (the API's count, or Rust's estimate when it has none). */
+export function countTokens(request: TokenCountRequest): Promise<TokenCount> {
+  return call("count_tokens", { request });
+}
+
+/**
+ * Fetches the endpoint's `/v1/models` (`force`: even when the list is recent) and returns the
+ * settings view with the new list.
+ */
+export function refreshModels(force: boolean): Promise<SettingsView> {
+  return call("refresh_models", { force });
+}
+
+export function listPresets(): Promise<Preset[]> {
+  return call("list_presets");
+}
+
+/** Creates a preset (`draft.id` null) or replaces one. */
+export function savePreset(draft: PresetDraft): Promise<Preset> {
+  return call("save_preset", { draft });
+}
+
+/** Resolves with the presets left. */
+export function deletePreset(id: string): Promise<Preset[]> {
+  return call("delete_preset", { id });
+}
+
+/** Makes `id` the preset Ctrl+N starts from (`null`: none); resolves with every preset. */
+export function setDefaultPreset(id: string | null): Promise<Preset[]> {
+  return call("set_default_preset", { id });
+}
+
+/** Tokens and cost of every reply of a conversation, on every branch. */
+export function conversationTotals(id: string): Promise<UsageTotals> {
+  return call("conversation_totals", { id });
+}
+
+/**
+ * Spend per model since `todayStartMs` (local midnight) and since `monthStartMs` (local first
+ * of the month), both in ms since the epoch.
+ */
+export function spendSummary(todayStartMs: number, monthStartMs: number): Promise<SpendView> {
+  return call("spend_summary", { todayStartMs, monthStartMs });
 }
 
 export function cancelStream(messageId: string): Promise<null> {

@@ -13,7 +13,10 @@ function reply(id = "a1"): MessageView {
     error: null,
     model: "m",
     stopReason: null,
+    stopSequence: null,
+    prefill: null,
     usage: null,
+    costMicroUsd: null,
     siblingIds: [id],
     siblingIndex: 0,
     createdAt: 0,
@@ -51,6 +54,34 @@ describe("applyEvents", () => {
     const { finished } = applyEvents(messages, live, [{ type: "finished", message: final }]);
     expect(finished).toEqual([final]);
     expect(messages[0]).toBe(final);
+  });
+
+  it("a continued reply appends: to its last text block, and in new blocks after it", () => {
+    // continue_reply: the reply keeps its id and its blocks, and streams on.
+    const messages = [
+      {
+        ...reply(),
+        blocks: [
+          { type: "thinking", thinking: "Plan.", signature: "sig" },
+          { type: "text", text: "The first half" },
+        ],
+      },
+    ];
+    const live: Record<string, LiveState> = {};
+    applyEvents(messages, live, [
+      { type: "blockStart", messageId: "a1", index: 1, block: { type: "text", text: "" } },
+      { type: "textDelta", messageId: "a1", index: 1, text: " and the second half." },
+      { type: "blockStart", messageId: "a1", index: 2, block: { type: "text", text: "" } },
+      { type: "textDelta", messageId: "a1", index: 2, text: "A new block." },
+    ]);
+    expect(messages[0]!.blocks).toEqual([
+      { type: "thinking", thinking: "Plan.", signature: "sig" },
+      { type: "text", text: "The first half and the second half." },
+      { type: "text", text: "A new block." },
+    ]);
+    // Without a blockStart, a delta at the last text block's index appends too.
+    applyEvents(messages, live, [{ type: "textDelta", messageId: "a1", index: 2, text: " More." }]);
+    expect(messages[0]!.blocks[2]).toEqual({ type: "text", text: "A new block. More." });
   });
 
   it("shows retrying until content arrives", () => {

@@ -1,4 +1,4 @@
-import type { ChatEvent, ErrorPayload, MessageView } from "./bindings";
+import type { ChatEvent, ContentBlock, ErrorPayload, MessageView } from "./bindings";
 
 /** What a streaming reply shows beyond its `MessageView`: retry countdown, partial tool input. */
 export type LiveState = {
@@ -11,6 +11,14 @@ function messageIdOf(event: ChatEvent): string | null {
   if (event.type === "finished") return event.message.id;
   // Conversation-level events (a new title) belong to no message.
   return "messageId" in event ? event.messageId : null;
+}
+
+/** A text or thinking block as a stream starts it: still empty. */
+function carriesNothing(block: ContentBlock): boolean {
+  const b = block as { text?: unknown; thinking?: unknown };
+  return (
+    (block.type === "text" && b.text === "") || (block.type === "thinking" && b.thinking === "")
+  );
 }
 
 /** Applies a frame's worth of events to the messages of the open conversation. */
@@ -48,10 +56,16 @@ export function applyEvents(
           error: event.error,
         };
         break;
-      case "blockStart":
+      case "blockStart": {
         if (live[id]) live[id].retrying = null;
-        message.blocks[event.index] = event.block;
+        // A continued reply (`continue_reply`) appends to its blocks: new ones start after
+        // them, and a start that carries nothing must not blank a block that is already there.
+        const existing = message.blocks[event.index];
+        if (!(existing && existing.type === event.block.type && carriesNothing(event.block))) {
+          message.blocks[event.index] = event.block;
+        }
         break;
+      }
       case "textDelta": {
         if (live[id]?.retrying) live[id].retrying = null;
         const block = message.blocks[event.index] as { type: string; text?: string } | undefined;

@@ -1,0 +1,71 @@
+/**
+ * Money as Rust counts it (`parley-core/src/pricing.rs`): integer micro-dollars (µ$), prices in
+ * µ$ per million tokens. Nothing here uses floating point on an amount: amounts are split and
+ * joined as digit strings, and the one rounding (to cents, for amounts of a dollar or more) is
+ * done on `BigInt`s, so "$0.0105" is exactly 10,500 µ$ and a price typed as "0.30" is exactly
+ * 300,000 µ$/MTok.
+ */
+
+const MICRO_DIGITS = 6;
+
+/** `micro` as its whole-dollar digits and its six digits of cents and below. */
+function split(micro: bigint): { whole: string; fraction: string } {
+  const digits = micro.toString().padStart(MICRO_DIGITS + 1, "0");
+  return { whole: digits.slice(0, -MICRO_DIGITS), fraction: digits.slice(-MICRO_DIGITS) };
+}
+
+function group(whole: string): string {
+  return whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+}
+
+function toBigInt(micro: number): bigint | null {
+  if (!Number.isFinite(micro)) return null;
+  return BigInt(Math.round(micro));
+}
+
+/**
+ * An amount for display: below a dollar every significant digit ("$0.0105", "$0.000001",
+ * "$0.50"), from a dollar up rounded half up to cents ("$3.00", "$1,234.57").
+ */
+export function formatMicroUsd(micro: number): string {
+  const value = toBigInt(micro);
+  if (value === null) return "—";
+  const sign = value < BigInt(0) ? "-" : "";
+  const abs = value < BigInt(0) ? -value : value;
+  if (abs < BigInt(1_000_000)) {
+    const fraction = split(abs).fraction.replace(/0+$/, "").padEnd(2, "0");
+    return `${sign}$0.${fraction}`;
+  }
+  const cents = (abs + BigInt(5_000)) / BigInt(10_000);
+  const digits = cents.toString();
+  return `${sign}$${group(digits.slice(0, -2))}.${digits.slice(-2)}`;
+}
+
+/**
+ * A price in µ$ per million tokens as dollars, the way it is typed: "3", "0.30", "3.75",
+ * "0.000001" (at least two decimals when there are any, no trailing zeros beyond).
+ */
+export function formatDollarsPerMTok(micro: number): string {
+  const value = toBigInt(micro);
+  if (value === null || value < BigInt(0)) return "";
+  const { whole, fraction } = split(value);
+  const trimmed = fraction.replace(/0+$/, "");
+  return trimmed === "" ? whole : `${whole}.${trimmed.padEnd(2, "0")}`;
+}
+
+/**
+ * A typed price in dollars per million tokens ("3", "0.30", "$15", ".5") as integer µ$ per
+ * million tokens; null when it is not a non-negative amount with at most six decimals (a price
+ * finer than a micro-dollar per million tokens cannot be stored).
+ */
+export function parseDollarsPerMTok(text: string): number | null {
+  const match = /^\$?\s*(\d*)(?:\.(\d*))?$/.exec(text.trim());
+  if (!match) return null;
+  const whole = match[1] ?? "";
+  const fraction = match[2] ?? "";
+  if (whole === "" && fraction === "") return null;
+  if (fraction.length > MICRO_DIGITS) return null;
+  const micro = BigInt(`${whole || "0"}${fraction.padEnd(MICRO_DIGITS, "0")}`);
+  if (micro > BigInt(Number.MAX_SAFE_INTEGER)) return null;
+  return Number(micro);
+}
