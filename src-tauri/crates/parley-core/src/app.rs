@@ -315,13 +315,14 @@ impl Parley {
 
     pub async fn open_conversation(&self, id: &str) -> CoreResult<ConversationView> {
         let tree = self.store.conversation_tree(id).await?;
+        let prices = self.settings().await?.prices;
         let siblings = SiblingIndex::new(&tree.messages);
         Ok(ConversationView {
             conversation: ConversationMeta::from(&tree.conversation),
             messages: tree
                 .active_path()
                 .into_iter()
-                .map(|m| siblings.view(m))
+                .map(|m| siblings.view(m).priced(&prices))
                 .collect(),
             totals: UsageTotals::default(),
         })

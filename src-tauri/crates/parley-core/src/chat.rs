@@ -28,6 +28,7 @@ use crate::params::{self, ParamContext};
 use crate::request::{RequestInputs, build_request};
 use crate::settings::Settings;
 use crate::stream::{StreamHandle, StreamJob};
+use crate::tokens::TokenCountRequest;
 use crate::view::{ConversationMeta, MessageView, SiblingIndex, parse_blocks, title_from_text};
 
 /// How long deleting a conversation waits for its streams to store their partial replies.
@@ -216,6 +217,99 @@ impl Parley {
             sink,
         );
         Ok(started)
+    }
+
+    /// The request the composer would send now (for counting its tokens): the conversation's
+    /// visible branch, or nothing for a new one, then the draft as the new user turn, with
+    /// images resolved and cache breakpoints placed as the stream job would. `None` when there
+    /// is nothing to send.
+    pub(crate) async fn draft_request(
+        &self,
+        draft: &TokenCountRequest,
+    ) -> CoreResult<Option<MessagesRequest>> {
+        let settings = self.settings().await?;
+        let tree = match &draft.conversation_id {
+            Some(id) => Some(self.store.conversation_tree(id).await?),
+            None => None,
+        };
+        let (model, system_prompt, params) = match &tree {
+            Some(tree) => (
+                tree.conversation.model.clone(),
+                tree.conversation.system_prompt.clone(),
+                ConversationMeta::from(&tree.conversation).params,
+            ),
+            None => (
+                Some(draft.model.trim().to_owned())
+                    .filter(|m| !m.is_empty())
+                    .unwrap_or_else(|| settings.default_model.clone()),
+                draft.system_prompt.clone(),
+                draft
+                    .params
+                    .clone()
+                    .unwrap_or_else(|| settings.default_params.clone()),
+            ),
+        };
+        let model = self.model_details(&model).await;
+        let text = draft.text.trim_end();
+        let draft_message = if text.trim().is_empty() && draft.images.is_empty() {
+            None
+        } else {
+            let blocks = composer_blocks(text, &draft.images, ImagePlacement::default())?;
+            Some(StoredMessage {
+                id: String::new(),
+                conversation_id: String::new(),
+                parent_id: None,
+                role: Role::User,
+                content_json: to_json(&blocks)?,
+                text: text.to_owned(),
+                model: None,
+                status: MessageStatus::Done,
+                stop_reason: None,
+                stop_sequence: None,
+                usage: Default::default(),
+                error_kind: None,
+                error_message: None,
+                request_id: None,
+                active_child_id: None,
+                created_at: 0,
+                updated_at: 0,
+                prefill: None,
+            })
+        };
+        let mut history: Vec<&StoredMessage> = tree
+            .as_ref()
+            .map(|tree| tree.active_path())
+            .unwrap_or_default();
+        history.extend(draft_message.as_ref());
+        if history.is_empty() {
+            return Ok(None);
+        }
+        let inputs = RequestInputs {
+            model: &model,
+            system_prompt: system_prompt.as_deref(),
+            history: &history,
+            params: &params,
+            default_max_tokens: settings.default_max_tokens,
+            metadata_user_id: None,
+            prefill: draft.prefill.as_deref(),
+            tools: &[],
+            tool_choice: None,
+        };
+        // Parameters being typed may be invalid for a moment; they do not change the count.
+        let default_params = RequestParams::default();
+        let mut request = build_request(inputs).or_else(|_| {
+            build_request(RequestInputs {
+                params: &default_params,
+                ..inputs
+            })
+        })?;
+        self.images
+            .resolve_request_images(&mut request.messages)
+            .await?;
+        if settings.prompt_caching {
+            crate::request::mark_cache_breakpoints(&mut request);
+        }
+        Ok(Some(request))
     }
 
     /// Refuses parameters the API would refuse for `model`, naming each.
@@ -563,6 +657,7 @@ impl Parley {
             title_model: settings.title_model.clone(),
             continuation,
             prompt_caching: settings.prompt_caching,
+            prices: settings.prices.clone(),
             on_cache_rejected: None,
         };
         let streams = Arc::clone(&self.streams);

@@ -28,6 +28,7 @@ use crate::continuation::Continuation;
 use crate::error::{CoreError, CoreResult, ErrorKind, ErrorPayload};
 use crate::events::{ChatEvent, ChatEventSink};
 use crate::images::ImageStore;
+use crate::pricing::ModelPrice;
 use crate::request;
 use crate::titles::TitleJob;
 use crate::view::{MessageView, SiblingIndex, StatusView, UsageView};
@@ -119,6 +120,8 @@ pub(crate) struct StreamJob {
     pub(crate) continuation: Continuation,
     /// Mark the request's stable prefix with `cache_control`.
     pub(crate) prompt_caching: bool,
+    /// The price table, for the cost shown on the finished reply.
+    pub(crate) prices: Vec<ModelPrice>,
     /// Called when the endpoint refused `cache_control` (the request is then sent without).
     pub(crate) on_cache_rejected: Option<Box<dyn FnOnce() + Send + Sync>>,
 }
@@ -407,7 +410,7 @@ impl StreamJob {
             return;
         };
         self.sink.send(ChatEvent::Finished {
-            message: Box::new(SiblingIndex::new(&all).view(message)),
+            message: Box::new(SiblingIndex::new(&all).view(message).priced(&self.prices)),
         });
         if finish.status == MessageStatus::Done {
             self.start_title(&all, message, &finish.text);
@@ -444,6 +447,7 @@ impl StreamJob {
             }),
             ..self.reply.clone()
         }
+        .priced(&self.prices)
     }
 
     async fn final_messages(&self) -> CoreResult<Vec<StoredMessage>> {
