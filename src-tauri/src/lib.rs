@@ -110,6 +110,16 @@ pub fn wire<R: Runtime>(builder: tauri::Builder<R>, env: Environment) -> tauri::
             commands::chat::regenerate_reply,
             commands::chat::edit_and_resend,
             commands::chat::cancel_stream,
+            commands::chat::continue_reply,
+            commands::chat::count_tokens,
+            commands::conversations::update_conversation_params,
+            commands::conversations::conversation_totals,
+            commands::settings::refresh_models,
+            commands::settings::spend_summary,
+            commands::presets::list_presets,
+            commands::presets::save_preset,
+            commands::presets::delete_preset,
+            commands::presets::set_default_preset,
         ])
 }
 

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use parley_core::tokens::{TokenCount, TokenCountRequest};
 use parley_core::{ChatEvent, ChatEventSink, Parley, SendRequest, SendStarted};
 use tauri::State;
 use tauri::ipc::Channel;
@@ -59,4 +60,21 @@ pub async fn edit_and_resend(
 #[tauri::command]
 pub fn cancel_stream(parley: State<'_, Parley>, message_id: String) {
     parley.cancel_stream(&message_id);
+}
+
+#[tauri::command]
+pub async fn continue_reply(
+    parley: State<'_, Parley>,
+    message_id: String,
+    on_event: Channel<ChatEvent>,
+) -> CommandResult<SendStarted> {
+    Ok(parley.continue_reply(&message_id, sink(on_event)).await?)
+}
+
+#[tauri::command]
+pub async fn count_tokens(
+    parley: State<'_, Parley>,
+    request: TokenCountRequest,
+) -> CommandResult<TokenCount> {
+    Ok(parley.count_tokens(&request).await?)
 }

@@ -1,3 +1,5 @@
+use parley_core::params::RequestParams;
+use parley_core::spend::UsageTotals;
 use parley_core::{ConversationMeta, ConversationView, Parley};
 use tauri::State;
 
@@ -29,4 +31,21 @@ pub async fn select_branch(
     message_id: String,
 ) -> CommandResult<ConversationView> {
     Ok(parley.select_branch(&message_id).await?)
+}
+
+#[tauri::command]
+pub async fn update_conversation_params(
+    parley: State<'_, Parley>,
+    id: String,
+    params: RequestParams,
+) -> CommandResult<ConversationMeta> {
+    Ok(parley.update_conversation_params(&id, params).await?)
+}
+
+#[tauri::command]
+pub async fn conversation_totals(
+    parley: State<'_, Parley>,
+    id: String,
+) -> CommandResult<UsageTotals> {
+    Ok(parley.conversation_totals(&id).await?)
 }

@@ -9,6 +9,7 @@ pub mod gallery;
 pub mod history;
 pub mod images;
 pub mod keys;
+pub mod presets;
 pub mod settings;
 
 /// What every command returns to the webview.

@@ -1,3 +1,4 @@
+use parley_core::spend::SpendView;
 use parley_core::{ConnectionReport, Parley, Settings, SettingsView};
 use tauri::State;
 
@@ -19,4 +20,24 @@ pub async fn save_settings(
 #[tauri::command]
 pub async fn test_connection(parley: State<'_, Parley>) -> CommandResult<ConnectionReport> {
     Ok(parley.test_connection().await?)
+}
+
+/// Fetches the endpoint's models (`force`: even when the list is fresh) and returns the
+/// settings view with them.
+#[tauri::command]
+pub async fn refresh_models(
+    parley: State<'_, Parley>,
+    force: bool,
+) -> CommandResult<SettingsView> {
+    parley.refresh_models(force).await?;
+    Ok(parley.settings_view().await?)
+}
+
+#[tauri::command]
+pub async fn spend_summary(
+    parley: State<'_, Parley>,
+    today_start_ms: i64,
+    month_start_ms: i64,
+) -> CommandResult<SpendView> {
+    Ok(parley.spend_summary(today_start_ms, month_start_ms).await?)
 }
