@@ -19,11 +19,18 @@ export const APP =
   process.env.PARLEY_APP_BINARY ?? join(ROOT, "target/debug/parley");
 const MOCK = join(ROOT, "target/debug/parley-mock-claude");
 
-/** Starts the mock Claude server on a free port; returns its base URL and a stop function. */
-export async function startMockServer() {
+/**
+ * Starts the mock Claude server on a free port; returns its base URL, a stop function and
+ * `requests()`, every request it received (method, path, query, body; never headers), read
+ * from its `--record-file`. `args` are more flags for the mock (`--no-count-tokens`, ...).
+ */
+export async function startMockServer(args = []) {
   const dir = mkdtempSync(join(tmpdir(), "parley-mock-"));
   const addrFile = join(dir, "addr");
-  const child = spawn(MOCK, ["--port", "0", "--addr-file", addrFile], {
+  const recordFile = join(dir, "requests.jsonl");
+  const flags = ["--port", "0", "--addr-file", addrFile];
+  flags.push("--record-file", recordFile, ...args);
+  const child = spawn(MOCK, flags, {
     stdio: ["ignore", "ignore", "inherit"],
     detached: true,
   });
@@ -32,7 +39,14 @@ export async function startMockServer() {
   const baseUrl = readFileSync(addrFile, "utf8").trim();
   if (!baseUrl.startsWith("http://"))
     throw new Error(`mock server did not start: ${baseUrl}`);
-  return { baseUrl, stop: () => stopGroup(child) };
+  const requests = () =>
+    existsSync(recordFile)
+      ? readFileSync(recordFile, "utf8")
+          .split("\n")
+          .filter((line) => line.trim())
+          .map((line) => JSON.parse(line))
+      : [];
+  return { baseUrl, requests, stop: () => stopGroup(child) };
 }
 
 export function newDataDir() {

