@@ -5,9 +5,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use parley_claude::{
-    ApiKey, ApiOrigin, ClaudeClient, Message, MessageContent, MessagesRequest, Role,
-};
+use parley_claude::{ApiKey, ApiOrigin, ClaudeClient};
 use parley_secrets::{API_KEY_ENV_VAR, SecretStore};
 use parley_store::Store;
 use serde::{Deserialize, Serialize};
@@ -296,15 +294,7 @@ impl Parley {
     /// One cheap real request (one output token) with the saved settings.
     pub async fn test_connection(&self) -> CoreResult<ConnectionReport> {
         let (client, settings) = self.client().await?;
-        let request = MessagesRequest {
-            model: settings.default_model.clone(),
-            max_tokens: 1,
-            messages: vec![Message {
-                role: Role::User,
-                content: MessageContent::Text("ping".into()),
-            }],
-            ..MessagesRequest::default()
-        };
+        let request = crate::request::ping_request(&settings.default_model);
         let started = Instant::now();
         let response = client.create_message(&request).await?;
         Ok(ConnectionReport {

@@ -1,6 +1,7 @@
 //! The one place a `MessagesRequest` is assembled: [`build_request`] from the conversation's
 //! branch, its parameters and the settings, and [`mark_cache_breakpoints`] once its images are
-//! resolved. Both are pure and table-tested; nothing else builds requests.
+//! resolved (both pure and table-tested); also the two fixed small requests, the title
+//! ([`title_request`]) and "Test connection" ([`ping_request`]). Nothing else builds requests.
 //!
 //! The rules, from the API documentation:
 //! - a field is sent only when set, so the API applies its own defaults;
@@ -21,6 +22,7 @@ use serde_json::{Value, json};
 use crate::error::{CoreError, CoreResult};
 use crate::models::ModelInfo;
 use crate::params::{self, ParamContext, RequestParams, THINKING_MIN_TOP_P, ThinkingSupport};
+use crate::titles;
 use crate::view::parse_blocks;
 
 /// The API's limit on `cache_control` breakpoints per request.
@@ -129,6 +131,45 @@ pub fn continue_with(request: &mut MessagesRequest, mut reply_so_far: Vec<Conten
             role: parley_claude::Role::Assistant,
             content: MessageContent::Blocks(reply_so_far),
         });
+    }
+}
+
+/// The request for a title of the exchange `user_text` → `reply_text`: text only, each cut to
+/// [`titles::TITLE_EXCERPT_CHARS`].
+pub fn title_request(model: &str, user_text: &str, reply_text: &str) -> MessagesRequest {
+    let excerpt = |text: &str| -> String {
+        text.trim()
+            .chars()
+            .take(titles::TITLE_EXCERPT_CHARS)
+            .collect()
+    };
+    let prompt = format!(
+        "User: {}\n\nAssistant: {}",
+        excerpt(user_text),
+        excerpt(reply_text)
+    );
+    MessagesRequest {
+        model: model.to_owned(),
+        max_tokens: titles::TITLE_MAX_TOKENS,
+        messages: vec![Message {
+            role: parley_claude::Role::User,
+            content: MessageContent::Text(prompt),
+        }],
+        system: Some(SystemPrompt::Text(titles::TITLE_SYSTEM_PROMPT.to_owned())),
+        ..MessagesRequest::default()
+    }
+}
+
+/// The cheapest real request, for "Test connection": one output token.
+pub fn ping_request(model: &str) -> MessagesRequest {
+    MessagesRequest {
+        model: model.to_owned(),
+        max_tokens: 1,
+        messages: vec![Message {
+            role: parley_claude::Role::User,
+            content: MessageContent::Text("ping".into()),
+        }],
+        ..MessagesRequest::default()
     }
 }
 

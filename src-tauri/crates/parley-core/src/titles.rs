@@ -6,9 +6,7 @@
 
 use std::sync::Arc;
 
-use parley_claude::{
-    ClaudeClient, ContentBlock, Message, MessageContent, MessagesRequest, SystemPrompt,
-};
+use parley_claude::{ClaudeClient, ContentBlock};
 use parley_store::{Store, TitleSource};
 
 use crate::events::{ChatEvent, ChatEventSink};
@@ -20,31 +18,11 @@ pub const TITLE_EXCERPT_CHARS: usize = 500;
 /// Longer titles are cut (in characters).
 pub const TITLE_MAX_CHARS: usize = 80;
 
-const TITLE_SYSTEM_PROMPT: &str = "You name conversations. Reply with a title of 3 to 6 words \
+pub(crate) const TITLE_SYSTEM_PROMPT: &str = "You name conversations. Reply with a title of 3 to 6 words \
     for the conversation below, written in the language of the conversation. Reply with the \
     title only: no quotes, no final period, no explanation.";
 
-/// The request for a title of the exchange `user_text` → `reply_text`: text only, each cut to
-/// [`TITLE_EXCERPT_CHARS`].
-pub fn title_request(model: &str, user_text: &str, reply_text: &str) -> MessagesRequest {
-    let excerpt =
-        |text: &str| -> String { text.trim().chars().take(TITLE_EXCERPT_CHARS).collect() };
-    let prompt = format!(
-        "User: {}\n\nAssistant: {}",
-        excerpt(user_text),
-        excerpt(reply_text)
-    );
-    MessagesRequest {
-        model: model.to_owned(),
-        max_tokens: TITLE_MAX_TOKENS,
-        messages: vec![Message {
-            role: parley_claude::Role::User,
-            content: MessageContent::Text(prompt),
-        }],
-        system: Some(SystemPrompt::Text(TITLE_SYSTEM_PROMPT.to_owned())),
-        ..MessagesRequest::default()
-    }
-}
+pub use crate::request::title_request;
 
 /// The model's answer as a title: its first non-empty line, without surrounding quotes,
 /// whitespace or a final period, cut to [`TITLE_MAX_CHARS`]; `None` when nothing is left.
