@@ -123,6 +123,8 @@ impl TitleJob {
 
 #[cfg(test)]
 mod tests {
+    use parley_claude::{MessageContent, SystemPrompt};
+
     use super::*;
 
     #[test]
