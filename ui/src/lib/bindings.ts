@@ -297,6 +297,11 @@ metadataUserId: string | null,
  */
 promptCaching: boolean, 
 /**
+ * Show the input tokens of the next request under the composer (one `count_tokens`
+ * request per pause in typing; the endpoint's rate limits count it).
+ */
+tokenCounting: boolean, 
+/**
  * Prices per model, in micro-dollars per million tokens (see [`crate::pricing`]).
  */
 prices: Array<ModelPrice>, };

@@ -58,6 +58,10 @@ pub struct Settings {
     /// Mark the stable prefix of each request with `cache_control` (prompt caching).
     #[serde(default = "default_true")]
     pub prompt_caching: bool,
+    /// Show the input tokens of the next request under the composer (one `count_tokens`
+    /// request per pause in typing; the endpoint's rate limits count it).
+    #[serde(default = "default_true")]
+    pub token_counting: bool,
     /// Prices per model, in micro-dollars per million tokens (see [`crate::pricing`]).
     #[serde(default = "pricing::default_prices")]
     pub prices: Vec<ModelPrice>,
@@ -91,6 +95,7 @@ impl Settings {
             default_params: RequestParams::default(),
             metadata_user_id: None,
             prompt_caching: true,
+            token_counting: true,
             prices: pricing::default_prices(),
         }
     }
