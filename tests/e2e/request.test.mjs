@@ -51,6 +51,26 @@ test("temperature, a stop sequence and a prefill set in the UI are exactly what 
   t.after(() => app.quit());
   try {
     await saveKeyInSettings(app, KEY);
+
+    // Tokens before sending: a burst of typing costs one count_tokens request, not one a key.
+    const counts = () =>
+      mock.requests().filter((r) => r.path === "/v1/messages/count_tokens")
+        .length;
+    const before = counts();
+    const composer = await app.find("composer-input");
+    await composer.click();
+    await composer.type("How many tokens will this question cost?");
+    const tokenCount = await app.waitFor("an API token count", async () => {
+      const element = await app.find("composer-token-count");
+      return (await element.attr("data-source")) === "api" ? element : null;
+    });
+    assert.ok(Number(await tokenCount.attr("data-tokens")) > 0);
+    assert.ok(
+      counts() - before <= 2,
+      `typing 41 keys at once sent ${counts() - before} count_tokens requests`,
+    );
+    await composer.clear();
+
     await openParams(app);
     await setField(app, "param-temperature", "0.2");
     await setField(app, "param-stop-sequences", "there");
