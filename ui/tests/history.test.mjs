@@ -360,7 +360,16 @@ describe("organize", () => {
     const select = tid("settings-title-model");
     assert.equal(await page.inputValue(select), "claude-haiku-4-5");
     const options = await page.$$eval(`${select} option`, (els) => els.map((e) => e.value));
-    assert.deepEqual(options, ["", "claude-opus-4-1", "claude-sonnet-4-5", "claude-haiku-4-5"]);
+    assert.deepEqual(options, [
+      "",
+      "claude-opus-4-1",
+      "claude-sonnet-4-5",
+      "claude-haiku-4-5",
+      "claude-sonnet-4-5-thinking",
+      "claude-3-5-haiku",
+    ]);
+    const labels = await page.$$eval(`${select} option`, (els) => els.map((e) => e.textContent));
+    assert.equal(labels[2], "Claude Sonnet 4.5", "models show their display names");
     await page.selectOption(select, "");
     await page.click(tid("settings-save"));
     await page.waitForFunction(() => window.__MOCK__.callsOf("save_settings").length === 1);

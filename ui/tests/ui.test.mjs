@@ -768,7 +768,22 @@ describe("settings", () => {
       defaultMaxTokens: 8192,
       imageFullResolution: false,
       titleModel: "claude-haiku-4-5",
+      // Request control: left as they were.
+      defaultParams: {
+        maxTokens: null,
+        temperature: null,
+        topP: null,
+        topK: null,
+        stopSequences: [],
+        thinking: false,
+        thinkingBudget: null,
+      },
+      metadataUserId: null,
+      promptCaching: true,
+      tokenCounting: true,
+      prices: saves.at(-1).args.settings.prices,
     });
+    assert.equal(saves.at(-1).args.settings.prices.length, 4, "the price table is saved as it was");
     await page.waitForFunction(
       (sel) => document.querySelector(sel).value === "https://gateway.example.test",
       tid("settings-base-url"),

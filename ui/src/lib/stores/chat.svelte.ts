@@ -2,15 +2,20 @@ import * as backend from "../backend";
 import type {
   ChatEvent,
   ConversationMeta,
+  ConversationView,
   ErrorPayload,
   MessageView,
+  Preset,
   SendStarted,
+  UsageTotals,
 } from "../bindings";
 import { applyEvents, type LiveState } from "../chatEvents";
 import { errorTitle } from "../errors";
 import { FrameBatcher } from "../frameBatcher";
 import type { ComposerImage, ImagePlacement } from "../bindings";
 import { conversations } from "./conversations.svelte";
+import { ParamsEditor } from "./paramsEditor.svelte";
+import { presets } from "./presets.svelte";
 import { settings } from "./settings.svelte";
 import { toasts } from "./toasts.svelte";
 import { ui } from "./ui.svelte";
@@ -28,6 +33,21 @@ class ChatStore {
   live = $state<Record<string, LiveState>>({});
   loading = $state(false);
   sending = $state(false);
+  /** Tokens and cost of the open conversation's replies (every branch); null for a draft. */
+  totals = $state<UsageTotals | null>(null);
+  /** The preset last chosen for this view (the default one for a new conversation). */
+  presetId = $state<string | null>(null);
+  /** The parameters panel's form: the draft's parameters, or the open conversation's. */
+  readonly params = new ParamsEditor({
+    context: () => settings.contextFor(this.model),
+    save: (id, params) => backend.updateConversationParams(id, params),
+    onSaved: (meta) => {
+      if (this.conversation?.id === meta.id) this.conversation.params = meta.params;
+    },
+    onError: (e) => showError(e, "Could not save the parameters"),
+  });
+  /** The user changed the draft's model or system prompt since it was set up. */
+  #draftTouched = false;
 
   model: string = $derived(this.conversation?.model ?? (this.draft.model || settings.defaultModel));
   systemPrompt: string = $derived(
@@ -48,8 +68,31 @@ class ChatStore {
   #apply(events: ChatEvent[]): void {
     const { finished } = applyEvents(this.messages, this.live, events);
     if (finished.length > 0) {
-      // Titles and update times change when a reply ends.
+      // Titles and update times change when a reply ends, and so does what it cost.
       void conversations.refresh();
+      void this.#refreshTotals();
+    }
+  }
+
+  async #refreshTotals(): Promise<void> {
+    const id = this.conversation?.id;
+    if (!id) return;
+    try {
+      const totals = await backend.conversationTotals(id);
+      if (this.conversation?.id === id) this.totals = totals;
+    } catch {
+      // The header keeps the last totals; the next reply tries again.
+    }
+  }
+
+  /** Shows an opened conversation (a search hit, a branch) with its totals and parameters. */
+  #show(result: ConversationView, reloadParams: boolean): void {
+    this.conversation = result.conversation;
+    this.messages = result.messages;
+    this.totals = result.totals;
+    if (reloadParams) {
+      this.presetId = null;
+      this.params.load(result.conversation.id, result.conversation.params);
     }
   }
 
@@ -69,8 +112,7 @@ class ChatStore {
     try {
       const result = await backend.openSearchHit(messageId);
       if (view !== this.#view) return;
-      this.conversation = result.conversation;
-      this.messages = result.messages;
+      this.#show(result, true);
       this.live = {};
       conversations.activeId = result.conversation.id;
       ui.highlightMessage(messageId);
@@ -81,16 +123,73 @@ class ChatStore {
     }
   }
 
+  /**
+   * Starts a new conversation from the default preset (model, system prompt, parameters), or
+   * from the settings' defaults when there is none.
+   */
   newDraft(): void {
     this.#view++;
     this.#batcher.flush();
     this.conversation = null;
     this.messages = [];
     this.live = {};
+    this.totals = null;
     this.loading = false;
-    this.draft = { model: settings.defaultModel, systemPrompt: "" };
+    this.#setUpDraft();
     conversations.activeId = null;
     ui.focusComposer();
+  }
+
+  #setUpDraft(): void {
+    const preset = presets.defaultPreset;
+    this.draft = {
+      model: preset?.model ?? settings.defaultModel,
+      systemPrompt: preset?.systemPrompt ?? "",
+    };
+    this.presetId = preset?.id ?? null;
+    this.params.load(null, preset?.params ?? settings.defaultParams);
+    this.#draftTouched = false;
+  }
+
+  /**
+   * Settings and presets arrived after the first draft was set up: set it up again from them,
+   * unless the user already changed it.
+   */
+  applyDraftDefaults(): void {
+    if (this.conversation || this.#draftTouched || this.params.edited) return;
+    this.#setUpDraft();
+  }
+
+  /**
+   * Fills the view from a preset (null: forget the choice, keep the values). A new
+   * conversation takes it as its start; an open one stores the preset's model, system prompt
+   * and parameters.
+   */
+  async applyPreset(preset: Preset | null): Promise<void> {
+    this.presetId = preset?.id ?? null;
+    if (!preset) return;
+    const conversation = this.conversation;
+    if (!conversation) {
+      this.draft = { model: preset.model, systemPrompt: preset.systemPrompt ?? "" };
+      this.params.load(null, preset.params);
+      this.#draftTouched = true;
+      return;
+    }
+    this.params.replace(preset.params);
+    try {
+      const meta = await backend.updateConversation(
+        conversation.id,
+        preset.model,
+        preset.systemPrompt ?? "",
+      );
+      if (this.conversation?.id === meta.id) {
+        this.conversation.model = meta.model;
+        this.conversation.systemPrompt = meta.systemPrompt;
+      }
+      conversations.patch(meta.id, { model: meta.model });
+    } catch (e) {
+      showError(e as ErrorPayload, "Could not apply the preset");
+    }
   }
 
   async open(id: string): Promise<void> {
@@ -101,8 +200,7 @@ class ChatStore {
     try {
       const result = await backend.openConversation(id);
       if (view !== this.#view) return;
-      this.conversation = result.conversation;
-      this.messages = result.messages;
+      this.#show(result, true);
       this.live = {};
       ui.focusComposer();
     } catch (e) {
@@ -141,12 +239,18 @@ class ChatStore {
     text: string,
     images: ComposerImage[] = [],
     imagePlacement: ImagePlacement = "beforeText",
+    prefill = "",
   ): Promise<boolean> {
     if ((!text.trim() && images.length === 0) || this.busy) return false;
+    // Invalid parameters are never sent: the panel and the send button say why.
+    const params = this.params.check.params;
+    if (params === null) return false;
     const view = this.#view;
     const existing = this.conversation;
     this.sending = true;
     try {
+      // The panel's latest edits are stored before the request is built from them.
+      await this.params.flush();
       await this.#stream(
         (onEvent) =>
           backend.sendMessage(
@@ -159,6 +263,8 @@ class ChatStore {
                 : this.draft.systemPrompt.trim() || null,
               images,
               imagePlacement,
+              params,
+              prefill: prefill.trim() ? prefill : null,
             },
             onEvent,
           ),
@@ -167,7 +273,11 @@ class ChatStore {
           this.conversation = started.conversation;
           if (started.userMessage) this.messages.push(started.userMessage);
           this.messages.push(started.assistantMessage);
-          if (!existing) conversations.activeId = started.conversation.id;
+          if (!existing) {
+            conversations.activeId = started.conversation.id;
+            this.params.adopt(started.conversation.id, started.conversation.params);
+            this.totals = null;
+          }
         },
       );
       void conversations.refresh();
@@ -186,6 +296,7 @@ class ChatStore {
     const view = this.#view;
     this.sending = true;
     try {
+      await this.params.flush();
       await this.#stream(
         (onEvent) => backend.regenerateReply(messageId, onEvent),
         (started) => {
@@ -211,6 +322,7 @@ class ChatStore {
     const view = this.#view;
     this.sending = true;
     try {
+      await this.params.flush();
       await this.#stream(
         (onEvent) => backend.editAndResend(messageId, text, onEvent),
         (started) => {
@@ -233,6 +345,31 @@ class ChatStore {
     }
   }
 
+  /**
+   * Continues a reply that stopped at `max_tokens`: the same reply streams on (same id, back
+   * to `streaming`), its new text appended to what it has.
+   */
+  async continueReply(messageId: string): Promise<void> {
+    if (this.busy) return;
+    const view = this.#view;
+    this.sending = true;
+    try {
+      await this.params.flush();
+      await this.#stream(
+        (onEvent) => backend.continueReply(messageId, onEvent),
+        (started) => {
+          if (view !== this.#view) return;
+          const index = this.messages.findIndex((m) => m.id === started.assistantMessage.id);
+          if (index >= 0) this.messages[index] = started.assistantMessage;
+        },
+      );
+    } catch (e) {
+      showError(e as ErrorPayload, "Could not continue the reply");
+    } finally {
+      this.sending = false;
+    }
+  }
+
   async cancel(): Promise<void> {
     const message = this.streamingMessage;
     if (!message) return;
@@ -249,8 +386,7 @@ class ChatStore {
       const result = await backend.selectBranch(messageId);
       if (view !== this.#view) return;
       this.#batcher.flush();
-      this.conversation = result.conversation;
-      this.messages = result.messages;
+      this.#show(result, false);
     } catch (e) {
       showError(e as ErrorPayload, "Could not switch to that version");
     }
@@ -261,6 +397,7 @@ class ChatStore {
     if (!model_) return;
     if (!this.conversation) {
       this.draft.model = model_;
+      this.#draftTouched = true;
       return;
     }
     try {
@@ -276,6 +413,7 @@ class ChatStore {
   async setSystemPrompt(prompt: string): Promise<boolean> {
     if (!this.conversation) {
       this.draft.systemPrompt = prompt;
+      this.#draftTouched = true;
       return true;
     }
     try {

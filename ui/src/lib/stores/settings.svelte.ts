@@ -1,6 +1,7 @@
 import * as backend from "../backend";
-import type { ErrorPayload, KeyStatus } from "../bindings";
+import type { ErrorPayload, KeyStatus, ModelInfo, RequestParams } from "../bindings";
 import type { Settings, SettingsView } from "../bindings";
+import { emptyParams, paramContext, type ParamContext } from "../params";
 
 /** Settings as the backend reports them, plus the key of the saved base URL's origin. */
 class SettingsStore {
@@ -12,8 +13,12 @@ class SettingsStore {
   /** The origin (scheme, host, port) Rust sends replies' requests to; shown, never called. */
   keyOrigin: string = $derived(this.view?.key.origin ?? "");
   keyLabel: string = $derived(this.view?.key.label ?? "API key");
-  models: string[] = $derived(this.view?.models ?? []);
+  /** The models for the pickers: the endpoint's `/v1/models`, else the built-in list. */
+  models: ModelInfo[] = $derived(this.view?.models ?? []);
   defaultModel: string = $derived(this.view?.settings.defaultModel ?? "");
+  defaultMaxTokens: number = $derived(this.view?.settings.defaultMaxTokens ?? 4096);
+  /** What a new conversation starts with when no default preset says otherwise. */
+  defaultParams: RequestParams = $derived(this.view?.settings.defaultParams ?? emptyParams());
 
   async load(): Promise<void> {
     try {
@@ -27,6 +32,26 @@ class SettingsStore {
   /** Saves and adopts the normalised settings the backend returns; rejects with its error. */
   async save(settings: Settings): Promise<void> {
     this.view = await backend.saveSettings(settings);
+  }
+
+  /** How parameters are checked for `model`: its output limit and thinking support. */
+  contextFor(model: string, defaultMaxTokens = this.defaultMaxTokens): ParamContext {
+    return paramContext(this.models, model, defaultMaxTokens);
+  }
+
+  /**
+   * Fetches the endpoint's model list (`force`: even when recent) and adopts it, leaving the
+   * rest of the view (and any settings form being edited) alone; rejects with the error.
+   */
+  async refreshModels(force: boolean): Promise<void> {
+    const fresh = await backend.refreshModels(force);
+    if (this.view) {
+      this.view.models = fresh.models;
+      this.view.modelsFetchedAt = fresh.modelsFetchedAt;
+      this.view.capabilities = fresh.capabilities;
+    } else {
+      this.view = fresh;
+    }
   }
 
   /**

@@ -1,9 +1,20 @@
 /** An image opened in the viewer: a stored one (loaded at full size) or a `data:` URL. */
 export type ViewerImage = { sha256: string; src?: undefined } | { src: string; sha256?: undefined };
 
+/**
+ * What the chat header's drawer shows: nothing, the system prompt, or the parameters panel
+ * (which holds the system prompt too).
+ */
+export type HeaderPanel = "closed" | "prompt" | "params";
+
 /** App-wide UI state that is not domain data: which overlays are open, what to focus. */
 class UiStore {
   settingsOpen = $state(false);
+  headerPanel = $state<HeaderPanel>("closed");
+  /** Bumped to ask the parameters panel to focus its first field (opened by keyboard). */
+  paramsFocusRequest = $state(0);
+  /** A user message whose edit should open (a refused reply's "Edit your message"). */
+  editRequest = $state<{ messageId: string; n: number } | null>(null);
   /** Bumped to ask the composer to take focus (new conversation, opened conversation, ...). */
   composerFocusRequest = $state(0);
   /** Bumped to ask the history search box to take focus (Ctrl+K). */
@@ -20,6 +31,17 @@ class UiStore {
 
   closeSettings(): void {
     this.settingsOpen = false;
+  }
+
+  /** Opens or closes the parameters panel; `focus` moves the keyboard into it. */
+  toggleParams(focus = false): void {
+    this.headerPanel = this.headerPanel === "params" ? "closed" : "params";
+    if (this.headerPanel === "params" && focus) this.paramsFocusRequest++;
+  }
+
+  /** Opens the edit of a user message (it scrolls into view with its focused editor). */
+  requestEdit(messageId: string): void {
+    this.editRequest = { messageId, n: (this.editRequest?.n ?? 0) + 1 };
   }
 
   focusComposer(): void {
