@@ -19,6 +19,7 @@ const run = spawnSync(
           "tests/gallery.test.mjs",
           "tests/export.test.mjs",
           "tests/transcript.test.mjs",
+          "tests/params.test.mjs",
         ]),
   ],
   { cwd: UI_DIR, stdio: "inherit" },

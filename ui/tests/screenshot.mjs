@@ -1,6 +1,10 @@
 // `npm run screenshot`: renders the main screen with a conversation loaded, in light and dark,
 // to /tmp/parley-ui-{light,dark}.png (and the settings dialog), for a human look at the design.
-import { photoConversation, seedConversations } from "./fixtures/conversations.mjs";
+import {
+  paramsConversation,
+  photoConversation,
+  seedConversations,
+} from "./fixtures/conversations.mjs";
 import { launchBrowser, openApp, startServer, tid } from "./harness.mjs";
 
 const out = process.env.SCREENSHOT_DIR || "/tmp";
@@ -81,6 +85,52 @@ try {
     await page.waitForSelector(`${tid("image-viewer")}[data-state="ready"]`);
     await page.screenshot({ path: `${out}/parley-ui-viewer-${scheme}.png` });
     await page.evaluate(() => window.__MOCK__.releaseImages());
+    await context.close();
+  }
+  // Request control (issue 10): the parameters panel with an error, stop reasons and costs, the
+  // settings' prices and spend.
+  for (const scheme of ["light", "dark"]) {
+    const { page, context } = await openApp(browser, server.url, {
+      colorScheme: scheme,
+      conversations: [paramsConversation(), ...seedConversations()],
+      presets: [
+        {
+          id: "p-review",
+          name: "Code review",
+          model: "claude-opus-4-1",
+          systemPrompt: "Review the code.",
+          params: {
+            maxTokens: 8000,
+            temperature: null,
+            topP: null,
+            topK: null,
+            stopSequences: [],
+            thinking: true,
+            thinkingBudget: 4000,
+          },
+          isDefault: true,
+          createdAt: 1,
+          updatedAt: 1,
+        },
+      ],
+    });
+    await page.click(`${tid("conversation-item")}[data-id="c-params"]`);
+    await page.waitForSelector('[data-testid="message"][data-id="a-long"]');
+    await page.fill(tid("composer-input"), "Go on, please.");
+    await page.fill(tid("composer-prefill"), "Chapter two:");
+    await page.click(tid("params-open"));
+    await page.fill(tid("param-top-k"), "0");
+    await page.mouse.move(0, 0);
+    await page.waitForSelector(tid("composer-token-count"));
+    await page.screenshot({ path: `${out}/parley-ui-params-${scheme}.png` });
+    await page.click(tid("params-open"));
+    await page.screenshot({ path: `${out}/parley-ui-stops-${scheme}.png` });
+    await page.click(tid("settings-open"));
+    await page.waitForSelector(`${tid("settings-dialog")}[open]`);
+    await page.locator(tid("settings-prices")).scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${out}/parley-ui-prices-${scheme}.png` });
+    await page.locator(tid("settings-spend")).scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${out}/parley-ui-spend-${scheme}.png` });
     await context.close();
   }
   console.log(`screenshots written to ${out}/parley-ui-*.png`);

@@ -23,22 +23,26 @@ function toBigInt(micro: number): bigint | null {
   return BigInt(Math.round(micro));
 }
 
+/** `value` rounded half up to a multiple of `unit`. */
+function roundTo(value: bigint, unit: number): bigint {
+  const u = BigInt(unit);
+  return ((value + u / BigInt(2)) / u) * u;
+}
+
 /**
- * An amount for display: below a dollar every significant digit ("$0.0105", "$0.000001",
- * "$0.50"), from a dollar up rounded half up to cents ("$3.00", "$1,234.57").
+ * An amount for display, rounded half up: below a dollar to four decimals ("$0.0105",
+ * "$0.1007", "$0.50"; an amount under $0.0001 keeps every digit, "$0.000042", so a cheap
+ * reply never reads as free), from a dollar up to cents ("$3.00", "$1,234.57").
  */
 export function formatMicroUsd(micro: number): string {
   const value = toBigInt(micro);
   if (value === null) return "—";
   const sign = value < BigInt(0) ? "-" : "";
-  const abs = value < BigInt(0) ? -value : value;
-  if (abs < BigInt(1_000_000)) {
-    const fraction = split(abs).fraction.replace(/0+$/, "").padEnd(2, "0");
-    return `${sign}$0.${fraction}`;
-  }
-  const cents = (abs + BigInt(5_000)) / BigInt(10_000);
-  const digits = cents.toString();
-  return `${sign}$${group(digits.slice(0, -2))}.${digits.slice(-2)}`;
+  let abs = value < BigInt(0) ? -value : value;
+  if (abs >= BigInt(100)) abs = roundTo(abs, abs < BigInt(999_950) ? 100 : 10_000);
+  const { whole, fraction } = split(abs);
+  if (whole === "0") return `${sign}$0.${fraction.replace(/0+$/, "").padEnd(2, "0")}`;
+  return `${sign}$${group(whole)}.${fraction.slice(0, 2)}`;
 }
 
 /**
