@@ -31,6 +31,7 @@ mod gallery;
 mod history;
 mod messages;
 mod open;
+mod presets;
 mod search;
 mod settings;
 
@@ -50,6 +51,7 @@ pub use messages::{
     ConversationTree, INTERRUPTED_ERROR_KIND, INTERRUPTED_ERROR_MESSAGE, MessageFinish,
     MessageStatus, NewMessage, Role, StoredMessage, StoredUsage,
 };
+pub use presets::{NewPreset, StoredPreset};
 pub use search::{
     SNIPPET_END, SNIPPET_START, SearchHit, SearchParam, SearchPath, SearchStatement,
     search_statement,
