@@ -34,6 +34,7 @@ mod open;
 mod presets;
 mod search;
 mod settings;
+mod usage;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -56,6 +57,7 @@ pub use search::{
     SNIPPET_END, SNIPPET_START, SearchHit, SearchParam, SearchPath, SearchStatement,
     search_statement,
 };
+pub use usage::ModelUsage;
 
 /// [`Store::close`] waits at most this many steps for lingering connections.
 const CLOSE_WAIT_STEPS: u32 = 200;
