@@ -11,6 +11,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use parley_core::params::RequestParams;
 use parley_core::presets::PresetDraft;
+use parley_core::pricing::ModelPrice;
 use parley_core::{
     Environment, ErrorKind, ExportFormat, ExportTarget, NoProgress, Parley, ProgressSink,
     TransferProgress,
@@ -501,7 +502,9 @@ async fn markdown_shows_the_visible_branch_with_images_beside_it() {
     for expected in [
         "- Model: `claude-sonnet-4-5`",
         "- Folder: Travel",
-        "\"temperature\":0.4",
+        "- Parameters: temperature 0.4 · stop: \"END\"\n",
+        // The replies' model (`claude-sonnet-4-5`) is not in the default price table.
+        "- Cost: no price\n",
         "## System prompt",
         "> Be brief.\n> Answer in English.",
         "## You",
@@ -1328,4 +1331,64 @@ async fn a_version_1_file_still_imports_without_presets_or_prefills() {
         .await
         .unwrap();
     assert_eq!((again.imported, again.skipped), (0, 1));
+}
+
+#[tokio::test]
+async fn markdown_shows_the_cost_at_the_settings_prices() {
+    let dir = tempfile::tempdir().unwrap();
+    let parley = parley_in(dir.path()).await;
+    let rich = rich_conversation(&parley).await;
+    let mut settings = parley.settings().await.unwrap();
+    settings.prices.push(ModelPrice {
+        model: "claude-sonnet-4-5".into(),
+        input: 3_000_000,
+        output: 15_000_000,
+        cache_write: 3_750_000,
+        cache_read: 300_000,
+    });
+    parley.save_settings(settings).await.unwrap();
+
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("Lisbon trip.md");
+    parley
+        .export_to_path(
+            Some(std::slice::from_ref(&rich.id)),
+            ExportFormat::Markdown,
+            &file,
+            Arc::new(NoProgress),
+        )
+        .await
+        .unwrap();
+    let markdown = std::fs::read_to_string(&file).unwrap();
+    // Four replies on every branch, each 120 in, 45 out, 64 read from the cache: 480 × $3
+    // + 180 × $15 + 256 × $0.30 per million = 1,440 + 2,700 + 76.8 µ$ ≈ $0.0042.
+    assert!(
+        markdown.contains("\n- Model: `claude-sonnet-4-5`\n- Parameters: temperature 0.4 · stop: \"END\"\n- Cost: $0.0042\n"),
+        "{markdown}"
+    );
+
+    // A conversation with no reply yet has no cost line.
+    let empty = parley
+        .store()
+        .create_conversation(&NewConversation {
+            title: "Empty".into(),
+            model: "claude-sonnet-4-5".into(),
+            system_prompt: None,
+        })
+        .await
+        .unwrap()
+        .id;
+    let file = out.path().join("Empty.md");
+    parley
+        .export_to_path(
+            Some(std::slice::from_ref(&empty)),
+            ExportFormat::Markdown,
+            &file,
+            Arc::new(NoProgress),
+        )
+        .await
+        .unwrap();
+    let markdown = std::fs::read_to_string(&file).unwrap();
+    assert!(!markdown.contains("- Cost:"), "{markdown}");
+    assert!(!markdown.contains("- Parameters:"), "{markdown}");
 }
