@@ -9,6 +9,9 @@ use std::sync::{Arc, Mutex};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use parley_core::params::RequestParams;
+use parley_core::presets::PresetDraft;
+use parley_core::pricing::ModelPrice;
 use parley_core::{
     Environment, ErrorKind, ExportFormat, ExportTarget, NoProgress, Parley, ProgressSink,
     TransferProgress,
@@ -157,7 +160,7 @@ async fn rich_conversation(parley: &Parley) -> Rich {
     store
         .set_params(
             &id,
-            r#"{"temperature":0.4,"stop_sequences":["END"],"tools":[{"name":"weather","description":"Weather now","input_schema":{"type":"object","properties":{"city":{"type":"string"}}}}]}"#,
+            r#"{"temperature":0.4,"stopSequences":["END"],"tools":[{"name":"weather","description":"Weather now","input_schema":{"type":"object","properties":{"city":{"type":"string"}}}}]}"#,
         )
         .await
         .unwrap();
@@ -359,7 +362,7 @@ async fn json_round_trip_into_a_fresh_directory_keeps_everything_and_imports_onc
     let leftovers: Vec<_> = std::fs::read_dir(out.path()).unwrap().collect();
     assert_eq!(leftovers.len(), 1, "only the export, no temporary file");
     let text = std::fs::read_to_string(&file).unwrap();
-    assert!(text.starts_with(r#"{"format":"parley.export","version":1,"#));
+    assert!(text.starts_with(r#"{"format":"parley.export","version":2,"#));
     assert!(
         !text.contains("blobPath"),
         "where a file lies on the exporting machine is not exported"
@@ -499,7 +502,9 @@ async fn markdown_shows_the_visible_branch_with_images_beside_it() {
     for expected in [
         "- Model: `claude-sonnet-4-5`",
         "- Folder: Travel",
-        "\"temperature\":0.4",
+        "- Parameters: temperature 0.4 · stop: \"END\"\n",
+        // The replies' model (`claude-sonnet-4-5`) is not in the default price table.
+        "- Cost: no price\n",
         "## System prompt",
         "> Be brief.\n> Answer in English.",
         "## You",
@@ -582,6 +587,21 @@ async fn markdown_shows_the_visible_branch_with_images_beside_it() {
     assert_no_key(&folder);
 }
 
+/// A preset as an export file holds it, with a system prompt when `prompt` is not empty.
+fn preset_entry(id: &str, name: &str, prompt: &str) -> String {
+    serde_json::json!({
+        "id": id,
+        "name": name,
+        "model": "claude-haiku-4-5-20251001",
+        "systemPrompt": (!prompt.is_empty()).then_some(prompt),
+        "params": {"temperature": 0.1},
+        "isDefault": false,
+        "createdAt": 1,
+        "updatedAt": 2,
+    })
+    .to_string()
+}
+
 fn sha_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
@@ -651,8 +671,8 @@ async fn hostile_or_broken_files_are_refused_with_a_reason_and_write_nothing() {
         ),
         (
             "newer",
-            br#"{"format":"parley.export","version":2,"conversations":[]}"#.to_vec(),
-            "newer Parley (export format version 2)",
+            br#"{"format":"parley.export","version":3,"conversations":[]}"#.to_vec(),
+            "newer Parley (export format version 3)",
         ),
         (
             "no version",
@@ -757,6 +777,45 @@ async fn hostile_or_broken_files_are_refused_with_a_reason_and_write_nothing() {
             "a conversation has more than 50000 messages",
         ),
         (
+            "too many presets",
+            good.replacen(
+                "\"presets\":[",
+                &format!(
+                    "\"presets\":[{}",
+                    (0..=parley_core::export::MAX_IMPORT_PRESETS)
+                        .map(|n| preset_entry(&format!("p{n}"), "Preset", ""))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                ),
+                1,
+            )
+            .into_bytes(),
+            "it has more than 1000 presets",
+        ),
+        (
+            "preset too large",
+            good.replacen(
+                "\"presets\":[",
+                &format!(
+                    "\"presets\":[{}",
+                    preset_entry("big", "Big", &"x".repeat(65 << 10))
+                ),
+                1,
+            )
+            .into_bytes(),
+            "preset 1 is larger than 64 KB",
+        ),
+        (
+            "preset without a name",
+            good.replacen(
+                "\"presets\":[",
+                &format!("\"presets\":[{}", preset_entry("nameless", " ", "")),
+                1,
+            )
+            .into_bytes(),
+            "preset nameless has an empty name",
+        ),
+        (
             "content not blocks",
             good.replacen("\"content\":[", "\"content\":{\"x\":[", 1)
                 .replacen("],\"text\"", "]},\"text\"", 1)
@@ -792,6 +851,10 @@ async fn hostile_or_broken_files_are_refused_with_a_reason_and_write_nothing() {
             image_files(target_dir.path()),
             images_before,
             "{name}: a refused import leaves no image file"
+        );
+        assert!(
+            target.list_presets().await.unwrap().is_empty(),
+            "{name}: a refused import adds no preset"
         );
     }
     assert!(target.store().get_conversation(&existing).await.is_ok());
@@ -1046,4 +1109,286 @@ async fn error_text_stored_before_it_was_cleaned_is_exported_clean_and_short() {
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     let text = exported.to_string();
     assert!(text.contains("[redacted]"), "the message is kept, cleaned");
+}
+
+/// Presets as `(name, is default)`, in the order the app lists them.
+async fn preset_names(parley: &Parley) -> Vec<(String, bool)> {
+    parley
+        .list_presets()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.name, p.is_default))
+        .collect()
+}
+
+fn draft(name: &str, prompt: Option<&str>) -> PresetDraft {
+    PresetDraft {
+        id: None,
+        name: name.into(),
+        model: "claude-sonnet-4-5-20250929".into(),
+        system_prompt: prompt.map(str::to_owned),
+        params: RequestParams {
+            temperature: Some(0.3),
+            stop_sequences: vec!["END".into()],
+            ..Default::default()
+        },
+    }
+}
+
+#[tokio::test]
+async fn presets_and_prefills_round_trip_and_a_second_import_changes_nothing() {
+    let source_dir = tempfile::tempdir().unwrap();
+    let source = parley_in(source_dir.path()).await;
+    let rich = rich_conversation(&source).await;
+    source
+        .store()
+        .set_prefill(&rich.shown_reply, Some("Lisbon,"))
+        .await
+        .unwrap();
+    let concise = source
+        .save_preset(draft("Concise", Some("Answer in one line.")))
+        .await
+        .unwrap();
+    source.save_preset(draft("Plain", None)).await.unwrap();
+    source
+        .set_default_preset(Some(concise.id.clone()))
+        .await
+        .unwrap();
+    let exported_presets = source.list_presets().await.unwrap();
+
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("all.json");
+    source
+        .export_to_path(None, ExportFormat::Json, &file, Arc::new(NoProgress))
+        .await
+        .unwrap();
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.starts_with(r#"{"format":"parley.export","version":2,"#));
+    assert!(
+        text.contains(r#""prefill":"Lisbon,""#),
+        "the prefill is exported"
+    );
+    assert!(
+        text.contains(r#""name":"Concise""#),
+        "the presets are exported"
+    );
+
+    // A fresh directory: everything as it was, the file's default the default.
+    let fresh_dir = tempfile::tempdir().unwrap();
+    let fresh = parley_in(fresh_dir.path()).await;
+    fresh
+        .import_from_path(&file, Arc::new(NoProgress))
+        .await
+        .unwrap();
+    assert_eq!(
+        fresh.list_presets().await.unwrap(),
+        exported_presets,
+        "ids, times, parameters and the default arrive as they were"
+    );
+    let ids = vec![rich.id.clone()];
+    assert_eq!(
+        snapshot(&fresh, &ids).await,
+        snapshot(&source, &ids).await,
+        "every column of every message, the prefill included"
+    );
+    assert_eq!(
+        fresh
+            .store()
+            .get_message(&rich.shown_reply)
+            .await
+            .unwrap()
+            .prefill
+            .as_deref(),
+        Some("Lisbon,")
+    );
+
+    // A directory with its own default preset: the file's presets are added, the user's
+    // default stays.
+    let mine_dir = tempfile::tempdir().unwrap();
+    let mine = parley_in(mine_dir.path()).await;
+    let own = mine.save_preset(draft("Mine", None)).await.unwrap();
+    mine.set_default_preset(Some(own.id.clone())).await.unwrap();
+    mine.import_from_path(&file, Arc::new(NoProgress))
+        .await
+        .unwrap();
+    let expected = vec![
+        ("Mine".to_owned(), true),
+        ("Concise".to_owned(), false),
+        ("Plain".to_owned(), false),
+    ];
+    assert_eq!(
+        preset_names(&mine).await,
+        expected,
+        "an imported preset never takes the default from the user's own"
+    );
+
+    // The same file again: nothing changes, not even a preset edited since.
+    mine.save_preset(PresetDraft {
+        id: Some(concise.id.clone()),
+        ..draft("Concise, edited here", None)
+    })
+    .await
+    .unwrap();
+    let presets_before = mine.list_presets().await.unwrap();
+    let before = snapshot(&mine, &ids).await;
+    let again = mine
+        .import_from_path(&file, Arc::new(NoProgress))
+        .await
+        .unwrap();
+    assert_eq!((again.imported, again.skipped), (0, 1));
+    assert_eq!(
+        mine.list_presets().await.unwrap(),
+        presets_before,
+        "import never overwrites a preset"
+    );
+    assert_eq!(snapshot(&mine, &ids).await, before);
+}
+
+#[tokio::test]
+async fn an_export_of_chosen_conversations_carries_no_presets() {
+    let dir = tempfile::tempdir().unwrap();
+    let parley = parley_in(dir.path()).await;
+    let id = plain_conversation(&parley, "Shared", "hello").await;
+    parley
+        .save_preset(draft("Private", Some("My own instructions")))
+        .await
+        .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("one.json");
+    parley
+        .export_to_path(
+            Some(std::slice::from_ref(&id)),
+            ExportFormat::Json,
+            &file,
+            Arc::new(NoProgress),
+        )
+        .await
+        .unwrap();
+    let exported: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(exported["version"], 2);
+    assert_eq!(
+        exported["presets"],
+        serde_json::json!([]),
+        "a conversation handed to someone does not carry the user's presets"
+    );
+}
+
+/// A file written by the version 1 writer: no `prefill` on messages, no `presets`.
+const VERSION_1_EXPORT: &str = r#"{"format":"parley.export","version":1,"exportedAt":1760000002000,"app":"Parley 0.1.0",
+"conversations":[
+{"id":"v1-conversation","title":"From version 1","titleSource":"user","model":"claude-sonnet-4-5-20250929","systemPrompt":"Be kind.","params":{"temperature":0.5},"activeRootId":"v1-question","pinned":true,"folderId":"v1-folder","deletedAt":null,"titleInputTokens":null,"titleOutputTokens":null,"createdAt":1760000000000,"updatedAt":1760000001000,"messages":[{"id":"v1-question","parentId":null,"role":"user","content":[{"type":"text","text":"Hello from an old file"}],"text":"Hello from an old file","model":null,"status":"done","stopReason":null,"stopSequence":null,"usage":{"inputTokens":null,"outputTokens":null,"cacheCreationInputTokens":null,"cacheReadInputTokens":null},"errorKind":null,"errorMessage":null,"requestId":null,"activeChildId":"v1-reply","createdAt":1760000000000,"updatedAt":1760000000000,"attachments":[]},{"id":"v1-reply","parentId":"v1-question","role":"assistant","content":[{"type":"text","text":"Hello back"}],"text":"Hello back","model":"claude-sonnet-4-5-20250929","status":"done","stopReason":"end_turn","stopSequence":null,"usage":{"inputTokens":1000,"outputTokens":100,"cacheCreationInputTokens":0,"cacheReadInputTokens":null},"errorKind":null,"errorMessage":null,"requestId":"req_v1","activeChildId":null,"createdAt":1760000001000,"updatedAt":1760000001000,"attachments":[]}]}
+],
+"folders":[{"id":"v1-folder","name":"Old things","createdAt":1760000000000,"updatedAt":1760000000000}],
+"images":{
+}}
+"#;
+
+#[tokio::test]
+async fn a_version_1_file_still_imports_without_presets_or_prefills() {
+    let dir = tempfile::tempdir().unwrap();
+    let parley = parley_in(dir.path()).await;
+    let own = parley.save_preset(draft("Mine", None)).await.unwrap();
+    let file = dir.path().join("version-1.json");
+    std::fs::write(&file, VERSION_1_EXPORT).unwrap();
+
+    let report = parley
+        .import_from_path(&file, Arc::new(NoProgress))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            report.imported,
+            report.skipped,
+            report.messages,
+            report.images
+        ),
+        (1, 0, 2, 0)
+    );
+    let view = parley.open_conversation("v1-conversation").await.unwrap();
+    assert_eq!(view.conversation.title, "From version 1");
+    assert_eq!(view.conversation.params.temperature, Some(0.5));
+    let ids: Vec<&str> = view.messages.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids, ["v1-question", "v1-reply"]);
+    let reply = parley.store().get_message("v1-reply").await.unwrap();
+    assert_eq!(reply.prefill, None, "version 1 had no prefills");
+    assert_eq!(reply.usage.input_tokens, Some(1000));
+    assert_eq!(
+        parley.list_presets().await.unwrap(),
+        [own],
+        "version 1 had no presets"
+    );
+    let totals = parley.conversation_totals("v1-conversation").await.unwrap();
+    assert_eq!(
+        (totals.replies, totals.micro_usd),
+        (1, 4_500),
+        "1,000 in and 100 out at Sonnet's $3 and $15 per million"
+    );
+
+    let again = parley
+        .import_from_path(&file, Arc::new(NoProgress))
+        .await
+        .unwrap();
+    assert_eq!((again.imported, again.skipped), (0, 1));
+}
+
+#[tokio::test]
+async fn markdown_shows_the_cost_at_the_settings_prices() {
+    let dir = tempfile::tempdir().unwrap();
+    let parley = parley_in(dir.path()).await;
+    let rich = rich_conversation(&parley).await;
+    let mut settings = parley.settings().await.unwrap();
+    settings.prices.push(ModelPrice {
+        model: "claude-sonnet-4-5".into(),
+        input: 3_000_000,
+        output: 15_000_000,
+        cache_write: 3_750_000,
+        cache_read: 300_000,
+    });
+    parley.save_settings(settings).await.unwrap();
+
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("Lisbon trip.md");
+    parley
+        .export_to_path(
+            Some(std::slice::from_ref(&rich.id)),
+            ExportFormat::Markdown,
+            &file,
+            Arc::new(NoProgress),
+        )
+        .await
+        .unwrap();
+    let markdown = std::fs::read_to_string(&file).unwrap();
+    // Four replies on every branch, each 120 in, 45 out, 64 read from the cache: 480 × $3
+    // + 180 × $15 + 256 × $0.30 per million = 1,440 + 2,700 + 76.8 µ$ ≈ $0.0042.
+    assert!(
+        markdown.contains("\n- Model: `claude-sonnet-4-5`\n- Parameters: temperature 0.4 · stop: \"END\"\n- Cost: $0.0042\n"),
+        "{markdown}"
+    );
+
+    // A conversation with no reply yet has no cost line.
+    let empty = parley
+        .store()
+        .create_conversation(&NewConversation {
+            title: "Empty".into(),
+            model: "claude-sonnet-4-5".into(),
+            system_prompt: None,
+        })
+        .await
+        .unwrap()
+        .id;
+    let file = out.path().join("Empty.md");
+    parley
+        .export_to_path(
+            Some(std::slice::from_ref(&empty)),
+            ExportFormat::Markdown,
+            &file,
+            Arc::new(NoProgress),
+        )
+        .await
+        .unwrap();
+    let markdown = std::fs::read_to_string(&file).unwrap();
+    assert!(!markdown.contains("- Cost:"), "{markdown}");
+    assert!(!markdown.contains("- Parameters:"), "{markdown}");
 }

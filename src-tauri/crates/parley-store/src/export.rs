@@ -12,7 +12,7 @@ use sqlx::SqliteConnection;
 
 use crate::{
     Attachment, Folder, INTERRUPTED_ERROR_KIND, INTERRUPTED_ERROR_MESSAGE, MessageStatus, Store,
-    StoreError, StoredMessage, TitleSource,
+    StoreError, StoredMessage, StoredPreset, TitleSource,
 };
 
 /// Every column of a `conversations` row, including the ones the app's own views leave out
@@ -73,6 +73,8 @@ pub struct ImportOutcome {
     pub messages: u64,
     /// Folders created (the ones that were not there yet).
     pub folders: u64,
+    /// Presets added (the ones whose id was not there yet).
+    pub presets: u64,
 }
 
 macro_rules! record_columns {
@@ -214,6 +216,37 @@ impl Import {
         .await?;
         self.outcome.folders += result.rows_affected();
         Ok(())
+    }
+
+    /// Adds a preset with its original id and times; returns whether it was added.
+    ///
+    /// - A preset whose id exists is left as it is (never overwritten), so importing the same
+    ///   file twice adds nothing the second time.
+    /// - It arrives as the default only when it is the default in the file and the database
+    ///   has no default yet (this import's earlier presets included): an import never takes
+    ///   the default away from the user's own choice, and never trips the one-default index.
+    pub async fn add_preset(&mut self, preset: &StoredPreset) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "INSERT INTO presets (id, name, model, system_prompt, params_json, is_default,
+                                  created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5,
+                     ?6 AND NOT EXISTS (SELECT 1 FROM presets WHERE is_default = 1),
+                     ?7, ?8)
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&preset.id)
+        .bind(&preset.name)
+        .bind(&preset.model)
+        .bind(&preset.system_prompt)
+        .bind(&preset.params_json)
+        .bind(preset.is_default)
+        .bind(preset.created_at)
+        .bind(preset.updated_at)
+        .execute(&mut *self.tx)
+        .await?;
+        let added = result.rows_affected() == 1;
+        self.outcome.presets += u64::from(added);
+        Ok(added)
     }
 
     /// Adds a conversation with its messages and attachments; returns whether it was added.
@@ -857,6 +890,74 @@ mod tests {
                 "{name}: a refused import writes nothing"
             );
         }
+    }
+
+    fn preset(id: &str, name: &str, is_default: bool) -> StoredPreset {
+        StoredPreset {
+            id: id.into(),
+            name: name.into(),
+            model: "claude-test".into(),
+            system_prompt: Some("Be brief.".into()),
+            params_json: r#"{"temperature":0.2}"#.into(),
+            is_default,
+            created_at: 5,
+            updated_at: 6,
+        }
+    }
+
+    #[tokio::test]
+    async fn presets_are_added_with_their_ids_and_never_overwritten() {
+        let target = memory_store().await;
+        let imported = preset("p1", "From the file", false);
+        let mut import = target.begin_import().await.unwrap();
+        assert!(import.add_preset(&imported).await.unwrap());
+        let outcome = import.commit().await.unwrap();
+        assert_eq!(outcome.presets, 1);
+        assert_eq!(target.get_preset("p1").await.unwrap(), imported);
+
+        let mut changed = imported.clone();
+        changed.name = "Renamed in the file".into();
+        let mut import = target.begin_import().await.unwrap();
+        assert!(!import.add_preset(&changed).await.unwrap());
+        assert_eq!(import.commit().await.unwrap().presets, 0);
+        assert_eq!(
+            target.get_preset("p1").await.unwrap(),
+            imported,
+            "a preset already here is never overwritten"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_imported_preset_never_takes_the_default_away() {
+        let target = memory_store().await;
+        let mut import = target.begin_import().await.unwrap();
+        assert!(import.add_preset(&preset("a", "A", true)).await.unwrap());
+        // A file with two defaults (hand-edited): only the first can be the default.
+        assert!(import.add_preset(&preset("b", "B", true)).await.unwrap());
+        import.commit().await.unwrap();
+        assert!(
+            target.get_preset("a").await.unwrap().is_default,
+            "with no default here, the file's default becomes it"
+        );
+        assert!(!target.get_preset("b").await.unwrap().is_default);
+
+        let mut import = target.begin_import().await.unwrap();
+        assert!(import.add_preset(&preset("c", "C", true)).await.unwrap());
+        import.commit().await.unwrap();
+        assert!(
+            !target.get_preset("c").await.unwrap().is_default,
+            "the user's default stays the default"
+        );
+        assert!(target.get_preset("a").await.unwrap().is_default);
+    }
+
+    #[tokio::test]
+    async fn presets_of_a_rolled_back_import_are_not_written() {
+        let target = memory_store().await;
+        let mut import = target.begin_import().await.unwrap();
+        import.add_preset(&preset("p", "P", true)).await.unwrap();
+        import.rollback().await.unwrap();
+        assert!(target.list_presets().await.unwrap().is_empty());
     }
 
     async fn table_counts(store: &Store) -> Vec<i64> {

@@ -31,8 +31,10 @@ mod gallery;
 mod history;
 mod messages;
 mod open;
+mod presets;
 mod search;
 mod settings;
+mod usage;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -50,10 +52,12 @@ pub use messages::{
     ConversationTree, INTERRUPTED_ERROR_KIND, INTERRUPTED_ERROR_MESSAGE, MessageFinish,
     MessageStatus, NewMessage, Role, StoredMessage, StoredUsage,
 };
+pub use presets::{NewPreset, StoredPreset};
 pub use search::{
     SNIPPET_END, SNIPPET_START, SearchHit, SearchParam, SearchPath, SearchStatement,
     search_statement,
 };
+pub use usage::ModelUsage;
 
 /// [`Store::close`] waits at most this many steps for lingering connections.
 const CLOSE_WAIT_STEPS: u32 = 200;

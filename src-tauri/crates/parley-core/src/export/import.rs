@@ -32,7 +32,7 @@ use serde::{Deserialize, Deserializer};
 use sha2::{Digest, Sha256};
 use tokio::runtime::Handle;
 
-use super::json::{ConversationEntry, FolderEntry, is_sha256};
+use super::json::{ConversationEntry, FolderEntry, PresetEntry, is_sha256};
 use super::meter::{Allowance, Metered, Part, TooLarge};
 use super::{
     EXPORT_FORMAT, EXPORT_VERSION, ImportReport, ProgressSink, TransferProgress, display_name,
@@ -53,6 +53,12 @@ pub const MAX_IMPORT_IMAGE_BYTES: u64 = 7 << 20;
 pub const MAX_IMPORT_CONVERSATION_BYTES: u64 = 32 << 20;
 /// The largest folder entry (an id, a name, two times).
 const MAX_FOLDER_BYTES: u64 = 64 << 10;
+/// The most presets a file may carry: far more than anyone keeps in a menu, few enough that
+/// checking them costs nothing.
+pub const MAX_IMPORT_PRESETS: u64 = 1_000;
+/// The largest preset entry: 64 KiB holds a long system prompt (some 16,000 tokens) with
+/// room to spare; presets are small, and a larger one is not a preset Parley wrote.
+pub const MAX_IMPORT_PRESET_BYTES: u64 = 64 << 10;
 /// The largest key or short value at the top level, and an image's key.
 const MAX_KEY_BYTES: u64 = 1 << 10;
 /// What an image entry may hold besides its data: `{"mediaType":"image/png","data":""}`.
@@ -217,9 +223,12 @@ fn not_parley(name: &str) -> CoreError {
     ))
 }
 
-/// Bytes as the UI shows sizes: whole MB (MiB), or GB with a decimal.
+/// Bytes as the UI shows sizes: whole KB (KiB) below a MB, whole MB (MiB), or GB with a
+/// decimal.
 fn megabytes(bytes: u64) -> String {
-    if bytes >= 1 << 30 {
+    if bytes < 1 << 20 {
+        format!("{} KB", bytes.div_ceil(1 << 10))
+    } else if bytes >= 1 << 30 {
         format!("{:.1} GB", bytes as f64 / f64::from(1u32 << 30))
     } else {
         format!("{} MB", bytes.div_ceil(1 << 20))
@@ -372,6 +381,10 @@ impl<'de> Visitor<'de> for DocumentSeed<'_, '_> {
                 "folders" => map.next_value_seed(FoldersSeed {
                     reading: &mut *reading,
                 })?,
+                // Version 2 on; a version 1 file has none.
+                "presets" => map.next_value_seed(PresetsSeed {
+                    reading: &mut *reading,
+                })?,
                 "images" => map.next_value_seed(ImagesSeed {
                     reading: &mut *reading,
                 })?,
@@ -478,6 +491,56 @@ impl<'de> Visitor<'de> for FoldersSeed<'_, '_> {
                 if let Err(error) = runtime.block_on(import.add_folder(&folder)) {
                     return Err(reading.store_error(error));
                 }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The `presets` array, one preset at a time, at most [`MAX_IMPORT_PRESETS`].
+struct PresetsSeed<'r, 'a> {
+    reading: &'r mut Reading<'a>,
+}
+
+impl<'de> DeserializeSeed<'de> for PresetsSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PresetsSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "a list of presets")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let reading = self.reading;
+        for index in 1.. {
+            reading
+                .allowance
+                .next(Part::Preset(index), MAX_IMPORT_PRESET_BYTES);
+            let Some(entry) = seq.next_element::<PresetEntry>()? else {
+                break;
+            };
+            if index > MAX_IMPORT_PRESETS {
+                let problem = format!(
+                    "it has more than {MAX_IMPORT_PRESETS} presets, more than Parley imports; \
+                     nothing was imported"
+                );
+                return Err(reading.refuse(not_valid(&reading.name, &problem)));
+            }
+            let preset = match entry.into_stored() {
+                Ok(preset) => preset,
+                Err(problem) => return Err(reading.refuse(not_valid(&reading.name, &problem))),
+            };
+            if let Pass::Insert(import, runtime) = &mut reading.pass
+                && let Err(error) = runtime.block_on(import.add_preset(&preset))
+            {
+                return Err(reading.store_error(error));
             }
         }
         Ok(())

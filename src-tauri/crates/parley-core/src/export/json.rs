@@ -1,13 +1,18 @@
 //! The JSON export: its document types and the streaming writer.
 //!
 //! ```text
-//! {"format":"parley.export","version":1,"exportedAt":<ms>,"app":"Parley <version>",
+//! {"format":"parley.export","version":2,"exportedAt":<ms>,"app":"Parley <version>",
 //! "conversations":[
 //! {<every column>,"params":{..},"messages":[{<every column>,"content":[<blocks as stored>],
-//!   "usage":{..},"attachments":[..]}, ..]},
+//!   "usage":{..},"prefill":..,"attachments":[..]}, ..]},
 //! ..
 //! ],
 //! "folders":[{"id":..,"name":..,"createdAt":..,"updatedAt":..}],
+//! "presets":[
+//! {"id":..,"name":..,"model":..,"systemPrompt":..,"params":{..},"isDefault":..,"createdAt":..,
+//!   "updatedAt":..},
+//! ..
+//! ],
 //! "images":{
 //! "<sha256>":{"mediaType":"image/png","data":"<base64>"},
 //! ..
@@ -17,7 +22,10 @@
 //! `format` and `version` come first so a reader can refuse a foreign or newer file before
 //! reading anything else. Content blocks and parameters are embedded as the JSON text stored
 //! in the database (`RawValue`), byte for byte, so a round trip changes nothing. One
-//! conversation or image per line keeps error positions ("line N") meaningful.
+//! conversation, preset or image per line keeps error positions ("line N") meaningful.
+//!
+//! Version 2 added each message's `prefill` and the `presets`; a version 1 file has neither,
+//! and both read as absent (no prefill, no presets).
 
 use parley_claude::sanitize_error_text;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -27,7 +35,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use parley_store::{
     Attachment, ConversationBundle, ConversationRecord, MessageStatus, Role, StoredMessage,
-    StoredUsage, TitleSource,
+    StoredPreset, StoredUsage, TitleSource,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -48,6 +56,72 @@ pub(super) struct FolderEntry {
     pub name: String,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// A preset, every column of it (version 2 on).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct PresetEntry {
+    pub id: String,
+    pub name: String,
+    pub model: String,
+    pub system_prompt: Option<String>,
+    /// The request parameters: a JSON object, as stored.
+    pub params: Box<RawValue>,
+    /// Whether it was the default where it was exported; the import decides whether it is
+    /// here (see `parley_store::Import::add_preset`).
+    pub is_default: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl PresetEntry {
+    /// The entry of a stored preset. Fails only if the database holds parameters that are not
+    /// JSON (a damaged row), naming it.
+    pub fn from_stored(preset: StoredPreset) -> CoreResult<Self> {
+        let params = raw_json(preset.params_json, || {
+            format!("the parameters of preset {}", preset.id)
+        })?;
+        Ok(Self {
+            id: preset.id,
+            name: preset.name,
+            model: preset.model,
+            system_prompt: preset.system_prompt,
+            params,
+            is_default: preset.is_default,
+            created_at: preset.created_at,
+            updated_at: preset.updated_at,
+        })
+    }
+
+    /// The row to insert. `Err` holds what is wrong, for the import's error message.
+    pub fn into_stored(self) -> Result<StoredPreset, String> {
+        let id = self.id;
+        if id.trim().is_empty() {
+            return Err("a preset has an empty id".into());
+        }
+        if self.name.trim().is_empty() {
+            return Err(format!("preset {id} has an empty name"));
+        }
+        if self.model.trim().is_empty() {
+            return Err(format!("preset {id} has no model"));
+        }
+        if !is_json_kind(&self.params, '{') {
+            return Err(format!(
+                "the parameters of preset {id} are not a JSON object"
+            ));
+        }
+        Ok(StoredPreset {
+            id,
+            name: self.name,
+            model: self.model,
+            system_prompt: self.system_prompt,
+            params_json: raw_text(self.params),
+            is_default: self.is_default,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -135,6 +209,9 @@ pub(super) struct MessageEntry {
     pub active_child_id: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The text the user started the reply with (version 2 on; absent in version 1).
+    #[serde(default)]
+    pub prefill: Option<String>,
     #[serde(default)]
     pub attachments: Vec<AttachmentEntry>,
 }
@@ -222,6 +299,7 @@ impl ConversationEntry {
                     active_child_id: m.active_child_id,
                     created_at: m.created_at,
                     updated_at: m.updated_at,
+                    prefill: m.prefill,
                 })
             })
             .collect::<CoreResult<Vec<_>>>()?;
@@ -314,7 +392,7 @@ impl ConversationEntry {
                 active_child_id: m.active_child_id,
                 created_at: m.created_at,
                 updated_at: m.updated_at,
-                prefill: None,
+                prefill: m.prefill,
             });
         }
         Ok(ConversationBundle {
@@ -367,15 +445,17 @@ pub(super) fn is_sha256(value: &str) -> bool {
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
-/// Writes the export of `ids` to `path`; see the module documentation for the layout.
+/// Writes the export of `ids` to `path`, with every preset when `presets` says so; see the
+/// module documentation for the layout.
 pub(super) async fn export(
     parley: &Parley,
     ids: &[String],
+    presets: Presets,
     path: &Path,
     progress: &dyn ProgressSink,
 ) -> CoreResult<ExportReport> {
     let temporary = temporary_beside(path);
-    let result = write_document(parley, ids, &temporary, progress).await;
+    let result = write_document(parley, ids, presets, &temporary, progress).await;
     let result = match result {
         Ok(report) => tokio::fs::rename(&temporary, path)
             .await
@@ -397,11 +477,22 @@ pub(super) async fn export(
     }
 }
 
+/// Whether an export carries the presets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Presets {
+    /// Every preset: the export of the whole library, a backup.
+    All,
+    /// None: an export of chosen conversations, which may be handed to someone else. Presets
+    /// belong to no conversation (as folders do), and their system prompts are the user's own.
+    None,
+}
+
 /// Writes the whole document to `file`; returns the counts of conversations, messages and
 /// images written.
 async fn write_document(
     parley: &Parley,
     ids: &[String],
+    presets: Presets,
     file: &Path,
     progress: &dyn ProgressSink,
 ) -> CoreResult<(u32, u32, u32)> {
@@ -467,9 +558,26 @@ async fn write_document(
         .collect();
     let folders = serde_json::to_string(&folders)
         .map_err(|error| CoreError::Internal(format!("could not encode the folders: {error}")))?;
-    out.write_all(format!("\n],\n\"folders\":{folders},\n\"images\":{{").as_bytes())
+    out.write_all(format!("\n],\n\"folders\":{folders},\n\"presets\":[").as_bytes())
         .await
         .map_err(io)?;
+    let presets = match presets {
+        Presets::All => parley.store.list_presets().await?,
+        Presets::None => Vec::new(),
+    };
+    for (index, preset) in presets.into_iter().enumerate() {
+        let id = preset.id.clone();
+        let mut line = if index == 0 {
+            b"\n".to_vec()
+        } else {
+            b",\n".to_vec()
+        };
+        serde_json::to_writer(&mut line, &PresetEntry::from_stored(preset)?).map_err(|error| {
+            CoreError::Internal(format!("could not encode preset {id}: {error}"))
+        })?;
+        out.write_all(&line).await.map_err(io)?;
+    }
+    out.write_all(b"\n],\n\"images\":{").await.map_err(io)?;
 
     let images_dir = parley.images.dir().to_owned();
     let mut images = 0u32;

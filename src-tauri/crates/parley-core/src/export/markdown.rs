@@ -1,5 +1,9 @@
 //! The Markdown export: one readable file per conversation, its visible branch only.
 //!
+//! Under the title a short header says what the conversation was run with (model, the
+//! parameters that are set) and what all its replies cost, on every branch, at the settings'
+//! prices.
+//!
 //! Images are saved as real files (with the extension their bytes call for) in a
 //! `<name>-images/` folder beside the `.md` and linked relatively, so the folder can be moved
 //! as a whole and any Markdown viewer shows them. Tool calls and results are fenced JSON,
@@ -23,6 +27,8 @@ use super::{
 use crate::app::Parley;
 use crate::error::CoreResult;
 use crate::images::ATTACHMENT_URL_PREFIX;
+use crate::params::RequestParams;
+use crate::spend::UsageTotals;
 
 /// Exports one conversation to the `.md` file at `path`, its images beside it.
 pub(super) async fn export_file(
@@ -118,6 +124,9 @@ async fn write_conversation(parley: &Parley, id: &str, path: &Path) -> CoreResul
         None => None,
     };
     let branch = parley.store.active_path(id).await?;
+    let totals = parley.conversation_totals(id).await?;
+    // Parameters that no longer parse (a newer version's) read as unset, as in the app.
+    let params: RequestParams = serde_json::from_str(&conversation.params_json).unwrap_or_default();
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -132,6 +141,12 @@ async fn write_conversation(parley: &Parley, id: &str, path: &Path) -> CoreResul
     doc.line(&format!("# {}", one_line(&conversation.title)));
     doc.blank();
     doc.line(&format!("- Model: `{}`", conversation.model));
+    if let Some(params) = params_text(&params) {
+        doc.line(&format!("- Parameters: {params}"));
+    }
+    if let Some(cost) = cost_text(&totals) {
+        doc.line(&format!("- Cost: {cost}"));
+    }
     doc.line(&format!(
         "- Created: {}",
         utc_date_time(conversation.created_at)
@@ -142,12 +157,6 @@ async fn write_conversation(parley: &Parley, id: &str, path: &Path) -> CoreResul
     ));
     if let Some(folder) = folder {
         doc.line(&format!("- Folder: {}", one_line(&folder)));
-    }
-    if conversation.params_json.trim() != "{}" {
-        doc.line(&format!(
-            "- Parameters: `{}`",
-            conversation.params_json.trim()
-        ));
     }
     doc.blank();
     if let Some(prompt) = conversation
@@ -286,6 +295,68 @@ fn link_escape(segment: &str) -> String {
         }
     }
     out
+}
+
+/// The parameters that are set, e.g. `temperature 0.2 · max_tokens 1024 · stop: "END"`;
+/// `None` when none is (the API's defaults apply). Stop sequences are quoted with escapes,
+/// so one holding a line break stays on the line.
+fn params_text(params: &RequestParams) -> Option<String> {
+    let mut parts = Vec::new();
+    if let Some(temperature) = params.temperature {
+        parts.push(format!("temperature {temperature}"));
+    }
+    if let Some(top_p) = params.top_p {
+        parts.push(format!("top_p {top_p}"));
+    }
+    if let Some(top_k) = params.top_k {
+        parts.push(format!("top_k {top_k}"));
+    }
+    if let Some(max_tokens) = params.max_tokens {
+        parts.push(format!("max_tokens {max_tokens}"));
+    }
+    if !params.stop_sequences.is_empty() {
+        let quoted: Vec<String> = params
+            .stop_sequences
+            .iter()
+            .map(|stop| format!("{stop:?}"))
+            .collect();
+        parts.push(format!("stop: {}", quoted.join(", ")));
+    }
+    if params.thinking {
+        parts.push(format!(
+            "thinking budget {}",
+            params.effective_thinking_budget()
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join(" · "))
+}
+
+/// What the replies cost, e.g. `$0.0123`; "no price" when no reply's model has a price, and
+/// how many replies are left out when only some have; `None` when no reply used tokens.
+fn cost_text(totals: &UsageTotals) -> Option<String> {
+    if totals.replies == 0 {
+        return None;
+    }
+    if totals.unpriced_replies >= totals.replies {
+        return Some("no price".into());
+    }
+    let dollars = dollars(totals.micro_usd);
+    Some(match totals.unpriced_replies {
+        0 => dollars,
+        1 => format!("{dollars} (and 1 reply without a price)"),
+        n => format!("{dollars} (and {n} replies without a price)"),
+    })
+}
+
+/// Micro-dollars as dollars to a hundredth of a cent (`$0.0123`), rounded half up: the
+/// precision at which a single short reply still shows.
+fn dollars(micro_usd: u64) -> String {
+    let ten_thousandths = micro_usd / 100 + u64::from(micro_usd % 100 >= 50);
+    format!(
+        "${}.{:04}",
+        ten_thousandths / 10_000,
+        ten_thousandths % 10_000
+    )
 }
 
 /// A title or name on one line (headings and list items end at a line break).
@@ -468,5 +539,76 @@ fn extension_of(media_type: &str) -> &'static str {
         "image/gif" => "gif",
         "image/webp" => "webp",
         _ => "img",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_parameters_that_are_set_are_written() {
+        assert_eq!(params_text(&RequestParams::default()), None);
+        let params = RequestParams {
+            temperature: Some(0.2),
+            max_tokens: Some(1024),
+            stop_sequences: vec!["END".into()],
+            ..Default::default()
+        };
+        assert_eq!(
+            params_text(&params).as_deref(),
+            Some("temperature 0.2 · max_tokens 1024 · stop: \"END\"")
+        );
+        let params = RequestParams {
+            top_p: Some(0.95),
+            top_k: Some(40),
+            stop_sequences: vec!["\n\nHuman:".into(), "Q:".into()],
+            thinking: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            params_text(&params).as_deref(),
+            Some("top_p 0.95 · top_k 40 · stop: \"\\n\\nHuman:\", \"Q:\" · thinking budget 2048"),
+            "a line break in a stop sequence is escaped, so the header stays one line"
+        );
+    }
+
+    fn totals(replies: u64, micro_usd: u64, unpriced_replies: u64) -> UsageTotals {
+        UsageTotals {
+            replies,
+            micro_usd,
+            unpriced_replies,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_cost_line_says_dollars_no_price_or_nothing() {
+        assert_eq!(cost_text(&totals(0, 0, 0)), None, "no usage, no line");
+        assert_eq!(cost_text(&totals(3, 12_300, 0)).as_deref(), Some("$0.0123"));
+        assert_eq!(cost_text(&totals(2, 0, 2)).as_deref(), Some("no price"));
+        assert_eq!(
+            cost_text(&totals(3, 12_300, 1)).as_deref(),
+            Some("$0.0123 (and 1 reply without a price)")
+        );
+        assert_eq!(
+            cost_text(&totals(5, 12_300, 2)).as_deref(),
+            Some("$0.0123 (and 2 replies without a price)")
+        );
+    }
+
+    #[test]
+    fn dollars_round_half_up_to_a_hundredth_of_a_cent() {
+        for (micro_usd, shown) in [
+            (0, "$0.0000"),
+            (49, "$0.0000"),
+            (50, "$0.0001"),
+            (12_349, "$0.0123"),
+            (12_350, "$0.0124"),
+            (999_950, "$1.0000"),
+            (12_345_678_901, "$12345.6789"),
+        ] {
+            assert_eq!(dollars(micro_usd), shown, "{micro_usd} µ$");
+        }
     }
 }

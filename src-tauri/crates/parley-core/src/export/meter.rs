@@ -29,6 +29,8 @@ pub(super) enum Part {
     Conversation(u64),
     /// The `n`th folder (from 1).
     Folder(u64),
+    /// The `n`th preset (from 1).
+    Preset(u64),
     /// The key of the `n`th image (from 1).
     ImageKey(u64),
     /// The `n`th image (from 1), with the start of its SHA-256.
@@ -44,6 +46,7 @@ impl fmt::Display for Part {
             Part::Header | Part::Ignored => write!(f, "a field name or value"),
             Part::Conversation(n) => write!(f, "conversation {n}"),
             Part::Folder(n) => write!(f, "folder {n}"),
+            Part::Preset(n) => write!(f, "preset {n}"),
             Part::ImageKey(n) => write!(f, "the key of image {n}"),
             Part::Image(n, short) => write!(f, "image {n} ({short}…)"),
         }

@@ -2,10 +2,11 @@
 //!
 //! - **JSON** (`json.rs`, `import.rs`): one self-contained, versioned, lossless file: every
 //!   column of every conversation, every message of every branch with its blocks exactly as
-//!   stored, attachment rows, folders, and the image files embedded as base64. Written as a
-//!   stream, one conversation at a time, to a temporary file renamed at the end, so a failed
-//!   export leaves no half file. Importing it back recreates the same rows with the same ids;
-//!   conversations that already exist are skipped, so a second import adds nothing.
+//!   stored, attachment rows, folders, the presets (when everything is exported), and the
+//!   image files embedded as base64. Written as a stream, one conversation at a time, to a
+//!   temporary file renamed at the end, so a failed export leaves no half file. Importing it
+//!   back recreates the same rows with the same ids; conversations and presets that already
+//!   exist are skipped, so a second import adds nothing.
 //! - **Markdown** (`markdown.rs`): one readable `.md` per conversation (its visible branch),
 //!   images saved beside it in `<name>-images/` and linked relatively.
 //!
@@ -20,7 +21,10 @@ mod json;
 mod markdown;
 mod meter;
 
-pub use import::{MAX_IMPORT_CONVERSATION_BYTES, MAX_IMPORT_FILE_BYTES, MAX_IMPORT_IMAGE_BYTES};
+pub use import::{
+    MAX_IMPORT_CONVERSATION_BYTES, MAX_IMPORT_FILE_BYTES, MAX_IMPORT_IMAGE_BYTES,
+    MAX_IMPORT_PRESET_BYTES, MAX_IMPORT_PRESETS,
+};
 pub use json::MAX_IMPORT_MESSAGES;
 
 use std::path::{Path, PathBuf};
@@ -36,8 +40,9 @@ use crate::error::{CoreError, CoreResult};
 
 /// The `format` of a JSON export: the first thing in the file.
 pub const EXPORT_FORMAT: &str = "parley.export";
-/// The version of the JSON export this Parley writes and the newest it reads.
-pub const EXPORT_VERSION: u64 = 1;
+/// The version of the JSON export this Parley writes and the newest it reads. Version 2 added
+/// each message's `prefill` and the `presets`; version 1 files still import (without either).
+pub const EXPORT_VERSION: u64 = 2;
 
 /// The file format of an export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -137,7 +142,8 @@ impl Parley {
 
     /// Exports `ids` (`None`: every conversation not in the trash) to `path`: the JSON file,
     /// the Markdown file of a single conversation, or the folder that receives one Markdown
-    /// file per conversation (see [`Parley::export_target`]).
+    /// file per conversation (see [`Parley::export_target`]). The JSON export of everything
+    /// carries the presets too; an export of chosen conversations does not.
     pub async fn export_to_path(
         &self,
         ids: Option<&[String]>,
@@ -145,9 +151,15 @@ impl Parley {
         path: &Path,
         progress: Arc<dyn ProgressSink>,
     ) -> CoreResult<ExportReport> {
+        let presets = match ids {
+            None => json::Presets::All,
+            Some(_) => json::Presets::None,
+        };
         let ids = self.export_ids(ids).await?;
         match (format, ids.as_slice()) {
-            (ExportFormat::Json, _) => json::export(self, &ids, path, progress.as_ref()).await,
+            (ExportFormat::Json, _) => {
+                json::export(self, &ids, presets, path, progress.as_ref()).await
+            }
             (ExportFormat::Markdown, [id]) => markdown::export_file(self, id, path).await,
             (ExportFormat::Markdown, _) => {
                 markdown::export_folder(self, &ids, path, progress.as_ref()).await
@@ -155,12 +167,14 @@ impl Parley {
         }
     }
 
-    /// Imports a JSON export: adds its conversations (with their folders and images) that are
-    /// not here yet, all or nothing. A file that is not a Parley export, is newer than this
+    /// Imports a JSON export: adds its conversations (with their folders and images) and its
+    /// presets that are not here yet, all or nothing; an imported preset becomes the default
+    /// only when there is none here. A file that is not a Parley export, is newer than this
     /// version reads, is damaged, carries an image whose bytes do not match its hash, or has a
     /// part larger than Parley imports (the file above [`MAX_IMPORT_FILE_BYTES`], an image
     /// above [`MAX_IMPORT_IMAGE_BYTES`], a conversation above
-    /// [`MAX_IMPORT_CONVERSATION_BYTES`]) is refused with `invalid_input` and a message saying
+    /// [`MAX_IMPORT_CONVERSATION_BYTES`], a preset above [`MAX_IMPORT_PRESET_BYTES`], more than
+    /// [`MAX_IMPORT_PRESETS`] presets) is refused with `invalid_input` and a message saying
     /// what is wrong; nothing is written. Memory stays bounded by those limits, not by the
     /// file's size.
     pub async fn import_from_path(
