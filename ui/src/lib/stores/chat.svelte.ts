@@ -105,6 +105,8 @@ class ChatStore {
 
   /** Opens a search hit: its conversation on the branch that holds it, the message highlighted. */
   async openHit(messageId: string, conversationId: string): Promise<void> {
+    // A pending parameters edit is stored while the context it was checked in still holds.
+    void this.params.flush();
     const view = ++this.#view;
     this.#batcher.flush();
     conversations.activeId = conversationId;
@@ -128,6 +130,7 @@ class ChatStore {
    * from the settings' defaults when there is none.
    */
   newDraft(): void {
+    void this.params.flush();
     this.#view++;
     this.#batcher.flush();
     this.conversation = null;
@@ -193,6 +196,7 @@ class ChatStore {
   }
 
   async open(id: string): Promise<void> {
+    void this.params.flush();
     const view = ++this.#view;
     this.#batcher.flush();
     conversations.activeId = id;
