@@ -444,7 +444,11 @@ messages: number,
 /**
  * Images of the added conversations that the file carried.
  */
-images: number, };
+images: number, 
+/**
+ * Presets added (those already here, by id, are left as they are).
+ */
+presets: number, };
 
 export type TransferProgress = { done: number, total: number, };
 

@@ -18,7 +18,6 @@ use crate::images::{IMAGES_FOLDER, ImageDraft, ImageStore, ImageVariant};
 use crate::keys::{KeyOrigin, KeyView, Keys};
 use crate::models::ModelInfo;
 use crate::settings::{self, Settings};
-use crate::spend::UsageTotals;
 use crate::stream::{StreamHandle, StreamTuning};
 use crate::view::{ConversationMeta, ConversationView, SiblingIndex};
 
@@ -314,7 +313,7 @@ impl Parley {
                 .into_iter()
                 .map(|m| siblings.view(m).priced(&prices))
                 .collect(),
-            totals: UsageTotals::default(),
+            totals: self.conversation_totals(id).await?,
         })
     }
 

@@ -136,6 +136,7 @@ impl Job {
             skipped: count(outcome.skipped),
             messages: count(outcome.messages),
             images,
+            presets: count(outcome.presets),
         })
     }
 

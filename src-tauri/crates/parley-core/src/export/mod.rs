@@ -79,6 +79,8 @@ pub struct ImportReport {
     pub messages: u32,
     /// Images of the added conversations that the file carried.
     pub images: u32,
+    /// Presets added (those already here, by id, are left as they are).
+    pub presets: u32,
 }
 
 /// Progress of a long export or import. The unit is the operation's: conversations for an
