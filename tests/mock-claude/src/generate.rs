@@ -121,6 +121,23 @@ pub(crate) fn varied_chunks(text: &str) -> Vec<String> {
     out
 }
 
+/// Splits text into words, each piece starting at a space (`"w1 w2"` → `"w1"`, `" w2"`), so a
+/// cut after any number of pieces falls between words and leaves no trailing space.
+pub(crate) fn word_chunks(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, c) in text.char_indices() {
+        if c == ' ' && i > start {
+            out.push(text[start..i].to_string());
+            start = i;
+        }
+    }
+    if start < text.len() {
+        out.push(text[start..].to_string());
+    }
+    out
+}
+
 /// Splits text into pieces of `n` characters (`n == 0`: one piece).
 pub(crate) fn fixed_chunks(text: &str, n: usize) -> Vec<String> {
     if text.is_empty() {
@@ -133,13 +150,22 @@ pub(crate) fn fixed_chunks(text: &str, n: usize) -> Vec<String> {
     chars.chunks(n).map(|c| c.iter().collect()).collect()
 }
 
-fn fnv1a(data: &[u8]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+/// The FNV-1a offset basis: the hash of nothing, to be extended with [`fnv1a_extend`].
+pub(crate) fn fnv1a_start() -> u64 {
+    0xcbf2_9ce4_8422_2325
+}
+
+/// Extends an FNV-1a hash with more bytes, so a prefix's hash can be kept and built on.
+pub(crate) fn fnv1a_extend(mut hash: u64, data: &[u8]) -> u64 {
     for byte in data {
         hash ^= u64::from(*byte);
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
     hash
+}
+
+fn fnv1a(data: &[u8]) -> u64 {
+    fnv1a_extend(fnv1a_start(), data)
 }
 
 /// Prefix of the signatures the mock issues; signatures with it are verified when sent back.
@@ -194,43 +220,70 @@ fn value_for_schema(schema: &Value) -> Value {
     }
 }
 
+/// The characters a JSON value counts for in the input estimate: the characters of its strings
+/// (not of object keys), 1 per number or boolean, and 1600 × 4 per image block. A
+/// `cache_control` marker is not part of the prompt and counts nothing, so the same prompt has
+/// the same size wherever its breakpoints sit.
+pub(crate) fn estimate_chars(v: &Value) -> u64 {
+    match v {
+        Value::String(s) => s.chars().count() as u64,
+        Value::Array(items) => items.iter().map(estimate_chars).sum(),
+        Value::Object(map) => {
+            if map.get("type").and_then(Value::as_str) == Some("image") {
+                return 1600 * 4;
+            }
+            map.iter()
+                .filter(|(k, _)| *k != "cache_control")
+                .map(|(_, v)| estimate_chars(v))
+                .sum()
+        }
+        Value::Number(_) | Value::Bool(_) => 1,
+        Value::Null => 0,
+    }
+}
+
 /// A rough input-token count: characters of the text in `system`, `messages` and `tools`,
 /// divided by 4; each image counts as 1600 tokens. Never less than 1.
 pub(crate) fn estimate_input_tokens(body: &Value) -> u64 {
-    fn chars(v: &Value) -> u64 {
-        match v {
-            Value::String(s) => s.chars().count() as u64,
-            Value::Array(items) => items.iter().map(chars).sum(),
-            Value::Object(map) => {
-                if map.get("type").and_then(Value::as_str) == Some("image") {
-                    return 1600 * 4;
-                }
-                map.values().map(chars).sum()
-            }
-            Value::Number(_) | Value::Bool(_) => 1,
-            Value::Null => 0,
-        }
-    }
     let total: u64 = ["system", "messages", "tools"]
         .iter()
         .filter_map(|k| body.get(k))
-        .map(chars)
+        .map(estimate_chars)
         .sum();
     (total / 4).max(1)
 }
 
+/// The input side of a message's `usage`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Usage {
+    pub input_tokens: u64,
+    pub cache_creation_input_tokens: u64,
+    pub cache_read_input_tokens: u64,
+}
+
+impl Usage {
+    /// A request that neither wrote nor read the prompt cache.
+    pub fn plain(input_tokens: u64) -> Self {
+        Usage {
+            input_tokens,
+            cache_creation_input_tokens: 0,
+            cache_read_input_tokens: 0,
+        }
+    }
+}
+
 /// The usage object of a message.
-pub(crate) fn usage_json(input_tokens: u64, output_tokens: u64) -> Value {
+pub(crate) fn usage_json(usage: &Usage, output_tokens: u64) -> Value {
     json!({
-        "input_tokens": input_tokens,
+        "input_tokens": usage.input_tokens,
         "output_tokens": output_tokens,
-        "cache_creation_input_tokens": 0,
-        "cache_read_input_tokens": 0,
+        "cache_creation_input_tokens": usage.cache_creation_input_tokens,
+        "cache_read_input_tokens": usage.cache_read_input_tokens,
     })
 }
 
 /// A complete non-streaming message.
-pub(crate) fn message_json(id: &str, model: &str, reply: &Reply, input_tokens: u64) -> Value {
+pub(crate) fn message_json(id: &str, model: &str, reply: &Reply, usage: &Usage) -> Value {
     json!({
         "id": id,
         "type": "message",
@@ -239,7 +292,7 @@ pub(crate) fn message_json(id: &str, model: &str, reply: &Reply, input_tokens: u
         "model": model,
         "stop_reason": reply.stop_reason,
         "stop_sequence": reply.stop_sequence,
-        "usage": usage_json(input_tokens, reply.output_tokens()),
+        "usage": usage_json(usage, reply.output_tokens()),
     })
 }
 

@@ -9,15 +9,16 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedWriteHalf;
 
+use crate::cache;
 use crate::generate::{
-    Block, Reply, SIGNATURE_PREFIX, estimate_input_tokens, fixed_chunks, input_from_schema,
-    message_json, signature_for, varied_chunks,
+    Block, Reply, SIGNATURE_PREFIX, Usage, estimate_input_tokens, fixed_chunks, input_from_schema,
+    message_json, signature_for, varied_chunks, word_chunks,
 };
 use crate::http::BodyWriter;
 use crate::http::{self, ReadError, Request, head_bytes};
 use crate::magic::{self, Magic};
 use crate::sse::{End, StreamPlan, Style, write_endless, write_stream};
-use crate::{MODELS, RecordedRequest, Scenario, Shared, WRONG_KEY};
+use crate::{NotFoundStyle, RecordedRequest, Scenario, Shared, WRONG_KEY, lock};
 
 /// A client that sends no complete request within this time is disconnected.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
@@ -219,18 +220,39 @@ fn invalid(message: impl AsRef<str>, rid: &str) -> Plan {
 fn plan_for(shared: &Shared, req: &Request, n: u64, rid: &str) -> Plan {
     let result = match (req.method.as_str(), req.path.as_str()) {
         ("POST", "/v1/messages") => messages(shared, req, n, rid),
-        ("POST", "/v1/messages/count_tokens") => count_tokens(req, rid),
-        ("GET", "/v1/models") => models(req, rid),
-        (method, path) => Err(error_plan(
+        ("POST", "/v1/messages/count_tokens") if shared.count_tokens_enabled() => {
+            count_tokens(shared, req, rid)
+        }
+        ("GET", "/v1/models") if shared.models_enabled() => models(shared, req, rid),
+        (method, path) => Err(not_found(shared.not_found_style(), method, path, rid)),
+    };
+    result.unwrap_or_else(|plan| plan)
+}
+
+/// The answer for a route the mock does not serve (or was told not to, like a gateway without
+/// `count_tokens` or `/v1/models`).
+fn not_found(style: NotFoundStyle, method: &str, path: &str, rid: &str) -> Plan {
+    match style {
+        NotFoundStyle::Api => error_plan(
             404,
             "not_found_error",
             &format!(
                 "Not found: {method} {path} (the mock serves /v1/messages, /v1/messages/count_tokens and /v1/models)"
             ),
             rid,
-        )),
-    };
-    result.unwrap_or_else(|plan| plan)
+        ),
+        NotFoundStyle::Gateway => json_plan(
+            200,
+            &json!({
+                "code": 404,
+                "error": {
+                    "message": format!("Invalid URL ({method} {path})"),
+                    "type": "invalid_request_error",
+                },
+            }),
+            Vec::new(),
+        ),
+    }
 }
 
 fn check_headers(req: &Request, rid: &str) -> Result<(), Plan> {
@@ -269,11 +291,21 @@ fn check_headers(req: &Request, rid: &str) -> Result<(), Plan> {
     Ok(())
 }
 
-fn parse_body(req: &Request, rid: &str) -> Result<Value, Plan> {
+fn parse_body(shared: &Shared, req: &Request, rid: &str) -> Result<Value, Plan> {
     let body: Value = serde_json::from_slice(&req.body)
         .map_err(|e| invalid(format!("Request body is not valid JSON: {e}"), rid))?;
     if !body.is_object() {
         return Err(invalid("Request body must be a JSON object", rid));
+    }
+    // A gateway that does not know prompt caching validates the body against a schema without
+    // `cache_control`, and refuses the field wherever it appears.
+    if shared.cache_control_rejected()
+        && let Some(path) = cache::first_cache_control(&body)
+    {
+        return Err(invalid(
+            format!("{path}: Extra inputs are not permitted"),
+            rid,
+        ));
     }
     Ok(body)
 }
@@ -319,6 +351,15 @@ fn validate(body: &Value, for_messages: bool) -> Result<(), String> {
             }
         }
     }
+    if let Some(v) = body.get("top_k") {
+        match v.as_i64() {
+            None => return Err("top_k: Input should be a valid integer".into()),
+            Some(k) if k < 0 => {
+                return Err("top_k: Input should be greater than or equal to 0".into());
+            }
+            Some(_) => {}
+        }
+    }
     if body.get("temperature").is_some() && body.get("top_p").is_some() {
         return Err(
             "`temperature` and `top_p` cannot both be specified for this model. Please use only one."
@@ -361,8 +402,50 @@ fn validate(body: &Value, for_messages: bool) -> Result<(), String> {
             }
             Some(_) => {}
         }
+        check_thinking_compatibility(body)?;
     }
-    validate_messages(body.get("messages"))
+    validate_messages(body.get("messages"))?;
+    cache::validate_cache_control(body)
+}
+
+/// Where the API's thinking errors send the reader; part of their wording.
+const THINKING_DOCS: &str = "Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#important-considerations-when-using-extended-thinking";
+
+/// Extended thinking samples with its own settings and decides itself whether to call a tool, so
+/// the API refuses sampling changes and forced tool use next to `thinking: enabled`. A client
+/// that offers both must drop or block them, and the mock makes it notice when it does not.
+fn check_thinking_compatibility(body: &Value) -> Result<(), String> {
+    if body
+        .get("temperature")
+        .and_then(Value::as_f64)
+        .is_some_and(|t| t != 1.0)
+    {
+        return Err(format!(
+            "`temperature` may only be set to 1 when thinking is enabled. {THINKING_DOCS}"
+        ));
+    }
+    if body.get("top_k").is_some() {
+        return Err(format!(
+            "`top_k` must be unset when thinking is enabled. {THINKING_DOCS}"
+        ));
+    }
+    if body
+        .get("top_p")
+        .and_then(Value::as_f64)
+        .is_some_and(|p| p < 0.95)
+    {
+        return Err(format!(
+            "`top_p` must be greater than or equal to 0.95 or unset when thinking is enabled. {THINKING_DOCS}"
+        ));
+    }
+    let forced = body
+        .pointer("/tool_choice/type")
+        .and_then(Value::as_str)
+        .is_some_and(|t| matches!(t, "any" | "tool"));
+    if forced {
+        return Err("Thinking may not be enabled when tool_choice forces tool use.".into());
+    }
+    Ok(())
 }
 
 fn validate_messages(messages: Option<&Value>) -> Result<(), String> {
@@ -409,11 +492,30 @@ fn validate_messages(messages: Option<&Value>) -> Result<(), String> {
                 ));
             }
         }
+        if final_assistant && ends_with_whitespace(&message["content"]) {
+            return Err(
+                "messages: final assistant content cannot end with trailing whitespace".into(),
+            );
+        }
     }
     if messages[0].get("role").and_then(Value::as_str) != Some("user") {
         return Err("messages: first message must use the \"user\" role".into());
     }
     validate_tool_pairs(messages)
+}
+
+/// Whether a prefill's text ends with whitespace, which the API refuses (the model would have to
+/// continue from inside its own tokenisation of the spaces).
+fn ends_with_whitespace(content: &Value) -> bool {
+    let last_text = match content {
+        Value::String(s) => Some(s.as_str()),
+        Value::Array(blocks) => blocks
+            .last()
+            .filter(|b| b["type"] == "text")
+            .and_then(|b| b["text"].as_str()),
+        _ => None,
+    };
+    last_text.is_some_and(|t| t.ends_with(char::is_whitespace))
 }
 
 fn validate_block(block: &Value, i: usize, j: usize, assistant: bool) -> Result<(), String> {
@@ -533,9 +635,9 @@ fn validate_tool_pairs(messages: &[Value]) -> Result<(), String> {
     Ok(())
 }
 
-fn count_tokens(req: &Request, rid: &str) -> Result<Plan, Plan> {
+fn count_tokens(shared: &Shared, req: &Request, rid: &str) -> Result<Plan, Plan> {
     check_headers(req, rid)?;
-    let body = parse_body(req, rid)?;
+    let body = parse_body(shared, req, rid)?;
     validate(&body, false).map_err(|m| invalid(m, rid))?;
     Ok(json_plan(
         200,
@@ -544,75 +646,25 @@ fn count_tokens(req: &Request, rid: &str) -> Result<Plan, Plan> {
     ))
 }
 
-fn display_name(id: &str) -> String {
-    let family = if id.contains("haiku") {
-        "Haiku"
-    } else if id.contains("sonnet") {
-        "Sonnet"
-    } else {
-        "Opus"
-    };
-    let version = if id.contains("4-5") { "4.5" } else { "4.1" };
-    let thinking = if id.ends_with("-thinking") {
-        " (thinking)"
-    } else {
-        ""
-    };
-    format!("Claude {family} {version}{thinking}")
-}
-
-fn models(req: &Request, rid: &str) -> Result<Plan, Plan> {
+fn models(shared: &Shared, req: &Request, rid: &str) -> Result<Plan, Plan> {
     check_headers(req, rid)?;
-    let limit = req
-        .query
-        .as_deref()
-        .unwrap_or("")
-        .split('&')
-        .find_map(|kv| kv.strip_prefix("limit="))
-        .map(|v| {
-            v.parse::<usize>()
-                .ok()
-                .filter(|n| (1..=1000).contains(n))
-                .ok_or_else(|| invalid("limit: Input should be between 1 and 1000", rid))
-        })
-        .transpose()?
-        .unwrap_or(20);
-    let data: Vec<Value> = MODELS
-        .iter()
-        .take(limit)
-        .map(|id| {
-            json!({
-                "type": "model",
-                "id": id,
-                "display_name": display_name(id),
-                "created_at": "2025-08-05T00:00:00Z",
-            })
-        })
-        .collect();
-    let first = data.first().map(|m| m["id"].clone()).unwrap_or(Value::Null);
-    let last = data.last().map(|m| m["id"].clone()).unwrap_or(Value::Null);
-    Ok(json_plan(
-        200,
-        &json!({
-            "data": data,
-            "has_more": limit < MODELS.len(),
-            "first_id": first,
-            "last_id": last,
-        }),
-        Vec::new(),
-    ))
+    let page = crate::models::page(&lock(&shared.models), req.query.as_deref())
+        .map_err(|m| invalid(m, rid))?;
+    Ok(json_plan(200, &page, Vec::new()))
 }
 
 /// What the request asked for that shapes the answer.
 struct Ctx {
     n: u64,
     model: String,
-    input_tokens: u64,
+    usage: Usage,
     stream: bool,
     wrap: bool,
     thinking: bool,
     max_tokens: u64,
     stop_sequences: Vec<String>,
+    /// The text of a final assistant message, which the reply continues.
+    prefill: Option<String>,
     style: Style,
     framing_explicit: bool,
 }
@@ -674,16 +726,16 @@ fn style_for(req: &Request, n: u64) -> (Style, bool) {
 
 fn messages(shared: &Shared, req: &Request, n: u64, rid: &str) -> Result<Plan, Plan> {
     check_headers(req, rid)?;
-    let body = parse_body(req, rid)?;
+    let body = parse_body(shared, req, rid)?;
     validate(&body, true).map_err(|m| invalid(m, rid))?;
 
     let model = body["model"].as_str().unwrap_or_default().to_string();
     let thinking_enabled =
         body.pointer("/thinking/type").and_then(Value::as_str) == Some("enabled");
     let (style, framing_explicit) = style_for(req, n);
-    let ctx = Ctx {
+    let mut ctx = Ctx {
         n,
-        input_tokens: estimate_input_tokens(&body),
+        usage: Usage::plain(estimate_input_tokens(&body)),
         stream: body.get("stream").and_then(Value::as_bool) == Some(true),
         wrap: req.header("x-mock-wrap") == Some("1"),
         thinking: model.ends_with("-thinking") || thinking_enabled,
@@ -697,14 +749,22 @@ fn messages(shared: &Shared, req: &Request, n: u64, rid: &str) -> Result<Plan, P
             .filter(|s| !s.is_empty())
             .map(str::to_string)
             .collect(),
+        prefill: prefill_text(&body),
         model,
         style,
         framing_explicit,
     };
+    let boundaries = cache::boundaries(&body);
+    let (usage, cached_prefixes) = shared.account_prompt_cache(&boundaries, ctx.usage.input_tokens);
+    ctx.usage = usage;
     let outcome = match shared.next_scenario() {
         Some(scenario) => from_scenario(scenario, &ctx),
         None => from_magic(shared, &body, &ctx),
     };
+    // Only a request that is answered with a message gets its prompt processed, and cached.
+    if matches!(outcome, Outcome::Message { .. }) {
+        shared.remember_prompt_prefixes(cached_prefixes);
+    }
     Ok(render(outcome, &ctx, rid))
 }
 
@@ -957,10 +1017,13 @@ fn from_magic(shared: &Shared, body: &Value, ctx: &Ctx) -> Outcome {
         }
         Reply::new(blocks)
     };
-    let text_reply = |reply_text: &str| {
-        let chunks = varied_chunks(reply_text);
-        let delay = if chunks.len() <= 100 { 5 } else { 0 };
-        message(with_thinking(vec![Block::text(chunks)]), delay)
+    let text_reply = |full: String, tokenize: fn(&str) -> Vec<String>, stop_reason: &str| {
+        let answer = TextAnswer {
+            full,
+            tokenize,
+            stop_reason: stop_reason.to_string(),
+        };
+        answer.continue_for(ctx, with_thinking)
     };
     match magic::parse(&text) {
         Some(Magic::Drop) => Outcome::Message {
@@ -1014,8 +1077,25 @@ fn from_magic(shared: &Shared, body: &Value, ctx: &Ctx) -> Outcome {
                 5,
             )
         }
-        Some(Magic::Markdown) => text_reply(magic::MARKDOWN_REPLY),
-        Some(Magic::Xss) => text_reply(magic::XSS_REPLY),
+        Some(Magic::Markdown) => {
+            text_reply(magic::MARKDOWN_REPLY.into(), varied_chunks, "end_turn")
+        }
+        Some(Magic::Xss) => text_reply(magic::XSS_REPLY.into(), varied_chunks, "end_turn"),
+        Some(Magic::Long(words)) => text_reply(magic::long_text(words), word_chunks, "end_turn"),
+        // A paused turn is continued by sending its content back as a prefill; only the first
+        // leg pauses.
+        Some(Magic::Pause) if ctx.prefill.is_none() => {
+            text_reply(magic::PAUSE_TEXT.into(), varied_chunks, "pause_turn")
+        }
+        Some(Magic::Pause) => text_reply(
+            format!("{}{}", magic::PAUSE_TEXT, magic::PAUSE_REST),
+            varied_chunks,
+            "end_turn",
+        ),
+        Some(Magic::Refusal) => text_reply(magic::REFUSAL_TEXT.into(), varied_chunks, "refusal"),
+        Some(Magic::StopReason(reason)) => {
+            text_reply(magic::STOP_REASON_TEXT.into(), varied_chunks, &reason)
+        }
         Some(Magic::Redirect(status)) => redirect(status, magic::REDIRECT_TARGET.to_string()),
         Some(Magic::EndlessLine) => endless_line(magic::ENDLESS_TEXT),
         Some(Magic::Huge(tokens)) => message(
@@ -1034,17 +1114,16 @@ fn from_magic(shared: &Shared, body: &Value, ctx: &Ctx) -> Outcome {
             }]),
             0,
         ),
-        Some(Magic::Flaky(_)) | None => echo(&text, &last_user_images(body), ctx, with_thinking),
+        Some(Magic::Flaky(_)) | None => text_reply(
+            echo_text(&text, &last_user_images(body)),
+            varied_chunks,
+            "end_turn",
+        ),
     }
 }
 
-/// The default reply, honouring `stop_sequences` and `max_tokens` (one token per delta).
-fn echo(
-    text: &str,
-    images: &[String],
-    ctx: &Ctx,
-    with_thinking: impl Fn(Vec<Block>) -> Reply,
-) -> Outcome {
+/// The default reply: the echo of the last user message, and the images it carried.
+fn echo_text(text: &str, images: &[String]) -> String {
     let mut full = magic::echo_text(text);
     // Say which images arrived, so image tests can see them reach the API.
     match images.len() {
@@ -1052,26 +1131,71 @@ fn echo(
         1 => full.push_str(&format!(" [1 image: {}]", images[0])),
         n => full.push_str(&format!(" [{n} images: {}]", images.join(", "))),
     }
-    let stop = ctx
-        .stop_sequences
-        .iter()
-        .filter_map(|s| full.find(s.as_str()).map(|at| (at, s)))
-        .min_by_key(|(at, _)| *at);
-    let (reply_text, mut stop_reason, mut stop_sequence) = match stop {
-        Some((at, seq)) => (&full[..at], "stop_sequence", Some(seq.clone())),
-        None => (full.as_str(), "end_turn", None),
-    };
-    let mut chunks = varied_chunks(reply_text);
-    if chunks.len() as u64 > ctx.max_tokens {
-        chunks.truncate(usize::try_from(ctx.max_tokens).unwrap_or(usize::MAX));
-        stop_reason = "max_tokens";
-        stop_sequence = None;
+    full
+}
+
+/// A text reply known in full before it is sent, so it can do what the API does with a
+/// prefill, `stop_sequences` and `max_tokens`.
+struct TextAnswer {
+    /// The whole answer to the last user turn.
+    full: String,
+    /// How text is cut into tokens; each token is one delta and counts one output token.
+    tokenize: fn(&str) -> Vec<String>,
+    /// The stop reason when the answer ends by itself.
+    stop_reason: String,
+}
+
+impl TextAnswer {
+    /// The reply for this request: the rest of the answer after the prefill (or, when the
+    /// prefill is not the start of the answer, [`magic::CONTINUED`] and the whole answer), cut
+    /// at the first stop sequence, then after `max_tokens` tokens.
+    fn continue_for(self, ctx: &Ctx, with_thinking: impl Fn(Vec<Block>) -> Reply) -> Outcome {
+        let text = match &ctx.prefill {
+            None => self.full,
+            Some(prefill) => match self.full.strip_prefix(prefill.as_str()) {
+                Some(rest) => rest.to_string(),
+                None => format!("{}{}", magic::CONTINUED, self.full),
+            },
+        };
+        let stop = ctx
+            .stop_sequences
+            .iter()
+            .filter_map(|s| text.find(s.as_str()).map(|at| (at, s)))
+            .min_by_key(|(at, _)| *at);
+        let (reply_text, mut stop_reason, mut stop_sequence) = match stop {
+            Some((at, seq)) => (&text[..at], "stop_sequence".to_string(), Some(seq.clone())),
+            None => (text.as_str(), self.stop_reason, None),
+        };
+        let mut chunks = (self.tokenize)(reply_text);
+        if chunks.len() as u64 > ctx.max_tokens {
+            chunks.truncate(usize::try_from(ctx.max_tokens).unwrap_or(usize::MAX));
+            stop_reason = "max_tokens".to_string();
+            stop_sequence = None;
+        }
+        let delay = if chunks.len() <= 100 { 5 } else { 0 };
+        let mut reply = with_thinking(vec![Block::text(chunks)]);
+        reply.stop_reason = stop_reason;
+        reply.stop_sequence = stop_sequence;
+        message(reply, delay)
     }
-    let delay = if chunks.len() <= 100 { 5 } else { 0 };
-    let mut reply = with_thinking(vec![Block::text(chunks)]);
-    reply.stop_reason = stop_reason.into();
-    reply.stop_sequence = stop_sequence;
-    message(reply, delay)
+}
+
+/// The text of a final assistant message (a prefill): its text blocks joined; `None` when the
+/// last message is the user's.
+fn prefill_text(body: &Value) -> Option<String> {
+    let last = body["messages"].as_array()?.last()?;
+    if last["role"] != "assistant" {
+        return None;
+    }
+    Some(match &last["content"] {
+        Value::String(s) => s.clone(),
+        Value::Array(blocks) => blocks
+            .iter()
+            .filter(|b| b["type"] == "text")
+            .filter_map(|b| b["text"].as_str())
+            .collect(),
+        _ => String::new(),
+    })
 }
 
 fn render(outcome: Outcome, ctx: &Ctx, rid: &str) -> Plan {
@@ -1117,7 +1241,7 @@ fn render(outcome: Outcome, ctx: &Ctx, rid: &str) -> Plan {
                 return Plan::Stream(Box::new(StreamPlan {
                     message_id: id,
                     model: ctx.model.clone(),
-                    input_tokens: ctx.input_tokens,
+                    usage: ctx.usage,
                     reply,
                     end,
                     delay_ms,
@@ -1159,7 +1283,7 @@ fn render(outcome: Outcome, ctx: &Ctx, rid: &str) -> Plan {
                     }
                 }
                 End::Complete | End::Drop => {
-                    let message = message_json(&id, &ctx.model, &reply, ctx.input_tokens);
+                    let message = message_json(&id, &ctx.model, &reply, &ctx.usage);
                     let body = if wrapped || ctx.wrap {
                         json!({"code": 200, "data": message})
                     } else {

@@ -15,13 +15,17 @@
 //! [`Scenario`] if any, else the magic words in the last user message (see [`magic`]), else an
 //! echo of that message.
 
+mod cache;
 mod generate;
 mod handler;
 mod http;
 pub mod magic;
+mod models;
 mod sse;
 
-use std::collections::{HashMap, VecDeque};
+pub use models::{ModelInfo, default_models};
+
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -32,7 +36,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
-/// The model ids the gateway documentation lists; `GET /v1/models` returns exactly these.
+/// The model ids the gateway documentation lists; `GET /v1/models` returns exactly these until a
+/// test replaces them with [`MockServer::set_models`].
 pub const MODELS: [&str; 5] = [
     "claude-haiku-4-5-20251001",
     "claude-sonnet-4-5-20250929",
@@ -80,6 +85,20 @@ impl RecordedRequest {
     pub fn body_text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
+}
+
+/// How the mock answers a route it does not serve, including `count_tokens` and `/v1/models`
+/// once switched off ([`MockServer::set_count_tokens_enabled`], [`MockServer::set_models_enabled`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NotFoundStyle {
+    /// As Anthropic's API: 404 with `{"type":"error","error":{"type":"not_found_error",...}}`.
+    #[default]
+    Api,
+    /// As a gateway that wraps every answer (the apimart gateway wraps replies as
+    /// `{"code":200,"data":...}`): HTTP **200** with
+    /// `{"code":404,"error":{"message":"Invalid URL (GET /v1/models)","type":"invalid_request_error"}}`,
+    /// so a client that trusts the HTTP status alone takes the error for a reply.
+    Gateway,
 }
 
 /// A scripted answer to one `POST /v1/messages` request.
@@ -176,6 +195,13 @@ pub(crate) struct Shared {
     active: watch::Sender<usize>,
     received: watch::Sender<usize>,
     logging: AtomicBool,
+    /// Hashes of the prompt prefixes cached so far (see `cache.rs`).
+    prompt_cache: Mutex<HashSet<u64>>,
+    cache_control_rejected: AtomicBool,
+    models: Mutex<Vec<ModelInfo>>,
+    count_tokens_enabled: AtomicBool,
+    models_enabled: AtomicBool,
+    not_found_style: Mutex<NotFoundStyle>,
 }
 
 /// Locks a mutex, ignoring poisoning: a panicking test thread must not wedge the server.
@@ -193,6 +219,12 @@ impl Shared {
             active: watch::Sender::new(0),
             received: watch::Sender::new(0),
             logging: AtomicBool::new(false),
+            prompt_cache: Mutex::new(HashSet::new()),
+            cache_control_rejected: AtomicBool::new(false),
+            models: Mutex::new(default_models()),
+            count_tokens_enabled: AtomicBool::new(true),
+            models_enabled: AtomicBool::new(true),
+            not_found_style: Mutex::new(NotFoundStyle::Api),
         }
     }
 
@@ -224,6 +256,39 @@ impl Shared {
 
     pub(crate) fn logging(&self) -> bool {
         self.logging.load(Ordering::Relaxed)
+    }
+
+    /// Splits a request's input tokens between cache reads, cache writes and plain input, and
+    /// returns the prefixes the request would cache (see [`cache::account`]).
+    pub(crate) fn account_prompt_cache(
+        &self,
+        boundaries: &[cache::Boundary],
+        total_input_tokens: u64,
+    ) -> (generate::Usage, Vec<u64>) {
+        let cached = lock(&self.prompt_cache);
+        cache::account(boundaries, total_input_tokens, |hash| {
+            cached.contains(&hash)
+        })
+    }
+
+    pub(crate) fn remember_prompt_prefixes(&self, prefixes: Vec<u64>) {
+        lock(&self.prompt_cache).extend(prefixes);
+    }
+
+    pub(crate) fn cache_control_rejected(&self) -> bool {
+        self.cache_control_rejected.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn count_tokens_enabled(&self) -> bool {
+        self.count_tokens_enabled.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn models_enabled(&self) -> bool {
+        self.models_enabled.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn not_found_style(&self) -> NotFoundStyle {
+        *lock(&self.not_found_style)
     }
 }
 
@@ -347,6 +412,47 @@ impl MockServer {
         tokio::time::timeout(timeout, rx.wait_for(|n| *n >= count))
             .await
             .is_ok_and(|r| r.is_ok())
+    }
+
+    /// Forgets every cached prompt prefix, as if the API's cache had expired.
+    pub fn clear_prompt_cache(&self) {
+        lock(&self.shared.prompt_cache).clear();
+    }
+
+    /// Makes the mock behave like a gateway that does not know prompt caching: any request with
+    /// a `cache_control` key anywhere in its body is refused with 400 `invalid_request_error`
+    /// `<path>.cache_control: Extra inputs are not permitted` (e.g.
+    /// `messages.0.content.0.cache_control: ...`). Off by default.
+    pub fn set_cache_control_rejected(&self, rejected: bool) {
+        self.shared
+            .cache_control_rejected
+            .store(rejected, Ordering::Relaxed);
+    }
+
+    /// Serves `POST /v1/messages/count_tokens` (the default), or answers it like a route the
+    /// mock does not know (see [`NotFoundStyle`]), as a gateway without it does.
+    pub fn set_count_tokens_enabled(&self, enabled: bool) {
+        self.shared
+            .count_tokens_enabled
+            .store(enabled, Ordering::Relaxed);
+    }
+
+    /// Serves `GET /v1/models` (the default), or answers it like a route the mock does not know
+    /// (see [`NotFoundStyle`]), as a gateway without it does.
+    pub fn set_models_enabled(&self, enabled: bool) {
+        self.shared.models_enabled.store(enabled, Ordering::Relaxed);
+    }
+
+    /// How routes the mock does not serve are answered: like the API (the default) or like a
+    /// wrapping gateway.
+    pub fn set_not_found_style(&self, style: NotFoundStyle) {
+        *lock(&self.shared.not_found_style) = style;
+    }
+
+    /// Replaces the entries `GET /v1/models` lists, in this order (e.g. 25 made-up ones to see
+    /// the paging). [`default_models`] restores the built-in list.
+    pub fn set_models(&self, models: Vec<ModelInfo>) {
+        *lock(&self.shared.models) = models;
     }
 
     /// Logs one line per request to stderr (off by default; the binary turns it on).

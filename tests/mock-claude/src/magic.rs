@@ -16,13 +16,27 @@
 //! | `[[xss]]` | [`XSS_REPLY`] |
 //! | `[[redirect:CODE]]` | HTTP CODE (301, 302, 303, 307, 308) with `Location:` [`REDIRECT_TARGET`] |
 //! | `[[endless-line]]` | 200, a few text deltas, then one `data:` line that never ends (up to [`ENDLESS_MAX_BYTES`]) |
+//! | `[[long:N]]` | [`long_text`]: `w1 w2 … wN`, one token per word (`w1`, ` w2`, …), so `max_tokens` cuts between words |
+//! | `[[pause]]` | [`PAUSE_TEXT`] with `stop_reason: pause_turn`; continued (the last message is an assistant prefill), the rest, [`PAUSE_REST`], with `end_turn` |
+//! | `[[refusal]]` | [`REFUSAL_TEXT`] with `stop_reason: refusal` |
+//! | `[[stop-reason:WORD]]` | [`STOP_REASON_TEXT`] with `stop_reason: WORD`, verbatim (for stop reasons a client does not know) |
 //!
 //! The first recognised marker wins; unknown markers are ignored. Without one, the reply is
 //! [`echo_text`] of the last user message, followed by a description of its images, e.g.
 //! `[2 images: image/png 640x400, url https://example.com/a.jpg]`.
+//!
+//! ## Prefill and Continue
+//!
+//! When the last message is the assistant's (a prefill), the API continues its text. The text
+//! replies (the echo, `[[markdown]]`, `[[xss]]`, `[[long:N]]`, `[[pause]]`, `[[refusal]]`,
+//! `[[stop-reason:WORD]]`) do so deterministically: the full answer is computed from the last
+//! user message as usual; if the prefill is a prefix of it, the reply is the rest, so a reply cut
+//! by `max_tokens` and continued with its text as the prefill adds up to exactly the full answer;
+//! otherwise the reply is [`CONTINUED`] followed by the full answer. These replies also honour
+//! `stop_sequences` and `max_tokens` (`stop_reason` `stop_sequence` or `max_tokens`).
 
 /// A recognised magic word.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Magic {
     Drop,
     MidstreamError,
@@ -43,10 +57,21 @@ pub enum Magic {
     Redirect(u16),
     /// `[[endless-line]]`.
     EndlessLine,
+    /// `[[long:N]]`: N numbered words.
+    Long(usize),
+    /// `[[pause]]`: `pause_turn` on the first leg, `end_turn` when continued.
+    Pause,
+    /// `[[refusal]]`.
+    Refusal,
+    /// `[[stop-reason:WORD]]`: this stop reason, verbatim.
+    StopReason(String),
 }
 
 /// Upper bound for `[[huge:N]]`, so a typo cannot make the mock stream for minutes.
 pub const HUGE_MAX_TOKENS: usize = 5_000_000;
+
+/// Upper bound for `[[long:N]]`, whose text is built whole in memory.
+pub const LONG_MAX_WORDS: usize = 100_000;
 
 /// The first recognised `[[...]]` marker in `text`.
 pub fn parse(text: &str) -> Option<Magic> {
@@ -72,6 +97,8 @@ fn parse_word(word: &str) -> Option<Magic> {
         "markdown" => return Some(Magic::Markdown),
         "xss" => return Some(Magic::Xss),
         "endless-line" => return Some(Magic::EndlessLine),
+        "pause" => return Some(Magic::Pause),
+        "refusal" => return Some(Magic::Refusal),
         _ => {}
     }
     let (name, arg) = word.split_once(':')?;
@@ -91,6 +118,12 @@ fn parse_word(word: &str) -> Option<Magic> {
             .parse::<usize>()
             .ok()
             .map(|n| Magic::Huge(n.min(HUGE_MAX_TOKENS))),
+        "long" => arg
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n > 0)
+            .map(|n| Magic::Long(n.min(LONG_MAX_WORDS))),
+        "stop-reason" if !arg.is_empty() => Some(Magic::StopReason(arg.to_string())),
         "rate" => {
             let (per_second, tokens) = arg.split_once(':')?;
             let per_second = per_second.parse::<u32>().ok().filter(|r| *r > 0)?;
@@ -105,6 +138,31 @@ fn parse_word(word: &str) -> Option<Magic> {
 pub fn echo_text(user_text: &str) -> String {
     format!("Echo: {user_text}")
 }
+
+/// The full answer of `[[long:N]]`: `w1 w2 … wN`.
+pub fn long_text(words: usize) -> String {
+    (1..=words)
+        .map(|i| format!("w{i}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The first leg of `[[pause]]`, sent with `stop_reason: pause_turn`. It ends without
+/// whitespace, so it can be sent back as a prefill unchanged, as a client continuing a paused
+/// turn does.
+pub const PAUSE_TEXT: &str = "Working on it: the first half of the answer is ready.";
+
+/// What `[[pause]]` adds once continued, with `stop_reason: end_turn`.
+pub const PAUSE_REST: &str = " The second half follows after the pause. Done.";
+
+/// The reply to `[[refusal]]`, sent with `stop_reason: refusal`.
+pub const REFUSAL_TEXT: &str = "I can't help with that.";
+
+/// The reply to `[[stop-reason:WORD]]`.
+pub const STOP_REASON_TEXT: &str = "This reply ends with an unusual stop reason.";
+
+/// What a continued reply starts with when the prefill is not the start of the full answer.
+pub const CONTINUED: &str = " (continued) ";
 
 /// The API's error type for an HTTP status.
 pub fn error_type_for_status(status: u16) -> &'static str {
@@ -258,8 +316,23 @@ mod tests {
         assert_eq!(parse("[[redirect:307]]"), Some(Magic::Redirect(307)));
         assert_eq!(parse("[[redirect:200]]"), None, "only redirect codes");
         assert_eq!(parse("x [[endless-line]]"), Some(Magic::EndlessLine));
+        assert_eq!(parse("[[long:12]]"), Some(Magic::Long(12)));
+        assert_eq!(parse("[[long:0]]"), None, "at least one word");
+        assert_eq!(parse("[[pause]] now"), Some(Magic::Pause));
+        assert_eq!(parse("[[refusal]]"), Some(Magic::Refusal));
+        assert_eq!(
+            parse("[[stop-reason:model_context_window_exceeded]]"),
+            Some(Magic::StopReason("model_context_window_exceeded".into()))
+        );
+        assert_eq!(parse("[[stop-reason:]]"), None);
         assert_eq!(parse("plain [[text"), None);
         assert_eq!(parse("no markers"), None);
+    }
+
+    #[test]
+    fn long_text_numbers_its_words() {
+        assert_eq!(long_text(3), "w1 w2 w3");
+        assert!(!PAUSE_TEXT.ends_with(char::is_whitespace));
     }
 
     #[test]

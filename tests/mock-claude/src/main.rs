@@ -1,24 +1,42 @@
-//! `parley-mock-claude [--port N] [--addr-file PATH] [--quiet]`
+//! `parley-mock-claude [--port N] [--addr-file PATH] [--quiet] [--no-count-tokens] [--no-models]
+//! [--gateway-not-found] [--reject-cache-control]`
 //!
 //! Serves the mock Claude API on 127.0.0.1 until killed (SIGTERM or Ctrl-C end it through
 //! their default action). Prints `listening on http://127.0.0.1:PORT` once ready, and writes the
 //! same base URL to `--addr-file` when given, so scripts can wait for the file.
+//!
+//! The other flags make it behave like a gateway that lacks a feature, so end-to-end tests can
+//! check the app's fallbacks: `--no-count-tokens` and `--no-models` answer those routes like
+//! unknown ones (404 `not_found_error`, or with `--gateway-not-found` HTTP 200 with
+//! `{"code":404,"error":{...}}`), and `--reject-cache-control` refuses any `cache_control` with
+//! 400 `... cache_control: Extra inputs are not permitted`.
 
 use std::io::Write;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use parley_mock_claude::MockServer;
+use parley_mock_claude::{MockServer, NotFoundStyle};
 
-const USAGE: &str = "usage: parley-mock-claude [--port N] [--addr-file PATH] [--quiet]\n\
-  --port N          port on 127.0.0.1 (default 0: any free port)\n\
-  --addr-file PATH  write the base URL to PATH once listening\n\
-  --quiet           do not log requests to stderr";
+const USAGE: &str = "usage: parley-mock-claude [--port N] [--addr-file PATH] [--quiet] [--no-count-tokens]\n\
+  \x20                         [--no-models] [--gateway-not-found] [--reject-cache-control]\n\
+  --port N                 port on 127.0.0.1 (default 0: any free port)\n\
+  --addr-file PATH         write the base URL to PATH once listening\n\
+  --quiet                  do not log requests to stderr\n\
+  --no-count-tokens        POST /v1/messages/count_tokens answers like an unknown route\n\
+  --no-models              GET /v1/models answers like an unknown route\n\
+  --gateway-not-found      unknown routes answer HTTP 200 {\"code\":404,\"error\":{\"message\",\"type\"}}\n\
+  \x20                        like a wrapping gateway, instead of 404 not_found_error\n\
+  --reject-cache-control   refuse any request with cache_control (400 \"...cache_control: Extra\n\
+  \x20                        inputs are not permitted\"), like a gateway without prompt caching";
 
 struct Args {
     port: u16,
     addr_file: Option<String>,
     quiet: bool,
+    no_count_tokens: bool,
+    no_models: bool,
+    gateway_not_found: bool,
+    reject_cache_control: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -26,6 +44,10 @@ fn parse_args() -> Result<Args, String> {
         port: 0,
         addr_file: None,
         quiet: false,
+        no_count_tokens: false,
+        no_models: false,
+        gateway_not_found: false,
+        reject_cache_control: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -46,6 +68,10 @@ fn parse_args() -> Result<Args, String> {
             }
             "--addr-file" => args.addr_file = Some(value("--addr-file")?),
             "--quiet" => args.quiet = true,
+            "--no-count-tokens" => args.no_count_tokens = true,
+            "--no-models" => args.no_models = true,
+            "--gateway-not-found" => args.gateway_not_found = true,
+            "--reject-cache-control" => args.reject_cache_control = true,
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument: {other}")),
         }
@@ -91,6 +117,12 @@ async fn run(args: Args) -> ExitCode {
         }
     };
     server.set_logging(!args.quiet);
+    server.set_count_tokens_enabled(!args.no_count_tokens);
+    server.set_models_enabled(!args.no_models);
+    if args.gateway_not_found {
+        server.set_not_found_style(NotFoundStyle::Gateway);
+    }
+    server.set_cache_control_rejected(args.reject_cache_control);
     let url = server.base_url();
     if let Some(path) = &args.addr_file {
         // Write then rename, so a script polling for the file never reads it half-written.

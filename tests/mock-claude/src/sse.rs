@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::OwnedWriteHalf;
 
-use crate::generate::{Block, Reply, usage_json};
+use crate::generate::{Block, Reply, Usage, usage_json};
 use crate::http::{BodyWriter, head_bytes};
 use crate::magic::{ENDLESS_MAX_BYTES, HUGE_TOKEN};
 
@@ -44,7 +44,7 @@ pub(crate) enum End {
 pub(crate) struct StreamPlan {
     pub message_id: String,
     pub model: String,
-    pub input_tokens: u64,
+    pub usage: Usage,
     pub reply: Reply,
     pub end: End,
     pub delay_ms: u64,
@@ -207,7 +207,7 @@ pub(crate) async fn write_stream(
             "model": plan.model,
             "stop_reason": null,
             "stop_sequence": null,
-            "usage": usage_json(plan.input_tokens, 1),
+            "usage": usage_json(&plan.usage, 1),
         }
     });
     ev.event("message_start", &start).await?;

@@ -61,6 +61,74 @@ async fn binary_announces_its_url_and_serves() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Starts the binary with `args` (and `--port 0 --quiet`) and returns it with its address.
+async fn spawn(args: &[&str]) -> (KillOnDrop, std::net::SocketAddr) {
+    let child = Command::new(env!("CARGO_BIN_EXE_parley-mock-claude"))
+        .args(["--port", "0", "--quiet"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut child = KillOnDrop(child);
+    let stdout = child.0.stdout.take().unwrap();
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        line
+    })
+    .await
+    .unwrap();
+    let url = line.trim().strip_prefix("listening on http://").unwrap();
+    (child, url.parse().unwrap())
+}
+
+async fn get(addr: std::net::SocketAddr, path: &str) -> Response {
+    let req = build_request(
+        "GET",
+        path,
+        &[("x-api-key", KEY), ("anthropic-version", "2023-06-01")],
+        b"",
+    );
+    send_raw(addr, &req).await
+}
+
+#[tokio::test]
+async fn binary_flags_switch_off_what_a_gateway_lacks() {
+    let (_child, addr) = spawn(&[
+        "--no-count-tokens",
+        "--no-models",
+        "--gateway-not-found",
+        "--reject-cache-control",
+    ])
+    .await;
+    let resp = get(addr, "/v1/models").await;
+    assert_eq!(
+        resp.status, 200,
+        "the gateway answers 200 with an error inside"
+    );
+    assert_eq!(resp.json()["code"], 404);
+    let mut body = messages_body("count", false);
+    body.as_object_mut().unwrap().remove("max_tokens");
+    let resp = post_json(addr, "/v1/messages/count_tokens", &[], &body).await;
+    assert_eq!(resp.json()["code"], 404);
+
+    let mut body = messages_body("", false);
+    body["messages"][0]["content"] =
+        serde_json::json!([{"type": "text", "text": "x", "cache_control": {"type": "ephemeral"}}]);
+    let resp = post_messages(addr, &body).await;
+    assert_eq!(resp.status, 400);
+    assert_eq!(
+        resp.api_error().1,
+        "messages.0.content.0.cache_control: Extra inputs are not permitted"
+    );
+
+    let (_child, addr) = spawn(&["--no-models"]).await;
+    let resp = get(addr, "/v1/models").await;
+    assert_eq!(resp.status, 404);
+    assert_eq!(resp.api_error().0, "not_found_error");
+}
+
 #[test]
 fn binary_rejects_unknown_arguments() {
     let status = Command::new(env!("CARGO_BIN_EXE_parley-mock-claude"))

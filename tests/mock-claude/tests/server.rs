@@ -992,3 +992,616 @@ async fn endless_line_streams_text_then_a_data_line_that_never_ends() {
     );
     assert!(text.contains(&format!("\"text\":\"{}xxxx", magic::ENDLESS_TEXT)));
 }
+
+/// A body with extended thinking enabled (budget 1024 of 2048 output tokens).
+fn thinking_body(text: &str) -> Value {
+    let mut body = messages_body(text, false);
+    body["max_tokens"] = json!(2048);
+    body["thinking"] = json!({"type": "enabled", "budget_tokens": 1024});
+    body
+}
+
+#[tokio::test]
+async fn thinking_refuses_sampling_changes_and_forced_tool_use() {
+    let server = MockServer::start().await.unwrap();
+    let docs = "Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#important-considerations-when-using-extended-thinking";
+    let cases = [
+        (
+            json!({"temperature": 0.7}),
+            format!("`temperature` may only be set to 1 when thinking is enabled. {docs}"),
+        ),
+        (
+            json!({"top_k": 40}),
+            format!("`top_k` must be unset when thinking is enabled. {docs}"),
+        ),
+        (
+            json!({"top_p": 0.9}),
+            format!(
+                "`top_p` must be greater than or equal to 0.95 or unset when thinking is enabled. {docs}"
+            ),
+        ),
+        (
+            json!({"tool_choice": {"type": "any"}}),
+            "Thinking may not be enabled when tool_choice forces tool use.".to_string(),
+        ),
+        (
+            json!({"tool_choice": {"type": "tool", "name": "lookup"}}),
+            "Thinking may not be enabled when tool_choice forces tool use.".to_string(),
+        ),
+    ];
+    for (extra, expected) in cases {
+        let mut body = thinking_body("hi");
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let resp = post_messages(server.addr(), &body).await;
+        assert_eq!(resp.status, 400, "{extra}");
+        assert_eq!(
+            resp.api_error(),
+            ("invalid_request_error".into(), expected),
+            "{extra}"
+        );
+    }
+
+    // What thinking allows: temperature 1, top_p from 0.95, tool_choice auto.
+    for allowed in [
+        json!({"temperature": 1}),
+        json!({"top_p": 0.95}),
+        json!({"tool_choice": {"type": "auto"}}),
+    ] {
+        let mut body = thinking_body("hi");
+        for (k, v) in allowed.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let resp = post_messages(server.addr(), &body).await;
+        assert_eq!(resp.status, 200, "{allowed} is allowed with thinking");
+    }
+
+    // Without thinking the same settings are fine.
+    let mut body = messages_body("hi", false);
+    body["temperature"] = json!(0.2);
+    body["top_k"] = json!(5);
+    body["tool_choice"] = json!({"type": "any"});
+    assert_eq!(post_messages(server.addr(), &body).await.status, 200);
+
+    // The budget checks still come first.
+    let mut body = thinking_body("hi");
+    body["thinking"]["budget_tokens"] = json!(512);
+    body["temperature"] = json!(0.5);
+    let resp = post_messages(server.addr(), &body).await;
+    assert_eq!(
+        resp.api_error().1,
+        "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024"
+    );
+}
+
+/// A conversation with a long system prompt marked for caching.
+fn cached_conversation(stream: bool) -> Value {
+    let mut body = messages_body("what does the document say?", stream);
+    body["system"] = json!([{
+        "type": "text",
+        "text": "A long reference document. ".repeat(200),
+        "cache_control": {"type": "ephemeral"},
+    }]);
+    body
+}
+
+fn usage_of(resp: &Response) -> Value {
+    match resp.header("content-type") {
+        Some(t) if t.starts_with("text/event-stream") => {
+            resp.events()[0].json()["message"]["usage"].clone()
+        }
+        _ => resp.json()["usage"].clone(),
+    }
+}
+
+#[tokio::test]
+async fn the_same_prompt_sent_twice_writes_then_reads_the_cache() {
+    let server = MockServer::start().await.unwrap();
+    for stream in [false, true] {
+        server.clear_prompt_cache();
+        let body = cached_conversation(stream);
+        let first = usage_of(&post_messages(server.addr(), &body).await);
+        let written = first["cache_creation_input_tokens"].as_u64().unwrap();
+        assert!(written > 1000, "the system prompt is written: {first}");
+        assert_eq!(first["cache_read_input_tokens"], 0, "{first}");
+        let input = first["input_tokens"].as_u64().unwrap();
+        assert!(
+            (1..50).contains(&input),
+            "only the uncached question is plain input: {first}"
+        );
+
+        let second = usage_of(&post_messages(server.addr(), &body).await);
+        assert_eq!(second["cache_read_input_tokens"], written, "{second}");
+        assert_eq!(second["cache_creation_input_tokens"], 0, "{second}");
+        assert_eq!(second["input_tokens"], input, "{second}");
+    }
+
+    // A breakpoint that moves to the newest message reads what the earlier turn wrote, and
+    // writes only what was added since.
+    server.clear_prompt_cache();
+    let mut turn1 = cached_conversation(false);
+    turn1["messages"][0]["content"] =
+        json!([{"type": "text", "text": "first question", "cache_control": {"type": "ephemeral"}}]);
+    let first = usage_of(&post_messages(server.addr(), &turn1).await);
+    let mut turn2 = turn1.clone();
+    turn2["messages"][0]["content"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("cache_control");
+    turn2["messages"] = json!([
+        turn2["messages"][0],
+        {"role": "assistant", "content": "Echo: first question"},
+        {"role": "user", "content": [{"type": "text", "text": "second question", "cache_control": {"type": "ephemeral"}}]},
+    ]);
+    let second = usage_of(&post_messages(server.addr(), &turn2).await);
+    let first_total = first["cache_creation_input_tokens"].as_u64().unwrap();
+    assert_eq!(second["cache_read_input_tokens"], first_total, "{second}");
+    let added = second["cache_creation_input_tokens"].as_u64().unwrap();
+    assert!(
+        (1..30).contains(&added),
+        "only the new turn is written: {second}"
+    );
+
+    // Another model has its own cache.
+    let mut other = cached_conversation(false);
+    other["model"] = json!("claude-haiku-4-5-20251001");
+    let usage = usage_of(&post_messages(server.addr(), &other).await);
+    assert_eq!(usage["cache_read_input_tokens"], 0, "{usage}");
+
+    // Without a breakpoint nothing is cached or read.
+    let plain = usage_of(&post_messages(server.addr(), &messages_body("plain", false)).await);
+    assert_eq!(plain["cache_creation_input_tokens"], 0);
+    assert_eq!(plain["cache_read_input_tokens"], 0);
+
+    // An error answer does not process the prompt, so it caches nothing.
+    server.clear_prompt_cache();
+    server.push_scenario(Scenario::http_error(529));
+    let body = cached_conversation(false);
+    assert_eq!(post_messages(server.addr(), &body).await.status, 529);
+    let retry = usage_of(&post_messages(server.addr(), &body).await);
+    assert_eq!(retry["cache_read_input_tokens"], 0, "{retry}");
+}
+
+#[tokio::test]
+async fn cache_control_is_checked_like_the_api() {
+    let server = MockServer::start().await.unwrap();
+    let marked =
+        |text: &str| json!({"type": "text", "text": text, "cache_control": {"type": "ephemeral"}});
+    let mut body = messages_body("", false);
+    body["tools"] = json!([{"name": "t", "input_schema": {"type": "object"}, "cache_control": {"type": "ephemeral"}}]);
+    body["system"] = json!([marked("one"), marked("two")]);
+    body["messages"][0]["content"] = json!([marked("three"), marked("four")]);
+    let resp = post_messages(server.addr(), &body).await;
+    assert_eq!(resp.status, 400);
+    assert_eq!(
+        resp.api_error(),
+        (
+            "invalid_request_error".into(),
+            "A maximum of 4 blocks with cache_control may be provided. Found 5.".into()
+        )
+    );
+    body["system"] = json!([marked("one"), {"type": "text", "text": "two"}]);
+    assert_eq!(
+        post_messages(server.addr(), &body).await.status,
+        200,
+        "4 are fine"
+    );
+
+    let mut body = messages_body("", false);
+    let cases = [
+        (
+            json!({"type": "persistent"}),
+            "messages.0.content.0.cache_control.type: Input should be 'ephemeral'",
+        ),
+        (
+            json!({}),
+            "messages.0.content.0.cache_control.type: Field required",
+        ),
+        (
+            json!("ephemeral"),
+            "messages.0.content.0.cache_control: Input should be a valid dictionary",
+        ),
+        (
+            json!({"type": "ephemeral", "ttl": "2h"}),
+            "messages.0.content.0.cache_control.ephemeral.ttl: Input should be '5m' or '1h'",
+        ),
+        (
+            json!({"type": "ephemeral", "scope": "global"}),
+            "messages.0.content.0.cache_control.ephemeral.scope: Extra inputs are not permitted",
+        ),
+    ];
+    for (cache_control, expected) in cases {
+        body["messages"][0]["content"] =
+            json!([{"type": "text", "text": "x", "cache_control": cache_control}]);
+        let resp = post_messages(server.addr(), &body).await;
+        assert_eq!(resp.status, 400, "{cache_control}");
+        assert_eq!(resp.api_error().1, expected);
+    }
+    body["messages"][0]["content"][0]["cache_control"] = json!({"type": "ephemeral", "ttl": "1h"});
+    assert_eq!(post_messages(server.addr(), &body).await.status, 200);
+}
+
+#[tokio::test]
+async fn a_gateway_without_caching_refuses_cache_control_anywhere() {
+    let server = MockServer::start().await.unwrap();
+    server.set_cache_control_rejected(true);
+    let resp = post_messages(server.addr(), &cached_conversation(false)).await;
+    assert_eq!(resp.status, 400);
+    assert_eq!(
+        resp.api_error(),
+        (
+            "invalid_request_error".into(),
+            "system.0.cache_control: Extra inputs are not permitted".into()
+        )
+    );
+    let mut body = messages_body("x", false);
+    body.as_object_mut().unwrap().remove("max_tokens");
+    body["messages"][0]["content"] =
+        json!([{"type": "text", "text": "x", "cache_control": {"type": "ephemeral"}}]);
+    let resp = post_json(server.addr(), "/v1/messages/count_tokens", &[], &body).await;
+    assert_eq!(resp.status, 400, "count_tokens is refused too");
+    assert!(
+        resp.api_error()
+            .1
+            .ends_with("cache_control: Extra inputs are not permitted")
+    );
+    assert_eq!(
+        post_messages(server.addr(), &messages_body("no caching", false))
+            .await
+            .status,
+        200
+    );
+    server.set_cache_control_rejected(false);
+    assert_eq!(
+        post_messages(server.addr(), &cached_conversation(false))
+            .await
+            .status,
+        200
+    );
+}
+
+async fn get(server: &MockServer, path: &str) -> Response {
+    let req = build_request(
+        "GET",
+        path,
+        &[("x-api-key", KEY), ("anthropic-version", "2023-06-01")],
+        b"",
+    );
+    send_raw(server.addr(), &req).await
+}
+
+fn page_ids(page: &Value) -> Vec<String> {
+    page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn models_carry_their_limits() {
+    let server = MockServer::start().await.unwrap();
+    let models = get(&server, "/v1/models").await.json();
+    let by_id = |id: &str| {
+        models["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    for (id, output) in [
+        ("claude-haiku-4-5-20251001", 64000),
+        ("claude-sonnet-4-5-20250929", 64000),
+        ("claude-sonnet-4-5-20250929-thinking", 64000),
+        ("claude-opus-4-1-20250805", 32000),
+        ("claude-opus-4-1-20250805-thinking", 32000),
+    ] {
+        let model = by_id(id);
+        assert_eq!(model["type"], "model");
+        assert_eq!(model["max_tokens"], output, "{model}");
+        assert_eq!(model["max_input_tokens"], 200000, "{model}");
+        assert!(
+            model["display_name"]
+                .as_str()
+                .unwrap()
+                .starts_with("Claude ")
+        );
+    }
+    assert_eq!(
+        by_id("claude-opus-4-1-20250805")["created_at"],
+        "2025-08-05T00:00:00Z"
+    );
+}
+
+#[tokio::test]
+async fn models_page_with_after_id_and_before_id() {
+    let server = MockServer::start().await.unwrap();
+    let ids: Vec<String> = (1..=25).map(|i| format!("model-{i:02}")).collect();
+    server.set_models(ids.iter().map(parley_mock_claude::ModelInfo::new).collect());
+
+    // Forward through three pages of 10, 10 and 5.
+    let mut seen = Vec::new();
+    let mut path = "/v1/models?limit=10".to_string();
+    let mut pages = 0;
+    loop {
+        let page = get(&server, &path).await.json();
+        pages += 1;
+        let page_ids = page_ids(&page);
+        assert_eq!(page["first_id"], page_ids[0]);
+        assert_eq!(page["last_id"], *page_ids.last().unwrap());
+        seen.extend(page_ids);
+        if page["has_more"] == false {
+            break;
+        }
+        path = format!(
+            "/v1/models?limit=10&after_id={}",
+            page["last_id"].as_str().unwrap()
+        );
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(seen, ids, "every model once, in order");
+
+    // Back from the end with before_id.
+    let page = get(&server, "/v1/models?before_id=model-25&limit=10")
+        .await
+        .json();
+    assert_eq!(page_ids(&page), ids[14..24]);
+    assert_eq!(page["has_more"], true);
+    let page = get(&server, "/v1/models?before_id=model-05&limit=10")
+        .await
+        .json();
+    assert_eq!(page_ids(&page), ids[..4]);
+    assert_eq!(page["has_more"], false);
+
+    // The default limit is 20; an unknown cursor or a bad limit is refused.
+    let page = get(&server, "/v1/models").await.json();
+    assert_eq!(page_ids(&page).len(), 20);
+    assert_eq!(page["has_more"], true);
+    let last = get(&server, "/v1/models?after_id=model-25").await.json();
+    assert_eq!(last["data"], json!([]));
+    assert_eq!(last["first_id"], Value::Null);
+    assert_eq!(last["has_more"], false);
+    let resp = get(&server, "/v1/models?after_id=nope").await;
+    assert_eq!(resp.status, 400);
+    assert_eq!(resp.api_error().1, "after_id: no model with id nope");
+    let resp = get(&server, "/v1/models?limit=0").await;
+    assert_eq!(resp.status, 400);
+    assert_eq!(
+        resp.api_error().1,
+        "limit: Input should be between 1 and 1000"
+    );
+
+    server.set_models(parley_mock_claude::default_models());
+    let page = get(&server, "/v1/models").await.json();
+    assert_eq!(page_ids(&page), parley_mock_claude::MODELS);
+}
+
+#[tokio::test]
+async fn count_tokens_and_models_can_be_switched_off() {
+    let server = MockServer::start().await.unwrap();
+    let mut count_body = messages_body("count me", false);
+    count_body.as_object_mut().unwrap().remove("max_tokens");
+    server.set_count_tokens_enabled(false);
+    server.set_models_enabled(false);
+
+    let resp = post_json(server.addr(), "/v1/messages/count_tokens", &[], &count_body).await;
+    assert_eq!(resp.status, 404);
+    assert_eq!(resp.api_error().0, "not_found_error");
+    let resp = get(&server, "/v1/models?limit=5").await;
+    assert_eq!(resp.status, 404);
+    assert_eq!(resp.api_error().0, "not_found_error");
+    assert_eq!(
+        say(server.addr(), "still here").await.status,
+        200,
+        "messages are still served"
+    );
+
+    // A wrapping gateway answers 200 with its own error shape.
+    server.set_not_found_style(parley_mock_claude::NotFoundStyle::Gateway);
+    let resp = get(&server, "/v1/models").await;
+    assert_eq!(resp.status, 200);
+    assert_eq!(
+        resp.json(),
+        json!({"code": 404, "error": {"message": "Invalid URL (GET /v1/models)", "type": "invalid_request_error"}})
+    );
+    let resp = post_json(server.addr(), "/v1/messages/count_tokens", &[], &count_body).await;
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.json()["code"], 404);
+    assert_eq!(
+        resp.json()["error"]["message"],
+        "Invalid URL (POST /v1/messages/count_tokens)"
+    );
+
+    server.set_count_tokens_enabled(true);
+    server.set_models_enabled(true);
+    let resp = post_json(server.addr(), "/v1/messages/count_tokens", &[], &count_body).await;
+    assert!(resp.json()["input_tokens"].as_u64().unwrap() >= 1);
+    assert!(get(&server, "/v1/models").await.json()["data"].is_array());
+}
+
+/// A conversation whose last message is the assistant's `prefill`.
+fn prefilled(user: &str, prefill: &str, stream: bool) -> Value {
+    let mut body = messages_body(user, stream);
+    body["messages"] = json!([
+        {"role": "user", "content": user},
+        {"role": "assistant", "content": prefill},
+    ]);
+    body
+}
+
+/// The text and stop reason of a reply, streamed or not.
+fn text_and_stop(resp: &Response) -> (String, String) {
+    assert_eq!(resp.status, 200, "{}", String::from_utf8_lossy(&resp.body));
+    if resp
+        .header("content-type")
+        .is_some_and(|t| t.starts_with("text/event-stream"))
+    {
+        let events = resp.events();
+        let delta = events
+            .iter()
+            .find(|e| e.event == "message_delta")
+            .unwrap()
+            .json();
+        (
+            streamed_text(&events),
+            delta["delta"]["stop_reason"].as_str().unwrap().to_string(),
+        )
+    } else {
+        let message = resp.json();
+        let text = message["content"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|b| b["type"] == "text")
+            .map(|b| b["text"].as_str().unwrap())
+            .collect();
+        (text, message["stop_reason"].as_str().unwrap().to_string())
+    }
+}
+
+#[tokio::test]
+async fn long_replies_are_cut_by_max_tokens_and_continue_exactly() {
+    let server = MockServer::start().await.unwrap();
+    for stream in [false, true] {
+        let mut body = messages_body("count for me [[long:25]]", stream);
+        body["max_tokens"] = json!(10);
+        let (first, stop) = text_and_stop(&post_messages(server.addr(), &body).await);
+        assert_eq!(
+            first, "w1 w2 w3 w4 w5 w6 w7 w8 w9 w10",
+            "one token per word"
+        );
+        assert_eq!(stop, "max_tokens");
+
+        // Continue: the partial reply goes back as a prefill, twice.
+        let mut text = first;
+        let mut legs = 1;
+        loop {
+            let mut body = prefilled("count for me [[long:25]]", &text, stream);
+            body["max_tokens"] = json!(10);
+            let (more, stop) = text_and_stop(&post_messages(server.addr(), &body).await);
+            text.push_str(&more);
+            legs += 1;
+            if stop == "end_turn" {
+                break;
+            }
+            assert_eq!(stop, "max_tokens");
+            assert!(legs < 5, "the answer ends");
+        }
+        assert_eq!(legs, 3, "10 + 10 + 5 words");
+        assert_eq!(
+            text,
+            magic::long_text(25),
+            "the legs add up to the full answer"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_prefill_continues_the_echo_or_gets_a_fixed_continuation() {
+    let server = MockServer::start().await.unwrap();
+    let (rest, stop) = text_and_stop(
+        &post_messages(server.addr(), &prefilled("hello there", "Echo: hel", false)).await,
+    );
+    assert_eq!(rest, "lo there");
+    assert_eq!(stop, "end_turn");
+
+    // An echo cut by max_tokens can end in a space; without it, it continues exactly.
+    let mut body = messages_body("a fairly long message to cut short", true);
+    body["max_tokens"] = json!(2);
+    let (cut, _) = text_and_stop(&post_messages(server.addr(), &body).await);
+    assert_eq!(cut, "Echo: a ");
+    let body = prefilled("a fairly long message to cut short", cut.trim_end(), true);
+    let (rest, _) = text_and_stop(&post_messages(server.addr(), &body).await);
+    assert_eq!(
+        format!("{}{rest}", cut.trim_end()),
+        "Echo: a fairly long message to cut short"
+    );
+
+    // A prefill the mock would not have written gets a fixed continuation.
+    let (rest, _) = text_and_stop(
+        &post_messages(server.addr(), &prefilled("hello", "Sure, here", false)).await,
+    );
+    assert_eq!(rest, format!("{}Echo: hello", magic::CONTINUED));
+
+    // An empty prefill is the whole answer; array content counts its text blocks.
+    let (all, _) = text_and_stop(&post_messages(server.addr(), &prefilled("hi", "", false)).await);
+    assert_eq!(all, "Echo: hi");
+    let mut body = prefilled("hi", "", false);
+    body["messages"][1]["content"] = json!([{"type": "text", "text": "Echo"}]);
+    let (rest, _) = text_and_stop(&post_messages(server.addr(), &body).await);
+    assert_eq!(rest, ": hi");
+}
+
+#[tokio::test]
+async fn a_prefill_ending_in_whitespace_is_refused() {
+    let server = MockServer::start().await.unwrap();
+    let message = "messages: final assistant content cannot end with trailing whitespace";
+    for prefill in [
+        json!("Echo: "),
+        json!("line\n"),
+        json!([{"type": "text", "text": "tab\t"}]),
+    ] {
+        let mut body = prefilled("hi", "", false);
+        body["messages"][1]["content"] = prefill.clone();
+        let resp = post_messages(server.addr(), &body).await;
+        assert_eq!(resp.status, 400, "{prefill}");
+        assert_eq!(
+            resp.api_error(),
+            ("invalid_request_error".into(), message.into())
+        );
+    }
+    // Only the final assistant message is a prefill.
+    let mut body = messages_body("", false);
+    body["messages"] = json!([
+        {"role": "user", "content": "q"},
+        {"role": "assistant", "content": "an answer "},
+        {"role": "user", "content": "next"},
+    ]);
+    assert_eq!(post_messages(server.addr(), &body).await.status, 200);
+}
+
+#[tokio::test]
+async fn pause_turn_pauses_the_first_leg_only() {
+    let server = MockServer::start().await.unwrap();
+    for stream in [false, true] {
+        let (first, stop) = text_and_stop(
+            &post_messages(server.addr(), &messages_body("go [[pause]]", stream)).await,
+        );
+        assert_eq!(first, magic::PAUSE_TEXT);
+        assert_eq!(stop, "pause_turn");
+        let body = prefilled("go [[pause]]", &first, stream);
+        let (rest, stop) = text_and_stop(&post_messages(server.addr(), &body).await);
+        assert_eq!(rest, magic::PAUSE_REST);
+        assert_eq!(stop, "end_turn");
+    }
+}
+
+#[tokio::test]
+async fn refusal_and_verbatim_stop_reasons() {
+    let server = MockServer::start().await.unwrap();
+    for stream in [false, true] {
+        let (text, stop) = text_and_stop(
+            &post_messages(server.addr(), &messages_body("[[refusal]]", stream)).await,
+        );
+        assert_eq!(text, magic::REFUSAL_TEXT);
+        assert_eq!(stop, "refusal");
+        let (text, stop) = text_and_stop(
+            &post_messages(
+                server.addr(),
+                &messages_body("[[stop-reason:model_context_window_exceeded]]", stream),
+            )
+            .await,
+        );
+        assert_eq!(text, magic::STOP_REASON_TEXT);
+        assert_eq!(stop, "model_context_window_exceeded");
+    }
+    // max_tokens still wins over the word's stop reason.
+    let mut body = messages_body("[[refusal]]", false);
+    body["max_tokens"] = json!(1);
+    let (_, stop) = text_and_stop(&post_messages(server.addr(), &body).await);
+    assert_eq!(stop, "max_tokens");
+}
