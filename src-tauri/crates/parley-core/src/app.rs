@@ -113,6 +113,8 @@ pub struct Parley {
     pub(crate) tuning: StreamTuning,
     /// What each base URL has shown it can do, read from the store on first use.
     pub(crate) capabilities: crate::capabilities::SharedCapabilities,
+    /// Recent `count_tokens` answers by request content.
+    pub(crate) token_counts: crate::tokens::TokenCountCache,
     /// Held from [`Parley::open`] until this is dropped: the data folder is this process's alone.
     _data_lock: Option<DataLock>,
 }
@@ -181,6 +183,7 @@ impl Parley {
             streams: Arc::default(),
             tuning: StreamTuning::default(),
             capabilities: Default::default(),
+            token_counts: Default::default(),
             _data_lock: None,
         })
     }

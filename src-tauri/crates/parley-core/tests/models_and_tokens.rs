@@ -6,7 +6,9 @@
 
 use std::sync::Arc;
 
+use parley_claude::{Message, MessagesRequest};
 use parley_core::models::{ModelSource, builtin_models};
+use parley_core::tokens::{TokenSource, estimate_tokens};
 use parley_core::{Environment, ErrorKind, Parley, Settings};
 use parley_mock_claude::{MockServer, NotFoundStyle, WRONG_KEY};
 use parley_secrets::MemorySecretStore;
@@ -77,6 +79,15 @@ fn listed(count: usize) -> Vec<parley_mock_claude::ModelInfo> {
     (0..count)
         .map(|n| parley_mock_claude::ModelInfo::new(format!("claude-test-{n:03}")))
         .collect()
+}
+
+fn request(text: &str) -> MessagesRequest {
+    MessagesRequest {
+        model: "claude-haiku-4-5-20251001".into(),
+        max_tokens: 256,
+        messages: vec![Message::user(text)],
+        ..Default::default()
+    }
 }
 
 #[tokio::test]
@@ -230,4 +241,93 @@ async fn a_refresh_that_fails_otherwise_is_an_error_and_remembers_nothing() {
         "a wrong key says nothing of the endpoint"
     );
     assert_eq!(view.models, builtin_models());
+}
+
+#[tokio::test]
+async fn a_token_count_comes_from_the_api_once_per_request() {
+    let h = Harness::start().await;
+    let draft = request("How many tokens is this sentence?");
+    let count = h.parley.count_request_tokens(&draft).await.unwrap();
+    assert_eq!(count.source, TokenSource::Api);
+    assert!(count.tokens > 0);
+    let sent = h.hits("/v1/messages/count_tokens");
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        sent[0].json().unwrap()["messages"],
+        serde_json::to_value(&draft.messages).unwrap()
+    );
+
+    assert_eq!(h.parley.count_request_tokens(&draft).await.unwrap(), count);
+    assert_eq!(
+        h.hits("/v1/messages/count_tokens").len(),
+        1,
+        "the same request is answered from the cache"
+    );
+    let longer = request("How many tokens is this longer sentence, then?");
+    let other = h.parley.count_request_tokens(&longer).await.unwrap();
+    assert_eq!(h.hits("/v1/messages/count_tokens").len(), 2);
+    assert!(other.tokens > count.tokens, "{other:?} vs {count:?}");
+    assert_eq!(
+        h.parley
+            .settings_view()
+            .await
+            .unwrap()
+            .capabilities
+            .count_tokens,
+        Some(true)
+    );
+}
+
+#[tokio::test]
+async fn without_count_tokens_the_estimate_is_used_and_the_endpoint_not_asked_again() {
+    for style in [NotFoundStyle::Api, NotFoundStyle::Gateway] {
+        let h = Harness::start().await;
+        h.server.set_count_tokens_enabled(false);
+        h.server.set_not_found_style(style);
+        let draft = request("Count me, roughly.");
+        let count = h.parley.count_request_tokens(&draft).await.unwrap();
+        assert_eq!(count.source, TokenSource::Estimate, "{style:?}");
+        assert_eq!(count.tokens, estimate_tokens(&draft));
+        assert_eq!(
+            h.parley
+                .settings_view()
+                .await
+                .unwrap()
+                .capabilities
+                .count_tokens,
+            Some(false),
+            "{style:?}"
+        );
+
+        let h = h.restart().await;
+        let other = request("Another draft.");
+        let count = h.parley.count_request_tokens(&other).await.unwrap();
+        assert_eq!(count.source, TokenSource::Estimate);
+        assert_eq!(
+            h.hits("/v1/messages/count_tokens").len(),
+            1,
+            "{style:?}: remembered across a restart, not asked again"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_count_that_fails_otherwise_is_estimated_and_asked_again_next_time() {
+    let h = Harness::with_key(WRONG_KEY).await;
+    let draft = request("Count me.");
+    for attempt in 1..=2 {
+        let count = h.parley.count_request_tokens(&draft).await.unwrap();
+        assert_eq!(count.source, TokenSource::Estimate);
+        assert_eq!(h.hits("/v1/messages/count_tokens").len(), attempt);
+    }
+    assert_eq!(
+        h.parley
+            .settings_view()
+            .await
+            .unwrap()
+            .capabilities
+            .count_tokens,
+        None,
+        "a wrong key says nothing of the endpoint"
+    );
 }
