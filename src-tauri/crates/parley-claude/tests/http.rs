@@ -1,5 +1,6 @@
-//! A few HTTP-level checks against a tiny raw TCP server on 127.0.0.1; the full mock API and the
-//! big integration tests live in `tests/mock-claude`.
+//! A few HTTP-level checks against a tiny raw TCP server on 127.0.0.1 (exact bytes: wrapped
+//! bodies, redirects, limits), and the models list and missing routes against the mock API
+//! (`tests/mock-claude`, where the big integration tests live).
 
 // Helpers outside `#[test]` functions are test code too: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
