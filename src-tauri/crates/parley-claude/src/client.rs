@@ -1,4 +1,5 @@
-//! The HTTP client for `POST /v1/messages` (streamed and not) and `count_tokens`.
+//! The HTTP client for `POST /v1/messages` (streamed and not), `count_tokens` and
+//! `GET /v1/models`.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -14,6 +15,7 @@ use crate::error::{
 };
 use crate::http::{ResponseLimits, human_size, read_capped};
 use crate::key::ApiKey;
+use crate::models::ModelPage;
 use crate::sanitize::sanitize_error_text;
 use crate::sse::{SseEvent, SseParser};
 use crate::types::{
@@ -83,6 +85,11 @@ impl ClaudeClient {
     /// `{base}/v1/messages/count_tokens`.
     pub fn count_tokens_url(&self) -> String {
         self.endpoint("/v1/messages/count_tokens")
+    }
+
+    /// `{base}/v1/models`.
+    pub fn models_url(&self) -> String {
+        self.endpoint("/v1/models")
     }
 
     fn endpoint(&self, path: &str) -> String {
@@ -229,13 +236,73 @@ impl ClaudeClient {
             })
     }
 
+    /// One page of the models the endpoint lists (`GET /v1/models?limit=..&after_id=..`):
+    /// `limit` entries at most, those after `after_id` (the previous page's
+    /// [`ModelPage::last_id`]) or the first ones.
+    ///
+    /// Accepts the API's plain body and a gateway's `{"code": 200, "data": {...}}` wrapper. An
+    /// error object or a wrapper with another code is returned as the error it describes even in
+    /// an HTTP 200, so [`ClaudeError::is_endpoint_missing`] can tell a gateway without this route
+    /// from other failures.
+    pub async fn list_models(
+        &self,
+        limit: u32,
+        after_id: Option<&str>,
+    ) -> Result<ModelPage, ClaudeError> {
+        self.fetch_models(limit, after_id)
+            .await
+            .map_err(|e| self.clean(e))
+    }
+
+    async fn fetch_models(
+        &self,
+        limit: u32,
+        after_id: Option<&str>,
+    ) -> Result<ModelPage, ClaudeError> {
+        let mut url = ::url::Url::parse(&self.models_url()).map_err(|err| {
+            ClaudeError::new(
+                ApiErrorKind::InvalidRequest,
+                format!("The base URL is not a valid URL: {err}"),
+            )
+        })?;
+        {
+            // Encoded by `url`: an id from the server must not be able to add parameters.
+            let mut query = url.query_pairs_mut();
+            query.append_pair("limit", &limit.to_string());
+            if let Some(after_id) = after_id {
+                query.append_pair("after_id", after_id);
+            }
+        }
+        let request = self
+            .http
+            .get(url)
+            .headers(self.headers("application/json")?);
+        let response = self.send(request).await?;
+        let (status, bytes, meta) = self.read_json_reply(response).await?;
+        let value = parse_json_body(status, &bytes, &meta)?;
+        ModelPage::from_json(&value).ok_or_else(|| {
+            ClaudeError::bad_response(
+                format!("the reply is not a models list: {}", body_excerpt(&bytes)),
+                meta.request_id.clone(),
+            )
+        })
+    }
+
     /// Posts `body` and reads the whole reply; an HTTP error status comes back classified.
     async fn post_for_json(
         &self,
         url: String,
         body: Vec<u8>,
     ) -> Result<(u16, Vec<u8>, ResponseMeta), ClaudeError> {
-        let mut response = self.post(url, body, "application/json").await?;
+        let response = self.post(url, body, "application/json").await?;
+        self.read_json_reply(response).await
+    }
+
+    /// Reads a whole non-streamed reply; an HTTP error status comes back classified.
+    async fn read_json_reply(
+        &self,
+        mut response: reqwest::Response,
+    ) -> Result<(u16, Vec<u8>, ResponseMeta), ClaudeError> {
         let meta = ResponseMeta::of(&response, &self.key);
         if !response.status().is_success() {
             return Err(meta.error_from(response, self.limits.error_body).await);
@@ -256,12 +323,18 @@ impl ClaudeClient {
         body: Vec<u8>,
         accept: &'static str,
     ) -> Result<reqwest::Response, ClaudeError> {
-        let headers = self.headers(accept)?;
-        let response = self
-            .http
-            .post(url)
-            .headers(headers)
-            .body(body)
+        let mut headers = self.headers(accept)?;
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        self.send(self.http.post(url).headers(headers).body(body))
+            .await
+    }
+
+    /// Sends a request; a redirect comes back as an error (it is never followed).
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, ClaudeError> {
+        let response = request
             .send()
             .await
             .map_err(|err| ClaudeError::network(err, &self.host_label()))?;
@@ -271,6 +344,8 @@ impl ClaudeClient {
         Ok(response)
     }
 
+    /// The headers of every request: the key in the configured style, `anthropic-version` and
+    /// `accept` (a POST adds `content-type`; a GET has no body to describe).
     fn headers(&self, accept: &'static str) -> Result<HeaderMap, ClaudeError> {
         if self.key.is_empty() {
             return Err(ClaudeError::new(ApiErrorKind::Auth, "No API key is set."));
@@ -301,10 +376,10 @@ impl ClaudeClient {
                 ),
             )
         })?;
+        // Room for the `content-type` a POST adds.
         let mut headers = HeaderMap::with_capacity(4);
         headers.insert(name, value);
         headers.insert(ANTHROPIC_VERSION, version);
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         headers.insert(ACCEPT, HeaderValue::from_static(accept));
         Ok(headers)
     }

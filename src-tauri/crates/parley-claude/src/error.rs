@@ -202,6 +202,25 @@ impl ClaudeError {
         }
     }
 
+    /// Whether the endpoint does not serve the route that was called (a gateway without
+    /// `/v1/models` or `count_tokens`), as opposed to a failure of this one request: a 405 or
+    /// 501, a 404 that does not blame a model, or a 400 whose message calls the route unknown.
+    /// The status may be an HTTP status or a gateway's `code` in an HTTP 200 (which
+    /// [`from_http`](Self::from_http) takes as the status).
+    ///
+    /// Callers remember this to stop asking, so a 404 that names a model (`model: claude-x`,
+    /// the API's answer to an unknown model on `count_tokens`) does not count: it is about the
+    /// request, and the next request may name another model.
+    pub fn is_endpoint_missing(&self) -> bool {
+        let message = self.message.to_ascii_lowercase();
+        match self.status {
+            Some(405 | 501) => true,
+            Some(404) => !blames_a_model(&message) || calls_the_route_unknown(&message),
+            Some(400) => calls_the_route_unknown(&message),
+            _ => false,
+        }
+    }
+
     /// Classifies an HTTP error response from its status, headers and body.
     ///
     /// The body may be the API's `{"type":"error","error":{"type","message"},"request_id"}`, a
@@ -384,6 +403,64 @@ impl ErrorInfo {
             self.fill(data, depth + 1);
         }
     }
+}
+
+/// Routes a message may name; they contain "model" without blaming one.
+const ROUTE_NAMES: [&str; 2] = ["/v1/models", "/v1/messages/count_tokens"];
+
+/// `message` (lowercase) says a model is unknown or unavailable.
+fn blames_a_model(message: &str) -> bool {
+    let mut message = message.to_owned();
+    for route in ROUTE_NAMES {
+        message = message.replace(route, "");
+    }
+    message.contains("model:")
+        || message.contains("model_not_found")
+        || (message.contains("model")
+            && [
+                "not found",
+                "does not exist",
+                "unknown",
+                "invalid",
+                "no such",
+                "not available",
+            ]
+            .iter()
+            .any(|phrase| message.contains(phrase)))
+}
+
+/// `message` (lowercase) says the route itself is unknown: the wording of common gateways and
+/// web servers (`Invalid URL (GET /v1/models)`, Express's `Cannot POST /v1/...`, `no route`),
+/// or one of Parley's routes named as unsupported.
+fn calls_the_route_unknown(message: &str) -> bool {
+    const PHRASES: [&str; 16] = [
+        "invalid url",
+        "unknown url",
+        "no route",
+        "route not found",
+        "unknown route",
+        "no such route",
+        "path not found",
+        "unknown path",
+        "invalid path",
+        "no handler",
+        "not implemented",
+        "unknown endpoint",
+        "endpoint not found",
+        "no such endpoint",
+        "cannot get /",
+        "cannot post /",
+    ];
+    const UNSUPPORTED: [&str; 5] = [
+        "not supported",
+        "unsupported",
+        "not found",
+        "not available",
+        "unknown",
+    ];
+    PHRASES.iter().any(|phrase| message.contains(phrase))
+        || (ROUTE_NAMES.iter().any(|route| message.contains(route))
+            && UNSUPPORTED.iter().any(|phrase| message.contains(phrase)))
 }
 
 /// A gateway `code` as a status number; some send it as a string.
@@ -629,6 +706,55 @@ mod tests {
             "huge bodies must be cut: {}",
             err.message.len()
         );
+    }
+
+    #[test]
+    fn a_missing_route_is_told_from_other_failures() {
+        let missing: [(u16, &[u8]); 7] = [
+            // The API's answer to an unknown path.
+            (
+                404,
+                br#"{"type":"error","error":{"type":"not_found_error","message":"Not found: GET /v1/models"}}"#,
+            ),
+            // A proxy's page.
+            (404, b"<html><title>404 Not Found</title></html>"),
+            // A gateway that wraps every answer in an HTTP 200.
+            (
+                200,
+                br#"{"code":404,"error":{"message":"Invalid URL (GET /v1/models)","type":"invalid_request_error"}}"#,
+            ),
+            (200, br#"{"code":405,"msg":"method not allowed"}"#),
+            (501, b"Not Implemented"),
+            (
+                200,
+                br#"{"code":400,"msg":"/v1/messages/count_tokens is not supported"}"#,
+            ),
+            (400, b"Cannot POST /v1/messages/count_tokens"),
+        ];
+        for (status, body) in missing {
+            let err = ClaudeError::from_http(status, None, None, body);
+            assert!(err.is_endpoint_missing(), "{status}: {}", err.message);
+        }
+        let present: [(u16, &[u8]); 6] = [
+            // An unknown model on count_tokens: the next request may name another.
+            (
+                404,
+                br#"{"type":"error","error":{"type":"not_found_error","message":"model: claude-nope"}}"#,
+            ),
+            (200, br#"{"code":404,"msg":"model claude-nope not found"}"#),
+            (
+                400,
+                br#"{"type":"error","error":{"type":"invalid_request_error","message":"messages: at least one message is required"}}"#,
+            ),
+            (401, br#"{"code":401,"msg":"invalid token"}"#),
+            (200, br#"{"code":500,"msg":"upstream failed"}"#),
+            (429, b""),
+        ];
+        for (status, body) in present {
+            let err = ClaudeError::from_http(status, None, None, body);
+            assert!(!err.is_endpoint_missing(), "{status}: {}", err.message);
+        }
+        assert!(!ClaudeError::new(ApiErrorKind::Network, "refused").is_endpoint_missing());
     }
 
     #[test]

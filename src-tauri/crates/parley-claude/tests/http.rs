@@ -1,5 +1,6 @@
-//! A few HTTP-level checks against a tiny raw TCP server on 127.0.0.1; the full mock API and the
-//! big integration tests live in `tests/mock-claude`.
+//! A few HTTP-level checks against a tiny raw TCP server on 127.0.0.1 (exact bytes: wrapped
+//! bodies, redirects, limits), and the models list and missing routes against the mock API
+//! (`tests/mock-claude`, where the big integration tests live).
 
 // Helpers outside `#[test]` functions are test code too: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -63,7 +64,12 @@ async fn serve_once(parts: Vec<Vec<u8>>) -> (String, JoinHandle<Received>) {
             assert!(n > 0, "client closed mid-body");
             buf.extend_from_slice(&chunk[..n]);
         }
-        let body = serde_json::from_slice(&buf[head_end..head_end + length]).unwrap();
+        // A GET has no body.
+        let body = if length == 0 {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_slice(&buf[head_end..head_end + length]).unwrap()
+        };
         for part in parts {
             socket.write_all(&part).await.unwrap();
             socket.flush().await.unwrap();
@@ -816,4 +822,194 @@ async fn an_endless_sse_line_fails_at_the_default_16_mb_cap_with_bounded_memory(
         "peak memory {} MB above idle",
         above_idle >> 20
     );
+}
+
+/// A client for the mock server with the key it accepts.
+fn mock_client(server: &parley_mock_claude::MockServer) -> ClaudeClient {
+    client(&server.base_url(), AuthStyle::XApiKey)
+}
+
+#[tokio::test]
+async fn list_models_pages_with_after_id_and_sends_the_usual_headers() {
+    let server = parley_mock_claude::MockServer::start().await.unwrap();
+    let client = mock_client(&server);
+    let mut ids = Vec::new();
+    let mut after: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let page = client.list_models(2, after.as_deref()).await.unwrap();
+        pages += 1;
+        ids.extend(page.data.iter().map(|model| model.id.clone()));
+        if !page.has_more {
+            break;
+        }
+        after = page.last_id;
+        assert!(pages < 10, "the mock lists five models");
+    }
+    assert_eq!(pages, 3, "five models, two per page");
+    assert_eq!(ids, parley_mock_claude::MODELS.to_vec());
+
+    let requests = server.requests();
+    assert_eq!(requests.len(), 3);
+    let first = &requests[0];
+    assert_eq!(
+        (first.method.as_str(), first.path.as_str()),
+        ("GET", "/v1/models")
+    );
+    assert_eq!(first.query.as_deref(), Some("limit=2"));
+    assert_eq!(first.header("x-api-key"), Some(KEY));
+    assert_eq!(first.header("anthropic-version"), Some("2023-06-01"));
+    assert_eq!(first.header("accept"), Some("application/json"));
+    assert_eq!(first.header("content-type"), None, "a GET has no body");
+    assert!(first.body.is_empty());
+    assert_eq!(
+        requests[1].query.as_deref(),
+        Some(format!("limit=2&after_id={}", parley_mock_claude::MODELS[1]).as_str())
+    );
+}
+
+#[tokio::test]
+async fn list_models_reads_the_limits_and_leaves_out_what_is_not_sent() {
+    let server = parley_mock_claude::MockServer::start().await.unwrap();
+    let mut known = parley_mock_claude::ModelInfo::new("claude-sonnet-4-5-20250929");
+    known.max_tokens = Some(64_000);
+    known.max_input_tokens = Some(1_000_000);
+    server.set_models(vec![
+        known,
+        parley_mock_claude::ModelInfo::new("my-own model/v2"),
+    ]);
+    let page = mock_client(&server).list_models(100, None).await.unwrap();
+    assert!(!page.has_more);
+    assert_eq!(page.data.len(), 2);
+    assert_eq!(page.data[0].max_tokens, Some(64_000));
+    assert_eq!(page.data[0].max_input_tokens, Some(1_000_000));
+    assert_eq!(
+        page.data[0].display_name.as_deref(),
+        Some("Claude Sonnet 4.5")
+    );
+    assert_eq!(page.data[1].id, "my-own model/v2");
+    assert_eq!(page.data[1].max_tokens, None, "the mock does not know it");
+    assert_eq!(page.data[1].max_input_tokens, None);
+
+    // An id with a space and a slash is a cursor, not a path or a second parameter.
+    mock_client(&server)
+        .list_models(1, Some("my-own model/v2"))
+        .await
+        .unwrap();
+    let query = server.last_request().unwrap().query.unwrap();
+    assert_eq!(query, "limit=1&after_id=my-own+model%2Fv2");
+}
+
+#[tokio::test]
+async fn missing_routes_are_told_from_other_errors_in_both_styles() {
+    use parley_mock_claude::NotFoundStyle;
+
+    let server = parley_mock_claude::MockServer::start().await.unwrap();
+    server.set_models_enabled(false);
+    server.set_count_tokens_enabled(false);
+    let client = mock_client(&server);
+
+    let err = client.list_models(100, None).await.unwrap_err();
+    assert_eq!((err.kind, err.status), (ApiErrorKind::NotFound, Some(404)));
+    assert!(err.is_endpoint_missing(), "{}", err.message);
+    assert!(
+        err.request_id.is_some(),
+        "the request id is kept for support"
+    );
+    let err = client.count_tokens(&request()).await.unwrap_err();
+    assert_eq!(err.status, Some(404));
+    assert!(err.is_endpoint_missing(), "{}", err.message);
+
+    // The gateway answers HTTP 200 with the error inside: not a reply, and not a wrong request.
+    server.set_not_found_style(NotFoundStyle::Gateway);
+    let err = client.list_models(100, None).await.unwrap_err();
+    assert_eq!(err.status, Some(404), "the wrapper's code is the status");
+    assert!(err.is_endpoint_missing(), "{}", err.message);
+    assert!(err.message.contains("Invalid URL"), "{}", err.message);
+    let err = client.count_tokens(&request()).await.unwrap_err();
+    assert_eq!(err.status, Some(404));
+    assert!(err.is_endpoint_missing(), "{}", err.message);
+
+    // A wrong key is not a missing route: remembering it so would hide the models for good.
+    server.set_models_enabled(true);
+    let wrong = client_with_key(&server.base_url(), parley_mock_claude::WRONG_KEY);
+    let err = wrong.list_models(100, None).await.unwrap_err();
+    assert_eq!(err.kind, ApiErrorKind::Auth);
+    assert!(!err.is_endpoint_missing());
+}
+
+fn client_with_key(base: &str, key: &str) -> ClaudeClient {
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let config = ApiConfig {
+        base_url: base.to_owned(),
+        api_version: "2023-06-01".into(),
+        auth_style: AuthStyle::XApiKey,
+    };
+    ClaudeClient::new(http, config, ApiKey::new(key))
+}
+
+#[tokio::test]
+async fn a_wrapped_models_list_is_unwrapped_and_a_wrapped_error_code_is_an_error() {
+    let list = r#"{"code":200,"data":{"data":[{"type":"model","id":"claude-a","max_tokens":8192}],"has_more":false,"last_id":"claude-a"}}"#;
+    let (base, server) = serve_once(vec![response(
+        "200 OK",
+        &["content-type: application/json"],
+        list,
+    )])
+    .await;
+    let page = client(&base, AuthStyle::Bearer)
+        .list_models(100, None)
+        .await
+        .unwrap();
+    assert_eq!(page.data.len(), 1);
+    assert_eq!(page.data[0].max_tokens, Some(8192));
+    let received = server.await.unwrap();
+    assert!(
+        received.head.starts_with("GET /v1/models?limit=100 "),
+        "{}",
+        received.head
+    );
+    assert_eq!(
+        received.header("authorization"),
+        Some(format!("Bearer {KEY}").as_str())
+    );
+
+    for (body, missing) in [
+        (r#"{"code":404,"msg":"not found","data":null}"#, true),
+        (r#"{"code":400,"msg":"invalid path: /v1/models"}"#, true),
+        (r#"{"code":400,"msg":"limit must be at most 50"}"#, false),
+    ] {
+        let (base, _server) = serve_once(vec![response(
+            "200 OK",
+            &["content-type: application/json"],
+            body,
+        )])
+        .await;
+        let err = client(&base, AuthStyle::XApiKey)
+            .list_models(100, None)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.is_endpoint_missing(),
+            missing,
+            "{body}: {}",
+            err.message
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_page_that_is_not_a_models_list_is_a_bad_response() {
+    let (base, _server) = serve_once(vec![response(
+        "200 OK",
+        &["content-type: text/html"],
+        "<html><title>Welcome</title></html>",
+    )])
+    .await;
+    let err = client(&base, AuthStyle::XApiKey)
+        .list_models(100, None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ApiErrorKind::BadResponse);
+    assert!(!err.is_endpoint_missing());
 }

@@ -108,6 +108,10 @@ pub struct Parley {
     /// The running streams by reply id.
     pub(crate) streams: Arc<Mutex<HashMap<String, StreamHandle>>>,
     pub(crate) tuning: StreamTuning,
+    /// What each base URL has shown it can do, read from the store on first use.
+    pub(crate) capabilities: crate::capabilities::SharedCapabilities,
+    /// Recent `count_tokens` answers by request content.
+    pub(crate) token_counts: crate::tokens::TokenCountCache,
     /// Held from [`Parley::open`] until this is dropped: the data folder is this process's alone.
     _data_lock: Option<DataLock>,
 }
@@ -175,6 +179,8 @@ impl Parley {
             env,
             streams: Arc::default(),
             tuning: StreamTuning::default(),
+            capabilities: Default::default(),
+            token_counts: Default::default(),
             _data_lock: None,
         })
     }
@@ -201,13 +207,18 @@ impl Parley {
             None => self.keys.origins(&self.store).await?,
             Some(_) => Vec::new(),
         };
+        let (models, models_fetched_at) = self.models_view(&settings).await;
+        let capabilities = self
+            .capabilities
+            .get(&self.store, &settings.base_url)
+            .await?;
         Ok(SettingsView {
             settings,
             key,
             key_origins,
-            models: crate::models::builtin_models(),
-            models_fetched_at: None,
-            capabilities: EndpointCapabilities::default(),
+            models,
+            models_fetched_at,
+            capabilities,
             base_url_presets: vec![
                 BaseUrlPreset {
                     label: "apimart gateway".into(),
