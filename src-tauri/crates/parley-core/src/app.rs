@@ -109,7 +109,7 @@ pub struct Parley {
     pub(crate) streams: Arc<Mutex<HashMap<String, StreamHandle>>>,
     pub(crate) tuning: StreamTuning,
     /// What each base URL has shown it can do, read from the store on first use.
-    pub(crate) capabilities: crate::capabilities::SharedCapabilities,
+    pub(crate) capabilities: Arc<crate::capabilities::SharedCapabilities>,
     /// Recent `count_tokens` answers by request content.
     pub(crate) token_counts: crate::tokens::TokenCountCache,
     /// Held from [`Parley::open`] until this is dropped: the data folder is this process's alone.

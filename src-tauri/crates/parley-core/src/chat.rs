@@ -22,13 +22,12 @@ use crate::continuation::Continuation;
 use crate::error::{CoreError, CoreResult};
 use crate::events::ChatEventSink;
 use crate::images::{ComposerImage, ImagePlacement, composer_blocks, stored_images};
-use crate::models::{self, ModelInfo};
 use crate::params::RequestParams;
 use crate::params::{self, ParamContext};
 use crate::request::{RequestInputs, build_request};
 use crate::settings::Settings;
-use crate::stream::{StreamHandle, StreamJob};
-use crate::tokens::TokenCountRequest;
+use crate::stream::{CacheRefusal, StreamHandle, StreamJob};
+use crate::tokens::{TokenCount, TokenCountRequest, TokenSource};
 use crate::view::{ConversationMeta, MessageView, SiblingIndex, parse_blocks, title_from_text};
 
 /// How long deleting a conversation waits for its streams to store their partial replies.
@@ -179,7 +178,7 @@ impl Parley {
         let tree = self.store.conversation_tree(&conversation.id).await?;
         let history = branch_to(&tree, &parent_id);
         let meta = ConversationMeta::from(&conversation);
-        let model = self.model_details(&conversation.model).await;
+        let model = self.model_info_for(&conversation.model).await;
         let request = build_request(RequestInputs {
             model: &model,
             system_prompt: conversation.system_prompt.as_deref(),
@@ -215,7 +214,8 @@ impl Parley {
             started.assistant_message.clone(),
             Continuation::after(base, usage),
             sink,
-        );
+        )
+        .await;
         Ok(started)
     }
 
@@ -249,7 +249,7 @@ impl Parley {
                     .unwrap_or_else(|| settings.default_params.clone()),
             ),
         };
-        let model = self.model_details(&model).await;
+        let model = self.model_info_for(&model).await;
         let text = draft.text.trim_end();
         let draft_message = if text.trim().is_empty() && draft.images.is_empty() {
             None
@@ -312,6 +312,18 @@ impl Parley {
         Ok(Some(request))
     }
 
+    /// The input tokens of the request the composer would send now: the endpoint's
+    /// `count_tokens` (cached by content), or a local estimate where it has none.
+    pub async fn count_tokens(&self, draft: &TokenCountRequest) -> CoreResult<TokenCount> {
+        match self.draft_request(draft).await? {
+            Some(request) => self.count_request_tokens(&request).await,
+            None => Ok(TokenCount {
+                tokens: 0,
+                source: TokenSource::Estimate,
+            }),
+        }
+    }
+
     /// Refuses parameters the API would refuse for `model`, naming each.
     async fn check_params(
         &self,
@@ -319,7 +331,7 @@ impl Parley {
         params: &RequestParams,
         settings: &Settings,
     ) -> CoreResult<()> {
-        let info = self.model_details(model).await;
+        let info = self.model_info_for(model).await;
         let issues = params::validate(
             params,
             ParamContext {
@@ -333,11 +345,6 @@ impl Parley {
         } else {
             Err(CoreError::InvalidInput(params::describe(&issues)))
         }
-    }
-
-    /// What is known of `model` (its output limit, whether it thinks).
-    async fn model_details(&self, model: &str) -> ModelInfo {
-        models::model_info(&models::builtin_models(), model)
     }
 
     /// Sets a conversation's request parameters (the parameters panel), refusing invalid ones.
@@ -560,7 +567,7 @@ impl Parley {
     ) -> CoreResult<SendStarted> {
         let conversation = self.store.get_conversation(conversation_id).await?;
         let meta = ConversationMeta::from(&conversation);
-        let model = self.model_details(&conversation.model).await;
+        let model = self.model_info_for(&conversation.model).await;
         // Built before the reply row exists: a request that cannot be built stores nothing.
         let tree = self.store.conversation_tree(conversation_id).await?;
         let history = branch_to(&tree, user_id);
@@ -626,12 +633,13 @@ impl Parley {
             started.assistant_message.clone(),
             continuation,
             sink,
-        );
+        )
+        .await;
         Ok(started)
     }
 
     /// Starts the [`StreamJob`] that streams `reply` and keeps its handle while it runs.
-    fn spawn_stream(
+    async fn spawn_stream(
         &self,
         client: ClaudeClient,
         settings: &Settings,
@@ -640,6 +648,17 @@ impl Parley {
         continuation: Continuation,
         sink: Arc<dyn ChatEventSink>,
     ) {
+        // A gateway that refused cache_control once is not sent it again.
+        let refused_before = self
+            .capabilities
+            .get(&self.store, &settings.base_url)
+            .await
+            .is_ok_and(|known| known.cache_control == Some(false));
+        let prompt_caching = settings.prompt_caching && !refused_before;
+        let cache_refusal = CacheRefusal {
+            capabilities: Arc::clone(&self.capabilities),
+            base_url: settings.base_url.clone(),
+        };
         let handle = StreamHandle::new(&reply.conversation_id);
         if let Ok(mut streams) = self.streams.lock() {
             streams.insert(reply.id.clone(), handle.clone());
@@ -656,9 +675,9 @@ impl Parley {
             images: self.images.clone(),
             title_model: settings.title_model.clone(),
             continuation,
-            prompt_caching: settings.prompt_caching,
+            prompt_caching,
             prices: settings.prices.clone(),
-            on_cache_rejected: None,
+            cache_refusal: Some(cache_refusal),
         };
         let streams = Arc::clone(&self.streams);
         tokio::spawn(async move {

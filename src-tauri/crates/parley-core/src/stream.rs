@@ -24,6 +24,7 @@ use parley_store::{
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::capabilities::SharedCapabilities;
 use crate::continuation::Continuation;
 use crate::error::{CoreError, CoreResult, ErrorKind, ErrorPayload};
 use crate::events::{ChatEvent, ChatEventSink};
@@ -122,8 +123,30 @@ pub(crate) struct StreamJob {
     pub(crate) prompt_caching: bool,
     /// The price table, for the cost shown on the finished reply.
     pub(crate) prices: Vec<ModelPrice>,
-    /// Called when the endpoint refused `cache_control` (the request is then sent without).
-    pub(crate) on_cache_rejected: Option<Box<dyn FnOnce() + Send + Sync>>,
+    /// Where to remember that the endpoint refused `cache_control` (the request is then sent
+    /// again without it).
+    pub(crate) cache_refusal: Option<CacheRefusal>,
+}
+
+/// The memory of what an endpoint serves, and the endpoint a stream talks to.
+pub(crate) struct CacheRefusal {
+    pub(crate) capabilities: Arc<SharedCapabilities>,
+    pub(crate) base_url: String,
+}
+
+impl CacheRefusal {
+    /// Remembers that the endpoint refuses `cache_control`, so later requests go without it.
+    async fn remember(self, store: &Store) {
+        let remembered = self
+            .capabilities
+            .record(store, &self.base_url, |known| {
+                known.cache_control = Some(false);
+            })
+            .await;
+        if let Err(error) = remembered {
+            tracing::warn!(%error, "could not remember that the endpoint refuses cache_control");
+        }
+    }
 }
 
 /// How many `pause_turn` stops one reply continues by itself before it ends as it is.
@@ -174,8 +197,8 @@ impl StreamJob {
                 // remembered for this base URL, so the user never sees this failure.
                 tracing::info!("the endpoint refused cache_control; sending without it");
                 caching = false;
-                if let Some(remember) = self.on_cache_rejected.take() {
-                    remember();
+                if let Some(refusal) = self.cache_refusal.take() {
+                    refusal.remember(&self.store).await;
                 }
                 continue;
             }

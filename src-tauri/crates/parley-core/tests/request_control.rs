@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parley_core::params::RequestParams;
+use parley_core::tokens::{TokenCountRequest, TokenSource};
 use parley_core::{
     CollectingSink, Environment, ErrorKind, ImagePlacement, MessageView, Parley, SendRequest,
     SendStarted, Settings,
@@ -367,6 +368,81 @@ async fn a_rejected_cache_control_is_sent_again_without_it() {
     assert_eq!(sent.len(), 2, "retried once");
     assert!(sent[0].to_string().contains("cache_control"));
     assert!(!sent[1].to_string().contains("cache_control"));
+
+    // Remembered for this endpoint: said once in settings, and not tried again.
+    let view = h.parley.settings_view().await.unwrap();
+    assert_eq!(view.capabilities.cache_control, Some(false));
+    h.server.clear_requests();
+    let (_, next) = send(&h, request("Again", HAIKU, None)).await;
+    assert_eq!(next.error, None);
+    let sent = bodies(&h.server);
+    assert_eq!(sent.len(), 1);
+    assert!(!sent[0].to_string().contains("cache_control"));
+}
+
+#[tokio::test]
+async fn the_next_request_is_counted_by_the_api_and_estimated_where_it_cannot_be() {
+    let h = harness(|_| {}).await;
+    let (started, _) = send(&h, request("An earlier question", HAIKU, None)).await;
+    let draft = TokenCountRequest {
+        conversation_id: Some(started.conversation.id.clone()),
+        text: "And a new one, with 中文 in it".into(),
+        images: Vec::new(),
+        model: HAIKU.into(),
+        system_prompt: None,
+        params: None,
+        prefill: None,
+    };
+    let counted = h.parley.count_tokens(&draft).await.unwrap();
+    assert_eq!(counted.source, TokenSource::Api);
+    assert!(counted.tokens > 0);
+    let sent: Vec<Value> = h
+        .server
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/v1/messages/count_tokens")
+        .map(|r| r.json().unwrap())
+        .collect();
+    assert_eq!(sent.len(), 1);
+    let messages = sent[0]["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 3, "the history and the draft");
+    assert_eq!(
+        messages[2]["content"][0]["text"],
+        "And a new one, with 中文 in it"
+    );
+    // The same draft again is answered from the cache.
+    h.parley.count_tokens(&draft).await.unwrap();
+    let counts = || {
+        h.server
+            .requests()
+            .iter()
+            .filter(|r| r.path == "/v1/messages/count_tokens")
+            .count()
+    };
+    assert_eq!(counts(), 1);
+
+    h.server.set_count_tokens_enabled(false);
+    let changed = TokenCountRequest {
+        text: "Something else".into(),
+        ..draft
+    };
+    let estimated = h.parley.count_tokens(&changed).await.unwrap();
+    assert_eq!(estimated.source, TokenSource::Estimate);
+    assert!(estimated.tokens > 0);
+    // Remembered: no more requests to an endpoint that has none.
+    h.parley.count_tokens(&changed).await.unwrap();
+    assert_eq!(counts(), 2);
+
+    let empty = TokenCountRequest {
+        conversation_id: None,
+        text: "  ".into(),
+        images: Vec::new(),
+        model: HAIKU.into(),
+        system_prompt: None,
+        params: None,
+        prefill: None,
+    };
+    assert_eq!(h.parley.count_tokens(&empty).await.unwrap().tokens, 0);
 }
 
 #[tokio::test]
