@@ -12,16 +12,24 @@ describe("export and import texts", () => {
   });
 
   test("an import says what was added and what was already there", () => {
-    const report = (imported: number, skipped: number) => ({
+    const report = (imported: number, skipped: number, presets = 0) => ({
       imported,
       skipped,
       messages: 0,
       images: 0,
+      presets,
     });
     expect(importSummary(report(3, 2))).toBe("Imported 3, skipped 2 already present");
     expect(importSummary(report(1, 0))).toBe("Imported 1 conversation");
     expect(importSummary(report(0, 2))).toBe("Nothing new: 2 conversations already present");
     expect(importSummary(report(0, 0))).toBe("The file holds no conversations");
+    expect(importSummary(report(2, 0, 1))).toBe("Imported 2 conversations and 1 preset");
+    expect(importSummary(report(1, 1, 2))).toBe(
+      "Imported 1 and 2 presets, skipped 1 already present",
+    );
+    expect(importSummary(report(0, 3, 2))).toBe(
+      "Imported 2 presets; 3 conversations already present",
+    );
   });
 
   test("progress counts conversations for exports and percent of the file for imports", () => {

@@ -11,12 +11,23 @@ export function exportSummary(report: ExportReport): { title: string; detail: st
   return { title: `Exported ${conversations(report.conversations)}`, detail: `to ${report.path}` };
 }
 
-/** The result toast of an import, e.g. "Imported 3, skipped 2 already present". */
+const presetCount = (n: number) => `${n} preset${n === 1 ? "" : "s"}`;
+
+/**
+ * The result toast of an import, e.g. "Imported 3, skipped 2 already present", naming the
+ * presets the file added too.
+ */
 export function importSummary(report: ImportReport): string {
   const { imported, skipped } = report;
+  const presets = report.presets ?? 0;
+  const andPresets = presets > 0 ? ` and ${presetCount(presets)}` : "";
   if (imported > 0 && skipped > 0)
-    return `Imported ${imported}, skipped ${skipped} already present`;
-  if (imported > 0) return `Imported ${conversations(imported)}`;
+    return `Imported ${imported}${andPresets}, skipped ${skipped} already present`;
+  if (imported > 0) return `Imported ${conversations(imported)}${andPresets}`;
+  if (presets > 0) {
+    const present = skipped > 0 ? `; ${conversations(skipped)} already present` : "";
+    return `Imported ${presetCount(presets)}${present}`;
+  }
   if (skipped > 0) return `Nothing new: ${conversations(skipped)} already present`;
   return "The file holds no conversations";
 }

@@ -7,6 +7,7 @@ import * as backend from "../backend";
 import type { ErrorPayload, ExportFormat, TransferProgress } from "../bindings";
 import { exportSummary, importSummary, type TransferKind } from "../transfer";
 import { conversations } from "./conversations.svelte";
+import { presets } from "./presets.svelte";
 import { toasts } from "./toasts.svelte";
 
 type Running = { kind: TransferKind; progress: TransferProgress | null };
@@ -53,7 +54,7 @@ class TransferStore {
       });
       if (report) {
         toasts.show("info", importSummary(report), null, { durationMs: 6_000 });
-        await conversations.refresh();
+        await Promise.all([conversations.refresh(), report.presets > 0 ? presets.load() : null]);
       }
     } catch (error) {
       toasts.error("Import failed", (error as ErrorPayload).message);
