@@ -24,11 +24,14 @@ before(async () => {
 });
 after(() => mock?.stop());
 
-/** The body of the newest `POST /v1/messages` the mock received. */
+/** The body of the newest streamed `POST /v1/messages` (a reply, not a title) the mock received. */
 function lastMessagesBody() {
   const sent = mock
     .requests()
-    .filter((r) => r.method === "POST" && r.path === "/v1/messages");
+    .filter(
+      (r) =>
+        r.method === "POST" && r.path === "/v1/messages" && r.body?.stream,
+    );
   assert.ok(sent.length > 0, "the mock received a request");
   return sent.at(-1).body;
 }
@@ -45,7 +48,7 @@ async function openParams(app) {
   await app.find("param-temperature");
 }
 
-test("temperature, a stop sequence and a prefill set in the UI are exactly what is sent", async (t) => {
+test("parameters, a stop sequence and a prefill set in the UI are exactly what is sent; they survive a restart and travel in a preset", async (t) => {
   const dataDir = newDataDir();
   let app = await launchApp({ dataDir, baseUrl: mock.baseUrl });
   t.after(() => app.quit());
@@ -118,6 +121,46 @@ test("temperature, a stop sequence and a prefill set in the UI are exactly what 
       ),
       "0.2",
       "the parameters survive a restart",
+    );
+
+    // A preset saved from this conversation starts the next one.
+    await (await app.find("preset-save")).click();
+    await (await app.find("preset-name-input")).type("Precise");
+    await (await app.find("preset-name-save")).click();
+    const presetId = await app.waitFor("the saved preset chosen", async () => {
+      const value = await (await app.find("preset-select")).attr("data-value");
+      return value || null;
+    });
+    await (await app.find("conversation-new")).click();
+    await openParams(app);
+    await app.execute(
+      `const select = document.querySelector('[data-testid="preset-select"]');
+       select.value = ${JSON.stringify(presetId)};
+       select.dispatchEvent(new Event("change", { bubbles: true }));`,
+    );
+    await app.waitFor(
+      "the preset's temperature in the panel",
+      async () =>
+        (await app.execute(
+          'return document.querySelector(\'[data-testid="param-temperature"]\').value',
+        )) === "0.2",
+    );
+    const input = await app.find("composer-input");
+    await input.click();
+    await input.type("A new conversation from the preset");
+    await input.type(ENTER);
+    await app.waitFor(
+      "two conversations",
+      async () => (await app.findAll("conversation-item")).length === 2,
+    );
+    await lastAssistant(app, ["done"]);
+    const fromPreset = lastMessagesBody();
+    assert.equal(fromPreset.temperature, 0.2);
+    assert.deepEqual(fromPreset.stop_sequences, ["there"]);
+    assert.equal(
+      fromPreset.messages.at(-1).content[0].text,
+      "A new conversation from the preset",
+      "the prefill was for one message only",
     );
   } catch (error) {
     await saveScreenshot(app, "request-control");
