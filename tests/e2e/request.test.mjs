@@ -29,8 +29,7 @@ function lastMessagesBody() {
   const sent = mock
     .requests()
     .filter(
-      (r) =>
-        r.method === "POST" && r.path === "/v1/messages" && r.body?.stream,
+      (r) => r.method === "POST" && r.path === "/v1/messages" && r.body?.stream,
     );
   assert.ok(sent.length > 0, "the mock received a request");
   return sent.at(-1).body;
@@ -117,7 +116,7 @@ test("parameters, a stop sequence and a prefill set in the UI are exactly what i
     await openParams(app);
     assert.equal(
       await app.execute(
-        'return document.querySelector(\'[data-testid="param-temperature"]\').value',
+        "return document.querySelector('[data-testid=\"param-temperature\"]').value",
       ),
       "0.2",
       "the parameters survive a restart",
@@ -142,7 +141,7 @@ test("parameters, a stop sequence and a prefill set in the UI are exactly what i
       "the preset's temperature in the panel",
       async () =>
         (await app.execute(
-          'return document.querySelector(\'[data-testid="param-temperature"]\').value',
+          "return document.querySelector('[data-testid=\"param-temperature\"]').value",
         )) === "0.2",
     );
     const input = await app.find("composer-input");
