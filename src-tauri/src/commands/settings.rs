@@ -25,10 +25,7 @@ pub async fn test_connection(parley: State<'_, Parley>) -> CommandResult<Connect
 /// Fetches the endpoint's models (`force`: even when the list is fresh) and returns the
 /// settings view with them.
 #[tauri::command]
-pub async fn refresh_models(
-    parley: State<'_, Parley>,
-    force: bool,
-) -> CommandResult<SettingsView> {
+pub async fn refresh_models(parley: State<'_, Parley>, force: bool) -> CommandResult<SettingsView> {
     parley.refresh_models(force).await?;
     Ok(parley.settings_view().await?)
 }
