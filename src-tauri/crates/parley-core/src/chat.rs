@@ -178,18 +178,9 @@ impl Parley {
         let tree = self.store.conversation_tree(&conversation.id).await?;
         let history = branch_to(&tree, &parent_id);
         let meta = ConversationMeta::from(&conversation);
-        let model = self.model_info_for(&conversation.model).await;
-        let request = build_request(RequestInputs {
-            model: &model,
-            system_prompt: conversation.system_prompt.as_deref(),
-            history: &history,
-            params: &meta.params,
-            default_max_tokens: settings.default_max_tokens,
-            metadata_user_id: settings.metadata_user_id.as_deref(),
-            prefill: Some(&base_text),
-            tools: &[],
-            tool_choice: None,
-        })?;
+        let request = self
+            .reply_request(&meta, &settings, &history, Some(&base_text))
+            .await?;
         let reopened = self.store.reopen_for_continue(message_id).await?;
         let siblings = SiblingIndex::new(&tree.messages);
         let started = SendStarted {
@@ -255,26 +246,11 @@ impl Parley {
             None
         } else {
             let blocks = composer_blocks(text, &draft.images, ImagePlacement::default())?;
-            Some(StoredMessage {
-                id: String::new(),
-                conversation_id: String::new(),
-                parent_id: None,
-                role: Role::User,
-                content_json: to_json(&blocks)?,
-                text: text.to_owned(),
-                model: None,
-                status: MessageStatus::Done,
-                stop_reason: None,
-                stop_sequence: None,
-                usage: Default::default(),
-                error_kind: None,
-                error_message: None,
-                request_id: None,
-                active_child_id: None,
-                created_at: 0,
-                updated_at: 0,
-                prefill: None,
-            })
+            Some(StoredMessage::unsaved(
+                Role::User,
+                to_json(&blocks)?,
+                text.to_owned(),
+            ))
         };
         let mut history: Vec<&StoredMessage> = tree
             .as_ref()
@@ -567,7 +543,6 @@ impl Parley {
     ) -> CoreResult<SendStarted> {
         let conversation = self.store.get_conversation(conversation_id).await?;
         let meta = ConversationMeta::from(&conversation);
-        let model = self.model_info_for(&conversation.model).await;
         // Built before the reply row exists: a request that cannot be built stores nothing.
         let tree = self.store.conversation_tree(conversation_id).await?;
         let history = branch_to(&tree, user_id);
@@ -576,17 +551,9 @@ impl Parley {
             .as_deref()
             .map(str::trim_end)
             .filter(|text| !text.trim().is_empty());
-        let request = build_request(RequestInputs {
-            model: &model,
-            system_prompt: conversation.system_prompt.as_deref(),
-            history: &history,
-            params: &meta.params,
-            default_max_tokens: settings.default_max_tokens,
-            metadata_user_id: settings.metadata_user_id.as_deref(),
-            prefill,
-            tools: &[],
-            tool_choice: None,
-        })?;
+        let request = self
+            .reply_request(&meta, settings, &history, prefill)
+            .await?;
         let assistant = self
             .store
             .insert_message(&NewMessage {
@@ -636,6 +603,29 @@ impl Parley {
         )
         .await;
         Ok(started)
+    }
+
+    /// The request for the next reply of `conversation` after `history`, starting with
+    /// `prefill`, with the conversation's model, system prompt and parameters.
+    async fn reply_request(
+        &self,
+        conversation: &ConversationMeta,
+        settings: &Settings,
+        history: &[&StoredMessage],
+        prefill: Option<&str>,
+    ) -> CoreResult<MessagesRequest> {
+        let model = self.model_info_for(&conversation.model).await;
+        build_request(RequestInputs {
+            model: &model,
+            system_prompt: conversation.system_prompt.as_deref(),
+            history,
+            params: &conversation.params,
+            default_max_tokens: settings.default_max_tokens,
+            metadata_user_id: settings.metadata_user_id.as_deref(),
+            prefill,
+            tools: &[],
+            tool_choice: None,
+        })
     }
 
     /// Starts the [`StreamJob`] that streams `reply` and keeps its handle while it runs.

@@ -303,32 +303,11 @@ pub fn has_cache_breakpoints(request: &MessagesRequest) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use parley_store::{MessageStatus, StoredUsage};
-
     use super::*;
     use crate::models::{ModelSource, model_info};
 
     fn stored(role: Role, blocks: Value) -> StoredMessage {
-        StoredMessage {
-            id: "m".into(),
-            conversation_id: "c".into(),
-            parent_id: None,
-            role,
-            content_json: blocks.to_string(),
-            text: String::new(),
-            model: None,
-            status: MessageStatus::Done,
-            stop_reason: None,
-            stop_sequence: None,
-            usage: StoredUsage::default(),
-            error_kind: None,
-            error_message: None,
-            request_id: None,
-            active_child_id: None,
-            created_at: 0,
-            updated_at: 0,
-            prefill: None,
-        }
+        StoredMessage::unsaved(role, blocks.to_string(), String::new())
     }
 
     fn user(text: &str) -> StoredMessage {

@@ -150,6 +150,33 @@ pub struct StoredMessage {
     pub prefill: Option<String>,
 }
 
+impl StoredMessage {
+    /// A message that is not in the database (no id, no conversation, no times): the draft
+    /// in the composer, when the request it would make is built to count its tokens.
+    pub fn unsaved(role: Role, content_json: String, text: String) -> Self {
+        Self {
+            id: String::new(),
+            conversation_id: String::new(),
+            parent_id: None,
+            role,
+            content_json,
+            text,
+            model: None,
+            status: MessageStatus::Done,
+            stop_reason: None,
+            stop_sequence: None,
+            usage: StoredUsage::default(),
+            error_kind: None,
+            error_message: None,
+            request_id: None,
+            active_child_id: None,
+            created_at: 0,
+            updated_at: 0,
+            prefill: None,
+        }
+    }
+}
+
 /// A message to insert; the store assigns the id and times.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewMessage {
