@@ -10,10 +10,14 @@
 //   PARLEY_SEED_BINARY   the seeder (default target/release/parley-bench-seed, else debug)
 //   PARLEY_BENCH_REPS    repetitions for the medians (default 3)
 //   PARLEY_BENCH_ONLY    comma-separated subset: throughput,smoothness,startup,size,
-//                        history-sidebar,history-open,history-search,history-size
+//                        history-sidebar,history-open,history-search,history-size,
+//                        typing-count,startup-1000
 //   PARLEY_HISTORY_SEED_BINARY, PARLEY_HISTORY_SEARCH_BINARY  the history benchmark's binaries
 //                        (default target/release/parley-history-{seed,search}, else debug)
 //   PARLEY_HISTORY_SEARCH_REPS  timed runs per search query (default 15)
+//   PARLEY_BENCH_TYPING_REPS  sentences typed per launch in typing-count (default: REPS, at most 2)
+// typing-count and startup-1000 (issue 10: the composer's token count) each start their own mock
+// server with --record-file, to count the count_tokens requests and time the models refresh.
 // The history benchmarks (issue 4) use a generated history of 1,000,000 messages, seeded once and
 // cached under target/bench-history/ (see bench/lib/history.mjs).
 //   PARLEY_BENCH_KEEP    keep the work directory (data dirs, app logs app-N.log) even on success
@@ -72,7 +76,8 @@ const REPS = Math.max(1, Number(process.env.PARLEY_BENCH_REPS ?? 3));
 const ONLY = new Set(
   (
     process.env.PARLEY_BENCH_ONLY ??
-    "throughput,smoothness,startup,size,history-sidebar,history-open,history-search,history-size"
+    "throughput,smoothness,startup,size,history-sidebar,history-open,history-search,history-size," +
+      "typing-count,startup-1000"
   )
     .split(",")
     .map((s) => s.trim())
@@ -135,12 +140,24 @@ function newDir(label) {
 // ---------------------------------------------------------------------------------------------
 // The mock server, the seeder, the app
 
-async function startMock(binary) {
+/**
+ * Starts the mock server on a free port. With `record`, it appends every request it receives to
+ * `recordFile` (one JSON line `{"method","path","query","body"}`, written before it answers).
+ */
+async function startMock(binary, { record = false } = {}) {
   const dir = newDir("mock");
   const addrFile = join(dir, "addr");
+  const recordFile = record ? join(dir, "requests.jsonl") : null;
   const child = spawn(
     binary,
-    ["--port", "0", "--addr-file", addrFile, "--quiet"],
+    [
+      "--port",
+      "0",
+      "--addr-file",
+      addrFile,
+      "--quiet",
+      ...(recordFile ? ["--record-file", recordFile] : []),
+    ],
     {
       stdio: ["ignore", "ignore", "inherit"],
     },
@@ -150,6 +167,7 @@ async function startMock(binary) {
   const baseUrl = readFileSync(addrFile, "utf8").trim();
   return {
     baseUrl,
+    recordFile,
     stop: () => child.kill("SIGTERM"),
   };
 }
@@ -1566,6 +1584,712 @@ function benchHistorySize() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// 6. Issue 10: typing while the composer counts tokens; start-up with 1,000 conversations
+
+const TYPING_MESSAGES = 500;
+/** Milliseconds between one key and the next (uniform in this range, deterministic). */
+const TYPING_PACE_MS = [60, 80];
+/** A pause after "," and "." as a person makes, longer than the counter's 300 ms debounce. */
+const TYPING_THINK_MS = 450;
+/** How long the measurement goes on after the last key (the last count lands in it). */
+const TYPING_SETTLE_MS = 1_500;
+/**
+ * Sentences typed per launch (about 25 s each): PARLEY_BENCH_TYPING_REPS, else PARLEY_BENCH_REPS
+ * but at most 2, so the benchmark stays near two minutes.
+ */
+const TYPING_REPS = Math.max(
+  1,
+  Number(process.env.PARLEY_BENCH_TYPING_REPS ?? Math.min(REPS, 2)),
+);
+/** One sentence per repetition (the counter caches answers by content, so none repeats). */
+const TYPING_SENTENCES = [
+  "could you look at the start-up path of the app once more and tell me which of the steps on the way to " +
+    "the first window could move to a background task, since the list of conversations should appear at once. " +
+    "the models can come later, and so can the token count of the draft that is being typed into this box.",
+  "please read the last few replies again and write a short summary of what we decided about the cache, the " +
+    "retries and the database writes, then list the questions that are still open, with the one that blocks " +
+    "the release first. keep it brief, a few lines for each point is plenty for the meeting on monday.",
+  "i would like to compare the two designs we talked about this morning: one keeps every draft in memory " +
+    "until it is sent, the other writes it to disk after each pause in typing. which one loses less when the " +
+    "machine crashes, and which one costs more while typing? give me a table with the trade-offs, please.",
+];
+
+/** The delay after each character of `text`: the pace, plus a pause after punctuation. */
+function typingDelays(text) {
+  let state = 0x2545f4914f6cdd1dn;
+  const random = () => {
+    state =
+      (state * 6364136223846793005n + 1442695040888963407n) &
+      0xffffffffffffffffn;
+    return Number(state >> 40n) / 2 ** 24;
+  };
+  const [lo, hi] = TYPING_PACE_MS;
+  return [...text].map(
+    (ch) =>
+      Math.round(lo + random() * (hi - lo)) +
+      (ch === "," || ch === "." ? TYPING_THINK_MS : 0),
+  );
+}
+
+/**
+ * WebDriver key action sequences typing `text` (key down, key up, pause, per character), one per
+ * word with the space after it: each is a request of its own, so a request that fails can be
+ * resumed where the composer shows it stopped.
+ */
+function typingChunks(text) {
+  const delays = typingDelays(text);
+  const chunks = [];
+  let chunk = null;
+  [...text].forEach((ch, i) => {
+    if (!chunk) {
+      chunk = { text: "", delays: [] };
+      chunks.push(chunk);
+    }
+    chunk.text += ch;
+    chunk.delays.push(delays[i]);
+    if (ch === " ") chunk = null;
+  });
+  return chunks;
+}
+
+function keyActions(chars, delays) {
+  const actions = [];
+  [...chars].forEach((ch, i) => {
+    actions.push({ type: "keyDown", value: ch }, { type: "keyUp", value: ch });
+    actions.push({ type: "pause", duration: delays[i] });
+  });
+  return { actions: [{ type: "key", id: "keyboard", actions }] };
+}
+
+/** In the page: the composer's text. */
+async function pageComposerValue() {
+  return (
+    document.querySelector('[data-testid="composer-input"]')?.value ?? null
+  );
+}
+
+/**
+ * Types `text` into the focused composer through WebDriver key actions, a word per request. When
+ * WebKitWebDriver fails a request (it now and then answers 500 "unknown error" with no message),
+ * the keys released, the rest of the word is typed from where the composer shows it stopped
+ * (at most `retries` times in all). Returns how many requests were resumed.
+ */
+async function typeText(driver, text, retries = 3) {
+  let typed = "";
+  let resumed = 0;
+  for (const chunk of typingChunks(text)) {
+    let done = 0;
+    for (;;) {
+      try {
+        await driver.cmd(
+          "POST",
+          "/actions",
+          keyActions(chunk.text.slice(done), chunk.delays.slice(done)),
+          { timeoutMs: 120_000 },
+        );
+        break;
+      } catch (error) {
+        await driver.cmd("DELETE", "/actions").catch(() => {});
+        const value = await inPage(driver, pageComposerValue);
+        const got = value?.startsWith(typed) ? value.slice(typed.length) : null;
+        if (resumed >= retries || got === null || !chunk.text.startsWith(got)) {
+          throw new Error(
+            `typing failed after ${JSON.stringify(typed.slice(-40))} (${error.message}); the composer holds ` +
+              `${value?.length} characters`,
+          );
+        }
+        resumed += 1;
+        done = got.length;
+        log(
+          `typing: a key-actions request failed (${error.message}); resuming after ${JSON.stringify(typed.slice(-20) + got)}`,
+        );
+        if (done === chunk.text.length) break;
+      }
+    }
+    typed += chunk.text;
+  }
+  return resumed;
+}
+
+/** A signed duration: "+12.0 ms", "−3.0 ms", or "none". */
+const signedMs = (ms) =>
+  ms === null || ms === undefined
+    ? "none"
+    : `${ms >= 0 ? "+" : "−"}${fmtMs(Math.abs(ms))}`;
+
+/** The requests in the mock's record file (method and path). */
+function recordedRequests(recordFile) {
+  if (!recordFile || !existsSync(recordFile)) return [];
+  return readFileSync(recordFile, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => {
+      const { method, path } = JSON.parse(line);
+      return { method, path };
+    });
+}
+
+const isCountTokens = (r) =>
+  r.method === "POST" && r.path.endsWith("/count_tokens");
+const isModels = (r) => r.method === "GET" && /\/v1\/models$/.test(r.path);
+const countTokensRequests = (recordFile) =>
+  recordedRequests(recordFile).filter(isCountTokens).length;
+
+/**
+ * Merges `values` into the settings document (`settings` table, key `app_settings`) of the
+ * database in `dataDir`, before the app is launched on it; fields left out keep their defaults.
+ */
+function writeSettings(dataDir, values) {
+  const database = join(dataDir, "parley.sqlite3");
+  const saved = execFileSync(
+    "sqlite3",
+    [
+      "-batch",
+      database,
+      "SELECT value FROM settings WHERE key = 'app_settings'",
+    ],
+    { encoding: "utf8" },
+  ).trim();
+  const json = JSON.stringify({
+    ...(saved ? JSON.parse(saved) : {}),
+    ...values,
+  }).replaceAll("'", "''");
+  execFileSync("sqlite3", [
+    "-batch",
+    database,
+    `INSERT INTO settings (key, value) VALUES ('app_settings', '${json}') ` +
+      "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+  ]);
+}
+
+/**
+ * In the page: starts recording, for the typing that follows (WebDriver key actions), the
+ * requestAnimationFrame gaps and, per key, the keydown time, the input event and the next frame
+ * after it; resolves at once (`pageTypingStop` ends it and summarises).
+ */
+async function pageTypingStart() {
+  const state = {
+    keys: [],
+    frames: [],
+    running: true,
+    pending: null,
+    last: performance.now(),
+  };
+  state.onKeydown = (event) => {
+    const now = performance.now();
+    // The event's own time stamp when it is a plausible time of this page's clock.
+    const stamp = event.timeStamp;
+    const fromEvent = stamp > 0 && stamp <= now && now - stamp < 1_000;
+    state.pending = {
+      key: event.key,
+      down: fromEvent ? stamp : now,
+      handler: now,
+      fromEvent,
+      input: null,
+      frame: null,
+      painted: null,
+    };
+    state.keys.push(state.pending);
+  };
+  // Registered on the window, bubbling: it runs after the composer's own input handling.
+  state.onInput = () => {
+    const key = state.pending;
+    if (!key || key.input !== null) return;
+    key.input = performance.now();
+    state.pending = null;
+    requestAnimationFrame(() => {
+      key.frame = performance.now();
+      // The frame with the new text painted: the first task after its rendering update.
+      setTimeout(() => (key.painted = performance.now()), 0);
+    });
+  };
+  window.addEventListener("keydown", state.onKeydown, true);
+  window.addEventListener("input", state.onInput, false);
+  // When the count under the composer changes (an answer of count_tokens shown).
+  state.countUpdates = [];
+  state.observer = new MutationObserver(() => {
+    const el = document.querySelector('[data-testid="composer-token-count"]');
+    const value = el ? el.getAttribute("data-tokens") : null;
+    if (value !== state.lastCount) {
+      state.lastCount = value;
+      state.countUpdates.push(performance.now());
+    }
+  });
+  state.lastCount =
+    document
+      .querySelector('[data-testid="composer-token-count"]')
+      ?.getAttribute("data-tokens") ?? null;
+  state.observer.observe(document.body, {
+    subtree: true,
+    childList: true,
+    attributes: true,
+    attributeFilter: ["data-tokens"],
+  });
+  const tick = () => {
+    const now = performance.now();
+    state.frames.push([now, now - state.last]);
+    state.last = now;
+    if (state.running) requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+  window.__parleyTyping = state;
+  return true;
+}
+
+/** In the page: waits `settleMs`, stops the recording of `pageTypingStart` and summarises it. */
+async function pageTypingStop(settleMs) {
+  const state = window.__parleyTyping;
+  if (!state) throw new Error("the typing recorder is not running");
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const nextFrame = () => new Promise((r) => requestAnimationFrame(() => r()));
+  await sleep(settleMs);
+  const t1 = performance.now();
+  await nextFrame();
+  await nextFrame();
+  await sleep(50);
+  state.running = false;
+  window.removeEventListener("keydown", state.onKeydown, true);
+  window.removeEventListener("input", state.onInput, false);
+  state.observer.disconnect();
+  delete window.__parleyTyping;
+
+  const sorted = (values) => [...values].sort((a, b) => a - b);
+  const pick = (values, q) =>
+    values.length
+      ? values[Math.min(values.length - 1, Math.floor(values.length * q))]
+      : null;
+  const keys = state.keys;
+  const t0 = keys.length ? keys[0].down : t1;
+  const inside = state.frames.filter(([at, gap]) => at > t0 && at - gap < t1);
+  const gaps = sorted(inside.map(([, gap]) => gap));
+  // Long gaps that contain a change of the count shown, or end or start within 50 ms of one.
+  const updates = state.countUpdates.filter((u) => u > t0 && u < t1);
+  const longNearCount = inside.filter(
+    ([at, gap]) =>
+      gap > 50 && updates.some((u) => u >= at - gap - 50 && u <= at + 50),
+  ).length;
+  const measured = keys.filter((k) => k.painted !== null);
+  const toPaint = sorted(measured.map((k) => k.painted - k.down));
+  const toFrame = sorted(measured.map((k) => k.frame - k.down));
+  const toHandler = sorted(keys.map((k) => k.handler - k.down));
+  const intervals = sorted(
+    keys.slice(1).map((k, i) => k.handler - keys[i].handler),
+  );
+  const input = document.querySelector('[data-testid="composer-input"]');
+  const count = document.querySelector('[data-testid="composer-token-count"]');
+  return {
+    keys: keys.length,
+    keysMeasured: measured.length,
+    keysWithoutInput: keys.filter((k) => k.input === null).length,
+    stampsFromEvent: keys.filter((k) => k.fromEvent).length,
+    typingMs: keys.length ? keys[keys.length - 1].handler - keys[0].handler : 0,
+    windowMs: t1 - t0,
+    intervalMedianMs: pick(intervals, 0.5),
+    frames: {
+      count: gaps.length,
+      maxGapMs: gaps.length ? gaps[gaps.length - 1] : null,
+      p99GapMs: pick(gaps, 0.99),
+      medianGapMs: pick(gaps, 0.5),
+      over50ms: gaps.filter((g) => g > 50).length,
+      over50msNearCount: longNearCount,
+    },
+    countUpdates: updates.length,
+    keyToPaint: {
+      p50: pick(toPaint, 0.5),
+      p95: pick(toPaint, 0.95),
+      max: toPaint.at(-1) ?? null,
+    },
+    keyToFrame: { p50: pick(toFrame, 0.5), p95: pick(toFrame, 0.95) },
+    keyToHandler: { p50: pick(toHandler, 0.5), p95: pick(toHandler, 0.95) },
+    value: input ? input.value : null,
+    tokens: count ? Number(count.getAttribute("data-tokens")) : null,
+    tokenSource: count ? count.getAttribute("data-source") : null,
+  };
+}
+
+/** In the page: the composer's token count and the app's tokenCounting setting. */
+async function pageCountState() {
+  const count = document.querySelector('[data-testid="composer-token-count"]');
+  const view = await window.__TAURI_INTERNALS__.invoke("get_settings");
+  return {
+    tokens: count ? Number(count.getAttribute("data-tokens")) : null,
+    source: count ? count.getAttribute("data-source") : null,
+    tokenCounting: view?.settings?.tokenCounting ?? null,
+  };
+}
+
+/** In the page: empties the composer as the UI would see a user do it (value, input event). */
+async function pageClearComposer() {
+  const input = document.querySelector('[data-testid="composer-input"]');
+  if (!input) throw new Error("no composer-input in the page");
+  const setter = Object.getOwnPropertyDescriptor(
+    Object.getPrototypeOf(input),
+    "value",
+  )?.set;
+  if (setter) setter.call(input, "");
+  else input.value = "";
+  input.dispatchEvent(new Event("input", { bubbles: true }));
+  return input.value;
+}
+
+/**
+ * One launch of the app on a copy of the seeded 500-message conversation, with token counting
+ * on or off (written into the copy's settings before the launch); opens the conversation and
+ * types each of `sentences` into the composer through WebDriver key actions, emptying the
+ * composer in between.
+ */
+async function typingLaunch(mock, seeded, counting, sentences) {
+  const label = counting ? "counting on" : "counting off";
+  const dataDir = copyOf(seeded.dir);
+  if (!counting) writeSettings(dataDir, { tokenCounting: false });
+  const launched = await launchApp(dataDir, mock.baseUrl);
+  const { driver } = launched;
+  const runs = [];
+  let opened;
+  let initial;
+  try {
+    await waitForSelector(driver, SEL.item);
+    opened = await inPage(driver, pageOpenConversation, [
+      seeded.newestId,
+      60_000,
+    ]);
+    // Before typing: the count of the conversation as it stands (on), or its absence (off).
+    const deadline = Date.now() + (counting ? 30_000 : 3_000);
+    do {
+      await sleep(250);
+      initial = await inPage(driver, pageCountState);
+    } while (counting && initial.tokens === null && Date.now() < deadline);
+    if (initial.tokenCounting !== counting) {
+      throw new Error(
+        `${label}: the app's settings say tokenCounting ${initial.tokenCounting}`,
+      );
+    }
+    if (counting && initial.tokens === null) {
+      await screenshot(driver, "typing-count-on");
+      throw new Error(
+        `${label}: no composer-token-count 30 s after opening the conversation`,
+      );
+    }
+    await sleep(1_000);
+    for (const [i, sentence] of sentences.entries()) {
+      if (i > 0) {
+        await inPage(driver, pageClearComposer);
+        await sleep(1_500);
+      }
+      // A real click focuses the composer, as a person would.
+      await (await driver.find("composer-input")).click();
+      await sleep(300);
+      const before = countTokensRequests(mock.recordFile);
+      await inPage(driver, pageTypingStart);
+      const startedAt = Date.now();
+      const resumed = await typeText(driver, sentence);
+      const actionsMs = Date.now() - startedAt;
+      const duringTyping = countTokensRequests(mock.recordFile) - before;
+      const result = await inPage(driver, pageTypingStop, [TYPING_SETTLE_MS]);
+      const total = countTokensRequests(mock.recordFile) - before;
+      await driver.cmd("DELETE", "/actions").catch(() => {});
+      if (result.value !== sentence) {
+        await screenshot(
+          driver,
+          `typing-count-${counting ? "on" : "off"}-${i + 1}`,
+        );
+        throw new Error(
+          `${label}: the composer holds ${JSON.stringify(result.value?.slice(0, 80))}… (${result.value?.length} characters), ` +
+            `not the ${sentence.length} characters typed`,
+        );
+      }
+      if (!counting && (total > 0 || result.tokens !== null)) {
+        throw new Error(
+          `${label}: the baseline counted anyway (${total} count_tokens requests, composer-token-count ${result.tokens})`,
+        );
+      }
+      if (counting && result.tokenSource !== "api") {
+        throw new Error(
+          `${label}: after typing, composer-token-count is ${result.tokens} (${result.tokenSource})`,
+        );
+      }
+      runs.push({
+        ...result,
+        actionsMs,
+        resumed,
+        countRequestsDuringTyping: duringTyping,
+        countRequests: total,
+        chars: sentence.length,
+      });
+      log(
+        `typing-count, ${label}, sentence ${i + 1}/${sentences.length}: ${result.keys} keys in ${fmtMs(result.typingMs)} ` +
+          `(median ${fmtMs(result.intervalMedianMs)} apart); longest frame gap ${fmtMs(result.frames.maxGapMs)} ` +
+          `(${result.frames.count} frames, ${result.frames.over50ms} > 50 ms, ${result.frames.over50msNearCount} of them at a count update); key → paint p95 ${fmtMs(result.keyToPaint.p95)} ` +
+          `(p50 ${fmtMs(result.keyToPaint.p50)}, max ${fmtMs(result.keyToPaint.max)}); count_tokens requests ` +
+          `${duringTyping} while typing, ${total} with the settle; count ${result.tokens ?? "none"} (${result.tokenSource ?? "–"})`,
+      );
+    }
+  } finally {
+    await quitApp(launched);
+  }
+  return { runs, opened, initial };
+}
+
+async function benchTypingCount(seedBinary) {
+  const seeded = seed(seedBinary, {
+    conversations: 1,
+    messages: TYPING_MESSAGES,
+  });
+  const mock = await startMock(MOCK_BIN, { record: true });
+  const sentences = Array.from(
+    { length: TYPING_REPS },
+    (_, i) => TYPING_SENTENCES[i % TYPING_SENTENCES.length],
+  );
+  let on;
+  let off;
+  try {
+    on = await typingLaunch(mock, seeded, true, sentences);
+    off = await typingLaunch(mock, seeded, false, sentences);
+  } finally {
+    mock.stop();
+  }
+  const gapOn = median(on.runs.map((r) => r.frames.maxGapMs));
+  const gapOff = median(off.runs.map((r) => r.frames.maxGapMs));
+  const p95On = median(on.runs.map((r) => r.keyToPaint.p95));
+  const p95Off = median(off.runs.map((r) => r.keyToPaint.p95));
+  const keys = on.runs.map((r) => r.keys);
+  const requests = on.runs.map((r) => r.countRequests);
+  const resumedTotal = [...on.runs, ...off.runs].reduce(
+    (sum, r) => sum + r.resumed,
+    0,
+  );
+  const pauses = sentences.map(
+    (s) => [...s].filter((c) => c === "," || c === ".").length,
+  );
+  const what = `typing ${sentences[0].length} characters at ${TYPING_PACE_MS.join("–")} ms a key into a ${TYPING_MESSAGES}-message conversation, token counting on (median of ${TYPING_REPS})`;
+  const both = (f) =>
+    `${fmtList(on.runs, f)} (on) vs ${fmtList(off.runs, f)} (off)`;
+  return {
+    rows: [
+      {
+        benchmark: `Typing: longest frame gap ${what}`,
+        parley: fmtMs(gapOn),
+        baseline: `${fmtMs(gapOff)} (token counting off)`,
+        ratio: gapOn / gapOff,
+        goal: "< 50 ms",
+        met: gapOn < 50,
+      },
+      {
+        benchmark: `Typing: key → paint p95 ${what}`,
+        parley: fmtMs(p95On),
+        baseline: `${fmtMs(p95Off)} (token counting off)`,
+        ratio: p95On / p95Off,
+        goal: "< 16 ms",
+        met: p95On < 16,
+      },
+    ],
+    notes: [
+      `Typing: two launches on copies of one seeded conversation of ${TYPING_MESSAGES} messages, opened from the sidebar ` +
+        `(${fmtMs(on.opened.ms)} and ${fmtMs(off.opened.ms)}); one with the default settings (token counting on, the mock ` +
+        `answering count_tokens), one with \`{"tokenCounting": false}\` written into the copy's settings before the launch ` +
+        `(the app's get_settings confirmed both; the baseline showed no composer-token-count and sent no count_tokens). In each, ` +
+        `after a click on composer-input, ${TYPING_REPS === 1 ? "a sentence" : `${TYPING_REPS} different sentences (the counter caches by content), the composer emptied in between,`} ` +
+        `typed key by key through WebDriver key actions, one request per word (key down, key up, then a pause of ${TYPING_PACE_MS.join("–")} ms, ` +
+        `${TYPING_THINK_MS} ms more after each "," and "." as a person stops to think: ${pauses.join(", ")} such pauses, each ` +
+        `longer than the 300 ms debounce); keys were ${both((r) => fmtMs(r.intervalMedianMs))} apart (median), each sentence took ` +
+        `${both((r) => fmtMs(r.typingMs))}; the composer held exactly the typed text afterwards` +
+        (resumedTotal
+          ? ` (${resumedTotal} key-actions request(s) failed in WebKitWebDriver and were resumed from the composer's text)`
+          : "") +
+        `. Counting on was measured first, then off. Measured in the page from the ` +
+        `first keydown until ${TYPING_SETTLE_MS / 1000} s after the last key (so the last count's answer is inside): longest ` +
+        `requestAnimationFrame gap ${both((r) => fmtMs(r.frames.maxGapMs))}; p99 gap ${both((r) => fmtMs(r.frames.p99GapMs))}; ` +
+        `gaps > 50 ms ${on.runs.map((r) => r.frames.over50ms).join(", ")} (on) vs ${off.runs.map((r) => r.frames.over50ms).join(", ")} (off); ` +
+        `with counting on, ${on.runs.map((r) => r.frames.over50msNearCount).join(", ")} of those gaps contained, or were within 50 ms of, one of the ` +
+        `${on.runs.map((r) => r.countUpdates).join(", ")} changes of the count shown (a MutationObserver on composer-token-count's data-tokens). ` +
+        `Key → paint: from the keydown event's timeStamp (${on.runs.map((r) => `${r.stampsFromEvent}/${r.keys}`).join(", ")} ` +
+        `usable, else the time the window's capturing keydown listener ran) to the first task after the first animation frame ` +
+        `that follows the input event (a window listener, after the composer's own): p95 ${both((r) => fmtMs(r.keyToPaint.p95))}, ` +
+        `p50 ${both((r) => fmtMs(r.keyToPaint.p50))}, max ${both((r) => fmtMs(r.keyToPaint.max))}; to that frame's ` +
+        `requestAnimationFrame callback alone p95 ${both((r) => fmtMs(r.keyToFrame.p95))}; ${on.runs.map((r) => r.keysMeasured).join(", ")} ` +
+        `of ${keys.join(", ")} keys measured (the page's clock ticks in whole milliseconds in this WebKit).`,
+      `Typing, count_tokens requests the mock received (its --record-file): ${requests.join(", ")} for ${keys.join(", ")} ` +
+        `keystrokes with counting on (${on.runs.map((r) => r.countRequestsDuringTyping).join(", ")} of them before the WebDriver key ` +
+        `actions returned, which end with the pause after the last key; the others in the ${TYPING_SETTLE_MS / 1000} s after), 0 with counting off. That is ${fmtList(
+          on.runs,
+          (r) => `${((100 * r.countRequests) / r.keys).toFixed(1)}%`,
+        )} of the keystrokes, about one per pause longer than the debounce (the sentences have ${pauses.join(", ")} pauses of ${TYPING_THINK_MS} ms, the last after the final period). The count under the composer went from ` +
+        `${on.initial.tokens} tokens (the conversation, empty draft) to ${on.runs.map((r) => r.tokens).join(", ")} ` +
+        `(data-source ${[...new Set(on.runs.map((r) => r.tokenSource))].join("/")}). Ratio column: counting on / off.`,
+    ],
+    raw: { on, off, sentences },
+  };
+}
+
+/**
+ * Launches the app on `dataDir`, times until `selector` is rendered (as the start-up benchmark),
+ * and watches the mock's record file for the app's first GET /v1/models (the background models
+ * refresh): when it arrived, against the list shown and the page's first contentful paint.
+ */
+async function launchWatchingModels(mock, dataDir, selector, name) {
+  const already = recordedRequests(mock.recordFile).length;
+  let modelsAt = null;
+  let watching = true;
+  const watch = (async () => {
+    let size = -1;
+    while (watching && modelsAt === null) {
+      const now = Date.now();
+      const current = existsSync(mock.recordFile)
+        ? statSync(mock.recordFile).size
+        : 0;
+      if (current !== size) {
+        size = current;
+        if (recordedRequests(mock.recordFile).slice(already).some(isModels))
+          modelsAt = now;
+      }
+      await sleep(5);
+    }
+  })();
+  const launched = await launchApp(dataDir, mock.baseUrl);
+  try {
+    let found;
+    try {
+      found = await waitForSelector(launched.driver, selector);
+    } catch (error) {
+      await screenshot(launched.driver, `startup-1000-${name}`);
+      throw error;
+    }
+    // The refresh is in the background: give it up to 5 s to happen.
+    for (let i = 0; i < 100 && modelsAt === null; i++) await sleep(50);
+    const paint = await inPage(launched.driver, async () => {
+      const entry = (name) =>
+        performance.getEntriesByName(name)[0]?.startTime ?? null;
+      return {
+        timeOrigin: performance.timeOrigin,
+        fcp: entry("first-contentful-paint"),
+        fp: entry("first-paint"),
+      };
+    });
+    const toEpoch = (t) => (t === null ? null : paint.timeOrigin + t);
+    return {
+      ms: found.epochMs - launched.requestedAt,
+      processToShownMs: launched.appStartedAt
+        ? found.epochMs - launched.appStartedAt
+        : null,
+      pageStartToShownMs: found.epochMs - found.timeOrigin,
+      alreadyThere: found.already,
+      rows: rowsShown(found),
+      items: found.items,
+      shownAt: found.epochMs,
+      fcpAt: toEpoch(paint.fcp),
+      fcpMs:
+        paint.fcp === null ? null : toEpoch(paint.fcp) - launched.requestedAt,
+      modelsAt,
+      modelsAfterShownMs: modelsAt === null ? null : modelsAt - found.epochMs,
+      modelsAfterFcpMs:
+        modelsAt === null || paint.fcp === null
+          ? null
+          : modelsAt - toEpoch(paint.fcp),
+    };
+  } finally {
+    watching = false;
+    await watch;
+    await quitApp(launched);
+  }
+}
+
+async function benchStartup1000(seedBinary) {
+  const seeded = seed(seedBinary, {
+    conversations: STARTUP_CONVERSATIONS,
+    messages: 2,
+  });
+  const mock = await startMock(MOCK_BIN, { record: true });
+  const full = [];
+  const empty = [];
+  try {
+    log("startup-1000: a warm-up launch (not counted)");
+    await launchWatchingModels(mock, copyOf(seeded.dir), SEL.item, "warmup");
+    for (let rep = 0; rep < REPS; rep++) {
+      full.push(
+        await launchWatchingModels(
+          mock,
+          copyOf(seeded.dir),
+          SEL.item,
+          `seeded-${rep + 1}`,
+        ),
+      );
+      empty.push(
+        await launchWatchingModels(
+          mock,
+          newDir("data"),
+          SEL.composer,
+          `empty-${rep + 1}`,
+        ),
+      );
+      const models = (r) =>
+        r.modelsAt === null
+          ? "no models request"
+          : `models request ${signedMs(r.modelsAfterFcpMs)} after the first contentful paint, ` +
+            `${signedMs(r.modelsAfterShownMs)} after the frame measured`;
+      log(
+        `startup-1000 ${rep + 1}/${REPS}: ${STARTUP_CONVERSATIONS} conversations shown after ${fmtMs(full.at(-1).ms)} ` +
+          `(${full.at(-1).rows} rows; ${models(full.at(-1))}); empty data folder ${fmtMs(empty.at(-1).ms)} (${models(empty.at(-1))})`,
+      );
+    }
+  } finally {
+    mock.stop();
+  }
+  for (const r of full) {
+    if (r.rows < STARTUP_CONVERSATIONS)
+      throw new Error(
+        `the list held ${r.rows} of ${STARTUP_CONVERSATIONS} conversations`,
+      );
+  }
+  const seededMs = median(full.map((r) => r.ms));
+  const emptyMs = median(empty.map((r) => r.ms));
+  const all = [...full, ...empty];
+  const withModels = all.filter((r) => r.modelsAt !== null);
+  const afterFcp = all.filter(
+    (r) => r.modelsAfterFcpMs !== null && r.modelsAfterFcpMs >= 0,
+  ).length;
+  const withFcp = all.filter((r) => r.modelsAfterFcpMs !== null).length;
+  const n = STARTUP_CONVERSATIONS.toLocaleString("en");
+  return {
+    row: {
+      benchmark: `Start-up with ${n} conversations: launch → list rendered (first paint) (median of ${REPS})`,
+      parley: fmtMs(seededMs),
+      baseline: `${fmtMs(emptyMs)} (empty data folder, composer)`,
+      ratio: seededMs / emptyMs,
+      goal: "< 1 s",
+      met: seededMs < 1000,
+    },
+    notes: [
+      `Start-up with ${n} conversations (${STARTUP_CONVERSATIONS} seeded conversations of 2 messages, a fresh copy per launch, ` +
+        `one uncounted warm-up launch first): from just before the WebDriver new-session request (which launches the app) until ` +
+        `the first frame after [data-testid=conversation-item] entered the page, as in the start-up benchmark: ` +
+        `${fmtList(full, (r) => fmtMs(r.ms))} (${full.map((r) => r.rows).join(", ")} rows); from the app process's start ` +
+        `${fmtList(full, (r) => fmtMs(r.processToShownMs ?? NaN))}, from the page's navigation start ` +
+        `${fmtList(full, (r) => fmtMs(r.pageStartToShownMs))}. Baseline: the same app on an empty data folder until ` +
+        `[data-testid=composer-input]: ${fmtList(empty, (r) => fmtMs(r.ms))}. Both include WebKitWebDriver's automation set-up` +
+        (all.some((r) => r.alreadyThere)
+          ? `; in ${all.filter((r) => r.alreadyThere).length} of ${all.length} launches the element was already there when ` +
+            `the session was ready, so that time is an upper bound`
+          : "") +
+        `. The page's first contentful paint (Paint Timing) came ${fmtList(full, (r) => fmtMs(r.fcpMs ?? NaN))} after the ` +
+        `launch request with ${n} conversations, ${fmtList(empty, (r) => fmtMs(r.fcpMs ?? NaN))} with an empty data folder.`,
+      `Start-up, models refresh: the first GET /v1/models of each launch as the mock received it (its --record-file, polled ` +
+        `every 5 ms, so up to ~5 ms late), against the page's first contentful paint: ` +
+        (withFcp === 0
+          ? "the webview reported no Paint Timing entries"
+          : `${fmtList(full, (r) => signedMs(r.modelsAfterFcpMs))} with ${n} conversations, ` +
+            `${fmtList(empty, (r) => signedMs(r.modelsAfterFcpMs))} with an empty data folder (${afterFcp} of ${withFcp} after it)`) +
+        `; against the frame measured above (the list, resp. the composer, shown): ${fmtList(full, (r) => signedMs(r.modelsAfterShownMs))} ` +
+        `and ${fmtList(empty, (r) => signedMs(r.modelsAfterShownMs))}` +
+        (all.length - withModels.length
+          ? ` (${all.length - withModels.length} launches sent none within 5 s of it)`
+          : "") +
+        ".",
+    ],
+    raw: { full, empty },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 
 function machineNotes() {
   const sh = (cmd, args) => {
@@ -1694,6 +2418,12 @@ async function main() {
       benchHistorySidebar(mock),
     );
     await run("history-open", "History open", () => benchHistoryOpen(mock));
+    await run("typing-count", "Typing with token counting", () =>
+      benchTypingCount(SEED_BIN),
+    );
+    await run("startup-1000", "Start-up with 1,000 conversations", () =>
+      benchStartup1000(SEED_BIN),
+    );
   } finally {
     mock.stop();
   }
