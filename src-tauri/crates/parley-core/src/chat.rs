@@ -158,11 +158,19 @@ impl Parley {
         sink: Arc<dyn ChatEventSink>,
     ) -> CoreResult<SendStarted> {
         let reply = self.store.get_message(message_id).await?;
+        // Only a reply the API cut short reads on: a finished one would be asked to say more
+        // than it meant, and one that called a tool waits for the tool's answer.
+        let cut_short = matches!(
+            reply.stop_reason.as_deref(),
+            Some("max_tokens" | "pause_turn")
+        );
         let parent_id = match (&reply.role, &reply.parent_id, reply.status) {
-            (Role::Assistant, Some(parent_id), MessageStatus::Done) => parent_id.clone(),
+            (Role::Assistant, Some(parent_id), MessageStatus::Done) if cut_short => {
+                parent_id.clone()
+            }
             _ => {
                 return Err(CoreError::InvalidInput(
-                    "Only a finished reply can be continued".into(),
+                    "Only a reply that stopped at its max_tokens limit can be continued".into(),
                 ));
             }
         };

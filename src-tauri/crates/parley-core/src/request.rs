@@ -178,27 +178,89 @@ pub fn ping_request(model: &str) -> MessagesRequest {
 /// A reply goes back with its text and its thinking blocks exactly as received (with their
 /// signatures; the API needs them unchanged in a tool-use exchange and ignores them
 /// otherwise). Thinking without a signature (a stream cut short) is left out: the API refuses
-/// it. Tool calls are left out until Parley answers them. Empty messages (a reply that failed
-/// before any text) are left out, and consecutive messages of one role are merged, so the
-/// roles alternate as the API requires.
+/// it. Empty messages (a reply that failed before any text) are left out, and consecutive
+/// messages of one role are merged, so the roles alternate as the API requires.
+///
+/// Tool calls always travel with their results, as the API requires: the `tool_use` blocks of
+/// a reply are answered first thing in the next user turn, in call order, by the stored
+/// `tool_result` of each or, for a call that never ran (the app stopped, the user wrote
+/// instead), a result saying so. A reply whose calls nothing follows (the last one) is sent
+/// without them; results that answer no call are left out.
 pub fn history_to_messages(path: &[&StoredMessage]) -> Vec<Message> {
-    let mut messages: Vec<Message> = Vec::new();
-    for stored in path {
-        let role = match stored.role {
-            Role::User => parley_claude::Role::User,
-            Role::Assistant => parley_claude::Role::Assistant,
-        };
-        let blocks: Vec<ContentBlock> = parse_blocks(&stored.content_json, &stored.text)
-            .into_iter()
-            .filter(|block| match block {
-                ContentBlock::Text { text, .. } => !text.trim().is_empty(),
-                ContentBlock::Thinking { signature, .. } => {
-                    role == parley_claude::Role::Assistant && !signature.is_empty()
-                }
-                ContentBlock::RedactedThinking { .. } => role == parley_claude::Role::Assistant,
-                _ => role == parley_claude::Role::User,
+    use parley_claude::Role::{Assistant, User};
+    let mut turns: Vec<(parley_claude::Role, Vec<ContentBlock>)> = path
+        .iter()
+        .map(|stored| {
+            let role = match stored.role {
+                Role::User => User,
+                Role::Assistant => Assistant,
+            };
+            let blocks = parse_blocks(&stored.content_json, &stored.text)
+                .into_iter()
+                .filter(|block| match block {
+                    ContentBlock::Text { text, .. } => !text.trim().is_empty(),
+                    ContentBlock::Thinking { signature, .. } => {
+                        role == Assistant && !signature.is_empty()
+                    }
+                    ContentBlock::RedactedThinking { .. } | ContentBlock::ToolUse { .. } => {
+                        role == Assistant
+                    }
+                    _ => role == User,
+                })
+                .collect();
+            (role, blocks)
+        })
+        .collect();
+
+    let mut answered = vec![false; turns.len()];
+    for index in 0..turns.len() {
+        if turns[index].0 != Assistant {
+            continue;
+        }
+        let calls = tool_use_ids(&turns[index].1);
+        if calls.is_empty() {
+            continue;
+        }
+        let followed_by_user = turns.get(index + 1).is_some_and(|(role, _)| *role == User);
+        if !followed_by_user {
+            turns[index]
+                .1
+                .retain(|block| !matches!(block, ContentBlock::ToolUse { .. }));
+            continue;
+        }
+        let next = &mut turns[index + 1].1;
+        let mut stored_results: Vec<ContentBlock> = Vec::new();
+        let mut rest: Vec<ContentBlock> = Vec::new();
+        for block in next.drain(..) {
+            match block {
+                ContentBlock::ToolResult { .. } => stored_results.push(block),
+                other => rest.push(other),
+            }
+        }
+        let mut paired: Vec<ContentBlock> = calls
+            .iter()
+            .map(|id| {
+                stored_results
+                    .iter()
+                    .position(|block| {
+                        matches!(block, ContentBlock::ToolResult { tool_use_id, .. } if tool_use_id == id)
+                    })
+                    .map(|at| stored_results.swap_remove(at))
+                    .unwrap_or_else(|| not_run_result(id))
             })
             .collect();
+        paired.extend(rest);
+        *next = paired;
+        answered[index + 1] = true;
+    }
+    for (index, (role, blocks)) in turns.iter_mut().enumerate() {
+        if *role == User && !answered[index] {
+            blocks.retain(|block| !matches!(block, ContentBlock::ToolResult { .. }));
+        }
+    }
+
+    let mut messages: Vec<Message> = Vec::new();
+    for (role, blocks) in turns {
         // A reply of thinking alone says nothing and the API refuses it as the last turn.
         let says_something = blocks.iter().any(|block| {
             !matches!(
@@ -222,6 +284,28 @@ pub fn history_to_messages(path: &[&StoredMessage]) -> Vec<Message> {
         }
     }
     messages
+}
+
+/// The ids of the `tool_use` blocks among `blocks`, in order.
+fn tool_use_ids(blocks: &[ContentBlock]) -> Vec<String> {
+    blocks
+        .iter()
+        .filter_map(|block| match block {
+            ContentBlock::ToolUse { id, .. } => Some(id.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The result sent for a tool call that never ran.
+fn not_run_result(tool_use_id: &str) -> ContentBlock {
+    ContentBlock::ToolResult {
+        tool_use_id: tool_use_id.to_owned(),
+        content: Some(Value::String(
+            "This tool call was not run (Parley stopped before it was answered).".into(),
+        )),
+        is_error: Some(true),
+    }
 }
 
 /// Marks the stable prefix of `request` for prompt caching: the system prompt, the newest user
@@ -593,7 +677,7 @@ mod tests {
     }
 
     #[test]
-    fn replies_go_back_with_their_signed_thinking_and_without_unsigned_or_tool_calls() {
+    fn replies_go_back_with_their_signed_thinking_and_without_unsigned() {
         let history = [
             user("Hi"),
             stored(
@@ -602,8 +686,7 @@ mod tests {
                     {"type": "thinking", "thinking": "hmm", "signature": "sig"},
                     {"type": "redacted_thinking", "data": "opaque"},
                     {"type": "thinking", "thinking": "cut", "signature": ""},
-                    {"type": "text", "text": "Hello"},
-                    {"type": "tool_use", "id": "t", "name": "x", "input": {}}
+                    {"type": "text", "text": "Hello"}
                 ]),
             ),
             stored(
@@ -625,6 +708,97 @@ mod tests {
                 ]},
                 {"role": "user", "content": [{"type": "text", "text": "Again"}]}
             ])
+        );
+    }
+
+    fn call(id: &str) -> Value {
+        json!({"type": "tool_use", "id": id, "name": "get_weather", "input": {"city": "Oslo"}})
+    }
+
+    fn result(id: &str, text: &str) -> Value {
+        json!({"type": "tool_result", "tool_use_id": id, "content": text})
+    }
+
+    fn sent(history: &[StoredMessage]) -> Value {
+        let path: Vec<&StoredMessage> = history.iter().collect();
+        serde_json::to_value(history_to_messages(&path)).unwrap()
+    }
+
+    #[test]
+    fn tool_calls_travel_with_their_results_in_call_order() {
+        let history = [
+            user("Weather?"),
+            stored(
+                Role::Assistant,
+                json!([{"type": "thinking", "thinking": "t", "signature": "s"}, call("a"), call("b")]),
+            ),
+            // Stored out of order, with a stray result: sent in call order, the stray left out.
+            stored(
+                Role::User,
+                json!([result("b", "rain"), result("zzz", "?"), result("a", "sun")]),
+            ),
+            assistant("Sun, then rain."),
+        ];
+        let messages = sent(&history);
+        assert_eq!(
+            messages[1]["content"],
+            json!([{"type": "thinking", "thinking": "t", "signature": "s"}, call("a"), call("b")]),
+            "the thinking block stays with its signature in the exchange"
+        );
+        assert_eq!(
+            messages[2]["content"],
+            json!([result("a", "sun"), result("b", "rain")])
+        );
+        assert_eq!(messages.as_array().unwrap().len(), 4);
+    }
+
+    #[test]
+    fn a_call_that_never_ran_is_answered_as_not_run_and_a_last_call_is_not_sent() {
+        // The app stopped while a call waited; the user then wrote something else.
+        let history = [
+            user("Weather?"),
+            stored(
+                Role::Assistant,
+                json!([{"type": "text", "text": "Let me look."}, call("a")]),
+            ),
+            user("Never mind, tell a joke"),
+        ];
+        let messages = sent(&history);
+        let answer = &messages[2]["content"];
+        assert_eq!(answer[0]["tool_use_id"], "a");
+        assert_eq!(answer[0]["is_error"], true);
+        assert_eq!(
+            answer[1],
+            json!({"type": "text", "text": "Never mind, tell a joke"})
+        );
+
+        // A reply whose calls nothing follows (regenerating after it) goes without them.
+        let history = [
+            user("Weather?"),
+            stored(
+                Role::Assistant,
+                json!([{"type": "text", "text": "Let me look."}, call("a")]),
+            ),
+        ];
+        assert_eq!(
+            sent(&history)[1]["content"],
+            json!([{"type": "text", "text": "Let me look."}])
+        );
+
+        // Results that answer nothing (their reply failed and was left out) are not sent.
+        let history = [
+            user("Hi"),
+            stored(
+                Role::User,
+                json!([result("x", "orphan"), {"type": "text", "text": "more"}]),
+            ),
+        ];
+        assert_eq!(
+            sent(&history),
+            json!([{"role": "user", "content": [
+                {"type": "text", "text": "Hi"},
+                {"type": "text", "text": "more"}
+            ]}])
         );
     }
 
