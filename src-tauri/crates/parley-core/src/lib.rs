@@ -28,6 +28,7 @@ mod stream;
 mod test_support;
 pub mod titles;
 pub mod tokens;
+pub mod tool_calls;
 pub mod view;
 
 pub use app::{ConnectionReport, Environment, Parley, SettingsView};
