@@ -405,7 +405,72 @@ fn validate(body: &Value, for_messages: bool) -> Result<(), String> {
         check_thinking_compatibility(body)?;
     }
     validate_messages(body.get("messages"))?;
+    validate_tools(body)?;
     cache::validate_cache_control(body)
+}
+
+/// Custom tools need a valid, unique name and an `input_schema`; a named `tool_choice` must
+/// name one of the tools.
+fn validate_tools(body: &Value) -> Result<(), String> {
+    let tools = match body.get("tools") {
+        None | Some(Value::Null) => &Vec::new(),
+        Some(Value::Array(tools)) => tools,
+        Some(_) => return Err("tools: Input should be a valid list".into()),
+    };
+    let mut names: Vec<&str> = Vec::new();
+    for (i, tool) in tools.iter().enumerate() {
+        let custom = matches!(
+            tool.get("type").and_then(Value::as_str),
+            None | Some("custom")
+        );
+        let name = tool.get("name").and_then(Value::as_str);
+        if custom {
+            let Some(name) = name else {
+                return Err(format!("tools.{i}.custom.name: Field required"));
+            };
+            let valid = (1..=128).contains(&name.len())
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+            if !valid {
+                return Err(format!(
+                    "tools.{i}.custom.name: String should match pattern '^[a-zA-Z0-9_-]{{1,128}}$'"
+                ));
+            }
+            if tool.get("input_schema").is_none() {
+                return Err(format!("tools.{i}.custom.input_schema: Field required"));
+            }
+        }
+        if let Some(name) = name {
+            if names.contains(&name) {
+                return Err("tools: Tool names must be unique.".into());
+            }
+            names.push(name);
+        }
+    }
+    let Some(choice) = body.get("tool_choice").filter(|c| !c.is_null()) else {
+        return Ok(());
+    };
+    if !choice.is_object() {
+        return Err(
+            "tool_choice: Input should be a valid dictionary or object to extract fields from"
+                .into(),
+        );
+    }
+    match choice.get("type").and_then(Value::as_str) {
+        Some("auto" | "any" | "none") => Ok(()),
+        Some("tool") => match choice.get("name").and_then(Value::as_str) {
+            None => Err("tool_choice.tool.name: Field required".into()),
+            Some(name) if !names.contains(&name) => {
+                Err(format!("Tool '{name}' not found in provided tools"))
+            }
+            Some(_) => Ok(()),
+        },
+        Some(other) => Err(format!(
+            "tool_choice: Input tag '{other}' found using 'type' does not match any of the expected tags: 'auto', 'any', 'tool', 'none'"
+        )),
+        None => Err("tool_choice: Unable to extract tag using discriminator 'type'".into()),
+    }
 }
 
 /// Where the API's thinking errors send the reader; part of their wording.
@@ -604,10 +669,13 @@ fn blocks_of<'a>(message: &'a Value, ty: &'a str) -> impl Iterator<Item = (usize
 fn validate_tool_pairs(messages: &[Value]) -> Result<(), String> {
     let id_of = |b: &Value, key: &str| b.get(key).and_then(Value::as_str).map(str::to_string);
     // Unknown results are reported before unanswered calls: the more specific mistake.
-    for (i, message) in messages.iter().enumerate().skip(1) {
-        let asked: Vec<String> = blocks_of(&messages[i - 1], "tool_use")
-            .filter_map(|(_, b)| id_of(b, "id"))
-            .collect();
+    for (i, message) in messages.iter().enumerate() {
+        let asked: Vec<String> = match i.checked_sub(1) {
+            Some(previous) => blocks_of(&messages[previous], "tool_use")
+                .filter_map(|(_, b)| id_of(b, "id"))
+                .collect(),
+            None => Vec::new(),
+        };
         for (j, result) in blocks_of(message, "tool_result") {
             let id = id_of(result, "tool_use_id").unwrap_or_default();
             if !asked.contains(&id) {
@@ -667,6 +735,43 @@ struct Ctx {
     prefill: Option<String>,
     style: Style,
     framing_explicit: bool,
+    /// The names of the request's `tools`, in order.
+    tool_names: Vec<String>,
+    tool_choice: ToolChoice,
+    /// False with `tool_choice.disable_parallel_tool_use: true`.
+    parallel_tools: bool,
+    /// An `anthropic-beta` header names `interleaved-thinking`: every reply of a tool loop
+    /// thinks first (with thinking on), not only the loop's first reply.
+    interleaved_thinking: bool,
+}
+
+/// The request's `tool_choice` (validated before it is read).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ToolChoice {
+    Auto,
+    Any,
+    Tool(String),
+    None,
+}
+
+impl ToolChoice {
+    fn of(body: &Value) -> Self {
+        match body.pointer("/tool_choice/type").and_then(Value::as_str) {
+            Some("any") => ToolChoice::Any,
+            Some("none") => ToolChoice::None,
+            Some("tool") => ToolChoice::Tool(
+                body.pointer("/tool_choice/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+            ),
+            _ => ToolChoice::Auto,
+        }
+    }
+
+    fn forced(&self) -> bool {
+        matches!(self, ToolChoice::Any | ToolChoice::Tool(_))
+    }
 }
 
 /// The answer before it is framed as SSE or JSON.
@@ -753,6 +858,19 @@ fn messages(shared: &Shared, req: &Request, n: u64, rid: &str) -> Result<Plan, P
         model,
         style,
         framing_explicit,
+        tool_names: body["tools"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t["name"].as_str().map(str::to_string))
+            .collect(),
+        tool_choice: ToolChoice::of(&body),
+        parallel_tools: body.pointer("/tool_choice/disable_parallel_tool_use")
+            != Some(&json!(true)),
+        interleaved_thinking: req
+            .headers
+            .iter()
+            .any(|(k, v)| k == "anthropic-beta" && v.contains("interleaved-thinking")),
     };
     let boundaries = cache::boundaries(&body);
     let (usage, cached_prefixes) = shared.account_prompt_cache(&boundaries, ctx.usage.input_tokens);
@@ -898,19 +1016,8 @@ pub(crate) fn last_user_text(body: &Value) -> String {
     else {
         return String::new();
     };
-    fn texts(content: &Value) -> Vec<String> {
-        match content {
-            Value::String(s) => vec![s.clone()],
-            Value::Array(blocks) => blocks
-                .iter()
-                .filter(|b| b["type"] == "text")
-                .filter_map(|b| b["text"].as_str().map(str::to_string))
-                .collect(),
-            _ => Vec::new(),
-        }
-    }
     let content = &message["content"];
-    let direct = texts(content);
+    let direct = user_texts(content);
     if !direct.is_empty() {
         return direct.join("\n");
     }
@@ -919,9 +1026,22 @@ pub(crate) fn last_user_text(body: &Value) -> String {
         .into_iter()
         .flatten()
         .filter(|b| b["type"] == "tool_result")
-        .flat_map(|b| texts(&b["content"]))
+        .flat_map(|b| user_texts(&b["content"]))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// The texts of a message's content: the string itself, or its text blocks.
+fn user_texts(content: &Value) -> Vec<String> {
+    match content {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(blocks) => blocks
+            .iter()
+            .filter(|b| b["type"] == "text")
+            .filter_map(|b| b["text"].as_str().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// The image blocks of the last user message (also inside its tool results), each described as
@@ -1005,17 +1125,17 @@ fn pick_tool(body: &Value) -> (String, Value) {
 }
 
 fn from_magic(shared: &Shared, body: &Value, ctx: &Ctx) -> Outcome {
+    // The next round of a scripted tool loop: the word is in the message that opened it.
+    if let Some(round) = tool_round(body)
+        && let Some(Magic::ToolCalls { calls, rounds }) = magic::parse(&round.opening_text)
+    {
+        return next_tool_round(&calls, rounds, &round, ctx);
+    }
     let text = last_user_text(body);
     // Replies of a thinking model (or with thinking enabled) start with a thinking block.
-    let with_thinking = |mut blocks: Vec<Block>| {
-        if ctx.thinking {
-            let thought = format!(
-                "The user wrote {} characters. I will answer the way the mock always does.",
-                text.chars().count()
-            );
-            blocks.insert(0, Block::thinking(&thought));
-        }
-        Reply::new(blocks)
+    let with_thinking = |blocks: Vec<Block>| {
+        let thought = ctx.thinking.then(|| thought_about(&text));
+        thinking_first(thought.as_deref(), blocks)
     };
     let text_reply = |full: String, tokenize: fn(&str) -> Vec<String>, stop_reason: &str| {
         let answer = TextAnswer {
@@ -1066,6 +1186,14 @@ fn from_magic(shared: &Shared, body: &Value, ctx: &Ctx) -> Outcome {
             ]),
             5,
         ),
+        Some(Magic::Tool) if ctx.tool_choice == ToolChoice::None => {
+            let (name, _) = pick_tool(body);
+            text_reply(
+                magic::tool_choice_none_text(&[&name]),
+                varied_chunks,
+                "end_turn",
+            )
+        }
         Some(Magic::Tool) => {
             let (name, input) = pick_tool(body);
             let intro = format!("Let me use the {name} tool.");
@@ -1114,11 +1242,201 @@ fn from_magic(shared: &Shared, body: &Value, ctx: &Ctx) -> Outcome {
             }]),
             0,
         ),
-        Some(Magic::Flaky(_)) | None => text_reply(
-            echo_text(&text, &last_user_images(body)),
-            varied_chunks,
-            "end_turn",
-        ),
+        Some(Magic::ToolCalls { calls, rounds }) => {
+            let thought = ctx.thinking.then(|| thought_about(&text));
+            tool_calls_reply(&calls, 1, rounds, ctx, thought)
+        }
+        Some(Magic::Flaky(_)) | None => forced_tool_call(ctx).unwrap_or_else(|| {
+            text_reply(
+                echo_text(&text, &last_user_images(body)),
+                varied_chunks,
+                "end_turn",
+            )
+        }),
+    }
+}
+
+/// The thinking text of a reply that thinks before answering `text`.
+fn thought_about(text: &str) -> String {
+    format!(
+        "The user wrote {} characters. I will answer the way the mock always does.",
+        text.chars().count()
+    )
+}
+
+/// `blocks`, after a thinking block of `thought` when there is one.
+fn thinking_first(thought: Option<&str>, mut blocks: Vec<Block>) -> Reply {
+    if let Some(thought) = thought {
+        blocks.insert(0, Block::thinking(thought));
+    }
+    Reply::new(blocks)
+}
+
+/// A text reply (end_turn), honouring the prefill, `stop_sequences` and `max_tokens`.
+fn plain_text(full: String, ctx: &Ctx, thought: Option<&str>) -> Outcome {
+    let answer = TextAnswer {
+        full,
+        tokenize: varied_chunks,
+        stop_reason: "end_turn".to_string(),
+    };
+    answer.continue_for(ctx, |blocks| thinking_first(thought, blocks))
+}
+
+/// With `tool_choice` `any` or `tool` (and tools to call), the reply a forced model gives
+/// instead of text: one call of the named tool, or of the first, with input `{}`, and no text.
+fn forced_tool_call(ctx: &Ctx) -> Option<Outcome> {
+    let name = match &ctx.tool_choice {
+        ToolChoice::Any => ctx.tool_names.first()?.clone(),
+        ToolChoice::Tool(name) if ctx.tool_names.contains(name) => name.clone(),
+        _ => return None,
+    };
+    Some(message(
+        Reply::new(vec![Block::tool_use(tool_use_id(ctx.n), name, json!({}))]),
+        5,
+    ))
+}
+
+/// Round `round` (from 1) of a scripted tool loop of `rounds` rounds: the calls, or the text
+/// saying why they are not made.
+fn tool_calls_reply(
+    calls: &[magic::ToolCall],
+    round: u32,
+    rounds: u32,
+    ctx: &Ctx,
+    thought: Option<String>,
+) -> Outcome {
+    let calls = if ctx.parallel_tools {
+        calls
+    } else {
+        &calls[..calls.len().min(1)]
+    };
+    let names: Vec<&str> = calls.iter().map(|c| c.name.as_str()).collect();
+    if ctx.tool_choice == ToolChoice::None {
+        return plain_text(
+            magic::tool_choice_none_text(&names),
+            ctx,
+            thought.as_deref(),
+        );
+    }
+    let unknown: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|name| !ctx.tool_names.iter().any(|t| t == name))
+        .collect();
+    if !unknown.is_empty() {
+        let available: Vec<&str> = ctx.tool_names.iter().map(String::as_str).collect();
+        return plain_text(
+            magic::unknown_tool_text(&unknown, &available),
+            ctx,
+            thought.as_deref(),
+        );
+    }
+    let mut blocks = Vec::new();
+    // A forced tool_choice prefills the turn with the call: no text comes before it.
+    if !ctx.tool_choice.forced() {
+        let intro = match (round, names.as_slice()) {
+            (2.., [name]) => magic::tool_round_text(round, rounds, name),
+            _ => magic::tool_intro(&names),
+        };
+        blocks.push(Block::text(varied_chunks(&intro)));
+    }
+    let single = calls.len() == 1;
+    for (k, call) in calls.iter().enumerate() {
+        let id = if single {
+            tool_use_id(ctx.n)
+        } else {
+            format!("{}_{}", tool_use_id(ctx.n), k + 1)
+        };
+        blocks.push(Block::tool_use(id, call.name.clone(), call.input.clone()));
+    }
+    message(thinking_first(thought.as_deref(), blocks), 5)
+}
+
+/// The reply to a round of a scripted tool loop after the first: the same calls again while
+/// rounds remain, else the final text quoting the results.
+fn next_tool_round(
+    calls: &[magic::ToolCall],
+    rounds: u32,
+    round: &ToolRound,
+    ctx: &Ctx,
+) -> Outcome {
+    // Without interleaved thinking the model thinks once, at the start of its turn.
+    let thought = (ctx.thinking && ctx.interleaved_thinking).then(|| {
+        format!(
+            "{} tool result(s) came back. Deciding what to do next.",
+            round.results.len()
+        )
+    });
+    let done = u32::try_from(round.rounds_done).unwrap_or(u32::MAX);
+    if done < rounds && ctx.tool_choice != ToolChoice::None {
+        return tool_calls_reply(calls, done.saturating_add(1), rounds, ctx, thought);
+    }
+    forced_tool_call(ctx).unwrap_or_else(|| {
+        plain_text(
+            magic::tool_results_text(&round.results),
+            ctx,
+            thought.as_deref(),
+        )
+    })
+}
+
+/// A request in the middle of a tool loop: its last user message holds `tool_result` blocks
+/// and no text.
+struct ToolRound {
+    /// The text of the last user message with text: the one that opened the exchange.
+    opening_text: String,
+    /// The user messages after that one (the tool-result turns so far).
+    rounds_done: usize,
+    /// The results of the last user message, in order.
+    results: Vec<magic::QuotedResult>,
+}
+
+fn tool_round(body: &Value) -> Option<ToolRound> {
+    let messages = body["messages"].as_array()?;
+    let has_text = |m: &Value| m["role"] == "user" && !user_texts(&m["content"]).is_empty();
+    let last = messages.iter().rposition(|m| m["role"] == "user")?;
+    if has_text(&messages[last]) {
+        return None;
+    }
+    let results: Vec<magic::QuotedResult> = messages[last]["content"]
+        .as_array()?
+        .iter()
+        .filter(|b| b["type"] == "tool_result")
+        .map(|b| magic::QuotedResult {
+            tool_use_id: b["tool_use_id"].as_str().unwrap_or_default().to_string(),
+            text: quote_content(&b["content"]),
+            is_error: b["is_error"] == true,
+        })
+        .collect();
+    if results.is_empty() {
+        return None;
+    }
+    let opening = messages[..last].iter().rposition(has_text)?;
+    Some(ToolRound {
+        opening_text: user_texts(&messages[opening]["content"]).join("\n"),
+        rounds_done: messages[opening + 1..=last]
+            .iter()
+            .filter(|m| m["role"] == "user")
+            .count(),
+        results,
+    })
+}
+
+/// A tool result's content as [`magic::tool_results_text`] quotes it.
+fn quote_content(content: &Value) -> String {
+    match content {
+        Value::String(s) => s.clone(),
+        Value::Array(blocks) => blocks
+            .iter()
+            .map(|b| match b["type"].as_str() {
+                Some("text") => b["text"].as_str().unwrap_or_default().to_string(),
+                Some("image") => format!("[image: {}]", describe_image(&b["source"])),
+                Some(other) => format!("[{other}]"),
+                None => "[?]".to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+        _ => String::new(),
     }
 }
 

@@ -12,8 +12,9 @@
 //! What a `POST /v1/messages` answers is decided, in this order, by: the path (404 for anything
 //! that is not an API route), the headers (401 for a missing or `sk-wrong` key, 400 for a missing
 //! `anthropic-version`), the body (400 with a specific message), then the next queued
-//! [`Scenario`] if any, else the magic words in the last user message (see [`magic`]), else an
-//! echo of that message.
+//! [`Scenario`] if any, else the magic words in the last user message (see [`magic`]; in the
+//! middle of a scripted tool loop, in the message that opened it), else an echo of that
+//! message. `tool_choice` is obeyed too: `none` never calls a tool, `any` and `tool` always do.
 
 mod cache;
 mod generate;

@@ -9,7 +9,10 @@
 //! | `[[flaky:N]]` | the first N requests with this exact text get 529 + `retry-after: 0`, then an echo |
 //! | `[[slow]]` | 30 text deltas 200 ms apart |
 //! | `[[thinking]]` | a thinking block (with `signature_delta`), then text |
-//! | `[[tool]]` | text, then a `tool_use` block (the request's first tool, or `get_weather`) |
+//! | `[[tool]]` | text, then a `tool_use` block (the request's first tool, or `get_weather`); its loop's next round is the echo of the results |
+//! | `[[tool:NAME:JSON]]` | [`tool_intro`], then one `tool_use` calling NAME with input JSON (an object; `[[tool:NAME]]` means `{}`); `stop_reason: tool_use`; see *Scripted tool calls* |
+//! | `[[tools:NAME1:JSON1\|NAME2:JSON2]]` | [`tool_intro`], then one `tool_use` per call, in order (parallel calls in one reply) |
+//! | `[[tool-rounds:N:NAME:JSON]]` | like `[[tool:NAME:JSON]]`, for N rounds of the loop (up to [`MAX_TOOL_ROUNDS`]) before the final text |
 //! | `[[markdown]]` | [`MARKDOWN_REPLY`] |
 //! | `[[huge:N]]` | N tokens of `"word "`, one per delta, as fast as possible |
 //! | `[[rate:TPS:N]]` | N tokens of `"word "`, one per delta, paced at TPS tokens per second |
@@ -34,6 +37,57 @@
 //! by `max_tokens` and continued with its text as the prefill adds up to exactly the full answer;
 //! otherwise the reply is [`CONTINUED`] followed by the full answer. These replies also honour
 //! `stop_sequences` and `max_tokens` (`stop_reason` `stop_sequence` or `max_tokens`).
+//!
+//! ## Scripted tool calls
+//!
+//! `[[tool:…]]`, `[[tools:…]]` and `[[tool-rounds:…]]` script a whole tool-use loop, so a client
+//! that runs it sees a realistic sequence:
+//!
+//! 1. The user's message with the word gets [`tool_intro`] as a text block, then the `tool_use`
+//!    blocks, `stop_reason: tool_use`. Ids are `toolu_mock_<n>` (`n`: the request number, 8
+//!    digits) for one call, `toolu_mock_<n>_1`, `toolu_mock_<n>_2`, … for parallel calls. With
+//!    thinking on (`thinking: enabled` or a `-thinking` model) the reply starts with a signed
+//!    thinking block.
+//! 2. Each next request whose last user message holds `tool_result` blocks and no text is the
+//!    loop's next round: the word is read from the last user message *with text* (the one that
+//!    opened the exchange), and the rounds done are the user messages after it. While fewer
+//!    than N rounds are done, the same call (same NAME and JSON, a new id) again, introduced by
+//!    [`tool_round_text`]; then the
+//!    final text [`tool_results_text`] quoting the results of the last user message in order,
+//!    `Tool results: <tool_use_id>=<text>; <tool_use_id>=(error) <text>`, with `end_turn`.
+//!    As with the real API (without interleaved thinking), these replies carry no thinking
+//!    block, unless the request has an `anthropic-beta` header naming `interleaved-thinking`.
+//! 3. A NAME that is not among the request's `tools` is not called: the reply is the text
+//!    [`unknown_tool_text`] (`end_turn`).
+//!
+//! `JSON` is parsed as JSON (it may hold `]]`, `|` and `:`); a word whose JSON is not an object
+//! is not recognised. Names are trimmed and may not be empty.
+//!
+//! ## `tool_choice`
+//!
+//! - `{"type":"none"}`: no tool is called. A tool word answers [`tool_choice_none_text`]; a loop
+//!   round that would call again answers the final text instead.
+//! - `{"type":"any"}` or `{"type":"tool","name":X}` (with `tools`): every reply calls a tool, as
+//!   with the real API. Where the answer would be text (the echo, the loop's final text), it is
+//!   a single `tool_use` of X, or of the first tool, with input `{}` and no text before it; the
+//!   tool words make their calls as written, also without text before them. A loop under a
+//!   forced `tool_choice` ends only at the client's round cap.
+//! - `disable_parallel_tool_use: true`: `[[tools:…]]` makes only its first call.
+//!
+//! Queued [`crate::Scenario`]s are not affected by `tool_choice`.
+//!
+//! ## What is refused (400 `invalid_request_error`), as by the API
+//!
+//! - a `tool_result` whose `tool_use_id` is not a `tool_use` of the previous message:
+//!   ``messages.I.content.J: unexpected `tool_use_id` found in `tool_result` blocks: ID. …``,
+//!   and a `tool_use` not answered in the next message:
+//!   ``messages.I: `tool_use` ids were found without `tool_result` blocks immediately after: ID. …``;
+//! - `{"type":"tool","name":X}` with no tool X: `Tool 'X' not found in provided tools`
+//!   (`tool_choice.tool.name: Field required` without a name);
+//! - a custom tool (no `type`, or `custom`) whose name does not match `^[a-zA-Z0-9_-]{1,128}$`:
+//!   `tools.I.custom.name: String should match pattern '^[a-zA-Z0-9_-]{1,128}$'`, or without
+//!   `input_schema`: `tools.I.custom.input_schema: Field required`; two tools with one name:
+//!   `tools: Tool names must be unique.`
 
 /// A recognised magic word.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,7 +119,24 @@ pub enum Magic {
     Refusal,
     /// `[[stop-reason:WORD]]`: this stop reason, verbatim.
     StopReason(String),
+    /// `[[tool:NAME:JSON]]` (one call, one round), `[[tools:…|…]]` (parallel calls, one round)
+    /// or `[[tool-rounds:N:NAME:JSON]]` (one call, N rounds).
+    ToolCalls {
+        calls: Vec<ToolCall>,
+        rounds: u32,
+    },
 }
+
+/// One call of a scripted tool-use reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolCall {
+    pub name: String,
+    /// Always a JSON object.
+    pub input: serde_json::Value,
+}
+
+/// Upper bound for N in `[[tool-rounds:N:…]]`.
+pub const MAX_TOOL_ROUNDS: u32 = 1000;
 
 /// Upper bound for `[[huge:N]]`, so a typo cannot make the mock stream for minutes.
 pub const HUGE_MAX_TOKENS: usize = 5_000_000;
@@ -79,7 +150,18 @@ pub fn parse(text: &str) -> Option<Magic> {
     while let Some(start) = rest.find("[[") {
         let after = &rest[start + 2..];
         let end = after.find("]]")?;
-        if let Some(magic) = parse_word(&after[..end]) {
+        if ["tool:", "tools:", "tool-rounds:"]
+            .iter()
+            .any(|p| after.starts_with(p))
+        {
+            // The JSON may hold `]]` itself: try each closing pair in turn.
+            let closings = (end..after.len()).filter(|&i| after.as_bytes()[i..].starts_with(b"]]"));
+            for close in closings {
+                if let Some(magic) = parse_tool_word(&after[..close]) {
+                    return Some(magic);
+                }
+            }
+        } else if let Some(magic) = parse_word(&after[..end]) {
             return Some(magic);
         }
         rest = &after[end + 2..];
@@ -132,6 +214,123 @@ fn parse_word(word: &str) -> Option<Magic> {
         }
         _ => None,
     }
+}
+
+fn parse_tool_word(word: &str) -> Option<Magic> {
+    let (calls, rounds) = if let Some(spec) = word.strip_prefix("tool:") {
+        (parse_calls(spec).filter(|c| c.len() == 1)?, 1)
+    } else if let Some(spec) = word.strip_prefix("tools:") {
+        (parse_calls(spec)?, 1)
+    } else {
+        let (rounds, spec) = word.strip_prefix("tool-rounds:")?.split_once(':')?;
+        let rounds = rounds.parse::<u32>().ok().filter(|n| *n > 0)?;
+        (
+            parse_calls(spec).filter(|c| c.len() == 1)?,
+            rounds.min(MAX_TOOL_ROUNDS),
+        )
+    };
+    Some(Magic::ToolCalls { calls, rounds })
+}
+
+/// `NAME[:JSON]` items separated by `|`; the JSON is read as JSON, so it may hold `|` and `:`.
+fn parse_calls(spec: &str) -> Option<Vec<ToolCall>> {
+    let mut calls = Vec::new();
+    let mut rest = spec;
+    loop {
+        let name_end = rest.find([':', '|']).unwrap_or(rest.len());
+        let name = rest[..name_end].trim();
+        if name.is_empty() || name.contains(char::is_whitespace) {
+            return None;
+        }
+        rest = &rest[name_end..];
+        let input = match rest.strip_prefix(':') {
+            Some(json) => {
+                let mut values = serde_json::Deserializer::from_str(json).into_iter();
+                let input: serde_json::Value = values.next()?.ok()?;
+                if !input.is_object() {
+                    return None;
+                }
+                rest = &json[values.byte_offset()..];
+                input
+            }
+            None => serde_json::Value::Object(serde_json::Map::new()),
+        };
+        calls.push(ToolCall {
+            name: name.to_string(),
+            input,
+        });
+        rest = rest.trim_start();
+        if rest.is_empty() {
+            return Some(calls);
+        }
+        rest = rest.strip_prefix('|')?;
+    }
+}
+
+/// The text before the calls of a tool word's first reply: `Let me use the NAME tool.`, or
+/// for parallel calls `Let me use 2 tools at once: NAME1, NAME2.`
+pub fn tool_intro(names: &[&str]) -> String {
+    match names {
+        [one] => format!("Let me use the {one} tool."),
+        _ => format!(
+            "Let me use {} tools at once: {}.",
+            names.len(),
+            names.join(", ")
+        ),
+    }
+}
+
+/// The text before the call of round `round` (from 2) of `[[tool-rounds:N:…]]`:
+/// `Round 2 of 3: calling NAME again.`
+pub fn tool_round_text(round: u32, rounds: u32, name: &str) -> String {
+    format!("Round {round} of {rounds}: calling {name} again.")
+}
+
+/// The reply to a tool word whose tools are not all in the request's `tools`:
+/// `Cannot call NAME: no tool of that name in this request (tools: a, b).` (`tools: none` when
+/// there are none; several unknown names are listed with `, `).
+pub fn unknown_tool_text(names: &[&str], available: &[&str]) -> String {
+    let available = if available.is_empty() {
+        "none".to_string()
+    } else {
+        available.join(", ")
+    };
+    format!(
+        "Cannot call {}: no tool of that name in this request (tools: {available}).",
+        names.join(", ")
+    )
+}
+
+/// The reply to a tool word with `tool_choice: {"type":"none"}`:
+/// `Not calling NAME1, NAME2: tool_choice is none.`
+pub fn tool_choice_none_text(names: &[&str]) -> String {
+    format!("Not calling {}: tool_choice is none.", names.join(", "))
+}
+
+/// One `tool_result` block as the loop's final text quotes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuotedResult {
+    pub tool_use_id: String,
+    /// The result's content: a string as is; blocks joined with a space, text blocks by their
+    /// text, images as `[image: image/png 640x400]` (or `[image: url <address>]`), other blocks
+    /// as `[<type>]`. Empty when there is no content.
+    pub text: String,
+    pub is_error: bool,
+}
+
+/// The final text of a scripted tool loop: `Tool results: ` then, for each result of the last
+/// user message in order, `<tool_use_id>=<text>` (`<tool_use_id>=(error) <text>` for
+/// `is_error: true`, just `(error)` when its text is empty), joined with `; `.
+pub fn tool_results_text(results: &[QuotedResult]) -> String {
+    let quoted: Vec<String> = results
+        .iter()
+        .map(|r| match (r.is_error, r.text.is_empty()) {
+            (false, _) => format!("{}={}", r.tool_use_id, r.text),
+            (true, true) => format!("{}=(error)", r.tool_use_id),
+            (true, false) => format!("{}=(error) {}", r.tool_use_id, r.text),
+        })
+        .collect();
+    format!("Tool results: {}", quoted.join("; "))
 }
 
 /// The default reply: `Echo: ` followed by the last user message's text.
@@ -327,6 +526,94 @@ mod tests {
         assert_eq!(parse("[[stop-reason:]]"), None);
         assert_eq!(parse("plain [[text"), None);
         assert_eq!(parse("no markers"), None);
+    }
+
+    fn call(name: &str, input: serde_json::Value) -> ToolCall {
+        ToolCall {
+            name: name.into(),
+            input,
+        }
+    }
+
+    #[test]
+    fn tool_words_read_their_json_whole() {
+        use serde_json::json;
+        assert_eq!(
+            parse(r#"go [[tool:get_weather:{"city":"Paris"}]] now"#),
+            Some(Magic::ToolCalls {
+                calls: vec![call("get_weather", json!({"city": "Paris"}))],
+                rounds: 1
+            })
+        );
+        // `]]`, `|` and `:` inside the JSON do not end it.
+        assert_eq!(
+            parse(r#"[[tools:a:{"m":[[1]],"s":"x|y:z]]"} | b |c:{}]]"#),
+            Some(Magic::ToolCalls {
+                calls: vec![
+                    call("a", json!({"m": [[1]], "s": "x|y:z]]"})),
+                    call("b", json!({})),
+                    call("c", json!({})),
+                ],
+                rounds: 1
+            })
+        );
+        assert_eq!(
+            parse("[[tool-rounds:3:echo:{}]]"),
+            Some(Magic::ToolCalls {
+                calls: vec![call("echo", json!({}))],
+                rounds: 3
+            })
+        );
+        assert_eq!(
+            parse("[[tool-rounds:99999:echo]]"),
+            Some(Magic::ToolCalls {
+                calls: vec![call("echo", json!({}))],
+                rounds: MAX_TOOL_ROUNDS
+            })
+        );
+        assert_eq!(parse("[[tool:x:[1]]]"), None, "the input must be an object");
+        assert_eq!(parse("[[tool:x:{nope}]]"), None);
+        assert_eq!(parse("[[tool::{}]]"), None, "a name is required");
+        assert_eq!(parse("[[tool:a|b]]"), None, "one call only");
+        assert_eq!(parse("[[tool-rounds:0:a]]"), None);
+        assert_eq!(parse("[[tool-rounds:2:a|b]]"), None);
+        assert_eq!(
+            parse("[[tool:x:{]] [[drop]]"),
+            Some(Magic::Drop),
+            "an unreadable tool word is skipped like any unknown word"
+        );
+        assert_eq!(parse("[[tool]]"), Some(Magic::Tool));
+    }
+
+    #[test]
+    fn tool_texts() {
+        assert_eq!(tool_intro(&["a"]), "Let me use the a tool.");
+        assert_eq!(tool_intro(&["a", "b"]), "Let me use 2 tools at once: a, b.");
+        assert_eq!(
+            unknown_tool_text(&["x"], &[]),
+            "Cannot call x: no tool of that name in this request (tools: none)."
+        );
+        let quoted = tool_results_text(&[
+            QuotedResult {
+                tool_use_id: "t1".into(),
+                text: "sunny".into(),
+                is_error: false,
+            },
+            QuotedResult {
+                tool_use_id: "t2".into(),
+                text: "timeout".into(),
+                is_error: true,
+            },
+            QuotedResult {
+                tool_use_id: "t3".into(),
+                text: String::new(),
+                is_error: true,
+            },
+        ]);
+        assert_eq!(
+            quoted,
+            "Tool results: t1=sunny; t2=(error) timeout; t3=(error)"
+        );
     }
 
     #[test]

@@ -1605,3 +1605,524 @@ async fn refusal_and_verbatim_stop_reasons() {
     let (_, stop) = text_and_stop(&post_messages(server.addr(), &body).await);
     assert_eq!(stop, "max_tokens");
 }
+
+// --- Scripted tool loops (`[[tool:…]]`, `[[tools:…]]`, `[[tool-rounds:…]]`) and `tool_choice` ---
+
+/// Two custom tools.
+fn tool_defs() -> Value {
+    json!([
+        {"name": "get_weather", "description": "Weather now",
+         "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}}},
+        {"name": "get_time", "description": "Time now",
+         "input_schema": {"type": "object", "properties": {"tz": {"type": "string"}}}},
+    ])
+}
+
+fn tool_body(text: &str, stream: bool) -> Value {
+    let mut body = messages_body(text, stream);
+    body["tools"] = tool_defs();
+    body
+}
+
+fn block_types(message: &Value) -> Vec<String> {
+    message["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["type"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn tool_uses(message: &Value) -> Vec<Value> {
+    message["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["type"] == "tool_use")
+        .cloned()
+        .collect()
+}
+
+fn text_of(message: &Value) -> String {
+    message["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["type"] == "text")
+        .map(|b| b["text"].as_str().unwrap())
+        .collect()
+}
+
+fn id_of(block: &Value) -> String {
+    block["id"].as_str().unwrap().to_string()
+}
+
+fn tool_result(id: &str, content: Value) -> Value {
+    json!({"type": "tool_result", "tool_use_id": id, "content": content})
+}
+
+/// The loop's next request: `body` with the reply as an assistant turn, then `results` as the
+/// next user turn.
+fn answered(body: &Value, reply: &Value, results: Vec<Value>) -> Value {
+    let mut next = body.clone();
+    let messages = next["messages"].as_array_mut().unwrap();
+    messages.push(json!({"role": "assistant", "content": reply["content"]}));
+    messages.push(json!({"role": "user", "content": results}));
+    next
+}
+
+async fn reply_to(server: &MockServer, body: &Value) -> Value {
+    message_of(&post_messages(server.addr(), body).await)
+}
+
+#[tokio::test]
+async fn a_scripted_tool_call_runs_one_round_then_quotes_the_result() {
+    let server = MockServer::start().await.unwrap();
+    for stream in [false, true] {
+        let body = tool_body(
+            r#"What is the weather? [[tool:get_weather:{"city":"Paris"}]]"#,
+            stream,
+        );
+        let reply = reply_to(&server, &body).await;
+        assert_eq!(block_types(&reply), ["text", "tool_use"]);
+        assert_eq!(text_of(&reply), "Let me use the get_weather tool.");
+        assert_eq!(reply["stop_reason"], "tool_use");
+        let call = &tool_uses(&reply)[0];
+        assert_eq!(call["name"], "get_weather");
+        assert_eq!(call["input"], json!({"city": "Paris"}));
+        let id = id_of(call);
+        let n = id.strip_prefix("toolu_mock_").expect("a mock tool id");
+        assert!(
+            n.len() == 8 && n.bytes().all(|b| b.is_ascii_digit()),
+            "{id}"
+        );
+
+        let next = answered(&body, &reply, vec![tool_result(&id, json!("18 °C, sunny"))]);
+        let last = reply_to(&server, &next).await;
+        assert_eq!(block_types(&last), ["text"]);
+        assert_eq!(text_of(&last), format!("Tool results: {id}=18 °C, sunny"));
+        assert_eq!(last["stop_reason"], "end_turn");
+    }
+}
+
+#[tokio::test]
+async fn parallel_scripted_calls_come_in_one_reply_and_results_are_quoted_in_order() {
+    let server = MockServer::start().await.unwrap();
+    let mut png = Vec::new();
+    image::DynamicImage::new_rgb8(3, 2)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let png = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &png);
+    for stream in [false, true] {
+        let body = tool_body(
+            r#"[[tools:get_weather:{"city":"Paris"}|get_time:{"tz":"Europe/Paris"}]]"#,
+            stream,
+        );
+        let reply = reply_to(&server, &body).await;
+        assert_eq!(block_types(&reply), ["text", "tool_use", "tool_use"]);
+        assert_eq!(
+            text_of(&reply),
+            "Let me use 2 tools at once: get_weather, get_time."
+        );
+        assert_eq!(reply["stop_reason"], "tool_use");
+        let calls = tool_uses(&reply);
+        assert_eq!(calls[0]["name"], "get_weather");
+        assert_eq!(calls[0]["input"], json!({"city": "Paris"}));
+        assert_eq!(calls[1]["name"], "get_time");
+        assert_eq!(calls[1]["input"], json!({"tz": "Europe/Paris"}));
+        let (id1, id2) = (id_of(&calls[0]), id_of(&calls[1]));
+        assert!(
+            id1.starts_with("toolu_mock_") && id1.ends_with("_1"),
+            "{id1}"
+        );
+        assert_eq!(id2, format!("{}_2", id1.strip_suffix("_1").unwrap()));
+
+        // Results in another order than the calls, one an error, one with blocks.
+        let mut error = tool_result(&id1, json!("timeout"));
+        error["is_error"] = json!(true);
+        let blocks = tool_result(
+            &id2,
+            json!([
+                {"type": "text", "text": "12:00"},
+                {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": png}},
+            ]),
+        );
+        let next = answered(&body, &reply, vec![blocks, error]);
+        let last = reply_to(&server, &next).await;
+        assert_eq!(
+            text_of(&last),
+            format!("Tool results: {id2}=12:00 [image: image/png 3x2]; {id1}=(error) timeout")
+        );
+        assert_eq!(last["stop_reason"], "end_turn");
+
+        // An error result without content, and one with no content at all.
+        let empty = json!({"type": "tool_result", "tool_use_id": id1, "is_error": true});
+        let next = answered(&body, &reply, vec![empty, tool_result(&id2, json!([]))]);
+        assert_eq!(
+            text_of(&reply_to(&server, &next).await),
+            format!("Tool results: {id1}=(error); {id2}=")
+        );
+    }
+
+    // With parallel tool use disabled, only the first call is made.
+    let mut body = tool_body(r#"[[tools:get_weather:{"city":"Oslo"}|get_time]]"#, false);
+    body["tool_choice"] = json!({"type": "auto", "disable_parallel_tool_use": true});
+    let reply = reply_to(&server, &body).await;
+    assert_eq!(block_types(&reply), ["text", "tool_use"]);
+    assert_eq!(text_of(&reply), "Let me use the get_weather tool.");
+    assert!(!id_of(&tool_uses(&reply)[0]).ends_with("_1"));
+}
+
+#[tokio::test]
+async fn with_thinking_the_tool_reply_thinks_first_and_later_rounds_only_when_interleaved() {
+    let server = MockServer::start().await.unwrap();
+    let mut body = thinking_body(r#"[[tool:get_time:{"tz":"UTC"}]]"#);
+    body["tools"] = tool_defs();
+    body["stream"] = json!(true);
+    let resp = post_messages(server.addr(), &body).await;
+    assert!(
+        resp.events()
+            .iter()
+            .any(|e| e.event == "content_block_delta"
+                && e.json()["delta"]["type"] == "signature_delta"),
+        "the thinking block is signed"
+    );
+    let reply = message_of(&resp);
+    assert_eq!(block_types(&reply), ["thinking", "text", "tool_use"]);
+    assert!(
+        reply["content"][0]["signature"]
+            .as_str()
+            .unwrap()
+            .starts_with("EqMock")
+    );
+    let id = id_of(&tool_uses(&reply)[0]);
+
+    // The thinking block goes back unchanged with the call; the final text does not think.
+    let next = answered(&body, &reply, vec![tool_result(&id, json!("00:00"))]);
+    let last = reply_to(&server, &next).await;
+    assert_eq!(block_types(&last), ["text"]);
+    assert_eq!(text_of(&last), format!("Tool results: {id}=00:00"));
+
+    // With interleaved thinking, every reply of the loop may think.
+    let beta = [("anthropic-beta", "interleaved-thinking-2025-05-14")];
+    let last = message_of(&post_json(server.addr(), "/v1/messages", &beta, &next).await);
+    assert_eq!(block_types(&last), ["thinking", "text"]);
+    assert_eq!(text_of(&last), format!("Tool results: {id}=00:00"));
+
+    // An altered thinking block is still refused.
+    let mut altered = next.clone();
+    altered["messages"][1]["content"][0]["thinking"] = json!("something else");
+    let resp = post_messages(server.addr(), &altered).await;
+    assert_eq!(resp.status, 400);
+    assert!(resp.api_error().1.contains("Invalid `signature`"));
+
+    // A `-thinking` model thinks before its call too.
+    let mut body = tool_body("[[tool:get_time]]", false);
+    body["model"] = json!("claude-sonnet-4-5-20250929-thinking");
+    let reply = reply_to(&server, &body).await;
+    assert_eq!(block_types(&reply), ["thinking", "text", "tool_use"]);
+    assert_eq!(tool_uses(&reply)[0]["input"], json!({}));
+}
+
+#[tokio::test]
+async fn tool_rounds_keep_calling_until_n_rounds_then_answer() {
+    let server = MockServer::start().await.unwrap();
+    for stream in [false, true] {
+        let mut body = tool_body(r#"Count. [[tool-rounds:3:get_time:{"tz":"UTC"}]]"#, stream);
+        let mut ids = Vec::new();
+        for round in 1..=3 {
+            let reply = reply_to(&server, &body).await;
+            assert_eq!(reply["stop_reason"], "tool_use", "round {round}");
+            let expected = if round == 1 {
+                "Let me use the get_time tool.".to_string()
+            } else {
+                format!("Round {round} of 3: calling get_time again.")
+            };
+            assert_eq!(text_of(&reply), expected);
+            let call = &tool_uses(&reply)[0];
+            assert_eq!(call["name"], "get_time");
+            assert_eq!(call["input"], json!({"tz": "UTC"}));
+            let id = id_of(call);
+            assert!(!ids.contains(&id), "ids are unique");
+            ids.push(id.clone());
+            body = answered(
+                &body,
+                &reply,
+                vec![tool_result(&id, json!(format!("t{round}")))],
+            );
+        }
+        let last = reply_to(&server, &body).await;
+        assert_eq!(last["stop_reason"], "end_turn");
+        assert_eq!(text_of(&last), format!("Tool results: {}=t3", ids[2]));
+    }
+
+    // tool_choice none in the middle of the loop: no more calls, the final text at once.
+    let body = tool_body("[[tool-rounds:5:get_weather]]", false);
+    let reply = reply_to(&server, &body).await;
+    let id = id_of(&tool_uses(&reply)[0]);
+    let mut next = answered(&body, &reply, vec![tool_result(&id, json!("rain"))]);
+    next["tool_choice"] = json!({"type": "none"});
+    let last = reply_to(&server, &next).await;
+    assert_eq!(last["stop_reason"], "end_turn");
+    assert_eq!(text_of(&last), format!("Tool results: {id}=rain"));
+}
+
+#[tokio::test]
+async fn the_loop_is_steered_by_the_message_that_opened_it() {
+    let server = MockServer::start().await.unwrap();
+    // The word may sit in a text block of an array content.
+    let mut body = tool_body("", false);
+    body["messages"][0]["content"] = json!([{"type": "text", "text": "[[tool:get_weather]]"}]);
+    let reply = reply_to(&server, &body).await;
+    let id = id_of(&tool_uses(&reply)[0]);
+    let done = answered(&body, &reply, vec![tool_result(&id, json!("sun"))]);
+    let last = reply_to(&server, &done).await;
+    assert_eq!(text_of(&last), format!("Tool results: {id}=sun"));
+
+    // Once the user writes again, the old word no longer steers.
+    let mut later = done.clone();
+    let messages = later["messages"].as_array_mut().unwrap();
+    messages.push(json!({"role": "assistant", "content": last["content"]}));
+    messages.push(json!({"role": "user", "content": "thanks"}));
+    assert_eq!(text_of(&reply_to(&server, &later).await), "Echo: thanks");
+
+    // Text next to the results opens a new exchange, steered by that text.
+    let mut both = answered(&body, &reply, vec![tool_result(&id, json!("sun"))]);
+    both["messages"][2]["content"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"type": "text", "text": "and the time? [[tool:get_time:{\"tz\":\"UTC\"}]]"}));
+    let again = reply_to(&server, &both).await;
+    assert_eq!(text_of(&again), "Let me use the get_time tool.");
+    let id2 = id_of(&tool_uses(&again)[0]);
+    let next = answered(&both, &again, vec![tool_result(&id2, json!("noon"))]);
+    assert_eq!(
+        text_of(&reply_to(&server, &next).await),
+        format!("Tool results: {id2}=noon")
+    );
+}
+
+#[tokio::test]
+async fn a_scripted_call_of_a_tool_the_request_lacks_answers_text() {
+    let server = MockServer::start().await.unwrap();
+    for stream in [false, true] {
+        let reply = reply_to(&server, &tool_body("[[tool:search:{}]]", stream)).await;
+        assert_eq!(block_types(&reply), ["text"]);
+        assert_eq!(reply["stop_reason"], "end_turn");
+        assert_eq!(
+            text_of(&reply),
+            "Cannot call search: no tool of that name in this request (tools: get_weather, get_time)."
+        );
+    }
+    let reply = reply_to(&server, &tool_body("[[tools:get_time|search|find]]", false)).await;
+    assert_eq!(
+        text_of(&reply),
+        "Cannot call search, find: no tool of that name in this request (tools: get_weather, get_time)."
+    );
+    let reply = reply_to(&server, &messages_body("[[tool:search]]", false)).await;
+    assert_eq!(
+        text_of(&reply),
+        "Cannot call search: no tool of that name in this request (tools: none)."
+    );
+}
+
+#[tokio::test]
+async fn tool_results_must_answer_the_previous_assistant_message() {
+    let server = MockServer::start().await.unwrap();
+    let body = tool_body("[[tool-rounds:2:get_time]]", false);
+    let first = reply_to(&server, &body).await;
+    let id1 = id_of(&tool_uses(&first)[0]);
+    let round2 = answered(&body, &first, vec![tool_result(&id1, json!("a"))]);
+    let second = reply_to(&server, &round2).await;
+    // Answering the second call with the first call's id.
+    let stale = answered(&round2, &second, vec![tool_result(&id1, json!("b"))]);
+    let resp = post_messages(server.addr(), &stale).await;
+    assert_eq!(resp.status, 400);
+    assert_eq!(
+        resp.api_error(),
+        (
+            "invalid_request_error".to_string(),
+            format!(
+                "messages.4.content.0: unexpected `tool_use_id` found in `tool_result` blocks: {id1}. Each `tool_result` block must have a corresponding `tool_use` block in the previous message."
+            )
+        )
+    );
+    // A result in the very first message answers nothing.
+    let mut body = tool_body("", false);
+    body["messages"][0]["content"] = json!([tool_result("toolu_x", json!("?"))]);
+    let resp = post_messages(server.addr(), &body).await;
+    assert_eq!(resp.status, 400);
+    assert!(resp.api_error().1.starts_with(
+        "messages.0.content.0: unexpected `tool_use_id` found in `tool_result` blocks: toolu_x."
+    ));
+}
+
+#[tokio::test]
+async fn tool_choice_is_validated() {
+    let server = MockServer::start().await.unwrap();
+    let cases = [
+        (
+            json!({"type": "tool", "name": "search"}),
+            "Tool 'search' not found in provided tools",
+        ),
+        (
+            json!({"type": "tool"}),
+            "tool_choice.tool.name: Field required",
+        ),
+        (
+            json!({"type": "sometimes"}),
+            "tool_choice: Input tag 'sometimes' found using 'type' does not match any of the expected tags: 'auto', 'any', 'tool', 'none'",
+        ),
+        (
+            json!("auto"),
+            "tool_choice: Input should be a valid dictionary or object to extract fields from",
+        ),
+    ];
+    for (choice, expected) in cases {
+        let mut body = tool_body("hi", false);
+        body["tool_choice"] = choice.clone();
+        let resp = post_messages(server.addr(), &body).await;
+        assert_eq!(resp.status, 400, "{choice}");
+        assert_eq!(
+            resp.api_error(),
+            ("invalid_request_error".to_string(), expected.to_string()),
+            "{choice}"
+        );
+    }
+    for choice in [
+        json!({"type": "auto"}),
+        json!({"type": "any"}),
+        json!({"type": "none"}),
+        json!({"type": "tool", "name": "get_time"}),
+        Value::Null,
+    ] {
+        let mut body = tool_body("hi", false);
+        body["tool_choice"] = choice.clone();
+        assert_eq!(
+            post_messages(server.addr(), &body).await.status,
+            200,
+            "{choice}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn tool_choice_none_never_calls_a_tool() {
+    let server = MockServer::start().await.unwrap();
+    let cases = [
+        (
+            "[[tool:get_weather:{}]]",
+            "Not calling get_weather: tool_choice is none.",
+        ),
+        (
+            "[[tools:get_weather|get_time]]",
+            "Not calling get_weather, get_time: tool_choice is none.",
+        ),
+        ("[[tool]]", "Not calling get_weather: tool_choice is none."),
+        ("hi", "Echo: hi"),
+    ];
+    for stream in [false, true] {
+        for (text, expected) in cases {
+            let mut body = tool_body(text, stream);
+            body["tool_choice"] = json!({"type": "none"});
+            let reply = reply_to(&server, &body).await;
+            assert_eq!(block_types(&reply), ["text"], "{text}");
+            assert_eq!(text_of(&reply), expected);
+            assert_eq!(reply["stop_reason"], "end_turn");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_forced_tool_choice_calls_a_tool_even_without_a_magic_word() {
+    let server = MockServer::start().await.unwrap();
+    for stream in [false, true] {
+        for (choice, name) in [
+            (json!({"type": "any"}), "get_weather"),
+            (json!({"type": "tool", "name": "get_time"}), "get_time"),
+        ] {
+            let mut body = tool_body("hello", stream);
+            body["tool_choice"] = choice.clone();
+            let reply = reply_to(&server, &body).await;
+            // A forced call comes with no text before it.
+            assert_eq!(block_types(&reply), ["tool_use"], "{choice}");
+            assert_eq!(reply["stop_reason"], "tool_use");
+            let call = &tool_uses(&reply)[0];
+            assert_eq!(call["name"], name);
+            assert_eq!(call["input"], json!({}));
+            // Still forced on the next round: the loop goes on until the client stops it.
+            let next = answered(&body, &reply, vec![tool_result(&id_of(call), json!("ok"))]);
+            let again = reply_to(&server, &next).await;
+            assert_eq!(block_types(&again), ["tool_use"]);
+            assert_eq!(tool_uses(&again)[0]["name"], name);
+        }
+    }
+
+    // The words make their calls as written, without the text before them; the final text
+    // gives way to another forced call.
+    let mut body = tool_body(r#"[[tools:get_time:{"tz":"UTC"}|get_weather]]"#, false);
+    body["tool_choice"] = json!({"type": "any"});
+    let reply = reply_to(&server, &body).await;
+    assert_eq!(block_types(&reply), ["tool_use", "tool_use"]);
+    assert_eq!(tool_uses(&reply)[0]["input"], json!({"tz": "UTC"}));
+    let results = tool_uses(&reply)
+        .iter()
+        .map(|c| tool_result(&id_of(c), json!("ok")))
+        .collect();
+    let again = reply_to(&server, &answered(&body, &reply, results)).await;
+    assert_eq!(block_types(&again), ["tool_use"]);
+    assert_eq!(tool_uses(&again)[0]["name"], "get_weather");
+    assert_eq!(tool_uses(&again)[0]["input"], json!({}));
+}
+
+#[tokio::test]
+async fn custom_tools_need_valid_unique_names_and_a_schema() {
+    let server = MockServer::start().await.unwrap();
+    let schema = json!({"type": "object"});
+    let pattern = "String should match pattern '^[a-zA-Z0-9_-]{1,128}$'";
+    let cases = [
+        (
+            json!([{"name": "ok", "input_schema": schema}, {"name": "files.read", "input_schema": schema}]),
+            format!("tools.1.custom.name: {pattern}"),
+        ),
+        (
+            json!([{"name": "x".repeat(129), "input_schema": schema}]),
+            format!("tools.0.custom.name: {pattern}"),
+        ),
+        (
+            json!([{"name": "", "input_schema": schema}]),
+            format!("tools.0.custom.name: {pattern}"),
+        ),
+        (
+            json!([{"input_schema": schema}]),
+            "tools.0.custom.name: Field required".to_string(),
+        ),
+        (
+            json!([{"name": "a"}]),
+            "tools.0.custom.input_schema: Field required".to_string(),
+        ),
+        (
+            json!([{"name": "a", "input_schema": schema}, {"type": "custom", "name": "a", "input_schema": schema}]),
+            "tools: Tool names must be unique.".to_string(),
+        ),
+        (
+            json!({"name": "a"}),
+            "tools: Input should be a valid list".to_string(),
+        ),
+    ];
+    for (tools, expected) in cases {
+        let mut body = messages_body("hi", false);
+        body["tools"] = tools.clone();
+        let resp = post_messages(server.addr(), &body).await;
+        assert_eq!(resp.status, 400, "{tools}");
+        assert_eq!(resp.api_error().1, expected, "{tools}");
+    }
+    // Typed tools carry their own schema; a name of 128 characters is fine.
+    let mut body = messages_body("hi", false);
+    body["tools"] = json!([
+        {"type": "bash_20250124", "name": "bash"},
+        {"name": "x".repeat(128), "input_schema": schema},
+        {"name": "snake_case-and-dash_9", "input_schema": schema},
+    ]);
+    assert_eq!(post_messages(server.addr(), &body).await.status, 200);
+}

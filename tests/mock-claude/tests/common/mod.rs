@@ -269,3 +269,68 @@ pub fn event_names(events: &[SseEvent]) -> Vec<String> {
         .map(|e| e.event.clone())
         .collect()
 }
+
+/// The message a `/v1/messages` response carries, streamed or not. A stream is rebuilt from its
+/// events the way a client does: text and thinking deltas joined, the signature kept, the
+/// `input_json_delta`s of a `tool_use` parsed at its block stop, the stop reason taken from
+/// `message_delta`.
+pub fn message_of(resp: &Response) -> Value {
+    assert_eq!(resp.status, 200, "{}", String::from_utf8_lossy(&resp.body));
+    let streamed = resp
+        .header("content-type")
+        .is_some_and(|t| t.starts_with("text/event-stream"));
+    if !streamed {
+        return resp.json();
+    }
+    let mut message = Value::Null;
+    let mut partial_json: Vec<String> = Vec::new();
+    for event in resp.events() {
+        let data = event.json();
+        let index = data["index"].as_u64().unwrap_or(0) as usize;
+        match event.event.as_str() {
+            "message_start" => message = data["message"].clone(),
+            "content_block_start" => {
+                assert_eq!(index, partial_json.len(), "blocks start in order");
+                message["content"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(data["content_block"].clone());
+                partial_json.push(String::new());
+            }
+            "content_block_delta" => {
+                let block = &mut message["content"][index];
+                let delta = &data["delta"];
+                let append = |block: &mut Value, key: &str, piece: &Value| {
+                    let joined = format!(
+                        "{}{}",
+                        block[key].as_str().unwrap_or_default(),
+                        piece.as_str().unwrap()
+                    );
+                    block[key] = json!(joined);
+                };
+                match delta["type"].as_str().unwrap() {
+                    "text_delta" => append(block, "text", &delta["text"]),
+                    "thinking_delta" => append(block, "thinking", &delta["thinking"]),
+                    "signature_delta" => block["signature"] = delta["signature"].clone(),
+                    "input_json_delta" => {
+                        partial_json[index].push_str(delta["partial_json"].as_str().unwrap());
+                    }
+                    other => panic!("unexpected delta type {other}"),
+                }
+            }
+            "content_block_stop"
+                if message["content"][index]["type"] == "tool_use"
+                    && !partial_json[index].is_empty() =>
+            {
+                message["content"][index]["input"] =
+                    serde_json::from_str(&partial_json[index]).unwrap();
+            }
+            "message_delta" => {
+                message["stop_reason"] = data["delta"]["stop_reason"].clone();
+                message["stop_sequence"] = data["delta"]["stop_sequence"].clone();
+            }
+            _ => {}
+        }
+    }
+    message
+}
