@@ -28,6 +28,9 @@ step "UI: svelte-check, eslint, prettier"
 (cd ui && npm run --silent check && npm run --silent lint && npm run --silent format:check)
 
 step "Rust tests (keychain against a real Secret Service)"
+# The MCP tests start the test MCP server as a real process: build its binary first (a test
+# build of the workspace compiles binaries only in test mode).
+cargo build -p parley-mcp-test-server --locked
 bash scripts/with-keyring.sh cargo test --workspace --exclude parley --locked
 
 step "UI unit tests (vitest)"
