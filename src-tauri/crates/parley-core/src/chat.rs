@@ -219,9 +219,10 @@ impl Parley {
     }
 
     /// The request the composer would send now (for counting its tokens): the conversation's
-    /// visible branch, or nothing for a new one, then the draft as the new user turn, with
-    /// images resolved and cache breakpoints placed as the stream job would. `None` when there
-    /// is nothing to send.
+    /// visible branch, or nothing for a new one, then the draft as the new user turn. Images
+    /// stay content-hash references (see [`Parley::count_request_tokens`]) and no cache
+    /// breakpoints are placed: they do not change the count. `None` when there is nothing to
+    /// send.
     pub(crate) async fn draft_request(
         &self,
         draft: &TokenCountRequest,
@@ -281,18 +282,12 @@ impl Parley {
         };
         // Parameters being typed may be invalid for a moment; they do not change the count.
         let default_params = RequestParams::default();
-        let mut request = build_request(inputs).or_else(|_| {
+        let request = build_request(inputs).or_else(|_| {
             build_request(RequestInputs {
                 params: &default_params,
                 ..inputs
             })
         })?;
-        self.images
-            .resolve_request_images(&mut request.messages)
-            .await?;
-        if settings.prompt_caching {
-            crate::request::mark_cache_breakpoints(&mut request);
-        }
         Ok(Some(request))
     }
 

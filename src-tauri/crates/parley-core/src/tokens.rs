@@ -78,8 +78,10 @@ impl TokenCount {
 }
 
 impl Parley {
-    /// The input tokens `request` would use: the exact body the next `/v1/messages` would get
-    /// (images already resolved to base64).
+    /// The input tokens `request` would use: the body the next `/v1/messages` would get, its
+    /// stored images still named by their `parley-attachment:` content hash. They are read and
+    /// encoded only when the endpoint is asked or the estimate needs their size, never for a
+    /// count the cache answers (the hash names the content as well as the bytes would).
     ///
     /// Asks the saved endpoint's `count_tokens` once per distinct request (see the
     /// [module documentation](crate::tokens)). Where it cannot answer, the result is the local
@@ -91,18 +93,19 @@ impl Parley {
             Ok(client) => client,
             Err(error) => {
                 tracing::debug!(%error, "no client to count tokens with; estimating");
-                return Ok(TokenCount::estimate(request));
+                return Ok(TokenCount::estimate(&self.with_images(request).await?));
             }
         };
         let base_url = &settings.base_url;
         let capabilities = self.capabilities.get(&self.store, base_url).await?;
         if capabilities.count_tokens == Some(false) {
-            return Ok(TokenCount::estimate(request));
+            return Ok(TokenCount::estimate(&self.with_images(request).await?));
         }
         let key = request_key(base_url, request);
         if let Some(tokens) = self.token_counts.get(&key) {
             return Ok(TokenCount::api(tokens));
         }
+        let request = &self.with_images(request).await?;
         match client.count_tokens(request).await {
             Ok(tokens) => {
                 self.token_counts.insert(key, tokens);
@@ -121,6 +124,15 @@ impl Parley {
                 Ok(TokenCount::estimate(request))
             }
         }
+    }
+
+    /// `request` with its stored images as the base64 the API takes.
+    async fn with_images(&self, request: &MessagesRequest) -> CoreResult<MessagesRequest> {
+        let mut request = request.clone();
+        self.images
+            .resolve_request_images(&mut request.messages)
+            .await?;
+        Ok(request)
     }
 
     /// Records whether `base_url` serves `count_tokens`. A store error costs only a question

@@ -10,8 +10,8 @@ use std::time::Duration;
 use parley_core::params::RequestParams;
 use parley_core::tokens::{TokenCountRequest, TokenSource};
 use parley_core::{
-    CollectingSink, Environment, ErrorKind, ImagePlacement, MessageView, Parley, SendRequest,
-    SendStarted, Settings,
+    CollectingSink, ComposerImage, Environment, ErrorKind, ImagePlacement, MessageView, Parley,
+    SendRequest, SendStarted, Settings,
 };
 use parley_mock_claude::MockServer;
 use parley_mock_claude::magic::{PAUSE_REST, PAUSE_TEXT, long_text};
@@ -25,7 +25,7 @@ const SONNET: &str = "claude-sonnet-4-5-20250929";
 struct Harness {
     parley: Parley,
     server: MockServer,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 async fn harness(configure: impl FnOnce(&mut Settings)) -> Harness {
@@ -43,7 +43,7 @@ async fn harness(configure: impl FnOnce(&mut Settings)) -> Harness {
     Harness {
         parley,
         server,
-        _dir: dir,
+        dir,
     }
 }
 
@@ -482,4 +482,54 @@ async fn update_conversation_params_refuses_invalid_values() {
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
     assert!(error.to_string().contains("top_k"), "{error}");
+}
+
+#[tokio::test]
+async fn a_count_the_cache_answers_reads_no_image() {
+    let h = harness(|_| {}).await;
+    let mut png = Vec::new();
+    image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(
+        64,
+        48,
+        image::Rgb([9, 99, 199]),
+    ))
+    .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+    .unwrap();
+    let image = h
+        .parley
+        .prepare_image_bytes(png, "square.png".into())
+        .await
+        .unwrap();
+    let draft = TokenCountRequest {
+        conversation_id: None,
+        text: "What colour is this?".into(),
+        images: vec![ComposerImage::Stored {
+            sha256: image.sha256.clone(),
+        }],
+        model: HAIKU.into(),
+        system_prompt: None,
+        params: None,
+        prefill: None,
+    };
+    let first = h.parley.count_tokens(&draft).await.unwrap();
+    assert_eq!(first.source, TokenSource::Api);
+    let sent = h.server.last_request().unwrap().json().unwrap();
+    assert_eq!(
+        sent["messages"][0]["content"][0]["source"]["type"], "base64",
+        "the endpoint gets the image itself"
+    );
+    // The image file goes away: a count the cache answers does not notice, because the
+    // image's content hash, not its bytes, keys the cache.
+    std::fs::remove_file(h.dir.path().join("images").join(&image.sha256)).unwrap();
+    assert_eq!(h.parley.count_tokens(&draft).await.unwrap(), first);
+    let changed = TokenCountRequest {
+        text: "And now?".into(),
+        ..draft
+    };
+    let error = h.parley.count_tokens(&changed).await.unwrap_err();
+    assert_eq!(
+        error.kind(),
+        ErrorKind::ImageMissing,
+        "a new count reads it"
+    );
 }
