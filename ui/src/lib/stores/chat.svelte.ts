@@ -296,25 +296,15 @@ class ChatStore {
 
   /** Asks for a new reply in place of `messageId` (retry of a failed reply, or regenerate). */
   async regenerate(messageId: string): Promise<void> {
-    if (this.busy) return;
-    const view = this.#view;
-    this.sending = true;
-    try {
-      await this.params.flush();
-      await this.#stream(
-        (onEvent) => backend.regenerateReply(messageId, onEvent),
-        (started) => {
-          if (view !== this.#view) return;
-          const index = this.messages.findIndex((m) => m.id === messageId);
-          const at = index < 0 ? this.messages.length : index;
-          this.messages.splice(at, this.messages.length - at, started.assistantMessage);
-        },
-      );
-    } catch (e) {
-      showError(e as ErrorPayload, "Could not regenerate the reply");
-    } finally {
-      this.sending = false;
-    }
+    await this.#restream(
+      "Could not regenerate the reply",
+      (onEvent) => backend.regenerateReply(messageId, onEvent),
+      (started) => {
+        const index = this.messages.findIndex((m) => m.id === messageId);
+        const at = index < 0 ? this.messages.length : index;
+        this.messages.splice(at, this.messages.length - at, started.assistantMessage);
+      },
+    );
   }
 
   /**
@@ -322,31 +312,21 @@ class ChatStore {
    * may be empty when it has some); resolves false on failure.
    */
   async editAndResend(messageId: string, text: string, hasImages = false): Promise<boolean> {
-    if ((!text.trim() && !hasImages) || this.busy) return false;
-    const view = this.#view;
-    this.sending = true;
-    try {
-      await this.params.flush();
-      await this.#stream(
-        (onEvent) => backend.editAndResend(messageId, text, onEvent),
-        (started) => {
-          if (view !== this.#view) return;
-          const index = this.messages.findIndex((m) => m.id === messageId);
-          const at = index < 0 ? this.messages.length : index;
-          const added = started.userMessage
-            ? [started.userMessage, started.assistantMessage]
-            : [started.assistantMessage];
-          this.messages.splice(at, this.messages.length - at, ...added);
-        },
-      );
-      void conversations.refresh();
-      return true;
-    } catch (e) {
-      showError(e as ErrorPayload, "Could not send the edited message");
-      return false;
-    } finally {
-      this.sending = false;
-    }
+    if (!text.trim() && !hasImages) return false;
+    const sent = await this.#restream(
+      "Could not send the edited message",
+      (onEvent) => backend.editAndResend(messageId, text, onEvent),
+      (started) => {
+        const index = this.messages.findIndex((m) => m.id === messageId);
+        const at = index < 0 ? this.messages.length : index;
+        const added = started.userMessage
+          ? [started.userMessage, started.assistantMessage]
+          : [started.assistantMessage];
+        this.messages.splice(at, this.messages.length - at, ...added);
+      },
+    );
+    if (sent) void conversations.refresh();
+    return sent;
   }
 
   /**
@@ -354,21 +334,38 @@ class ChatStore {
    * to `streaming`), its new text appended to what it has.
    */
   async continueReply(messageId: string): Promise<void> {
-    if (this.busy) return;
+    await this.#restream(
+      "Could not continue the reply",
+      (onEvent) => backend.continueReply(messageId, onEvent),
+      (started) => {
+        const index = this.messages.findIndex((m) => m.id === started.assistantMessage.id);
+        if (index >= 0) this.messages[index] = started.assistantMessage;
+      },
+    );
+  }
+
+  /**
+   * A new stream for a turn already shown (regenerate, edit, continue): waits for a pending
+   * parameters save, places the started messages if the conversation is still the one shown,
+   * and reports a failure under `failure`. Resolves whether the stream started.
+   */
+  async #restream(
+    failure: string,
+    start: Stream,
+    place: (started: SendStarted) => void,
+  ): Promise<boolean> {
+    if (this.busy) return false;
     const view = this.#view;
     this.sending = true;
     try {
       await this.params.flush();
-      await this.#stream(
-        (onEvent) => backend.continueReply(messageId, onEvent),
-        (started) => {
-          if (view !== this.#view) return;
-          const index = this.messages.findIndex((m) => m.id === started.assistantMessage.id);
-          if (index >= 0) this.messages[index] = started.assistantMessage;
-        },
-      );
+      await this.#stream(start, (started) => {
+        if (view === this.#view) place(started);
+      });
+      return true;
     } catch (e) {
-      showError(e as ErrorPayload, "Could not continue the reply");
+      showError(e as ErrorPayload, failure);
+      return false;
     } finally {
       this.sending = false;
     }
