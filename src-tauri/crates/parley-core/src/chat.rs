@@ -85,19 +85,21 @@ impl Parley {
         let model = Some(request.model.trim().to_owned())
             .filter(|m| !m.is_empty())
             .unwrap_or_else(|| settings.default_model.clone());
+        let existing = match &request.conversation_id {
+            Some(id) => Some(self.store.get_conversation(id).await?),
+            None => None,
+        };
         // Invalid parameters are refused here, before anything is stored or sent.
-        let params = match (&request.params, &request.conversation_id) {
+        let params = match (&request.params, &existing) {
             (Some(params), _) => params.clone().normalized(),
-            (None, Some(id)) => {
-                ConversationMeta::from(&self.store.get_conversation(id).await?).params
-            }
+            (None, Some(current)) => ConversationMeta::from(current).params,
             (None, None) => settings.default_params.clone(),
         };
         self.check_params(&model, &params, &settings).await?;
         let params_json = to_json(&params)?;
-        let conversation = match &request.conversation_id {
-            Some(id) => {
-                let current = self.store.get_conversation(id).await?;
+        let conversation = match existing {
+            Some(current) => {
+                let id = current.id.as_str();
                 if current.params_json != params_json {
                     self.store.set_params(id, &params_json).await?;
                 }

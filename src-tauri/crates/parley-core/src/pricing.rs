@@ -29,10 +29,6 @@ pub struct ModelPrice {
 
 const MICRO: u64 = 1_000_000;
 
-const fn price(model: &'static str, input_usd: u64) -> (&'static str, u64) {
-    (model, input_usd)
-}
-
 /// The default price table: Anthropic's list prices per million tokens (input, output; a
 /// 5-minute cache write is 1.25 × input, a cache read 0.1 × input), from
 /// <https://docs.claude.com/en/docs/about-claude/pricing> as published in October 2025.
@@ -41,11 +37,11 @@ const fn price(model: &'static str, input_usd: u64) -> (&'static str, u64) {
 pub fn default_prices() -> Vec<ModelPrice> {
     // (model, input $/MTok); output is 5 × input for all three families.
     const LIST: [(&str, u64); 5] = [
-        price("claude-haiku-4-5-20251001", 1),
-        price("claude-sonnet-4-5-20250929", 3),
-        price("claude-opus-4-1-20250805", 15),
-        price("claude-opus-4-1-20250805-thinking", 15),
-        price("claude-sonnet-4-5-20250929-thinking", 3),
+        ("claude-haiku-4-5-20251001", 1),
+        ("claude-sonnet-4-5-20250929", 3),
+        ("claude-opus-4-1-20250805", 15),
+        ("claude-opus-4-1-20250805-thinking", 15),
+        ("claude-sonnet-4-5-20250929-thinking", 3),
     ];
     LIST.iter()
         .map(|(model, input_usd)| {
