@@ -306,7 +306,7 @@ impl Parley {
     }
 
     /// Refuses parameters the API would refuse for `model`, naming each.
-    async fn check_params(
+    pub(crate) async fn check_params(
         &self,
         model: &str,
         params: &RequestParams,

@@ -7,8 +7,7 @@ use ts_rs::TS;
 
 use crate::app::Parley;
 use crate::error::{CoreError, CoreResult};
-use crate::models;
-use crate::params::{self, ParamContext, RequestParams};
+use crate::params::RequestParams;
 
 /// The longest preset name, in characters: it has to fit a menu entry.
 pub const MAX_PRESET_NAME_CHARS: usize = 100;
@@ -90,21 +89,10 @@ impl Parley {
         }
         let params = draft.params.normalized();
         let settings = self.settings().await?;
-        let info = models::model_info(&models::builtin_models(), model);
-        let issues = params::validate(
-            &params,
-            ParamContext {
-                default_max_tokens: settings.default_max_tokens,
-                max_output_tokens: info.max_output_tokens,
-                thinking: info.thinking,
-            },
-        );
-        if !issues.is_empty() {
-            return Err(CoreError::InvalidInput(format!(
-                "Preset parameters: {}",
-                params::describe(&issues)
-            )));
-        }
+        // The same check as sending, with the endpoint's model limits.
+        self.check_params(model, &params, &settings)
+            .await
+            .map_err(|error| CoreError::InvalidInput(format!("Preset parameters: {error}")))?;
         let params_json = serde_json::to_string(&params).map_err(|error| {
             CoreError::Internal(format!("could not encode parameters: {error}"))
         })?;
@@ -134,17 +122,16 @@ impl Parley {
         self.store.set_default_preset(id.as_deref()).await?;
         self.list_presets().await
     }
-
-    /// The preset new conversations start from, if the user chose one.
-    pub async fn default_preset(&self) -> CoreResult<Option<Preset>> {
-        // The default sorts first; at most one preset is the default.
-        let first = self.store.list_presets().await?.into_iter().next();
-        Ok(first.filter(|p| p.is_default).map(Preset::from))
-    }
 }
 
 #[cfg(test)]
 mod tests {
+    /// The preset new conversations start from (the UI finds it in the list the same way).
+    async fn default_of(parley: &Parley) -> Option<Preset> {
+        let presets = parley.list_presets().await.unwrap();
+        presets.into_iter().find(|preset| preset.is_default)
+    }
+
     use std::sync::Arc;
 
     use parley_secrets::MemorySecretStore;
@@ -354,11 +341,11 @@ mod tests {
     #[tokio::test]
     async fn one_default_at_most_and_delete_returns_what_is_left() {
         let parley = parley().await;
-        assert_eq!(parley.default_preset().await.unwrap(), None);
+        assert_eq!(default_of(&parley).await, None);
         let a = parley.save_preset(draft("Alpha")).await.unwrap();
         let b = parley.save_preset(draft("beta")).await.unwrap();
         assert_eq!(
-            parley.default_preset().await.unwrap(),
+            default_of(&parley).await,
             None,
             "no preset is the default until chosen"
         );
@@ -369,28 +356,22 @@ mod tests {
             .map(|p| (p.name.as_str(), p.is_default))
             .collect();
         assert_eq!(order, [("beta", true), ("Alpha", false)], "default first");
-        assert_eq!(
-            parley.default_preset().await.unwrap().map(|p| p.id),
-            Some(b.id.clone())
-        );
+        assert_eq!(default_of(&parley).await.map(|p| p.id), Some(b.id.clone()));
         let listed = parley.set_default_preset(Some(a.id.clone())).await.unwrap();
         assert_eq!(listed.iter().filter(|p| p.is_default).count(), 1);
-        assert_eq!(
-            parley.default_preset().await.unwrap().map(|p| p.id),
-            Some(a.id.clone())
-        );
+        assert_eq!(default_of(&parley).await.map(|p| p.id), Some(a.id.clone()));
         let error = parley
             .set_default_preset(Some("nope".into()))
             .await
             .unwrap_err();
         assert_eq!(error.kind(), ErrorKind::Missing);
         assert_eq!(
-            parley.default_preset().await.unwrap().map(|p| p.id),
+            default_of(&parley).await.map(|p| p.id),
             Some(a.id.clone()),
             "an unknown id changes nothing"
         );
         parley.set_default_preset(None).await.unwrap();
-        assert_eq!(parley.default_preset().await.unwrap(), None);
+        assert_eq!(default_of(&parley).await, None);
 
         let left = parley.delete_preset(&a.id).await.unwrap();
         assert_eq!(left.iter().map(|p| &p.id).collect::<Vec<_>>(), [&b.id]);

@@ -380,11 +380,6 @@ fn mark_last_block(message: &mut Message, cache_control: Value) -> bool {
     true
 }
 
-/// Whether `request` carries any `cache_control` (to know if a refusal may be about it).
-pub fn has_cache_breakpoints(request: &MessagesRequest) -> bool {
-    serde_json::to_string(request).is_ok_and(|json| json.contains("\"cache_control\""))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -800,6 +795,11 @@ mod tests {
                 {"type": "text", "text": "more"}
             ]}])
         );
+    }
+
+    /// Whether `request` carries any `cache_control` (to know if a refusal may be about it).
+    fn has_cache_breakpoints(request: &MessagesRequest) -> bool {
+        serde_json::to_string(request).is_ok_and(|json| json.contains("\"cache_control\""))
     }
 
     fn count_marks(request: &MessagesRequest) -> usize {
