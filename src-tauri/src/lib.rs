@@ -120,6 +120,20 @@ pub fn wire<R: Runtime>(builder: tauri::Builder<R>, env: Environment) -> tauri::
             commands::presets::save_preset,
             commands::presets::delete_preset,
             commands::presets::set_default_preset,
+            commands::tools::start_mcp_servers,
+            commands::tools::list_mcp_servers,
+            commands::tools::save_mcp_server,
+            commands::tools::delete_mcp_server,
+            commands::tools::import_mcp_servers,
+            commands::tools::restart_mcp_server,
+            commands::tools::set_mcp_server_enabled,
+            commands::tools::set_mcp_tool_enabled,
+            commands::tools::list_tool_permissions,
+            commands::tools::revoke_tool_permission,
+            commands::tools::decide_tool_call,
+            commands::tools::submit_tool_result,
+            commands::tools::live_tool_calls,
+            commands::tools::resume_tool_loop,
         ])
 }
 

@@ -23,7 +23,7 @@ impl ChatEventSink for ChannelSink {
     }
 }
 
-fn sink(channel: Channel<ChatEvent>) -> Arc<dyn ChatEventSink> {
+pub(super) fn sink(channel: Channel<ChatEvent>) -> Arc<dyn ChatEventSink> {
     Arc::new(ChannelSink(channel))
 }
 

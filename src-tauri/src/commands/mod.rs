@@ -11,6 +11,7 @@ pub mod images;
 pub mod keys;
 pub mod presets;
 pub mod settings;
+pub mod tools;
 
 /// What every command returns to the webview.
 pub type CommandResult<T> = Result<T, parley_core::ErrorPayload>;

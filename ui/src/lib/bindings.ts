@@ -85,6 +85,14 @@ export type MessageStatus = "streaming" | "done" | "error" | "cancelled";
 
 export type Usage = { inputTokens: number, outputTokens: number, cacheCreationInputTokens: number | null, cacheReadInputTokens: number | null, };
 
+export type ToolChoiceSetting = { "type": "auto" } | { "type": "any" } | { "type": "tool", name: string, } | { "type": "none" };
+
+export type HandTool = { name: string, description: string, 
+/**
+ * A JSON Schema of `"type": "object"`.
+ */
+inputSchema: unknown, };
+
 export type RequestParams = { 
 /**
  * `None`: the default from settings.
@@ -97,11 +105,91 @@ thinking: boolean,
 /**
  * `None` with thinking on: [`DEFAULT_THINKING_BUDGET`].
  */
-thinkingBudget: number | null, };
+thinkingBudget: number | null, 
+/**
+ * Which tools the model may or must use; sent only when the request has tools.
+ */
+toolChoice: ToolChoiceSetting, 
+/**
+ * Tools the user answers by hand (the workbench's custom tools), sent with the MCP tools.
+ */
+handTools: Array<HandTool>, };
+
+export type CallState = "pending" | "approved" | "running" | "done" | "error" | "denied" | "cancelled";
+
+export type CallOutcome = { 
+/**
+ * The `tool_result` content: a string or content blocks, as the API takes them.
+ */
+content: unknown, isError: boolean, };
+
+export type ToolSource = { "type": "mcp", serverName: string, toolName: string, } | { "type": "hand" } | { "type": "unknown" };
+
+export type ToolCallView = { id: string, name: string, input: unknown, state: CallState, outcome: CallOutcome | null, source: ToolSource, };
+
+export type Decision = "deny" | "allow_once" | "always_allow";
+
+export type SecretEntry = { name: string, value: string | null, };
+
+export type TransportDraft = { "type": "stdio", command: string, args: Array<string>, env: Array<SecretEntry>, cwd: string | null, } | { "type": "http", url: string, headers: Array<SecretEntry>, };
+
+export type McpServerDraft = { id: string | null, name: string, transport: TransportDraft, enabled: boolean, };
+
+export type TransportView = { "type": "stdio", command: string, args: Array<string>, envNames: Array<string>, cwd: string | null, } | { "type": "http", url: string, headerNames: Array<string>, };
+
+export type McpServerState = "starting" | "ready" | "failed" | "disabled";
+
+export type McpToolView = { 
+/**
+ * The server's name for it.
+ */
+name: string, 
+/**
+ * The name the API sees.
+ */
+apiName: string, description: string | null, inputSchema: unknown, enabled: boolean, 
+/**
+ * An "always allow" decision holds for its current description and schema.
+ */
+alwaysAllowed: boolean, };
+
+export type McpServerView = { id: string, name: string, transport: TransportView, enabled: boolean, state: McpServerState, 
+/**
+ * Why it failed.
+ */
+error: string | null, 
+/**
+ * The last lines of its stderr (secret values masked).
+ */
+stderrTail: Array<string>, 
+/**
+ * Its tools when ready (also the disabled ones).
+ */
+tools: Array<McpToolView>, };
+
+export type ToolPermission = { serverId: string, 
+/**
+ * The server's name now (its id when it was removed).
+ */
+serverName: string, toolName: string, 
+/**
+ * The tool's fingerprint when it was allowed; a changed tool asks again.
+ */
+fingerprint: string, grantedAt: number, 
+/**
+ * The tool changed since (or is not offered now): the decision no longer applies.
+ */
+stale: boolean, };
+
+export type McpImportReport = { 
+/**
+ * The names of the servers added.
+ */
+added: Array<string>, };
 
 export type ThinkingSupport = "parameter" | "builtin" | "unsupported";
 
-export type ParamField = "maxTokens" | "temperature" | "topP" | "topK" | "stopSequences" | "thinkingBudget";
+export type ParamField = "maxTokens" | "temperature" | "topP" | "topK" | "stopSequences" | "thinkingBudget" | "handTools";
 
 export type ParamIssue = { field: ParamField, message: string, };
 
@@ -304,7 +392,15 @@ tokenCounting: boolean,
 /**
  * Prices per model, in micro-dollars per million tokens (see [`crate::pricing`]).
  */
-prices: Array<ModelPrice>, };
+prices: Array<ModelPrice>, 
+/**
+ * How long one tool call may run before it ends as an error result.
+ */
+toolTimeoutSecs: number, 
+/**
+ * How many tool rounds run in a row before the loop stops and asks.
+ */
+toolRoundCap: number, };
 
 export type KeyStatus = "set" | "unset" | "env";
 
@@ -452,4 +548,4 @@ presets: number, };
 
 export type TransferProgress = { done: number, total: number, };
 
-export type ChatEvent = { "type": "retrying", messageId: string, attempt: number, delayMs: number, error: ErrorPayload, } | { "type": "blockStart", messageId: string, index: number, block: ContentBlock, } | { "type": "textDelta", messageId: string, index: number, text: string, } | { "type": "thinkingDelta", messageId: string, index: number, text: string, } | { "type": "toolInputDelta", messageId: string, index: number, partialJson: string, } | { "type": "blockStop", messageId: string, index: number, block: ContentBlock, } | { "type": "usage", messageId: string, usage: Usage, } | { "type": "finished", message: MessageView, } | { "type": "titleUpdated", conversationId: string, title: string, };
+export type ChatEvent = { "type": "retrying", messageId: string, attempt: number, delayMs: number, error: ErrorPayload, } | { "type": "blockStart", messageId: string, index: number, block: ContentBlock, } | { "type": "textDelta", messageId: string, index: number, text: string, } | { "type": "thinkingDelta", messageId: string, index: number, text: string, } | { "type": "toolInputDelta", messageId: string, index: number, partialJson: string, } | { "type": "blockStop", messageId: string, index: number, block: ContentBlock, } | { "type": "usage", messageId: string, usage: Usage, } | { "type": "finished", message: MessageView, } | { "type": "toolCalls", messageId: string, conversationId: string, calls: ToolCallView[], awaiting: boolean, } | { "type": "toolResults", message: MessageView, } | { "type": "nextReply", message: MessageView, } | { "type": "toolLoopPaused", messageId: string, rounds: number, } | { "type": "titleUpdated", conversationId: string, title: string, };

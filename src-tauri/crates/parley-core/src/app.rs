@@ -102,7 +102,7 @@ pub struct ConnectionReport {
 pub struct Parley {
     pub(crate) store: Store,
     pub(crate) images: ImageStore,
-    keys: Keys,
+    pub(crate) keys: Keys,
     http: reqwest::Client,
     env: Environment,
     /// The running streams by reply id.
@@ -112,6 +112,10 @@ pub struct Parley {
     pub(crate) capabilities: Arc<crate::capabilities::SharedCapabilities>,
     /// Recent `count_tokens` answers by request content.
     pub(crate) token_counts: crate::tokens::TokenCountCache,
+    /// The MCP servers and their tools.
+    pub(crate) tools: crate::tools::Tools,
+    /// The tool rounds in flight, by reply id.
+    pub(crate) tool_rounds: crate::tool_loop::LiveRounds,
     /// Held from [`Parley::open`] until this is dropped: the data folder is this process's alone.
     _data_lock: Option<DataLock>,
 }
@@ -181,8 +185,21 @@ impl Parley {
             tuning: StreamTuning::default(),
             capabilities: Default::default(),
             token_counts: Default::default(),
+            tools: crate::tools::Tools::new(None),
+            tool_rounds: Arc::default(),
             _data_lock: None,
         })
+    }
+
+    /// Gives MCP servers this `PATH` and backoff instead of the login shell's `PATH` and the
+    /// default backoff (tests). Call before any tool is used.
+    pub fn set_mcp_options(&mut self, options: parley_tools::HostOptions) {
+        self.tools = crate::tools::Tools::new(Some(options));
+    }
+
+    /// Stops every MCP server and waits for their processes (the app is closing).
+    pub async fn shutdown_mcp_servers(&self) {
+        self.tools.shutdown().await;
     }
 
     /// Changes how streams retry, persist and coalesce (tests use short delays).

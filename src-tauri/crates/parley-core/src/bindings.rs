@@ -21,12 +21,18 @@ pub fn typescript() -> String {
     use crate::images::{ComposerImage, ImageDraft, ImagePlacement, ImageVariant};
     use crate::keys::{KeyOrigin, KeyStatus, KeyView};
     use crate::models::{ModelInfo, ModelSource};
+    use crate::params::{HandTool, ToolChoiceSetting};
     use crate::params::{ParamField, ParamIssue, RequestParams, ThinkingSupport};
     use crate::presets::{Preset, PresetDraft};
     use crate::pricing::ModelPrice;
     use crate::settings::Settings;
     use crate::spend::{ModelSpend, SpendView, UsageTotals};
     use crate::tokens::{TokenCount, TokenCountRequest, TokenSource};
+    use crate::tool_calls::{CallOutcome, CallState, Decision, ToolCallView, ToolSource};
+    use crate::tools::{
+        McpImportReport, McpServerDraft, McpServerState, McpServerView, McpToolView, SecretEntry,
+        ToolPermission, TransportDraft, TransportView,
+    };
     use crate::view::{
         ConversationMeta, ConversationSummary, ConversationView, Folder, HistoryIndex, MessageView,
         RoleView, SearchHit, StatusView, TitleSourceView, UsageView,
@@ -40,7 +46,23 @@ pub fn typescript() -> String {
         RoleView::decl(),
         StatusView::decl(),
         UsageView::decl(),
+        ToolChoiceSetting::decl(),
+        HandTool::decl(),
         RequestParams::decl(),
+        CallState::decl(),
+        CallOutcome::decl(),
+        ToolSource::decl(),
+        ToolCallView::decl(),
+        Decision::decl(),
+        SecretEntry::decl(),
+        TransportDraft::decl(),
+        McpServerDraft::decl(),
+        TransportView::decl(),
+        McpServerState::decl(),
+        McpToolView::decl(),
+        McpServerView::decl(),
+        ToolPermission::decl(),
+        McpImportReport::decl(),
         ThinkingSupport::decl(),
         ParamField::decl(),
         ParamIssue::decl(),

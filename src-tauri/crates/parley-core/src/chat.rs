@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use std::collections::HashMap;
 
-use parley_claude::{ClaudeClient, ContentBlock, MessagesRequest};
+use parley_claude::{ClaudeClient, ContentBlock, MessagesRequest, Tool, ToolChoice};
 use parley_store::{
     ConversationTree, MessageStatus, NewAttachment, NewConversation, NewMessage, Role,
     StoredMessage,
@@ -22,12 +22,14 @@ use crate::continuation::Continuation;
 use crate::error::{CoreError, CoreResult};
 use crate::events::ChatEventSink;
 use crate::images::{ComposerImage, ImagePlacement, composer_blocks, stored_images};
-use crate::params::RequestParams;
 use crate::params::{self, ParamContext};
+use crate::params::{RequestParams, ToolChoiceSetting};
 use crate::request::{RequestInputs, build_request};
 use crate::settings::Settings;
 use crate::stream::{CacheRefusal, StreamHandle, StreamJob};
 use crate::tokens::{TokenCount, TokenCountRequest, TokenSource};
+use crate::tool_loop::ToolLoop;
+use crate::tools::LoopTool;
 use crate::view::{ConversationMeta, MessageView, SiblingIndex, parse_blocks, title_from_text};
 
 /// How long deleting a conversation waits for its streams to store their partial replies.
@@ -188,7 +190,7 @@ impl Parley {
         let tree = self.store.conversation_tree(&conversation.id).await?;
         let history = branch_to(&tree, &parent_id);
         let meta = ConversationMeta::from(&conversation);
-        let request = self
+        let (request, tools) = self
             .reply_request(&meta, &settings, &history, Some(&base_text))
             .await?;
         let reopened = self.store.reopen_for_continue(message_id).await?;
@@ -215,9 +217,71 @@ impl Parley {
             started.assistant_message.clone(),
             Continuation::after(base, usage),
             sink,
+            tools,
         )
         .await;
         Ok(started)
+    }
+
+    /// Runs the tool calls of reply `message_id` and goes on with the loop: after the round
+    /// cap paused it, or after a restart left its calls not run. Refused once the calls have
+    /// been answered (the reply has a child).
+    pub async fn resume_tool_loop(
+        &self,
+        message_id: &str,
+        sink: Arc<dyn ChatEventSink>,
+    ) -> CoreResult<SendStarted> {
+        let reply = self.store.get_message(message_id).await?;
+        let tree = self.store.conversation_tree(&reply.conversation_id).await?;
+        let answered = tree
+            .messages
+            .iter()
+            .any(|m| m.parent_id.as_deref() == Some(message_id));
+        let parent_id = match (&reply.role, &reply.parent_id, reply.status) {
+            (Role::Assistant, Some(parent_id), MessageStatus::Done)
+                if reply.stop_reason.as_deref() == Some("tool_use") && !answered =>
+            {
+                parent_id.clone()
+            }
+            _ => {
+                return Err(CoreError::InvalidInput(
+                    "Only a reply whose tool calls have not been answered can run them".into(),
+                ));
+            }
+        };
+        if self
+            .tool_rounds
+            .lock()
+            .is_ok_and(|r| r.contains_key(message_id))
+        {
+            return Err(CoreError::InvalidInput(
+                "These tool calls are running already".into(),
+            ));
+        }
+        let (client, settings) = self.client().await?;
+        let meta = ConversationMeta::from(&tree.conversation);
+        let history = branch_to(&tree, &parent_id);
+        let (request, tools) = self.reply_request(&meta, &settings, &history, None).await?;
+        let content = parse_blocks(&reply.content_json, &reply.text);
+        let view = SiblingIndex::new(&tree.messages)
+            .view(&reply)
+            .priced(&settings.prices);
+        self.spawn_job(
+            client,
+            &settings,
+            request,
+            view.clone(),
+            Continuation::default(),
+            sink,
+            tools,
+            Some(content),
+        )
+        .await;
+        Ok(SendStarted {
+            conversation: meta,
+            user_message: None,
+            assistant_message: view,
+        })
     }
 
     /// The request the composer would send now (for counting its tokens): the conversation's
@@ -458,6 +522,8 @@ impl Parley {
         while Instant::now() < deadline && self.streams.lock().is_ok_and(|s| !s.is_empty()) {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+        // MCP servers' process groups go with the app, not left behind as orphans.
+        self.tools.shutdown().await;
     }
 
     /// Stops the streams of `conversation_ids` and waits (at most [`STOP_GRACE`]) until each
@@ -556,7 +622,7 @@ impl Parley {
             .as_deref()
             .map(str::trim_end)
             .filter(|text| !text.trim().is_empty());
-        let request = self
+        let (request, tools) = self
             .reply_request(&meta, settings, &history, prefill)
             .await?;
         let assistant = self
@@ -605,6 +671,7 @@ impl Parley {
             started.assistant_message.clone(),
             continuation,
             sink,
+            tools,
         )
         .await;
         Ok(started)
@@ -618,9 +685,12 @@ impl Parley {
         settings: &Settings,
         history: &[&StoredMessage],
         prefill: Option<&str>,
-    ) -> CoreResult<MessagesRequest> {
+    ) -> CoreResult<(MessagesRequest, Vec<LoopTool>)> {
         let model = self.model_info_for(&conversation.model).await;
-        build_request(RequestInputs {
+        let tools = self.request_tools(&conversation.params.hand_tools).await;
+        let api_tools: Vec<Tool> = tools.iter().map(LoopTool::to_api).collect();
+        let tool_choice = checked_tool_choice(&conversation.params.tool_choice, &tools)?;
+        let request = build_request(RequestInputs {
             model: &model,
             system_prompt: conversation.system_prompt.as_deref(),
             history,
@@ -628,9 +698,10 @@ impl Parley {
             default_max_tokens: settings.default_max_tokens,
             metadata_user_id: settings.metadata_user_id.as_deref(),
             prefill,
-            tools: &[],
-            tool_choice: None,
-        })
+            tools: &api_tools,
+            tool_choice: tool_choice.as_ref(),
+        })?;
+        Ok((request, tools))
     }
 
     /// Starts the [`StreamJob`] that streams `reply` and keeps its handle while it runs.
@@ -642,6 +713,33 @@ impl Parley {
         reply: MessageView,
         continuation: Continuation,
         sink: Arc<dyn ChatEventSink>,
+        tools: Vec<LoopTool>,
+    ) {
+        self.spawn_job(
+            client,
+            settings,
+            request,
+            reply,
+            continuation,
+            sink,
+            tools,
+            None,
+        )
+        .await;
+    }
+
+    /// [`Parley::spawn_stream`], or with `resume_round` the tool round of `reply` first.
+    #[allow(clippy::too_many_arguments)]
+    async fn spawn_job(
+        &self,
+        client: ClaudeClient,
+        settings: &Settings,
+        request: MessagesRequest,
+        reply: MessageView,
+        continuation: Continuation,
+        sink: Arc<dyn ChatEventSink>,
+        tools: Vec<LoopTool>,
+        resume_round: Option<Vec<ContentBlock>>,
     ) {
         // A gateway that refused cache_control once is not sent it again.
         let refused_before = self
@@ -658,7 +756,19 @@ impl Parley {
         if let Ok(mut streams) = self.streams.lock() {
             streams.insert(reply.id.clone(), handle.clone());
         }
-        let message_id = reply.id.clone();
+        let tool_loop = if tools.is_empty() {
+            None
+        } else {
+            Some(ToolLoop {
+                tools,
+                host: self.tools.host().await,
+                timeout: Duration::from_secs(u64::from(settings.tool_timeout_secs)),
+                cap: settings.tool_round_cap,
+                rounds: 0,
+                live: Arc::clone(&self.tool_rounds),
+                streams: Arc::clone(&self.streams),
+            })
+        };
         let job = StreamJob {
             store: self.store.clone(),
             client,
@@ -673,12 +783,14 @@ impl Parley {
             prompt_caching,
             prices: settings.prices.clone(),
             cache_refusal: Some(cache_refusal),
+            tool_loop,
+            resume_round,
         };
         let streams = Arc::clone(&self.streams);
         tokio::spawn(async move {
-            job.run().await;
+            let last_reply_id = job.run().await;
             if let Ok(mut streams) = streams.lock() {
-                streams.remove(&message_id);
+                streams.remove(&last_reply_id);
             }
         });
     }
@@ -690,6 +802,34 @@ struct ReplyStart {
     include_user_message: bool,
     /// "Start Claude's reply with…".
     prefill: Option<String>,
+}
+
+/// The request's `tool_choice`: none without tools (the API refuses one), and an error naming
+/// a forced tool that is not offered.
+fn checked_tool_choice(
+    setting: &ToolChoiceSetting,
+    tools: &[LoopTool],
+) -> CoreResult<Option<ToolChoice>> {
+    if tools.is_empty() {
+        return match setting {
+            ToolChoiceSetting::Any | ToolChoiceSetting::Tool { .. } => {
+                Err(CoreError::InvalidInput(
+                    "Tool choice requires a tool, but no tool is enabled: add an MCP server or a \
+                     hand-written tool, or set tool choice to auto"
+                        .into(),
+                ))
+            }
+            ToolChoiceSetting::Auto | ToolChoiceSetting::None => Ok(None),
+        };
+    }
+    if let ToolChoiceSetting::Tool { name } = setting
+        && !tools.iter().any(|tool| tool.api_name() == name)
+    {
+        return Err(CoreError::InvalidInput(format!(
+            "Tool choice names the tool {name}, which is not enabled"
+        )));
+    }
+    Ok(setting.to_api())
 }
 
 /// The visible branch of `tree` from its root down to `last_id`, inclusive.

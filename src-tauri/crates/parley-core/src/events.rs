@@ -5,6 +5,7 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use crate::error::ErrorPayload;
+use crate::tool_calls::ToolCallView;
 use crate::view::{MessageView, UsageView};
 
 /// One step of a streaming reply. `src-tauri` sends these over a `tauri::ipc::Channel`; deltas
@@ -67,6 +68,28 @@ pub enum ChatEvent {
         #[ts(type = "MessageView")]
         message: Box<MessageView>,
     },
+    /// The tool calls of reply `message_id` and where each stands; sent again on every change
+    /// (a decision, a call starting or ending). `awaiting` is true while one waits for the user.
+    ToolCalls {
+        message_id: String,
+        conversation_id: String,
+        #[ts(type = "ToolCallView[]")]
+        calls: Vec<ToolCallView>,
+        awaiting: bool,
+    },
+    /// A round's results, stored as the next user turn (`tool_result` blocks).
+    ToolResults {
+        #[ts(type = "MessageView")]
+        message: Box<MessageView>,
+    },
+    /// The tool loop goes on: the events that follow stream this new reply.
+    NextReply {
+        #[ts(type = "MessageView")]
+        message: Box<MessageView>,
+    },
+    /// The loop stopped after `rounds` rounds (the setting's cap) before running the calls of
+    /// reply `message_id`; `resume_tool_loop` runs them and goes on.
+    ToolLoopPaused { message_id: String, rounds: u32 },
     /// The conversation got its automatic title (after its first reply, after `finished`).
     TitleUpdated {
         conversation_id: String,

@@ -127,6 +127,25 @@ impl Keys {
         .await
     }
 
+    /// Another secret of Parley's under `account` (an MCP server's env values and headers),
+    /// through the same gate and timeout as keys.
+    pub(crate) async fn read_secret(&self, account: &str) -> CoreResult<Option<ApiKey>> {
+        let secrets = Arc::clone(&self.secrets);
+        let account = account.to_owned();
+        self.keychain(move || secrets.get(&account)).await
+    }
+
+    /// Stores a secret of Parley's under `account`; an empty one removes it.
+    pub(crate) async fn write_secret(&self, account: &str, secret: ApiKey) -> CoreResult<()> {
+        let secrets = Arc::clone(&self.secrets);
+        let account = account.to_owned();
+        if secret.is_empty() {
+            self.keychain(move || secrets.clear(&account)).await
+        } else {
+            self.keychain(move || secrets.set(&account, &secret)).await
+        }
+    }
+
     /// Removes the key of `origin` from the keychain and the index.
     pub async fn clear(&self, store: &Store, origin: &ApiOrigin) -> CoreResult<()> {
         let secrets = Arc::clone(&self.secrets);

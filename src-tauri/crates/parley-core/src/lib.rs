@@ -29,6 +29,8 @@ mod test_support;
 pub mod titles;
 pub mod tokens;
 pub mod tool_calls;
+mod tool_loop;
+pub mod tools;
 pub mod view;
 
 pub use app::{ConnectionReport, Environment, Parley, SettingsView};

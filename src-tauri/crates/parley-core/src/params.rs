@@ -33,6 +33,71 @@ pub struct RequestParams {
     pub thinking: bool,
     /// `None` with thinking on: [`DEFAULT_THINKING_BUDGET`].
     pub thinking_budget: Option<u32>,
+    /// Which tools the model may or must use; sent only when the request has tools.
+    pub tool_choice: ToolChoiceSetting,
+    /// Tools the user answers by hand (the workbench's custom tools), sent with the MCP tools.
+    pub hand_tools: Vec<HandTool>,
+}
+
+/// The conversation's `tool_choice`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ToolChoiceSetting {
+    /// The model decides (the API's default; not sent).
+    #[default]
+    Auto,
+    /// The model must call some tool.
+    Any,
+    /// The model must call this tool.
+    Tool { name: String },
+    /// The model must not call tools (they are still sent, so earlier calls read right).
+    None,
+}
+
+impl ToolChoiceSetting {
+    /// The request's `tool_choice`; `None` for the API's default.
+    pub fn to_api(&self) -> Option<parley_claude::ToolChoice> {
+        use parley_claude::ToolChoice;
+        match self {
+            Self::Auto => None,
+            Self::Any => Some(ToolChoice::Any),
+            Self::Tool { name } => Some(ToolChoice::Tool { name: name.clone() }),
+            Self::None => Some(ToolChoice::None),
+        }
+    }
+}
+
+/// A tool defined on a conversation or preset, answered by the user: Parley shows the call's
+/// input and sends what the user types as the `tool_result`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct HandTool {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// A JSON Schema of `"type": "object"`.
+    #[ts(type = "unknown")]
+    pub input_schema: serde_json::Value,
+}
+
+impl HandTool {
+    /// The tool as the request sends it.
+    pub fn to_api(&self) -> parley_claude::Tool {
+        parley_claude::Tool::Custom {
+            name: self.name.clone(),
+            description: Some(self.description.clone()).filter(|d| !d.trim().is_empty()),
+            input_schema: self.input_schema.clone(),
+            cache_control: None,
+        }
+    }
+}
+
+/// Whether `name` is a tool name the API accepts (`^[a-zA-Z0-9_-]{1,64}$`).
+pub fn is_valid_tool_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 impl RequestParams {
@@ -93,6 +158,7 @@ pub enum ParamField {
     TopK,
     StopSequences,
     ThinkingBudget,
+    HandTools,
 }
 
 /// Why a value cannot be sent.
@@ -185,6 +251,33 @@ pub fn validate(params: &RequestParams, context: ParamContext) -> Vec<ParamIssue
             issue(
                 ParamField::ThinkingBudget,
                 format!("The thinking budget must be below max_tokens ({max_tokens})"),
+            );
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    for tool in &params.hand_tools {
+        let name = &tool.name;
+        if !is_valid_tool_name(name) {
+            issue(
+                ParamField::HandTools,
+                format!(
+                    "The tool name \"{name}\" must be 1–64 letters, digits, _ or - (no spaces)"
+                ),
+            );
+        } else if !seen.insert(name.as_str()) {
+            issue(
+                ParamField::HandTools,
+                format!("Two tools are named \"{name}\""),
+            );
+        }
+        let is_object_schema =
+            tool.input_schema.get("type").and_then(|t| t.as_str()) == Some("object");
+        if !is_object_schema {
+            issue(
+                ParamField::HandTools,
+                format!(
+                    "The input schema of \"{name}\" must be a JSON Schema object with \"type\": \"object\""
+                ),
             );
         }
     }

@@ -65,6 +65,25 @@ pub struct Settings {
     /// Prices per model, in micro-dollars per million tokens (see [`crate::pricing`]).
     #[serde(default = "pricing::default_prices")]
     pub prices: Vec<ModelPrice>,
+    /// How long one tool call may run before it ends as an error result.
+    #[serde(default = "default_tool_timeout_secs")]
+    pub tool_timeout_secs: u32,
+    /// How many tool rounds run in a row before the loop stops and asks.
+    #[serde(default = "default_tool_round_cap")]
+    pub tool_round_cap: u32,
+}
+
+/// The default per-call timeout.
+pub const DEFAULT_TOOL_TIMEOUT_SECS: u32 = 60;
+/// The default cap on tool rounds in a row.
+pub const DEFAULT_TOOL_ROUND_CAP: u32 = 25;
+
+fn default_tool_timeout_secs() -> u32 {
+    DEFAULT_TOOL_TIMEOUT_SECS
+}
+
+fn default_tool_round_cap() -> u32 {
+    DEFAULT_TOOL_ROUND_CAP
 }
 
 fn default_true() -> bool {
@@ -97,6 +116,8 @@ impl Settings {
             prompt_caching: true,
             token_counting: true,
             prices: pricing::default_prices(),
+            tool_timeout_secs: DEFAULT_TOOL_TIMEOUT_SECS,
+            tool_round_cap: DEFAULT_TOOL_ROUND_CAP,
         }
     }
 
@@ -146,6 +167,16 @@ impl Settings {
         if self.default_max_tokens == 0 {
             return Err(CoreError::InvalidInput(
                 "max_tokens must be at least 1".into(),
+            ));
+        }
+        if !(1..=3600).contains(&self.tool_timeout_secs) {
+            return Err(CoreError::InvalidInput(
+                "The tool call timeout must be between 1 and 3600 seconds".into(),
+            ));
+        }
+        if !(1..=1000).contains(&self.tool_round_cap) {
+            return Err(CoreError::InvalidInput(
+                "The tool rounds in a row must be between 1 and 1000".into(),
             ));
         }
         Ok(self)

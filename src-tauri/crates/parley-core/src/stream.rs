@@ -126,6 +126,12 @@ pub(crate) struct StreamJob {
     /// Where to remember that the endpoint refused `cache_control` (the request is then sent
     /// again without it).
     pub(crate) cache_refusal: Option<CacheRefusal>,
+    /// Runs the calls of a reply that stops at `tool_use` and streams the next reply (`None`:
+    /// the request has no tools).
+    pub(crate) tool_loop: Option<crate::tool_loop::ToolLoop>,
+    /// Start with the tool round of `reply` (stored with these blocks) instead of a request:
+    /// the loop resumed after its cap or a restart.
+    pub(crate) resume_round: Option<Vec<parley_claude::ContentBlock>>,
 }
 
 /// The memory of what an endpoint serves, and the endpoint a stream talks to.
@@ -163,7 +169,36 @@ enum Saved {
 }
 
 impl StreamJob {
-    pub(crate) async fn run(mut self) {
+    /// Streams the reply (and, with tools, the replies of the loop after it); returns the id of
+    /// the last reply, whose handle the caller then drops.
+    pub(crate) async fn run(mut self) -> String {
+        if let Some(content) = self.resume_round.take()
+            && !self.run_tool_round(content).await
+        {
+            return self.reply.id.clone();
+        }
+        loop {
+            let finish = self.stream_reply().await;
+            let tool_use = finish.as_ref().is_some_and(|finish| {
+                finish.status == MessageStatus::Done
+                    && finish.stop_reason.as_deref() == Some("tool_use")
+            });
+            let content =
+                finish.map(|finish| serde_json::from_str(&finish.content_json).unwrap_or_default());
+            match content {
+                Some(content) if tool_use => {
+                    if !self.run_tool_round(content).await {
+                        return self.reply.id.clone();
+                    }
+                    self.continuation = Continuation::default();
+                }
+                _ => return self.reply.id.clone(),
+            }
+        }
+    }
+
+    /// Streams one reply to its end and stores it; its final state when it was stored.
+    async fn stream_reply(&mut self) -> Option<MessageFinish> {
         let mut continuation = std::mem::take(&mut self.continuation);
         // Stored images become base64 here, off the command's path: a send returns at once
         // even with large images, and a refusal ends as a failed reply the user can retry.
@@ -173,9 +208,9 @@ impl StreamJob {
             .await
         {
             let empty = MessageAccumulator::new();
-            self.finish(&continuation, &empty, Attempt::Refused(error), None)
+            return self
+                .finish(&continuation, &empty, Attempt::Refused(error), None)
                 .await;
-            return;
         }
         let mut caching = self.prompt_caching;
         let mut request_id = None;
@@ -215,9 +250,9 @@ impl StreamJob {
                 request::continue_with(&mut self.request, continuation.content(Vec::new()));
                 continue;
             }
-            self.finish(&continuation, &accumulator, outcome, request_id)
+            return self
+                .finish(&continuation, &accumulator, outcome, request_id)
                 .await;
-            return;
         }
     }
 
@@ -354,11 +389,17 @@ impl StreamJob {
         accumulator: &MessageAccumulator,
         outcome: Attempt,
         request_id: Option<String>,
-    ) {
+    ) -> Option<MessageFinish> {
         let finish = final_state(continuation, accumulator, outcome, request_id);
         match self.save(&finish).await {
-            Saved::Stored => self.show_stored(&finish).await,
-            Saved::Gone => tracing::warn!("the reply was deleted while it streamed"),
+            Saved::Stored => {
+                self.show_stored(&finish).await;
+                Some(finish)
+            }
+            Saved::Gone => {
+                tracing::warn!("the reply was deleted while it streamed");
+                None
+            }
             Saved::Failed(store_error) => {
                 tracing::error!(%store_error, "could not save the finished reply");
                 let mut message = self.memory_view(&finish);
@@ -368,6 +409,7 @@ impl StreamJob {
                     message: Box::new(message),
                 });
                 self.keep_saving(&finish).await;
+                None
             }
         }
     }

@@ -40,6 +40,38 @@ impl CallState {
     }
 }
 
+/// What answers a call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+pub enum ToolSource {
+    /// A tool of an MCP server.
+    Mcp {
+        server_name: String,
+        tool_name: String,
+    },
+    /// A hand-written tool: the user types the result.
+    Hand,
+    /// No tool of that name is offered (any more).
+    Unknown,
+}
+
+/// A call as the UI shows it (`tool-call`, `data-state`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolCallView {
+    pub id: String,
+    pub name: String,
+    #[ts(type = "unknown")]
+    pub input: Value,
+    pub state: CallState,
+    pub outcome: Option<CallOutcome>,
+    pub source: ToolSource,
+}
+
 /// What the user chose for a pending call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -52,9 +84,11 @@ pub enum Decision {
 }
 
 /// What a tool answered (or why it did not).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
 pub struct CallOutcome {
     /// The `tool_result` content: a string or content blocks, as the API takes them.
+    #[ts(type = "unknown")]
     pub content: Value,
     pub is_error: bool,
 }
@@ -167,6 +201,19 @@ impl ToolRound {
                 self.transition(id, "be allowed", &[CallState::Pending], CallState::Approved)?;
             }
         }
+        Ok(())
+    }
+
+    /// Answers a pending call without running anything: the user's typed result for a
+    /// hand-written tool, or an error for a call nothing can run.
+    pub fn resolve(&mut self, id: &str, outcome: CallOutcome) -> Result<(), InvalidTransition> {
+        let to = if outcome.is_error {
+            CallState::Error
+        } else {
+            CallState::Done
+        };
+        let call = self.transition(id, "be answered", &[CallState::Pending], to)?;
+        call.outcome = Some(outcome);
         Ok(())
     }
 

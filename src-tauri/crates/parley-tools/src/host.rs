@@ -97,6 +97,14 @@ impl McpHost {
             .map(f)
     }
 
+    /// Whether an enabled server is still starting (or restarting).
+    pub async fn any_starting(&self) -> bool {
+        let servers = self.servers.read().await;
+        servers
+            .iter()
+            .any(|server| matches!(server.state(), ServerState::Starting))
+    }
+
     /// Every tool of every ready server, with its API name.
     pub async fn tools(&self) -> Vec<RegisteredTool> {
         let servers = self.servers.read().await;
