@@ -56,6 +56,11 @@ async fn main() -> ExitCode {
         run_http(server, options.port, options.addr_file).await
     } else {
         eprintln!("{READY_LINE}");
+        // Tests of secret masking: print the value of the variable named here, as a careless
+        // server logging its configuration would.
+        if let Ok(name) = std::env::var("MCP_TEST_PRINT_ENV") {
+            eprintln!("{name}={}", std::env::var(&name).unwrap_or_default());
+        }
         serve_stdio(server).await
     };
     match result {

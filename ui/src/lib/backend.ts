@@ -21,6 +21,8 @@ import type { ExportFormat, ExportReport, ImportReport, TransferProgress } from 
 import type { GalleryCursor, GalleryPage } from "./bindings";
 import type { Preset, PresetDraft, RequestParams, SpendView, TokenCount } from "./bindings";
 import type { TokenCountRequest, UsageTotals } from "./bindings";
+import type { Decision, McpImportReport, McpServerDraft, McpServerView } from "./bindings";
+import type { ToolPermission } from "./bindings";
 
 async function call<T>(
   command: string,
@@ -254,8 +256,97 @@ export function spendSummary(todayStartMs: number, monthStartMs: number): Promis
   return call("spend_summary", { todayStartMs, monthStartMs });
 }
 
+/** Stops a reply's stream, or the tool round of that reply (its running calls too). */
 export function cancelStream(messageId: string): Promise<null> {
   return call("cancel_stream", { messageId });
+}
+
+/** Starts the configured MCP servers; called once after the first paint. */
+export function startMcpServers(): Promise<null> {
+  return call("start_mcp_servers");
+}
+
+/** Every MCP server with its state and tools; env and header values never come back, only names. */
+export function listMcpServers(): Promise<McpServerView[]> {
+  return call("list_mcp_servers");
+}
+
+/**
+ * Adds (`draft.id` null) or replaces a server. Secret values go to the OS keychain; a
+ * `SecretEntry` whose value is null keeps the value stored for that name.
+ */
+export function saveMcpServer(draft: McpServerDraft): Promise<McpServerView> {
+  return call("save_mcp_server", { draft });
+}
+
+export function deleteMcpServer(serverId: string): Promise<null> {
+  return call("delete_mcp_server", { serverId });
+}
+
+/** Adds the servers of a Claude Desktop document (`{"mcpServers": {...}}`). */
+export function importMcpServers(document: string): Promise<McpImportReport> {
+  return call("import_mcp_servers", { document });
+}
+
+export function restartMcpServer(serverId: string): Promise<null> {
+  return call("restart_mcp_server", { serverId });
+}
+
+export function setMcpServerEnabled(serverId: string, enabled: boolean): Promise<null> {
+  return call("set_mcp_server_enabled", { serverId, enabled });
+}
+
+export function setMcpToolEnabled(
+  serverId: string,
+  toolName: string,
+  enabled: boolean,
+): Promise<null> {
+  return call("set_mcp_tool_enabled", { serverId, toolName, enabled });
+}
+
+/** The "always allow" decisions, each with whether the tool changed since. */
+export function listToolPermissions(): Promise<ToolPermission[]> {
+  return call("list_tool_permissions");
+}
+
+export function revokeToolPermission(serverId: string, toolName: string): Promise<null> {
+  return call("revoke_tool_permission", { serverId, toolName });
+}
+
+/** The user's answer to a pending MCP tool call; Rust decides what runs. */
+export function decideToolCall(
+  messageId: string,
+  callId: string,
+  decision: Decision,
+): Promise<null> {
+  return call("decide_tool_call", { messageId, callId, decision });
+}
+
+/** The result the user typed for a call of a hand-written tool. */
+export function submitToolResult(
+  messageId: string,
+  callId: string,
+  text: string,
+  isError: boolean,
+): Promise<null> {
+  return call("submit_tool_result", { messageId, callId, text, isError });
+}
+
+/** The `toolCalls` events of every round waiting or running now (any conversation). */
+export function liveToolCalls(): Promise<ChatEvent[]> {
+  return call("live_tool_calls");
+}
+
+/**
+ * Runs the calls of a `tool_use` reply that has no results yet (after the round cap paused the
+ * loop, or after a restart) and continues the loop on `onEvent`; `assistantMessage` is that
+ * reply.
+ */
+export function resumeToolLoop(
+  messageId: string,
+  onEvent: (event: ChatEvent) => void,
+): Promise<SendStarted> {
+  return call("resume_tool_loop", { messageId, onEvent: channel(onEvent) });
 }
 
 export function selectBranch(messageId: string): Promise<ConversationView> {

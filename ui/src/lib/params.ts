@@ -9,6 +9,15 @@
  * why it cannot.
  */
 import type { ModelInfo, ParamField, ParamIssue, RequestParams, ThinkingSupport } from "./bindings";
+import {
+  checkHandTools,
+  handToolForms,
+  handToolIssues,
+  sameHandTools,
+  toolChoiceFromValue,
+  toolChoiceValue,
+  type HandToolForm,
+} from "./toolParams";
 
 /** The most stop sequences the API accepts. */
 export const MAX_STOP_SEQUENCES = 4;
@@ -39,6 +48,8 @@ export function emptyParams(): RequestParams {
     stopSequences: [],
     thinking: false,
     thinkingBudget: null,
+    toolChoice: { type: "auto" },
+    handTools: [],
   };
 }
 
@@ -134,6 +145,7 @@ export function validate(params: RequestParams, context: ParamContext): ParamIss
       issue("thinkingBudget", `The thinking budget must be below max_tokens (${maxTokens})`);
     }
   }
+  for (const { message } of handToolIssues(params.handTools ?? [])) issue("handTools", message);
   return issues;
 }
 
@@ -147,6 +159,9 @@ export type ParamsForm = {
   stopSequences: string;
   thinking: boolean;
   thinkingBudget: string;
+  /** The tool choice select's value: "auto", "any", "none" or "tool:NAME". */
+  toolChoice: string;
+  handTools: HandToolForm[];
 };
 
 /** A stop sequence as one line of the form: line breaks, tabs and backslashes escaped. */
@@ -181,6 +196,8 @@ export function formFromParams(params: RequestParams): ParamsForm {
     stopSequences: params.stopSequences.map(escapeStopSequence).join("\n"),
     thinking: params.thinking,
     thinkingBudget: text(params.thinkingBudget),
+    toolChoice: toolChoiceValue(params.toolChoice),
+    handTools: handToolForms(params.handTools),
   };
 }
 
@@ -242,7 +259,13 @@ export function checkForm(form: ParamsForm, context: ParamContext): FormCheck {
       parseWhole(form.thinkingBudget),
       "The thinking budget must be a whole number of tokens",
     ),
+    toolChoice: toolChoiceFromValue(form.toolChoice),
+    handTools: [],
   };
+  // A schema that is not JSON yet is said here; the tools that parse go through `validate`.
+  const tools = checkHandTools(form.handTools);
+  if (tools.tools) params.handTools = tools.tools;
+  else for (const { message } of tools.issues) issues.push({ field: "handTools", message });
   issues.push(...validate(params, context));
   if (
     params.thinking &&
@@ -323,7 +346,9 @@ export function sameParams(a: RequestParams, b: RequestParams): boolean {
     a.thinking === b.thinking &&
     a.thinkingBudget === b.thinkingBudget &&
     a.stopSequences.length === b.stopSequences.length &&
-    a.stopSequences.every((s, i) => s === b.stopSequences[i])
+    a.stopSequences.every((s, i) => s === b.stopSequences[i]) &&
+    toolChoiceValue(a.toolChoice) === toolChoiceValue(b.toolChoice) &&
+    sameHandTools(a.handTools ?? [], b.handTools ?? [])
   );
 }
 
@@ -336,5 +361,9 @@ export function summarize(params: RequestParams, thinking: ThinkingSupport): str
   if (params.topK !== null) parts.push(`top_k ${params.topK}`);
   if (params.stopSequences.length > 0) parts.push(`${params.stopSequences.length} stop`);
   if (params.thinking && thinking === "parameter") parts.push("thinking");
+  const handTools = params.handTools?.length ?? 0;
+  if (handTools > 0) parts.push(handTools === 1 ? "1 tool" : `${handTools} tools`);
+  const choice = toolChoiceValue(params.toolChoice);
+  if (choice !== "auto") parts.push(`tool_choice ${choice.replace(/^tool:/, "")}`);
   return parts.join(" · ");
 }
