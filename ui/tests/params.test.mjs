@@ -16,6 +16,8 @@ const EMPTY = {
   stopSequences: [],
   thinking: false,
   thinkingBudget: null,
+  toolChoice: { type: "auto" },
+  handTools: [],
 };
 
 const attr = (page, selector, name) => page.getAttribute(selector, name);

@@ -20,6 +20,7 @@ const run = spawnSync(
           "tests/export.test.mjs",
           "tests/transcript.test.mjs",
           "tests/params.test.mjs",
+          "tests/tools.test.mjs",
         ]),
   ],
   { cwd: UI_DIR, stdio: "inherit" },

@@ -777,11 +777,16 @@ describe("settings", () => {
         stopSequences: [],
         thinking: false,
         thinkingBudget: null,
+        toolChoice: { type: "auto" },
+        handTools: [],
       },
       metadataUserId: null,
       promptCaching: true,
       tokenCounting: true,
       prices: saves.at(-1).args.settings.prices,
+      // Tools: left as they were.
+      toolTimeoutSecs: 60,
+      toolRoundCap: 25,
     });
     assert.equal(saves.at(-1).args.settings.prices.length, 4, "the price table is saved as it was");
     await page.waitForFunction(

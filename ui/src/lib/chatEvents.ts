@@ -21,14 +21,45 @@ function carriesNothing(block: ContentBlock): boolean {
   );
 }
 
+type ToolCallsEvent = Extract<ChatEvent, { type: "toolCalls" }>;
+type ToolLoopPaused = Extract<ChatEvent, { type: "toolLoopPaused" }>;
+
+/** What a frame's events leave for the store beyond the messages. */
+export type Applied = {
+  /** Replies that ended (`finished`). */
+  finished: MessageView[];
+  /** Tool rounds as Rust sent them, in order (the latest of a reply wins). */
+  toolCalls: ToolCallsEvent[];
+  /** Loops the round cap paused. */
+  paused: ToolLoopPaused[];
+  /** Results messages placed after their reply (its round is over). */
+  results: MessageView[];
+};
+
+/**
+ * Places a message the tool loop added (results after their reply, the next reply after the
+ * results) right after its parent, which the branch now continues with; false when the parent
+ * is not shown (another conversation, another branch).
+ */
+function placeAfterParent(messages: MessageView[], message: MessageView): boolean {
+  if (messages.some((m) => m.id === message.id)) return true;
+  const parent = messages.findIndex((m) => m.id === message.parentId);
+  if (parent < 0) return false;
+  messages.splice(parent + 1, messages.length - parent - 1, message);
+  return true;
+}
+
 /** Applies a frame's worth of events to the messages of the open conversation. */
 export function applyEvents(
   messages: MessageView[],
   live: Record<string, LiveState>,
   events: ChatEvent[],
   now: number = Date.now(),
-): { finished: MessageView[] } {
+): Applied {
   const finished: MessageView[] = [];
+  const toolCalls: ToolCallsEvent[] = [];
+  const paused: ToolLoopPaused[] = [];
+  const results: MessageView[] = [];
   const byId = new Map<string, number>();
   const find = (id: string): number => {
     let index = byId.get(id);
@@ -41,6 +72,22 @@ export function applyEvents(
   const liveOf = (id: string): LiveState => (live[id] ??= { retrying: null, partialJson: {} });
 
   for (const event of events) {
+    // The loop's new messages: the indices cached by `find` may move.
+    if (event.type === "toolResults" || event.type === "nextReply") {
+      if (placeAfterParent(messages, event.message)) {
+        byId.clear();
+        if (event.type === "toolResults") results.push(event.message);
+      }
+      continue;
+    }
+    if (event.type === "toolCalls") {
+      toolCalls.push(event);
+      continue;
+    }
+    if (event.type === "toolLoopPaused") {
+      paused.push(event);
+      continue;
+    }
     const id = messageIdOf(event);
     if (id === null) continue;
     const index = find(id);
@@ -100,5 +147,5 @@ export function applyEvents(
         break;
     }
   }
-  return { finished };
+  return { finished, toolCalls, paused, results };
 }

@@ -2,6 +2,7 @@ import * as backend from "../backend";
 import type {
   ChatEvent,
   ConversationMeta,
+  Decision,
   ConversationView,
   ErrorPayload,
   MessageView,
@@ -12,6 +13,7 @@ import type {
 import { applyEvents, type LiveState } from "../chatEvents";
 import { errorTitle } from "../errors";
 import { FrameBatcher } from "../frameBatcher";
+import { canResume, type ToolRound } from "../toolCalls";
 import type { ComposerImage, ImagePlacement } from "../bindings";
 import { conversations } from "./conversations.svelte";
 import { ParamsEditor } from "./paramsEditor.svelte";
@@ -35,6 +37,10 @@ class ChatStore {
   sending = $state(false);
   /** Tokens and cost of the open conversation's replies (every branch); null for a draft. */
   totals = $state<UsageTotals | null>(null);
+  /** The live tool round of each reply (the latest `toolCalls` event), until its results. */
+  rounds = $state<Record<string, ToolRound>>({});
+  /** Replies whose loop the round cap paused, with the rounds run. */
+  paused = $state<Record<string, number>>({});
   /** The preset last chosen for this view (the default one for a new conversation). */
   presetId = $state<string | null>(null);
   /** The parameters panel's form: the draft's parameters, or the open conversation's. */
@@ -56,7 +62,17 @@ class ChatStore {
   streamingMessage: MessageView | null = $derived(
     this.messages.findLast((m) => m.status === "streaming") ?? null,
   );
-  busy: boolean = $derived(this.sending || this.streamingMessage !== null);
+  /** The reply whose tool round still has calls waiting or running. */
+  liveRoundId: string | null = $derived(
+    Object.entries(this.rounds).find(([, round]) =>
+      round.calls.some((c) => ["pending", "approved", "running"].includes(c.state)),
+    )?.[0] ?? null,
+  );
+  busy: boolean = $derived(
+    this.sending || this.streamingMessage !== null || this.liveRoundId !== null,
+  );
+  /** The branch ends in a tool_use reply whose calls never ran: "Run tools" can run them. */
+  resumable: boolean = $derived(canResume(this.messages, this.rounds, this.busy));
   lastAssistantId: string | null = $derived(
     this.messages.findLast((m) => m.role === "assistant")?.id ?? null,
   );
@@ -66,7 +82,22 @@ class ChatStore {
   readonly #batcher = new FrameBatcher<ChatEvent>((events) => this.#apply(events));
 
   #apply(events: ChatEvent[]): void {
-    const { finished } = applyEvents(this.messages, this.live, events);
+    const { finished, toolCalls, paused, results } = applyEvents(this.messages, this.live, events);
+    const shown = this.conversation?.id;
+    for (const event of toolCalls) {
+      if (event.conversationId !== shown) continue;
+      this.rounds[event.messageId] = { calls: event.calls, awaiting: event.awaiting };
+      delete this.paused[event.messageId];
+    }
+    // A round's results are stored: history says how its calls ended from now on.
+    for (const message of results) {
+      if (message.parentId) delete this.rounds[message.parentId];
+    }
+    for (const event of paused) {
+      if (this.messages.some((m) => m.id === event.messageId)) {
+        this.paused[event.messageId] = event.rounds;
+      }
+    }
     if (finished.length > 0) {
       // Titles and update times change when a reply ends, and so does what it cost.
       void conversations.refresh();
@@ -116,6 +147,7 @@ class ChatStore {
       if (view !== this.#view) return;
       this.#show(result, true);
       this.live = {};
+      this.#resetTools(result.conversation.id);
       conversations.activeId = result.conversation.id;
       ui.highlightMessage(messageId);
     } catch (e) {
@@ -136,6 +168,8 @@ class ChatStore {
     this.conversation = null;
     this.messages = [];
     this.live = {};
+    this.rounds = {};
+    this.paused = {};
     this.totals = null;
     this.loading = false;
     this.#setUpDraft();
@@ -206,12 +240,75 @@ class ChatStore {
       if (view !== this.#view) return;
       this.#show(result, true);
       this.live = {};
+      this.#resetTools(id);
       ui.focusComposer();
     } catch (e) {
       if (view === this.#view) showError(e as ErrorPayload, "Could not open the conversation");
     } finally {
       if (view === this.#view) this.loading = false;
     }
+  }
+
+  /**
+   * Forgets the rounds of the view left and asks Rust for the rounds of `conversationId` still
+   * waiting or running, so their approval rows come back when a conversation is reopened.
+   */
+  #resetTools(conversationId: string): void {
+    this.rounds = {};
+    this.paused = {};
+    const view = this.#view;
+    backend.liveToolCalls().then(
+      (events) => {
+        if (view !== this.#view) return;
+        for (const event of events) {
+          if (event.type !== "toolCalls" || event.conversationId !== conversationId) continue;
+          // A round's own channel may have said more since: keep what it said.
+          this.rounds[event.messageId] ??= { calls: event.calls, awaiting: event.awaiting };
+        }
+      },
+      (e: ErrorPayload) => console.warn("Could not read the live tool calls:", e.message),
+    );
+  }
+
+  /** The user's answer to a pending MCP call of reply `messageId`. */
+  async decide(messageId: string, callId: string, decision: Decision): Promise<void> {
+    try {
+      await backend.decideToolCall(messageId, callId, decision);
+    } catch (e) {
+      showError(e as ErrorPayload, "Could not answer the tool call");
+    }
+  }
+
+  /** The result the user typed for a hand-written tool's call; resolves whether it was taken. */
+  async submitResult(
+    messageId: string,
+    callId: string,
+    text: string,
+    isError: boolean,
+  ): Promise<boolean> {
+    try {
+      await backend.submitToolResult(messageId, callId, text, isError);
+      return true;
+    } catch (e) {
+      showError(e as ErrorPayload, "Could not send the tool result");
+      return false;
+    }
+  }
+
+  /**
+   * Runs the unanswered calls of the tool_use reply `messageId` (after the round cap paused the
+   * loop, or a restart) and lets the loop go on, streaming on a new channel.
+   */
+  async resumeTools(messageId: string): Promise<void> {
+    delete this.paused[messageId];
+    await this.#restream(
+      "Could not run the tools",
+      (onEvent) => backend.resumeToolLoop(messageId, onEvent),
+      (started) => {
+        const index = this.messages.findIndex((m) => m.id === started.assistantMessage.id);
+        if (index >= 0) this.messages[index] = started.assistantMessage;
+      },
+    );
   }
 
   /**
@@ -371,11 +468,15 @@ class ChatStore {
     }
   }
 
+  /**
+   * Stops what runs now: the streaming reply, or the tool round of the loop's current reply
+   * (Rust cancels the request and the running calls alike).
+   */
   async cancel(): Promise<void> {
-    const message = this.streamingMessage;
-    if (!message) return;
+    const id = this.streamingMessage?.id ?? this.liveRoundId;
+    if (!id) return;
     try {
-      await backend.cancelStream(message.id);
+      await backend.cancelStream(id);
     } catch (e) {
       showError(e as ErrorPayload, "Could not stop the reply");
     }
