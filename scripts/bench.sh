@@ -38,6 +38,11 @@ if [ -f bench/out/results.md ]; then
   echo
   cat bench/out/results.md
 fi
+# Tools (issue 11): MCP server start-up and Parley's own time per tool call, against floors
+# measured in the same run.
+echo
+cargo build --release -p parley-bench-tools -p parley-mcp-test-server >&2
+target/release/parley-bench-tools || status=$?
 # Image preparation (issue 3): Parley's encoder against Pillow on the same files, in the same run.
 echo
 bash bench/images/run.sh || status=$?

@@ -117,6 +117,7 @@ pub(crate) async fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
                 headers: request.headers,
                 body: request.body,
                 request_id: rid.clone(),
+                received_at: std::time::Instant::now(),
             });
             (plan, label)
         }

@@ -67,6 +67,8 @@ pub struct RecordedRequest {
     pub body: Vec<u8>,
     /// The `request-id` the mock answered this request with (`req_mock_<n>`).
     pub request_id: String,
+    /// When its body had been read (benchmarks time a client's gaps between requests).
+    pub received_at: std::time::Instant,
 }
 
 impl RecordedRequest {
