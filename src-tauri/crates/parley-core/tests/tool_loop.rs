@@ -406,7 +406,8 @@ async fn a_timeout_and_a_failing_tool_give_error_results() {
     );
     let text = text_of(&last);
     assert!(
-        text.contains(&format!("{}=(error)", calls[0].id)) && text.contains("did not answer within 1 s"),
+        text.contains(&format!("{}=(error)", calls[0].id))
+            && text.contains("did not answer within 1 s"),
         "{text}"
     );
     assert!(
