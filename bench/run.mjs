@@ -2126,7 +2126,13 @@ async function benchTypingCount(seedBinary) {
  * and watches the mock's record file for the app's first GET /v1/models (the background models
  * refresh): when it arrived, against the list shown and the page's first contentful paint.
  */
-async function launchWatchingModels(mock, dataDir, selector, name) {
+async function launchWatchingModels(
+  mock,
+  dataDir,
+  selector,
+  name,
+  afterShown = null,
+) {
   const already = recordedRequests(mock.recordFile).length;
   let modelsAt = null;
   let watching = true;
@@ -2154,6 +2160,7 @@ async function launchWatchingModels(mock, dataDir, selector, name) {
       await screenshot(launched.driver, `startup-1000-${name}`);
       throw error;
     }
+    const extra = afterShown ? await afterShown(found) : null;
     // The refresh is in the background: give it up to 5 s to happen.
     for (let i = 0; i < 100 && modelsAt === null; i++) await sleep(50);
     const paint = await inPage(launched.driver, async () => {
@@ -2167,6 +2174,7 @@ async function launchWatchingModels(mock, dataDir, selector, name) {
     });
     const toEpoch = (t) => (t === null ? null : paint.timeOrigin + t);
     return {
+      extra,
       ms: found.epochMs - launched.requestedAt,
       processToShownMs: launched.appStartedAt
         ? found.epochMs - launched.appStartedAt
@@ -2193,6 +2201,52 @@ async function launchWatchingModels(mock, dataDir, selector, name) {
   }
 }
 
+/** Configures `count` MCP servers (the test server, stdio) in a data folder, as settings would. */
+function withMcpServers(dataDir, count) {
+  const servers = Array.from({ length: count }, (_, i) => ({
+    id: `bench-${i + 1}`,
+    name: `bench${i + 1}`,
+    transport: {
+      type: "stdio",
+      command: MCP_TEST_BIN,
+      args: [],
+      envNames: [],
+      cwd: null,
+    },
+    enabled: true,
+    disabledTools: [],
+  }));
+  const json = JSON.stringify(servers).replaceAll("'", "''");
+  execFileSync("sqlite3", [
+    "-batch",
+    join(dataDir, "parley.sqlite3"),
+    `INSERT INTO settings (key, value) VALUES ('mcp_servers', '${json}') ` +
+      "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+  ]);
+  return dataDir;
+}
+
+/** The test servers running now (their processes). */
+function mcpTestServers() {
+  try {
+    return execFileSync("pgrep", ["-f", MCP_TEST_BIN], { encoding: "utf8" })
+      .trim()
+      .split("\n")
+      .filter(Boolean).length;
+  } catch {
+    return 0;
+  }
+}
+
+/** After the list is shown: how long until `count` servers run (started after the first paint). */
+async function serversRunningAfter(found, count) {
+  for (let i = 0; i < 1000; i++) {
+    if (mcpTestServers() >= count) return Date.now() - found.epochMs;
+    await sleep(5);
+  }
+  return null;
+}
+
 async function benchStartup1000(seedBinary) {
   const seeded = seed(seedBinary, {
     conversations: STARTUP_CONVERSATIONS,
@@ -2201,6 +2255,7 @@ async function benchStartup1000(seedBinary) {
   const mock = await startMock(MOCK_BIN, { record: true });
   const full = [];
   const empty = [];
+  const withServers = [];
   try {
     log("startup-1000: a warm-up launch (not counted)");
     await launchWatchingModels(mock, copyOf(seeded.dir), SEL.item, "warmup");
@@ -2219,6 +2274,15 @@ async function benchStartup1000(seedBinary) {
           newDir("data"),
           SEL.composer,
           `empty-${rep + 1}`,
+        ),
+      );
+      withServers.push(
+        await launchWatchingModels(
+          mock,
+          withMcpServers(copyOf(seeded.dir), 3),
+          SEL.item,
+          `mcp-${rep + 1}`,
+          (found) => serversRunningAfter(found, 3),
         ),
       );
       const models = (r) =>
@@ -2242,6 +2306,7 @@ async function benchStartup1000(seedBinary) {
   }
   const seededMs = median(full.map((r) => r.ms));
   const emptyMs = median(empty.map((r) => r.ms));
+  const serversMs = median(withServers.map((r) => r.ms));
   const all = [...full, ...empty];
   const withModels = all.filter((r) => r.modelsAt !== null);
   const afterFcp = all.filter(
@@ -2258,7 +2323,21 @@ async function benchStartup1000(seedBinary) {
       goal: "< 1 s",
       met: seededMs < 1000,
     },
+    extraRows: [
+      {
+        benchmark: `Start-up with ${n} conversations and 3 MCP servers configured: launch → list rendered (median of ${REPS})`,
+        parley: fmtMs(serversMs),
+        baseline: `${fmtMs(seededMs)} (the same without servers)`,
+        ratio: serversMs / seededMs,
+        goal: "< 1 s, unchanged",
+        met: serversMs < 1000,
+      },
+    ],
     notes: [
+      `Start-up with 3 MCP servers (the test server, stdio, configured in the data folder): list shown after ` +
+        `${fmtList(withServers, (r) => fmtMs(r.ms))}; the 3 server processes were running ` +
+        `${fmtList(withServers, (r) => (r.extra === null ? "never (within 5 s)" : `${fmtMs(r.extra)}`))} after that frame ` +
+        `(they start after the first paint, never before it).`,
       `Start-up with ${n} conversations (${STARTUP_CONVERSATIONS} seeded conversations of 2 messages, a fresh copy per launch, ` +
         `one uncounted warm-up launch first): from just before the WebDriver new-session request (which launches the app) until ` +
         `the first frame after [data-testid=conversation-item] entered the page, as in the start-up benchmark: ` +
@@ -2345,6 +2424,7 @@ function table(rows) {
 
 let MOCK_BIN = "";
 let SEED_BIN = "";
+let MCP_TEST_BIN = "";
 let HISTORY_SEED_BIN = "";
 let HISTORY_SEARCH_BIN = "";
 const HISTORY_SEARCH_REPS = Math.max(
@@ -2358,6 +2438,10 @@ async function main() {
     cpSync(join(ROOT, "ui/dist"), UI_DIST, { recursive: true });
   MOCK_BIN = pickBinary("parley-mock-claude", "PARLEY_MOCK_BINARY");
   SEED_BIN = pickBinary("parley-bench-seed", "PARLEY_SEED_BINARY");
+  MCP_TEST_BIN = pickBinary(
+    "parley-mcp-test-server",
+    "PARLEY_MCP_TEST_SERVER_BINARY",
+  );
   if ([...ONLY].some((name) => name.startsWith("history-"))) {
     HISTORY_SEED_BIN = pickBinary(
       "parley-history-seed",
@@ -2382,7 +2466,7 @@ async function main() {
     log(`--- ${label}`);
     try {
       const result = await fn();
-      rows.push(...(result.rows ?? [result.row]));
+      rows.push(...(result.rows ?? [result.row]), ...(result.extraRows ?? []));
       notes.push(...result.notes);
       raw[name] = result.raw;
     } catch (error) {

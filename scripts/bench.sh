@@ -24,7 +24,8 @@ else
   log "measuring $PARLEY_APP_BINARY (no app build)"
 fi
 log "building the mock server and the seeders (release)"
-cargo build --release -p parley-mock-claude -p parley-bench-seed -p parley-bench-history
+cargo build --release -p parley-mock-claude -p parley-bench-seed -p parley-bench-history \
+  -p parley-bench-tools -p parley-mcp-test-server
 
 log "measuring (under Xvfb and a private D-Bus session with its own keyring)"
 # Services the session bus starts (the accessibility bus, ...) write to the inherited stdout, so
@@ -41,7 +42,6 @@ fi
 # Tools (issue 11): MCP server start-up and Parley's own time per tool call, against floors
 # measured in the same run.
 echo
-cargo build --release -p parley-bench-tools -p parley-mcp-test-server >&2
 target/release/parley-bench-tools || status=$?
 # Image preparation (issue 3): Parley's encoder against Pillow on the same files, in the same run.
 echo
