@@ -656,3 +656,64 @@ describe("tool calls in the transcript", () => {
     assert.equal((await calls(page, "resume_tool_loop"))[0].args.messageId, id);
   });
 });
+
+describe("tools in the parameters panel", () => {
+  test("tool choice and hand-written tools are checked as typed and sent", async () => {
+    const page = await app();
+    await page.click(tid("params-open"));
+    const choice = tid("tool-choice");
+    await page.waitForSelector(`${choice}[data-value="auto"]`);
+    await page.waitForSelector(`${choice} option[value="tool:echo"]`, { state: "attached" });
+    assert.equal(
+      await page.locator(`${choice} option[value="tool:sleep"]`).count(),
+      0,
+      "a disabled MCP tool is not offered",
+    );
+
+    await page.click(tid("param-hand-tool-add"));
+    await page.fill(tid("param-hand-tool-name"), "look up");
+    assert.equal(
+      await page.locator(tid("param-hand-tool-error")).innerText(),
+      'The tool name "look up" must be 1–64 letters, digits, _ or - (no spaces)',
+    );
+    assert.equal(
+      await page.isDisabled(tid("composer-send")),
+      true,
+      "an invalid tool blocks sending",
+    );
+    await page.fill(tid("param-hand-tool-name"), "lookup");
+    await page.fill(tid("param-hand-tool-schema"), '{"type": "object", "properties": {');
+    assert.match(await page.locator(tid("param-hand-tool-error")).innerText(), /not valid JSON/);
+    await page.fill(tid("param-hand-tool-schema"), '{"type": "string"}');
+    assert.match(
+      await page.locator(tid("param-hand-tool-error")).innerText(),
+      /must be a JSON Schema object with "type": "object"/,
+    );
+    const schema = { type: "object", properties: { q: { type: "string" } }, required: ["q"] };
+    await page.fill(tid("param-hand-tool-schema"), JSON.stringify(schema));
+    await page.fill(tid("param-hand-tool-description"), "Looks an order up");
+    assert.equal(await page.locator(tid("param-hand-tool-error")).count(), 0);
+
+    await page.selectOption(choice, "tool:lookup");
+    await page.waitForSelector(`${choice}[data-value="tool:lookup"]`);
+    await send(page, "Find order 42");
+    const { params } = (await calls(page, "send_message"))[0].args.request;
+    assert.deepEqual(params.toolChoice, { type: "tool", name: "lookup" });
+    assert.deepEqual(params.handTools, [
+      { name: "lookup", description: "Looks an order up", inputSchema: schema },
+    ]);
+    await finish(page);
+
+    // Removing the chosen tool puts the choice back to auto; the conversation stores both.
+    await page.click(tid("param-hand-tool-remove"));
+    await page.waitForSelector(`${choice}[data-value="auto"]`);
+    await page.selectOption(choice, "none");
+    await page.waitForFunction(() =>
+      window.__MOCK__
+        .callsOf("update_conversation_params")
+        .some((c) => c.args.params.toolChoice.type === "none"),
+    );
+    const saved = (await calls(page, "update_conversation_params")).at(-1).args.params;
+    assert.deepEqual(saved.handTools, []);
+  });
+});
