@@ -8,7 +8,7 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use rmcp::model::Tool;
+use rmcp::model::{ClientRequest, PingRequest, Tool};
 use rmcp::service::{NotificationContext, Peer, RoleClient, RunningService};
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
@@ -24,6 +24,11 @@ use crate::stderr_ring::StderrRing;
 
 /// How long a server may take from spawn to its tool list.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How often a running server is pinged, and how long it may take to answer: a server that
+/// hangs (alive but deaf) is restarted like one that died.
+const HEALTH_EVERY: Duration = Duration::from_secs(30);
+const PING_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A tool as its server describes it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -281,8 +286,28 @@ async fn run(mut connection: Connection, shared: &Shared, tools_changed: &Notify
                     tokio::time::sleep(Duration::from_millis(250)).await;
                 }
             };
+            let health = async {
+                loop {
+                    tokio::time::sleep(HEALTH_EVERY).await;
+                    let ping = ClientRequest::PingRequest(PingRequest {
+                        method: Default::default(),
+                        extensions: Default::default(),
+                    });
+                    match tokio::time::timeout(PING_TIMEOUT, peer.send_request(ping)).await {
+                        Ok(Ok(_)) => {}
+                        Ok(Err(error)) => return format!("did not answer a ping: {error}"),
+                        Err(_) => {
+                            return format!(
+                                "did not answer a ping within {} s",
+                                PING_TIMEOUT.as_secs()
+                            );
+                        }
+                    }
+                }
+            };
             break tokio::select! {
                 () = shared.shutdown.cancelled() => Ended::Shutdown,
+                message = health => Ended::Died(message),
                 () = shared.restart.notified() => Ended::Restart,
                 message = child_exit => Ended::Died(message),
                 () = closed => Ended::Died("the connection closed".to_owned()),
