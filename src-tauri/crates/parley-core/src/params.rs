@@ -485,6 +485,60 @@ mod tests {
     }
 
     #[test]
+    fn hand_tools_need_api_names_object_schemas_and_distinct_names() {
+        let tool = |name: &str, schema: serde_json::Value| HandTool {
+            name: name.into(),
+            description: String::new(),
+            input_schema: schema,
+        };
+        let object = serde_json::json!({"type": "object", "properties": {}});
+        let with = |tools: Vec<HandTool>| RequestParams {
+            hand_tools: tools,
+            ..Default::default()
+        };
+        assert!(validate(&with(vec![tool("lookup_2-x", object.clone())]), context()).is_empty());
+        let long = "a".repeat(64);
+        assert!(validate(&with(vec![tool(&long, object.clone())]), context()).is_empty());
+        for bad_name in ["", "has space", "dot.name", &"a".repeat(65), "ünï"] {
+            assert_eq!(
+                fields(&with(vec![tool(bad_name, object.clone())]), context()),
+                vec![ParamField::HandTools],
+                "{bad_name:?}"
+            );
+        }
+        let twice = with(vec![tool("a", object.clone()), tool("a", object.clone())]);
+        assert!(validate(&twice, context())[0].message.contains("Two tools"));
+        for bad_schema in [
+            serde_json::json!({"type": "string"}),
+            serde_json::json!({}),
+            serde_json::json!("object"),
+        ] {
+            assert_eq!(
+                fields(&with(vec![tool("a", bad_schema)]), context()),
+                vec![ParamField::HandTools]
+            );
+        }
+    }
+
+    #[test]
+    fn tool_choice_maps_to_the_api_and_auto_is_not_sent() {
+        use parley_claude::ToolChoice;
+        assert_eq!(ToolChoiceSetting::Auto.to_api(), None);
+        assert_eq!(ToolChoiceSetting::Any.to_api(), Some(ToolChoice::Any));
+        assert_eq!(ToolChoiceSetting::None.to_api(), Some(ToolChoice::None));
+        assert_eq!(
+            ToolChoiceSetting::Tool { name: "x".into() }.to_api(),
+            Some(ToolChoice::Tool { name: "x".into() })
+        );
+        let stored: RequestParams =
+            serde_json::from_str(r#"{"toolChoice":{"type":"tool","name":"x"}}"#).unwrap();
+        assert_eq!(
+            stored.tool_choice,
+            ToolChoiceSetting::Tool { name: "x".into() }
+        );
+    }
+
+    #[test]
     fn old_params_json_still_reads() {
         let params: RequestParams =
             serde_json::from_str(r#"{"maxTokens":100,"temperature":0.2,"unknown":1}"#).unwrap();

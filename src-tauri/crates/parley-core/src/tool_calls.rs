@@ -389,6 +389,29 @@ mod tests {
     }
 
     #[test]
+    fn a_hand_written_call_is_answered_without_running() {
+        let mut round = ToolRound::from_reply(&reply(), |_| false);
+        round.resolve("a", text("sunny")).unwrap();
+        round
+            .resolve(
+                "b",
+                CallOutcome {
+                    content: Value::String("no clock here".into()),
+                    is_error: true,
+                },
+            )
+            .unwrap();
+        assert!(round.start_approved().is_empty(), "nothing runs");
+        let states: Vec<CallState> = round.calls().iter().map(|c| c.state).collect();
+        assert_eq!(states, [CallState::Done, CallState::Error]);
+        assert!(round.is_settled());
+        assert!(
+            round.resolve("a", text("again")).is_err(),
+            "answered already"
+        );
+    }
+
+    #[test]
     fn moves_out_of_order_are_refused() {
         let mut round = ToolRound::from_reply(&reply(), |_| false);
         let error = round.finish("a", text("x")).unwrap_err();
