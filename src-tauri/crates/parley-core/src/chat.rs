@@ -210,16 +210,14 @@ impl Parley {
                 cache_creation_input_tokens: u.cache_creation_input_tokens,
                 cache_read_input_tokens: u.cache_read_input_tokens,
             });
-        self.spawn_stream(
-            client,
-            &settings,
+        let start = JobStart {
             request,
-            started.assistant_message.clone(),
-            Continuation::after(base, usage),
-            sink,
+            reply: started.assistant_message.clone(),
+            continuation: Continuation::after(base, usage),
             tools,
-        )
-        .await;
+            resume_round: None,
+        };
+        self.spawn_stream(client, &settings, start, sink).await;
         Ok(started)
     }
 
@@ -266,17 +264,14 @@ impl Parley {
         let view = SiblingIndex::new(&tree.messages)
             .view(&reply)
             .priced(&settings.prices);
-        self.spawn_job(
-            client,
-            &settings,
+        let start = JobStart {
             request,
-            view.clone(),
-            Continuation::default(),
-            sink,
+            reply: view.clone(),
+            continuation: Continuation::default(),
             tools,
-            Some(content),
-        )
-        .await;
+            resume_round: Some(content),
+        };
+        self.spawn_stream(client, &settings, start, sink).await;
         Ok(SendStarted {
             conversation: meta,
             user_message: None,
@@ -664,16 +659,14 @@ impl Parley {
             Some(prefill) => Continuation::after(vec![ContentBlock::text(prefill)], None),
             None => Continuation::default(),
         };
-        self.spawn_stream(
-            client,
-            settings,
+        let start = JobStart {
             request,
-            started.assistant_message.clone(),
+            reply: started.assistant_message.clone(),
             continuation,
-            sink,
             tools,
-        )
-        .await;
+            resume_round: None,
+        };
+        self.spawn_stream(client, settings, start, sink).await;
         Ok(started)
     }
 
@@ -704,43 +697,21 @@ impl Parley {
         Ok((request, tools))
     }
 
-    /// Starts the [`StreamJob`] that streams `reply` and keeps its handle while it runs.
+    /// Starts the [`StreamJob`] of `start` and keeps its handle while it runs.
     async fn spawn_stream(
         &self,
         client: ClaudeClient,
         settings: &Settings,
-        request: MessagesRequest,
-        reply: MessageView,
-        continuation: Continuation,
+        start: JobStart,
         sink: Arc<dyn ChatEventSink>,
-        tools: Vec<LoopTool>,
     ) {
-        self.spawn_job(
-            client,
-            settings,
+        let JobStart {
             request,
             reply,
             continuation,
-            sink,
             tools,
-            None,
-        )
-        .await;
-    }
-
-    /// [`Parley::spawn_stream`], or with `resume_round` the tool round of `reply` first.
-    #[allow(clippy::too_many_arguments)]
-    async fn spawn_job(
-        &self,
-        client: ClaudeClient,
-        settings: &Settings,
-        request: MessagesRequest,
-        reply: MessageView,
-        continuation: Continuation,
-        sink: Arc<dyn ChatEventSink>,
-        tools: Vec<LoopTool>,
-        resume_round: Option<Vec<ContentBlock>>,
-    ) {
+            resume_round,
+        } = start;
         // A gateway that refused cache_control once is not sent it again.
         let refused_before = self
             .capabilities
@@ -794,6 +765,19 @@ impl Parley {
             }
         });
     }
+}
+
+/// What a stream job starts from.
+struct JobStart {
+    request: MessagesRequest,
+    /// The reply it streams into (or, resuming, whose tool calls it runs first).
+    reply: MessageView,
+    /// What the reply already holds.
+    continuation: Continuation,
+    /// The tools the request offers; the loop runs their calls.
+    tools: Vec<LoopTool>,
+    /// Run the tool round of `reply` (these blocks) before any request.
+    resume_round: Option<Vec<ContentBlock>>,
 }
 
 /// How a new reply starts.
