@@ -564,6 +564,13 @@ describe("tool calls in the transcript", () => {
       block: { type: "tool_use", id: "call-1", name: "echo", input },
     });
     await finish(page, { stopReason: "tool_use" });
+    await page.waitForSelector(`${messageSel(id)}[data-status="done"]`);
+    // Until Rust announces the round, the call waits: it is not "not run", and cannot be run.
+    assert.equal(
+      await page.getAttribute(`${messageSel(id)} ${card("call-1")}`, "data-state"),
+      "pending",
+    );
+    assert.equal(await page.locator(tid("tool-loop-resume")).count(), 0);
     const conversationId = await page.evaluate(() => window.__MOCK__.lastChannel.conversationId);
     await emit(page, toolCalls(id, [{ ...mcpCall("call-1", "pending", input) }], conversationId));
     const sel = `${messageSel(id)} ${card("call-1")}`;

@@ -169,3 +169,49 @@ describe("applyEvents", () => {
     expect(messages[0]!.blocks).toEqual([]);
   });
 });
+
+describe("applyEvents in a tool loop", () => {
+  it("places the results and the next reply after their parents, and streams into the new reply", () => {
+    const first = { ...reply("a1"), status: "done" as const, stopReason: "tool_use" };
+    const results: MessageView = {
+      ...reply("u2"),
+      role: "user",
+      parentId: "a1",
+      status: "done",
+      blocks: [{ type: "tool_result", tool_use_id: "t1", content: "ok" }],
+    };
+    const next: MessageView = { ...reply("a3"), parentId: "u2" };
+    const messages = [first];
+    const calls = {
+      type: "toolCalls" as const,
+      messageId: "a1",
+      conversationId: "c1",
+      calls: [],
+      awaiting: false,
+    };
+    const applied = applyEvents(messages, {}, [
+      calls,
+      { type: "toolResults", message: results },
+      { type: "nextReply", message: next },
+      { type: "textDelta", messageId: "a3", index: 0, text: "Done." },
+      { type: "toolLoopPaused", messageId: "a3", rounds: 2 },
+    ]);
+    expect(messages.map((m) => m.id)).toEqual(["a1", "u2", "a3"]);
+    expect(messages[2]!.blocks).toEqual([{ type: "text", text: "Done." }]);
+    expect(applied.toolCalls).toEqual([calls]);
+    expect(applied.results.map((m) => m.id)).toEqual(["u2"]);
+    expect(applied.paused).toEqual([{ type: "toolLoopPaused", messageId: "a3", rounds: 2 }]);
+  });
+
+  it("ignores loop messages whose parent is not shown, and a repeated one", () => {
+    const messages = [reply("a1")];
+    const stray: MessageView = { ...reply("u9"), role: "user", parentId: "elsewhere" };
+    const applied = applyEvents(messages, {}, [
+      { type: "toolResults", message: stray },
+      { type: "nextReply", message: { ...reply("a2"), parentId: "a1" } },
+      { type: "nextReply", message: { ...reply("a2"), parentId: "a1" } },
+    ]);
+    expect(messages.map((m) => m.id)).toEqual(["a1", "a2"]);
+    expect(applied.results).toEqual([]);
+  });
+});

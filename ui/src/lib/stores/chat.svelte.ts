@@ -23,6 +23,8 @@ import { toasts } from "./toasts.svelte";
 import { ui } from "./ui.svelte";
 
 type TitleUpdated = Extract<ChatEvent, { type: "titleUpdated" }>;
+/** How long a reply that stopped at `tool_use` waits for its round to be announced. */
+const EXPECT_ROUND_MS = 3000;
 type Stream = (onEvent: (event: ChatEvent) => void) => Promise<SendStarted>;
 
 /** The open conversation (or the draft of a new one) and its streaming replies. */
@@ -41,6 +43,11 @@ class ChatStore {
   rounds = $state<Record<string, ToolRound>>({});
   /** Replies whose loop the round cap paused, with the rounds run. */
   paused = $state<Record<string, number>>({});
+  /**
+   * Replies that just stopped at `tool_use` on a live stream: their round (or a pause) is
+   * announced next, so their calls read as waiting rather than "not run" until it comes.
+   */
+  expecting = $state<Record<string, true>>({});
   /** The preset last chosen for this view (the default one for a new conversation). */
   presetId = $state<string | null>(null);
   /** The parameters panel's form: the draft's parameters, or the open conversation's. */
@@ -72,7 +79,10 @@ class ChatStore {
     this.sending || this.streamingMessage !== null || this.liveRoundId !== null,
   );
   /** The branch ends in a tool_use reply whose calls never ran: "Run tools" can run them. */
-  resumable: boolean = $derived(canResume(this.messages, this.rounds, this.busy));
+  resumable: boolean = $derived(
+    canResume(this.messages, this.rounds, this.busy) &&
+      !this.expecting[this.messages.at(-1)?.id ?? ""],
+  );
   lastAssistantId: string | null = $derived(
     this.messages.findLast((m) => m.role === "assistant")?.id ?? null,
   );
@@ -84,6 +94,15 @@ class ChatStore {
   #apply(events: ChatEvent[]): void {
     const { finished, toolCalls, paused, results } = applyEvents(this.messages, this.live, events);
     const shown = this.conversation?.id;
+    for (const message of finished) {
+      if (message.status === "done" && message.stopReason === "tool_use") {
+        const id = message.id;
+        this.expecting[id] = true;
+        // Should Rust announce nothing (an old backend, a failure), the calls read as not run.
+        setTimeout(() => delete this.expecting[id], EXPECT_ROUND_MS);
+      }
+    }
+    for (const event of [...toolCalls, ...paused]) delete this.expecting[event.messageId];
     for (const event of toolCalls) {
       if (event.conversationId !== shown) continue;
       this.rounds[event.messageId] = { calls: event.calls, awaiting: event.awaiting };
@@ -307,6 +326,8 @@ class ChatStore {
       (started) => {
         const index = this.messages.findIndex((m) => m.id === started.assistantMessage.id);
         if (index >= 0) this.messages[index] = started.assistantMessage;
+        this.expecting[messageId] = true;
+        setTimeout(() => delete this.expecting[messageId], EXPECT_ROUND_MS);
       },
     );
   }
