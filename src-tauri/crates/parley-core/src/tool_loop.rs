@@ -234,7 +234,7 @@ impl StreamJob {
                 return false;
             }
         };
-        if stopped {
+        if stopped || self.handle.cancel.is_cancelled() {
             return false;
         }
         self.next_reply(content, results, &results_message).await
@@ -260,9 +260,12 @@ impl StreamJob {
                 });
             }
             if live.with_round(|round| round.is_settled()) {
-                return false;
+                return self.handle.cancel.is_cancelled();
             }
             tokio::select! {
+                // Stop first: the calls' tokens are children of the same token, so a call
+                // ended by Stop must not be taken for one that finished.
+                biased;
                 () = self.handle.cancel.cancelled() => {
                     calls_cancel.cancel();
                     live.with_round(ToolRound::cancel_all);
