@@ -80,7 +80,8 @@ async function addTestServer(app) {
     },
     30000,
   );
-  assert.ok(Number(await server.attr("data-tool-count")) >= 6);
+  const tools = Number(await server.attr("data-tool-count"));
+  assert.ok(tools >= 6, `the test server offers its tools (${tools})`);
   await (await app.find("settings-close")).click();
 }
 
@@ -98,7 +99,9 @@ test("a tool call shows its arguments, runs when allowed, and always-allow survi
     const args = await (await pending.find("tool-call-args")).text();
     assert.match(args, /"text": "hello tools"/);
     // The request offered the server's tools under API names.
-    const offered = replyRequests().at(-1).body.tools.map((tool) => tool.name);
+    const offered = replyRequests()
+      .at(-1)
+      .body.tools.map((tool) => tool.name);
     assert.ok(offered.includes("t__echo"), offered.join(", "));
     await (await pending.find("tool-approve-once")).click();
     await finalText(app, "=hello tools");
@@ -122,12 +125,17 @@ test("a tool call shows its arguments, runs when allowed, and always-allow survi
       "the call ran without a decision: one request for the call, one with its result",
     );
 
-    // Revoked in settings: it asks again.
+    // Revoked in settings: it asks again. (The Tools section reads its lists once on screen.)
     await (await app.find("settings-open")).click();
-    const permission = await app.waitFor("the always-allowed tool", async () => {
-      const rows = await app.findAll("tool-permission");
-      return rows[0] ?? null;
-    });
+    // A click scrolls it into view, as a user scrolling to it would.
+    await (await app.find("tool-permissions")).click();
+    const permission = await app.waitFor(
+      "the always-allowed tool",
+      async () => {
+        const rows = await app.findAll("tool-permission");
+        return rows[0] ?? null;
+      },
+    );
     assert.match(await permission.text(), /add/);
     await (await permission.find("tool-permission-revoke")).click();
     await app.waitFor(
