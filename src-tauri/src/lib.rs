@@ -80,6 +80,8 @@ pub fn wire<R: Runtime>(builder: tauri::Builder<R>, env: Environment) -> tauri::
             commands::settings::get_settings,
             commands::settings::save_settings,
             commands::settings::test_connection,
+            commands::settings::set_proxy_password,
+            commands::settings::test_proxy,
             commands::keys::api_key_status,
             commands::keys::set_api_key,
             commands::keys::clear_api_key,

@@ -22,6 +22,22 @@ pub async fn test_connection(parley: State<'_, Parley>) -> CommandResult<Connect
     Ok(parley.test_connection().await?)
 }
 
+/// Stores the custom proxy's password in the keychain (empty removes it). It never comes back.
+#[tauri::command]
+pub async fn set_proxy_password(parley: State<'_, Parley>, password: String) -> CommandResult<()> {
+    Ok(parley.set_proxy_password(password).await?)
+}
+
+/// Settings → Network → Test connection, with the proxy as typed (not saved yet).
+#[tauri::command]
+pub async fn test_proxy(
+    parley: State<'_, Parley>,
+    proxy: parley_core::proxy::ProxySettings,
+    password: Option<String>,
+) -> CommandResult<ConnectionReport> {
+    Ok(parley.test_proxy(proxy, password).await?)
+}
+
 /// Fetches the endpoint's models (`force`: even when the list is fresh) and returns the
 /// settings view with them.
 #[tauri::command]

@@ -360,6 +360,8 @@ export type TokenSource = "api" | "estimate";
 
 export type TokenCount = { tokens: number, source: TokenSource, };
 
+export type ProxySettings = { "mode": "system" } | { "mode": "none" } | { "mode": "custom", url: string, username: string | null, noProxy: string, };
+
 export type Settings = { baseUrl: string, apiVersion: string, authStyle: "x-api-key" | "bearer", defaultModel: string, defaultMaxTokens: number, 
 /**
  * Send images up to the API's hard limits (8000 px, 5 MB) instead of downscaling them to
@@ -400,7 +402,11 @@ toolTimeoutSecs: number,
 /**
  * How many tool rounds run in a row before the loop stops and asks.
  */
-toolRoundCap: number, };
+toolRoundCap: number, 
+/**
+ * How requests reach the network (Settings → Network).
+ */
+proxy: ProxySettings, };
 
 export type KeyStatus = "set" | "unset" | "env";
 
@@ -447,7 +453,11 @@ modelsFetchedAt: number | null,
 /**
  * What the saved base URL has shown it can do.
  */
-capabilities: EndpointCapabilities, baseUrlPresets: Array<BaseUrlPreset>, apiVersions: Array<string>, };
+capabilities: EndpointCapabilities, 
+/**
+ * The keychain holds a password for the custom proxy.
+ */
+proxyPasswordSet: boolean, baseUrlPresets: Array<BaseUrlPreset>, apiVersions: Array<string>, };
 
 export type ConnectionReport = { model: string, latencyMs: number, };
 

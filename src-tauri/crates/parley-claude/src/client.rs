@@ -43,6 +43,8 @@ pub struct ClaudeClient {
     config: ApiConfig,
     key: ApiKey,
     limits: ResponseLimits,
+    /// The proxy `http` goes through, for error messages (never with credentials).
+    via: Option<String>,
 }
 
 impl ClaudeClient {
@@ -58,7 +60,15 @@ impl ClaudeClient {
             config,
             key,
             limits: ResponseLimits::default(),
+            via: None,
         }
+    }
+
+    /// Names the proxy `http` goes through in network errors, so a dead proxy is told from a
+    /// dead API (`label` is shown as is: no credentials in it).
+    pub fn with_proxy_label(mut self, label: Option<String>) -> Self {
+        self.via = label;
+        self
     }
 
     /// The same client with other response limits (tests use small ones).
@@ -110,6 +120,10 @@ impl ClaudeClient {
                     url.host_str()?,
                     url.port_or_known_default()?
                 ))
+            })
+            .map(|host| match &self.via {
+                Some(proxy) => format!("{host} through the proxy {proxy}"),
+                None => host,
             })
             .unwrap_or_else(|| "the API server".to_owned())
     }

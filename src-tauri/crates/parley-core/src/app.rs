@@ -85,6 +85,8 @@ pub struct SettingsView {
     pub models_fetched_at: Option<i64>,
     /// What the saved base URL has shown it can do.
     pub capabilities: EndpointCapabilities,
+    /// The keychain holds a password for the custom proxy.
+    pub proxy_password_set: bool,
     pub base_url_presets: Vec<BaseUrlPreset>,
     pub api_versions: Vec<String>,
 }
@@ -103,7 +105,9 @@ pub struct Parley {
     pub(crate) store: Store,
     pub(crate) images: ImageStore,
     pub(crate) keys: Keys,
-    http: reqwest::Client,
+    /// The HTTP client for the saved proxy setting and the proxy's label for errors, built on
+    /// first use (resolving "system" may ask `gsettings`) and again after the setting changes.
+    http: tokio::sync::Mutex<Option<(reqwest::Client, Option<String>)>>,
     env: Environment,
     /// The running streams by reply id.
     pub(crate) streams: Arc<Mutex<HashMap<String, StreamHandle>>>,
@@ -172,14 +176,11 @@ impl Parley {
     ) -> CoreResult<Self> {
         // The key moves into `Keys` (which zeroes it when dropped); `env` keeps the rest.
         let keys = Keys::new(secrets, env.api_key.take());
-        // Timeouts, user agent and, above all, no redirects: see `parley_claude::http`.
-        let http = parley_claude::http_client()
-            .map_err(|error| CoreError::Internal(format!("HTTP client: {error}")))?;
         Ok(Self {
             store,
             images,
             keys,
-            http,
+            http: tokio::sync::Mutex::default(),
             env,
             streams: Arc::default(),
             tuning: StreamTuning::default(),
@@ -229,6 +230,12 @@ impl Parley {
             .capabilities
             .get(&self.store, &settings.base_url)
             .await?;
+        let proxy_password_set = matches!(
+            self.keys
+                .read_secret(crate::proxy::PROXY_PASSWORD_ACCOUNT)
+                .await,
+            Ok(Some(_))
+        );
         Ok(SettingsView {
             settings,
             key,
@@ -236,6 +243,7 @@ impl Parley {
             models,
             models_fetched_at,
             capabilities,
+            proxy_password_set,
             base_url_presets: vec![
                 BaseUrlPreset {
                     label: "apimart gateway".into(),
@@ -254,8 +262,98 @@ impl Parley {
     }
 
     pub async fn save_settings(&self, settings: Settings) -> CoreResult<SettingsView> {
-        settings::save(&self.store, settings).await?;
+        let before = self.settings().await?.proxy;
+        let saved = settings::save(&self.store, settings).await?;
+        if saved.proxy != before {
+            // The next request builds a client for the new proxy; streams running keep theirs.
+            *self.http.lock().await = None;
+        }
         self.settings_view().await
+    }
+
+    /// The HTTP client for `proxy` (the keychain's password for a custom one), and the proxy's
+    /// label for error messages.
+    async fn build_http(
+        &self,
+        proxy: &crate::proxy::ProxySettings,
+        password: Option<ApiKey>,
+    ) -> CoreResult<(reqwest::Client, Option<String>)> {
+        let password = match (proxy, password) {
+            (_, Some(password)) => Some(password),
+            (
+                crate::proxy::ProxySettings::Custom {
+                    username: Some(_), ..
+                },
+                None,
+            ) => {
+                self.keys
+                    .read_secret(crate::proxy::PROXY_PASSWORD_ACCOUNT)
+                    .await?
+            }
+            _ => None,
+        };
+        let proxy = proxy.clone();
+        let resolved = tokio::task::spawn_blocking(move || crate::proxy::resolve(&proxy, password))
+            .await
+            .map_err(|error| CoreError::Internal(format!("proxy lookup: {error}")))?;
+        let client = crate::proxy::build_client(&resolved)?;
+        Ok((client, resolved.label()))
+    }
+
+    /// A Claude client for `settings` with `key`, through the saved proxy.
+    async fn claude_client(&self, settings: &Settings, key: ApiKey) -> CoreResult<ClaudeClient> {
+        let mut cached = self.http.lock().await;
+        let (http, label) = match cached.as_ref() {
+            Some(built) => built.clone(),
+            None => {
+                let built = self.build_http(&settings.proxy, None).await?;
+                *cached = Some(built.clone());
+                built
+            }
+        };
+        Ok(ClaudeClient::new(http, settings.api_config(), key).with_proxy_label(label))
+    }
+
+    /// Stores the custom proxy's password in the keychain (empty removes it); the client is
+    /// rebuilt with it.
+    pub async fn set_proxy_password(&self, password: String) -> CoreResult<()> {
+        self.keys
+            .write_secret(crate::proxy::PROXY_PASSWORD_ACCOUNT, ApiKey::new(password))
+            .await?;
+        *self.http.lock().await = None;
+        Ok(())
+    }
+
+    /// "Test connection" of the Network settings as typed (not saved yet): one cheap request
+    /// through `proxy` (`password`: typed, else the stored one). A failure says whether the
+    /// proxy could not be reached or the API failed behind it.
+    pub async fn test_proxy(
+        &self,
+        proxy: crate::proxy::ProxySettings,
+        password: Option<String>,
+    ) -> CoreResult<ConnectionReport> {
+        let proxy = proxy.validated()?;
+        let (_, settings) = self.client().await?;
+        let origin = self.saved_origin(&settings).await?;
+        let (key, _) = self
+            .keys
+            .resolve(&origin)
+            .await?
+            .ok_or_else(|| CoreError::NoApiKey {
+                origin: origin.to_string(),
+            })?;
+        let password = password.filter(|p| !p.is_empty()).map(ApiKey::new);
+        let (http, label) = self.build_http(&proxy, password).await?;
+        let client = ClaudeClient::new(http, settings.api_config(), key).with_proxy_label(label);
+        let request = crate::request::ping_request(&settings.default_model);
+        let started = Instant::now();
+        match client.create_message(&request).await {
+            Ok(response) => Ok(ConnectionReport {
+                model: response.model,
+                latency_ms: started.elapsed().as_millis() as u64,
+            }),
+            Err(error) => Err(crate::proxy::explain_failure(&proxy, error).await),
+        }
     }
 
     /// The origin of the saved base URL; the first call of a session also moves a key stored by
@@ -312,10 +410,7 @@ impl Parley {
             .ok_or_else(|| CoreError::NoApiKey {
                 origin: origin.to_string(),
             })?;
-        Ok((
-            ClaudeClient::new(self.http.clone(), settings.api_config(), key),
-            settings,
-        ))
+        Ok((self.claude_client(&settings, key).await?, settings))
     }
 
     /// One cheap real request (one output token) with the saved settings.

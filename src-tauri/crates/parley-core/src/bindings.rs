@@ -89,6 +89,7 @@ pub fn typescript() -> String {
         TokenCountRequest::decl(),
         TokenSource::decl(),
         TokenCount::decl(),
+        crate::proxy::ProxySettings::decl(),
         Settings::decl(),
         KeyStatus::decl(),
         KeyView::decl(),

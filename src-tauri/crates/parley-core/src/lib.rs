@@ -20,6 +20,7 @@ pub mod models;
 pub mod params;
 pub mod presets;
 pub mod pricing;
+pub mod proxy;
 pub mod request;
 pub mod settings;
 pub mod spend;

@@ -71,6 +71,9 @@ pub struct Settings {
     /// How many tool rounds run in a row before the loop stops and asks.
     #[serde(default = "default_tool_round_cap")]
     pub tool_round_cap: u32,
+    /// How requests reach the network (Settings → Network).
+    #[serde(default)]
+    pub proxy: crate::proxy::ProxySettings,
 }
 
 /// The default per-call timeout.
@@ -118,6 +121,7 @@ impl Settings {
             prices: pricing::default_prices(),
             tool_timeout_secs: DEFAULT_TOOL_TIMEOUT_SECS,
             tool_round_cap: DEFAULT_TOOL_ROUND_CAP,
+            proxy: crate::proxy::ProxySettings::System,
         }
     }
 
@@ -169,6 +173,7 @@ impl Settings {
                 "max_tokens must be at least 1".into(),
             ));
         }
+        self.proxy = self.proxy.validated()?;
         if !(1..=3600).contains(&self.tool_timeout_secs) {
             return Err(CoreError::InvalidInput(
                 "The tool call timeout must be between 1 and 3600 seconds".into(),
