@@ -1,5 +1,6 @@
 /**
- * Markdown for model output: marked (GFM) -> highlight.js for fenced code -> DOMPurify.
+ * Markdown for model output: marked (GFM, with LaTeX math as MathML: `math.ts`) -> highlight.js
+ * for fenced code -> DOMPurify.
  *
  * Model output is untrusted input (prompt injection can make a reply carry any HTML), so every
  * string that reaches `{@html}` has been through `sanitizeHtml`: no scripts, no event handlers, no
@@ -15,6 +16,7 @@
 import DOMPurify from "dompurify";
 import { Marked, type Token, type Tokens, type TokensList } from "marked";
 import { escapeHtml, highlightCode } from "./highlight";
+import { MathLexer, mathExtension, scanMath } from "./math";
 
 // ---------------------------------------------------------------------------------------------
 // Splitting into settled blocks
@@ -219,7 +221,6 @@ const FORBID_TAGS = [
   "meta",
   "base",
   "svg",
-  "math",
   "audio",
   "video",
   "source",
@@ -231,6 +232,39 @@ const FORBID_TAGS = [
 ];
 
 const SAFE_LINK = /^(https?:|mailto:)/i;
+const MATHML_NAMESPACE = "http://www.w3.org/1998/Math/MathML";
+/** The MathML attributes KaTeX writes, all of them DOMPurify's MathML attributes. */
+const MATHML_PRESENTATION_ATTR = [
+  "accent",
+  "accentunder",
+  "columnalign",
+  "columnlines",
+  "columnspacing",
+  "depth",
+  "display",
+  "displaystyle",
+  "encoding",
+  "fence",
+  "height",
+  "largeop",
+  "linethickness",
+  "lspace",
+  "mathbackground",
+  "mathcolor",
+  "mathsize",
+  "mathvariant",
+  "maxsize",
+  "minsize",
+  "notation",
+  "rowlines",
+  "rowspacing",
+  "rspace",
+  "scriptlevel",
+  "separator",
+  "stretchy",
+  "voffset",
+  "width",
+];
 const SAFE_IMAGE = /^data:image\/(png|jpeg|gif|webp);base64,[a-z0-9+/=\s]+$/i;
 
 let purifier: ReturnType<typeof DOMPurify> | null = null;
@@ -265,6 +299,9 @@ function getPurifier(): ReturnType<typeof DOMPurify> {
     } else if (tag === "img") {
       const src = el.getAttribute("src") ?? "";
       if (!SAFE_IMAGE.test(src)) el.parentNode?.removeChild(el);
+    } else if (el.namespaceURI === MATHML_NAMESPACE) {
+      // MathML may carry links (`href` on any element in MathML 3): formulas never link.
+      el.removeAttribute("href");
     } else if (tag === "button" && ownButtons.has(node)) {
       el.setAttribute("type", "button");
       el.setAttribute("class", "code-copy");
@@ -275,6 +312,13 @@ function getPurifier(): ReturnType<typeof DOMPurify> {
   // Set once: parsing the configuration on every call costs more than a short block.
   p.setConfig({
     FORBID_TAGS,
+    // KaTeX's MathML keeps the TeX source in `<semantics><annotation>`, which DOMPurify leaves
+    // out by default; copying a formula gives that source (`math.ts`). Both hold only MathML
+    // or text: `annotation-xml`, which may hold HTML, stays out.
+    ADD_TAGS: ["semantics", "annotation"],
+    // Attributes whose values are not URLs, so `ALLOWED_URI_REGEXP` (which wants a scheme)
+    // must not judge them: the presentation attributes of KaTeX's MathML.
+    ADD_URI_SAFE_ATTR: MATHML_PRESENTATION_ATTR,
     FORBID_ATTR: ["style", "srcset", "action", "formaction", "xlink:href", "ping"],
     ADD_ATTR: ["target"],
     ALLOW_DATA_ATTR: false,
@@ -309,7 +353,7 @@ function safeLang(lang: string | undefined): string | null {
   return clean ? clean.toLowerCase() : null;
 }
 
-const marked = new Marked({
+const marked = new Marked(mathExtension, {
   gfm: true,
   breaks: false,
   renderer: {
@@ -344,7 +388,12 @@ const marked = new Marked({
 
 /** Renders one markdown string to sanitised HTML. */
 export function renderMarkdown(source: string, options: Partial<RenderOptions> = {}): string {
-  return renderTokens(marked.lexer(source), options.highlight ?? true);
+  return renderTokens(lex(source), options.highlight ?? true);
+}
+
+/** Block tokens of `source` (through `MathLexer`, which keeps emphasis out of math). */
+function lex(source: string): TokensList {
+  return new MathLexer(marked.defaults).lex(source);
 }
 
 function renderTokens(tokens: Token[], highlight: boolean): string {
@@ -386,10 +435,23 @@ const CLOSED_INLINE = new Set([
   "image",
   "escape",
   "br",
+  "math",
 ]);
 /** Characters in plain text that a later character could still turn into markup. */
 const OPEN_INLINE_MARKER = /[`*~[\]<\\]|(?<![\p{L}\p{N}])_|_(?![\p{L}\p{N}])/u;
-const INLINE_MARKER = /[`*_~[\]<\\]/g;
+const INLINE_MARKER = /[`*_~[\]<\\$]/g;
+
+/**
+ * Whether a `$` in the plain text `raw` (at `at` in `chunk`) may still open math once more text
+ * streams in. Each was found not to be math when the chunk was lexed: either nothing after it
+ * can change that ("$5 and $10"), or its closing `$` has not arrived yet.
+ */
+function mathMayOpen(chunk: string, at: number, raw: string): boolean {
+  for (let i = raw.indexOf("$"); i !== -1; i = raw.indexOf("$", i + 1)) {
+    if (scanMath(chunk, at + i) === "open") return true;
+  }
+  return false;
+}
 
 /** The start of a paragraph whose inline HTML is known, and which later text cannot change. */
 type Frozen = { start: number; end: number; html: string };
@@ -425,10 +487,15 @@ function paragraphStop(text: string, from: number): number {
 
 /** The sanitised inline HTML of `chunk` when nothing in it is left open, else null. */
 function closedInlineHtml(chunk: string): string | null {
-  const tokens = marked.Lexer.lexInline(chunk, marked.defaults);
+  const tokens = new MathLexer(marked.defaults).inlineTokens(chunk);
+  let at = 0;
   for (const token of tokens) {
     if (!CLOSED_INLINE.has(token.type)) return null;
     if (token.type === "text" && OPEN_INLINE_MARKER.test(token.raw)) return null;
+    if (token.type === "text" && mathMayOpen(chunk, at, token.raw)) return null;
+    // `\(` or `\[` read as an escape: math it may still open once its end streams in.
+    if (token.type === "escape" && /^\\[([]/.test(token.raw)) return null;
+    at += token.raw.length;
   }
   // Wrapped in an element because DOMPurify returns text without tags as it came, while in a
   // whole render the same text is re-serialised (`&quot;` becomes `"`).
@@ -530,7 +597,7 @@ export class IncrementalMarkdown {
     if (frozen && frozen.end <= end) {
       const source =
         text.slice(this.#tailStart, frozen.start) + FROZEN_MARK + text.slice(frozen.end, end);
-      const tokens = marked.lexer(source);
+      const tokens = lex(source);
       this.#noteLinks(tokens);
       const first = tokens.find((t) => t.type !== "space");
       // A paragraph, or a setext heading if an underline followed: either way the same inline.
@@ -547,7 +614,7 @@ export class IncrementalMarkdown {
       this.#frozen = null;
       this.#freezeFailed = true;
     }
-    const tokens = marked.lexer(text.slice(this.#tailStart, end));
+    const tokens = lex(text.slice(this.#tailStart, end));
     this.#noteLinks(tokens);
     return renderTokens(tokens, highlight);
   }

@@ -73,6 +73,25 @@ const INLINE = [
   "***strong em***",
   "*a **b* c**",
 ];
+/** Math, prices and near-misses (`math.ts`): a `$` may open math until its scan fails. */
+const MATH = [
+  "$x^2$",
+  "$a_1 * b_2$",
+  "$$\\frac{1}{2}$$",
+  "\\(a\\)",
+  "\\[b\\]",
+  "$5",
+  "$10.",
+  "$",
+  "$$",
+  "\\$",
+  "\\(",
+  "\\)",
+  "$x$5",
+  "$ y$",
+  "$\\frac{$",
+  "*$z^*$*",
+];
 const LINE_STARTS = [
   "",
   "",
@@ -167,7 +186,7 @@ function randomText(next: () => number, lines: number, wordsPerLine: number): st
 }
 
 /** Long paragraphs with inline markup (what freezing works on), now and then another block. */
-function paragraphText(next: () => number, words: number): string {
+function paragraphText(next: () => number, words: number, inline = INLINE): string {
   const pick = <T>(list: T[]): T => list[Math.floor(next() * list.length)]!;
   let text = "";
   for (let w = 0; w < words; w++) {
@@ -176,7 +195,7 @@ function paragraphText(next: () => number, words: number): string {
     else if (r < 0.06) text += "\n" + pick(LINE_STARTS);
     else if (r < 0.07) text += "\n\n";
     else text += " ";
-    text += next() < 0.15 ? pick(INLINE) : pick(WORDS);
+    text += next() < 0.15 ? pick(inline) : pick(WORDS);
   }
   return text.trimStart();
 }
@@ -267,6 +286,18 @@ describe("incremental markdown equals a one-shot render", { timeout: 120_000 }, 
       const next = rng(seed);
       const text = paragraphText(next, 60 + Math.floor(next() * 120));
       expectSameAsOneShot(text, next, { maxPiece: 16, freezeStep: 8 + Math.floor(next() * 40) });
+    }
+  });
+
+  it("on random paragraphs with math, prices and stray dollars, checked after every piece", () => {
+    for (let seed = 2000; seed < 2015; seed++) {
+      const next = rng(seed);
+      const text = paragraphText(next, 60 + Math.floor(next() * 100), [
+        ...INLINE,
+        ...MATH,
+        ...MATH,
+      ]);
+      expectSameAsOneShot(text, next, { maxPiece: 12, freezeStep: 8 + Math.floor(next() * 40) });
     }
   });
 
