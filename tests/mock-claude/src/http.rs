@@ -101,6 +101,14 @@ pub(crate) async fn read_request(
             "malformed request line: {request_line:?}"
         )));
     };
+    // The absolute form (`POST http://host:port/v1/messages`) is what a client sends through an
+    // HTTP forward proxy; the proxy tests forward it unchanged, so it reads as the path.
+    let target = match target.strip_prefix("http://") {
+        Some(after_scheme) => after_scheme
+            .find('/')
+            .map_or("/", |slash| &after_scheme[slash..]),
+        None => target,
+    };
     if !version.starts_with("HTTP/1.") || method.is_empty() || !target.starts_with('/') {
         return Err(ReadError::Malformed(format!(
             "unsupported request line: {request_line:?}"
