@@ -10,11 +10,14 @@ import type {
   SendStarted,
   UsageTotals,
 } from "../bindings";
+import { replyAnnouncement } from "../announce";
+import { messageText } from "../blocks";
 import { applyEvents, type LiveState } from "../chatEvents";
 import { errorTitle } from "../errors";
 import { FrameBatcher } from "../frameBatcher";
 import { canResume, type ToolRound } from "../toolCalls";
 import type { ComposerImage, ImagePlacement } from "../bindings";
+import { announcer } from "./announcer.svelte";
 import { conversations } from "./conversations.svelte";
 import { ParamsEditor } from "./paramsEditor.svelte";
 import { presets } from "./presets.svelte";
@@ -94,6 +97,7 @@ class ChatStore {
   #apply(events: ChatEvent[]): void {
     const { finished, toolCalls, paused, results } = applyEvents(this.messages, this.live, events);
     const shown = this.conversation?.id;
+    this.#announce(events, finished);
     for (const message of finished) {
       if (message.status === "done" && message.stopReason === "tool_use") {
         const id = message.id;
@@ -121,6 +125,30 @@ class ChatStore {
       // Titles and update times change when a reply ends, and so does what it cost.
       void conversations.refresh();
       void this.#refreshTotals();
+    }
+  }
+
+  /**
+   * Tells a screen reader about a frame's events: each retry and each ended reply, once. Deltas
+   * are never announced: a reply is read (or summed up) when it has finished.
+   */
+  #announce(events: ChatEvent[], finished: MessageView[]): void {
+    for (const event of events) {
+      if (event.type !== "retrying") continue;
+      if (!this.messages.some((m) => m.id === event.messageId)) continue;
+      announcer.alert(
+        `${errorTitle(event.error.kind)}. Retrying in ${Math.ceil(event.delayMs / 1000)} s, attempt ${event.attempt}.`,
+      );
+    }
+    for (const message of finished) {
+      if (message.role !== "assistant") continue;
+      if (message.status === "error") {
+        announcer.alert(`Reply failed: ${errorTitle(message.error?.kind ?? "internal")}`);
+      } else if (message.status === "cancelled") {
+        announcer.say("Reply stopped");
+      } else if (message.status === "done") {
+        announcer.say(replyAnnouncement(messageText(message)));
+      }
     }
   }
 

@@ -1,6 +1,8 @@
 import * as backend from "../backend";
 import type { ErrorPayload } from "../bindings";
+import { resultsAnnouncement } from "../announce";
 import { normalizeError } from "../errors";
+import { announcer } from "./announcer.svelte";
 import type { SearchHit } from "../bindings";
 
 export const SEARCH_DEBOUNCE_MS = 120;
@@ -40,10 +42,12 @@ class SearchStore {
       if (seq !== this.#seq) return;
       this.results = hits;
       this.error = null;
+      announcer.say(resultsAnnouncement(hits.length, hits.length >= SEARCH_LIMIT));
     } catch (e) {
       if (seq !== this.#seq) return;
       this.results = [];
       this.error = normalizeError(e);
+      announcer.alert(`Search failed: ${this.error.message}`);
     }
     this.answered = query;
     this.loading = false;

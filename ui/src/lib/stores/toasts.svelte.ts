@@ -15,19 +15,63 @@ export type ToastOptions = {
   onClose?: () => void;
 };
 
+import { announcer } from "./announcer.svelte";
+
 const DURATION_MS = { info: 2_500, error: 6_000 } as const;
+
+/** A toast's countdown, which pauses while the pointer or the keyboard is on the toast. */
+type Timer = { remaining: number; startedAt: number; handle: ReturnType<typeof setTimeout> | null };
 
 class ToastStore {
   items = $state<Toast[]>([]);
   #next = 1;
   #onClose = new Map<number, () => void>();
+  #timers = new Map<number, Timer>();
 
   show(kind: ToastKind, title: string, detail: string | null = null, options: ToastOptions = {}) {
     const id = this.#next++;
-    this.items.push({ id, kind, title, detail, action: options.action ?? null });
+    const action = options.action ?? null;
+    this.items.push({ id, kind, title, detail, action });
     if (options.onClose) this.#onClose.set(id, options.onClose);
-    setTimeout(() => this.dismiss(id), options.durationMs ?? DURATION_MS[kind]);
+    this.#timers.set(id, {
+      remaining: options.durationMs ?? DURATION_MS[kind],
+      startedAt: 0,
+      handle: null,
+    });
+    this.#start(id);
+    // The toast region is not live itself: the announcer says each toast once, errors at once.
+    const spoken = [title, detail, action ? `${action.label} with Control Z.` : null]
+      .filter(Boolean)
+      .join(". ");
+    if (kind === "error") announcer.alert(spoken);
+    else announcer.say(spoken);
     return id;
+  }
+
+  #start(id: number): void {
+    const timer = this.#timers.get(id);
+    if (!timer || timer.handle !== null) return;
+    timer.startedAt = Date.now();
+    timer.handle = setTimeout(() => this.dismiss(id), timer.remaining);
+  }
+
+  /** Stops a toast's countdown (the pointer is over it, or focus is in it). */
+  pause(id: number): void {
+    const timer = this.#timers.get(id);
+    if (!timer || timer.handle === null) return;
+    clearTimeout(timer.handle);
+    timer.handle = null;
+    timer.remaining = Math.max(1_000, timer.remaining - (Date.now() - timer.startedAt));
+  }
+
+  /** Starts a paused countdown again, with the time it had left. */
+  resume(id: number): void {
+    this.#start(id);
+  }
+
+  /** The newest toast with an action (what Ctrl+Z undoes), if any. */
+  get latestAction(): Toast | null {
+    return this.items.findLast((t) => t.action !== null) ?? null;
   }
 
   info(title: string, detail: string | null = null): number {
@@ -49,6 +93,9 @@ class ToastStore {
   dismiss(id: number): void {
     if (!this.items.some((t) => t.id === id)) return;
     this.items = this.items.filter((t) => t.id !== id);
+    const timer = this.#timers.get(id);
+    if (timer?.handle) clearTimeout(timer.handle);
+    this.#timers.delete(id);
     const onClose = this.#onClose.get(id);
     this.#onClose.delete(id);
     onClose?.();
