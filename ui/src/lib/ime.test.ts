@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ImeGuard } from "./ime";
+// @vitest-environment jsdom
+import { ImeGuard, imeEnterGuard } from "./ime";
 
 function guard() {
   let now = 1000;
@@ -47,5 +48,50 @@ describe("ImeGuard", () => {
     expect(ime.shouldSend(enter)).toBe(false);
     advance(100);
     expect(ime.shouldSend(enter)).toBe(true);
+  });
+});
+
+describe("imeEnterGuard", () => {
+  function field() {
+    let now = 1000;
+    const wrap = document.createElement("div");
+    const input = document.createElement("input");
+    wrap.append(input);
+    const seen: string[] = [];
+    input.addEventListener("keydown", (e) => seen.push(e.key));
+    const action = imeEnterGuard(wrap, new ImeGuard(() => now, 50));
+    const key = (init: KeyboardEventInit) => {
+      const event = new KeyboardEvent("keydown", { bubbles: true, cancelable: true, ...init });
+      input.dispatchEvent(event);
+      return event;
+    };
+    return { input, seen, key, action, advance: (ms: number) => (now += ms) };
+  }
+
+  it("lets a plain Enter reach the field's own handler", () => {
+    const { seen, key } = field();
+    key({ key: "Enter" });
+    expect(seen).toEqual(["Enter"]);
+  });
+
+  it("keeps the Enter that commits an input method's text from the field (WebKit order too)", () => {
+    const { input, seen, key, advance } = field();
+    input.dispatchEvent(new CompositionEvent("compositionstart", { bubbles: true }));
+    key({ key: "Enter", isComposing: true });
+    input.dispatchEvent(new CompositionEvent("compositionend", { bubbles: true }));
+    const late = key({ key: "Enter" });
+    expect(seen).toEqual([]);
+    expect(late.defaultPrevented, "no implicit form submission after compositionend").toBe(true);
+    advance(100);
+    key({ key: "Enter" });
+    expect(seen).toEqual(["Enter"]);
+  });
+
+  it("stops listening when destroyed", () => {
+    const { input, seen, key, action } = field();
+    action.destroy();
+    input.dispatchEvent(new CompositionEvent("compositionstart", { bubbles: true }));
+    key({ key: "Enter" });
+    expect(seen).toEqual(["Enter"]);
   });
 });

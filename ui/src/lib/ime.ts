@@ -56,3 +56,31 @@ export class ImeGuard {
     return !this.isImeEnter(event);
   }
 }
+
+/**
+ * A Svelte action for any element holding inputs that act on Enter (rename, search, folder
+ * names, settings fields): it runs the composer's `ImeGuard` over the element's composition
+ * events and, in the capture phase, keeps an Enter that belongs to an input method from reaching
+ * the inputs' own handlers (or a form's implicit submission). `isComposing` alone is not enough:
+ * WebKitGTK reports the committing Enter after `compositionend`, with `isComposing: false`.
+ */
+export function imeEnterGuard(node: HTMLElement, guard: ImeGuard = new ImeGuard()) {
+  const start = () => guard.compositionStart();
+  const end = () => guard.compositionEnd();
+  const keydown = (event: KeyboardEvent) => {
+    if (event.key !== "Enter" || !guard.isImeEnter(event)) return;
+    event.stopPropagation();
+    // While composing, the key is the input method's to use; after it ended, it must do nothing.
+    if (!event.isComposing && !guard.composing && event.keyCode !== 229) event.preventDefault();
+  };
+  node.addEventListener("compositionstart", start, true);
+  node.addEventListener("compositionend", end, true);
+  node.addEventListener("keydown", keydown, true);
+  return {
+    destroy() {
+      node.removeEventListener("compositionstart", start, true);
+      node.removeEventListener("compositionend", end, true);
+      node.removeEventListener("keydown", keydown, true);
+    },
+  };
+}

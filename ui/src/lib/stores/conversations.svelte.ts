@@ -4,6 +4,7 @@ import { normalizeError } from "../errors";
 import { emptySelection, pruneSelection, type Selection } from "../history";
 import type { ConversationSummary, Folder } from "../bindings";
 import { toasts } from "./toasts.svelte";
+import { ui } from "./ui.svelte";
 
 /** How long a delete can be undone before the trash is purged. */
 export const UNDO_MS = 6_000;
@@ -193,7 +194,11 @@ class ConversationsStore {
     let restoring: Promise<void> | null = null;
     toasts.show("info", title, null, {
       durationMs: UNDO_MS,
-      action: { label: "Undo", run: () => (restoring = this.#restore(ids)) },
+      action: {
+        label: "Undo",
+        // The Undo button goes with its toast: focus lands on the restored row.
+        run: () => (restoring = this.#restore(ids).then(() => ui.focusRow(ids[0]!))),
+      },
       onClose: () => {
         this.#pendingUndo--;
         if (restoring) {

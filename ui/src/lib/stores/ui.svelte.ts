@@ -17,6 +17,10 @@ class UiStore {
   editRequest = $state<{ messageId: string; n: number } | null>(null);
   /** Bumped to ask the composer to take focus (new conversation, opened conversation, ...). */
   composerFocusRequest = $state(0);
+  /** A history row to scroll to and focus (a conversation restored by Undo). */
+  rowFocusRequest = $state<{ id: string; n: number } | null>(null);
+  /** The keyboard shortcuts sheet is open. */
+  shortcutsOpen = $state(false);
   /** Bumped to ask the history search box to take focus (Ctrl+K). */
   searchFocusRequest = $state(0);
   /** The message an opened search hit points at: scrolled into view and highlighted briefly. */
@@ -46,6 +50,10 @@ class UiStore {
 
   focusComposer(): void {
     this.composerFocusRequest++;
+  }
+
+  focusRow(id: string): void {
+    this.rowFocusRequest = { id, n: (this.rowFocusRequest?.n ?? 0) + 1 };
   }
 
   focusSearch(): void {
