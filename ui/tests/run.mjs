@@ -21,6 +21,7 @@ const run = spawnSync(
           "tests/transcript.test.mjs",
           "tests/params.test.mjs",
           "tests/tools.test.mjs",
+          "tests/network.test.mjs",
           "tests/a11y.test.mjs",
           "tests/math.test.mjs",
         ]),

@@ -7,6 +7,7 @@ import { Channel, invoke } from "@tauri-apps/api/core";
 import { openUrl } from "@tauri-apps/plugin-opener";
 import type {
   ConnectionReport,
+  ProxySettings,
   ConversationMeta,
   ConversationSummary,
   ConversationView,
@@ -71,6 +72,22 @@ export function clearApiKey(baseUrl: string): Promise<KeyView> {
 
 export function testConnection(): Promise<ConnectionReport> {
   return call("test_connection");
+}
+
+/** Stores the custom proxy's password in the keychain (empty removes it); it never comes back. */
+export function setProxyPassword(password: string): Promise<void> {
+  return call("set_proxy_password", { password });
+}
+
+/**
+ * One cheap request through `proxy` as typed (not saved): `password` typed now, or null for the
+ * stored one. A failure says whether the proxy or the API failed.
+ */
+export function testProxy(
+  proxy: ProxySettings,
+  password: string | null,
+): Promise<ConnectionReport> {
+  return call("test_proxy", { proxy, password });
 }
 
 /** Every conversation (pinned first, then newest first) and every folder, for the sidebar. */
