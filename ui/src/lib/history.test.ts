@@ -12,6 +12,7 @@ import {
   pruneSelection,
   rowIds,
   scrollToReveal,
+  plainSegments,
   snippetSegments,
   virtualWindow,
 } from "./history";
@@ -282,5 +283,22 @@ describe("selection", () => {
     const pruned = pruneSelection({ ids: new Set(["a", "b"]), anchor: "b" }, new Set(["a"]));
     expect(ids(pruned)).toEqual(["a"]);
     expect(pruned.anchor).toBeNull();
+  });
+});
+
+describe("plainSegments", () => {
+  it("reads a markdown snippet as text, keeping the matches as they are", () => {
+    const raw = "## Title\n- use **bold** and `code`, see [docs](https://x.y)\u0002**\u0003 end";
+    expect(plainSegments(snippetSegments(raw))).toEqual([
+      { text: "Title use bold and code, see docs", mark: false },
+      { text: "**", mark: true },
+      { text: " end", mark: false },
+    ]);
+  });
+
+  it("leaves HTML-looking text alone (it is shown as text, never parsed)", () => {
+    expect(plainSegments([{ text: "<b>bold</b>", mark: false }])).toEqual([
+      { text: "<b>bold</b>", mark: false },
+    ]);
   });
 });

@@ -214,6 +214,30 @@ export function snippetSegments(snippet: string): Segment[] {
   return out;
 }
 
+/**
+ * Search snippets are cut from the stored markdown: outside the highlighted matches, the
+ * markdown's own punctuation (emphasis, code ticks and fences, heading hashes, quote and list
+ * markers, link targets) is dropped so a hit reads as text. The matches are kept as they are,
+ * so a search for a literal `**` still shows what it found.
+ */
+export function plainSegments(segments: Segment[]): Segment[] {
+  return segments
+    .map((segment) =>
+      segment.mark
+        ? segment
+        : {
+            mark: false,
+            text: segment.text
+              .replace(/\[([^\]\n]*)\]\([^)\n]*\)/g, "$1")
+              .replace(/```[^\n]*/g, "")
+              .replace(/(^|\n)[ \t]{0,3}(#{1,6}|>|[-*+])[ \t]+/g, "$1")
+              .replace(/\*\*|__|~~|`/g, "")
+              .replace(/\s*\n\s*/g, " "),
+          },
+    )
+    .filter((segment) => segment.text !== "");
+}
+
 export type Selection = { ids: ReadonlySet<string>; anchor: string | null };
 
 export const emptySelection: Selection = { ids: new Set(), anchor: null };
