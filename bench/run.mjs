@@ -66,6 +66,7 @@ import {
   sumMemory,
 } from "./lib/procs.mjs";
 import { serveStatic } from "./lib/static.mjs";
+import { startSocks5 } from "../tests/e2e/tools/socks5.mjs";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const OUT = join(ROOT, "bench/out");
@@ -77,7 +78,7 @@ const ONLY = new Set(
   (
     process.env.PARLEY_BENCH_ONLY ??
     "throughput,smoothness,startup,size,history-sidebar,history-open,history-search,history-size," +
-      "typing-count,startup-1000"
+      "typing-count,startup-1000,throughput-proxy"
   )
     .split(",")
     .map((s) => s.trim())
@@ -233,7 +234,7 @@ function storeKeyFor(baseUrl) {
  * Starts WebKitWebDriver and, through a new session, the app with its own data directory.
  * `requestedAt` is taken just before the new-session request (which launches the app).
  */
-async function launchApp(dataDir, baseUrl) {
+async function launchApp(dataDir, baseUrl, extraEnv = {}) {
   storeKeyFor(baseUrl);
   launches += 1;
   const port = await freePort();
@@ -245,6 +246,7 @@ async function launchApp(dataDir, baseUrl) {
       PARLEY_DATA_DIR: dataDir,
       ANTHROPIC_BASE_URL: baseUrl,
       PARLEY_NO_DIALOGS: "1",
+      ...extraEnv,
     },
     stdio: ["ignore", logFd, logFd],
     // Its own process group, as in Driver.launch: Driver.quit() stops the group (driver and app).
@@ -401,8 +403,9 @@ function timeProcess(command, args) {
   });
 }
 
-async function curlOnce(baseUrl, text) {
+async function curlOnce(baseUrl, text, proxy = null) {
   const run = await timeProcess("curl", [
+    ...(proxy ? ["--socks5-hostname", `127.0.0.1:${proxy.port}`] : []),
     "-N",
     "-s",
     "-o",
@@ -431,15 +434,23 @@ async function curlOnce(baseUrl, text) {
  * One throughput variant: `text` (a magic word) sent REPS times, each into a freshly launched app
  * on an empty data directory, and fetched as often by `curl -N` from the same mock server.
  */
-async function throughputRuns(mock, label, text) {
+async function throughputRuns(mock, label, text, proxy = null) {
   const app = [];
   const curl = [];
+  // Through a proxy: the app's "system" setting reads ALL_PROXY (nothing bypasses it).
+  const proxyEnv = proxy
+    ? { ALL_PROXY: proxy.url, all_proxy: proxy.url, NO_PROXY: "", no_proxy: "" }
+    : {};
   for (let rep = 0; rep < REPS; rep++) {
-    curl.push(await curlOnce(mock.baseUrl, text));
+    const tunnels = proxy?.targets.length ?? 0;
+    curl.push(await curlOnce(mock.baseUrl, text, proxy));
+    if (proxy && proxy.targets.length === tunnels)
+      throw new Error("curl did not go through the proxy");
     log(
       `${label} ${rep + 1}/${REPS}: curl ${fmtMs(curl.at(-1).ms)} (${(curl.at(-1).bytes / 1e6).toFixed(1)} MB)`,
     );
-    const launched = await launchApp(newDir("data"), mock.baseUrl);
+    const launched = await launchApp(newDir("data"), mock.baseUrl, proxyEnv);
+    const appTunnels = proxy?.targets.length ?? 0;
     try {
       await waitForSelector(launched.driver, SEL.composer);
       await sleep(500);
@@ -463,6 +474,8 @@ async function throughputRuns(mock, label, text) {
           `the reply is incomplete: ${result.outputTokens} output tokens, ${result.contentChars} characters shown`,
         );
       }
+      if (proxy && !proxy.targets.slice(appTunnels).length)
+        throw new Error("the app did not go through the proxy");
       app.push(result);
       log(
         `${label} ${rep + 1}/${REPS}: Parley ${fmtMs(result.ms)} (${result.outputTokens} tokens, ${result.contentChars} characters shown)`,
@@ -528,6 +541,40 @@ async function benchThroughput(mock) {
     ],
     raw: { fast, paced, curlSpawnOnlyMs: spawnOnly },
   };
+}
+
+/** Streaming through a local SOCKS5 proxy (issue 12): the app against curl through the same proxy. */
+async function benchThroughputProxy(mock) {
+  const proxy = await startSocks5();
+  try {
+    const n = HUGE_TOKENS.toLocaleString("en");
+    const text = `[[huge:${HUGE_TOKENS}]]`;
+    const runs = await throughputRuns(mock, "throughput-proxy", text, proxy);
+    return {
+      row: {
+        benchmark: `Throughput through a local SOCKS5 proxy: ${n}-token reply, send → done (median of ${REPS})`,
+        parley: fmtMs(runs.parley),
+        baseline: `${fmtMs(runs.baseline)} (curl -N --socks5-hostname, same proxy)`,
+        ratio: runs.parley / runs.baseline,
+        goal: "ratio ≤ 1.3",
+        met: runs.parley / runs.baseline <= 1.3,
+      },
+      notes: [
+        `Throughput through a proxy: \`${text}\` through a SOCKS5 proxy on 127.0.0.1 (tests/e2e/tools/socks5.mjs, node), ` +
+          `which both clients were checked to have used on every run; the app's proxy setting is "system", given ` +
+          `ALL_PROXY=socks5h://…: Parley ${fmtList(
+            runs.app.map((r) => r.ms),
+            fmtMs,
+          )}; curl ${fmtList(
+            runs.curl.map((r) => r.ms),
+            fmtMs,
+          )} (process start included).`,
+      ],
+      raw: runs,
+    };
+  } finally {
+    proxy.close();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2487,6 +2534,9 @@ async function main() {
   };
   try {
     await run("throughput", "Throughput", () => benchThroughput(mock));
+    await run("throughput-proxy", "Throughput through a SOCKS5 proxy", () =>
+      benchThroughputProxy(mock),
+    );
     await run("smoothness", "Smoothness", () =>
       benchSmoothness(mock, SEED_BIN),
     );
