@@ -333,15 +333,8 @@ impl Parley {
         password: Option<String>,
     ) -> CoreResult<ConnectionReport> {
         let proxy = proxy.validated()?;
-        let (_, settings) = self.client().await?;
-        let origin = self.saved_origin(&settings).await?;
-        let (key, _) = self
-            .keys
-            .resolve(&origin)
-            .await?
-            .ok_or_else(|| CoreError::NoApiKey {
-                origin: origin.to_string(),
-            })?;
+        let settings = self.settings().await?;
+        let key = self.saved_key(&settings).await?;
         let password = password.filter(|p| !p.is_empty()).map(ApiKey::new);
         let (http, label) = self.build_http(&proxy, password).await?;
         let client = ClaudeClient::new(http, settings.api_config(), key).with_proxy_label(label);
@@ -402,7 +395,13 @@ impl Parley {
     /// URL the client will call, so it cannot go anywhere else.
     pub(crate) async fn client(&self) -> CoreResult<(ClaudeClient, Settings)> {
         let settings = self.settings().await?;
-        let origin = self.saved_origin(&settings).await?;
+        let key = self.saved_key(&settings).await?;
+        Ok((self.claude_client(&settings, key).await?, settings))
+    }
+
+    /// The key of the saved base URL's origin, or [`CoreError::NoApiKey`] naming that origin.
+    async fn saved_key(&self, settings: &Settings) -> CoreResult<ApiKey> {
+        let origin = self.saved_origin(settings).await?;
         let (key, _) = self
             .keys
             .resolve(&origin)
@@ -410,7 +409,7 @@ impl Parley {
             .ok_or_else(|| CoreError::NoApiKey {
                 origin: origin.to_string(),
             })?;
-        Ok((self.claude_client(&settings, key).await?, settings))
+        Ok(key)
     }
 
     /// One cheap real request (one output token) with the saved settings.
