@@ -337,6 +337,44 @@ describe("keyboard only", () => {
     assert.equal(await focused(page), "message-edit");
   });
 
+  test("Escape closes the innermost first: the shortcuts sheet, then the gallery", async () => {
+    const page = await app({ generateImages: 3 });
+    await page.focus(tid("gallery-open"));
+    await page.keyboard.press("Enter");
+    await page.waitForSelector(tid("gallery-item"));
+    await page.keyboard.press("Control+/");
+    await page.waitForSelector(tid("shortcuts-sheet"));
+    await page.keyboard.press("Escape");
+    await page.waitForSelector(tid("shortcuts-sheet"), { state: "detached" });
+    assert.ok(await page.$(tid("gallery")), "the gallery under the sheet stays open");
+    await page.keyboard.press("Escape");
+    await page.waitForSelector(tid("gallery"), { state: "detached" });
+    assert.equal(await focused(page), "gallery-open", "focus goes back to the gallery button");
+  });
+
+  test("opening an image from the gallery leaves focus in the chat, not on <body>", async () => {
+    const page = await app({ generateImages: 3 });
+    await page.focus(tid("gallery-open"));
+    await page.keyboard.press("Enter");
+    await page.waitForFunction(() => document.activeElement?.dataset.testid === "gallery-item");
+    await page.keyboard.press("Enter");
+    await page.waitForSelector(tid("gallery"), { state: "detached" });
+    await page.waitForFunction(() => document.activeElement !== document.body);
+    assert.equal(await focused(page), "composer-input");
+  });
+
+  test("clearing the key leaves focus on the key field", async () => {
+    const page = await app({ keyStatus: "set" });
+    await page.click(tid("settings-open"));
+    await page.waitForSelector(tid("settings-api-key-clear"));
+    await page.focus(tid("settings-api-key-clear"));
+    await page.keyboard.press("Enter");
+    await page.focus(tid("settings-api-key-clear-confirm"));
+    await page.keyboard.press("Enter");
+    await page.waitForSelector(tid("settings-api-key-clear-confirm"), { state: "detached" });
+    await page.waitForFunction(() => document.activeElement?.dataset.testid === "settings-api-key");
+  });
+
   test("every message has a heading to jump by, and its place in the branch", async () => {
     const page = await app();
     await openConversation(page, "c-rust");
