@@ -300,17 +300,26 @@ impl Parley {
         Ok((client, resolved.label()))
     }
 
-    /// A Claude client for `settings` with `key`, through the saved proxy.
-    async fn claude_client(&self, settings: &Settings, key: ApiKey) -> CoreResult<ClaudeClient> {
+    /// The HTTP client for the saved proxy setting (built once, again after it changes) and
+    /// the proxy's label.
+    pub(crate) async fn http_client(
+        &self,
+        settings: &Settings,
+    ) -> CoreResult<(reqwest::Client, Option<String>)> {
         let mut cached = self.http.lock().await;
-        let (http, label) = match cached.as_ref() {
-            Some(built) => built.clone(),
+        match cached.as_ref() {
+            Some(built) => Ok(built.clone()),
             None => {
                 let built = self.build_http(&settings.proxy, None).await?;
                 *cached = Some(built.clone());
-                built
+                Ok(built)
             }
-        };
+        }
+    }
+
+    /// A Claude client for `settings` with `key`, through the saved proxy.
+    async fn claude_client(&self, settings: &Settings, key: ApiKey) -> CoreResult<ClaudeClient> {
+        let (http, label) = self.http_client(settings).await?;
         Ok(ClaudeClient::new(http, settings.api_config(), key).with_proxy_label(label))
     }
 

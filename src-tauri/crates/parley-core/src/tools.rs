@@ -490,16 +490,28 @@ impl Parley {
             .await
     }
 
-    /// Starts (or restarts) the server `stored` in the host, with its secrets.
+    /// Starts (or restarts) the server `stored` in the host, with its secrets; an HTTP server
+    /// goes through the proxy setting as it is now.
     async fn launch(&self, stored: &StoredServer) -> CoreResult<()> {
         let secrets = self.server_secrets(&stored.id).await?;
         self.tools.remember_secrets(&secrets);
-        self.tools
-            .host()
-            .await
-            .add(runnable(stored, &secrets))
-            .await;
+        self.add_to_host(runnable(stored, &secrets)).await;
         Ok(())
+    }
+
+    async fn add_to_host(&self, config: ServerConfig) {
+        let host = self.tools.host().await;
+        if matches!(config.transport, Transport::Http { .. }) {
+            let http = match self.settings().await {
+                Ok(settings) => self.http_client(&settings).await.map(|(http, _)| http),
+                Err(error) => Err(error),
+            };
+            match http {
+                Ok(http) => host.set_http_client(Some(http)),
+                Err(error) => tracing::warn!(%error, "MCP over HTTP without the proxy setting"),
+            }
+        }
+        host.add(config).await;
     }
 
     /// Starts every configured server, once (later calls return at once). Called after the
@@ -615,11 +627,7 @@ impl Parley {
         }
         write_json(&self.store, SERVERS_KEY, &servers).await?;
         self.tools.remember_secrets(&secrets);
-        self.tools
-            .host()
-            .await
-            .add(runnable(&stored, &secrets))
-            .await;
+        self.add_to_host(runnable(&stored, &secrets)).await;
         self.list_mcp_servers()
             .await?
             .into_iter()

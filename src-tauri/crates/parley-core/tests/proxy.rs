@@ -337,3 +337,70 @@ async fn a_dead_proxy_is_named_in_the_error() {
         "{tested}"
     );
 }
+
+/// The test MCP server's binary, built on demand when this package is tested alone.
+fn mcp_server_binary() -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().and_then(std::path::Path::parent).unwrap();
+    let binary = profile_dir.join("parley-mcp-test-server");
+    if !binary.exists() {
+        let status = std::process::Command::new(env!("CARGO"))
+            .args(["build", "-p", "parley-mcp-test-server"])
+            .status()
+            .unwrap();
+        assert!(status.success(), "building the test server failed");
+    }
+    binary
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_mcp_server_over_http_goes_through_the_proxy_too() {
+    use parley_core::tools::{McpServerDraft, McpServerState, TransportDraft};
+    let mock = MockServer::start().await.unwrap();
+    let proxy = http_proxy().await;
+    let (parley, dir) = parley_through(&mock, custom(&proxy.url, "")).await;
+    let addr_file = dir.path().join("mcp-addr");
+    let _server = tokio::process::Command::new(mcp_server_binary())
+        .args(["--http", "--port", "0", "--addr-file"])
+        .arg(&addr_file)
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !addr_file.exists() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the MCP server started"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let addr = std::fs::read_to_string(&addr_file)
+        .unwrap()
+        .trim()
+        .to_owned();
+    let url = format!("http://{addr}/mcp");
+    parley
+        .save_mcp_server(McpServerDraft {
+            id: None,
+            name: "web".into(),
+            transport: TransportDraft::Http {
+                url: url.clone(),
+                headers: vec![],
+            },
+            enabled: true,
+        })
+        .await
+        .unwrap();
+    loop {
+        let servers = parley.list_mcp_servers().await.unwrap();
+        match servers[0].state {
+            McpServerState::Ready => break,
+            McpServerState::Failed => panic!("{servers:?}"),
+            _ => {}
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{servers:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(proxy.seen().targets.contains(&addr), "{:?}", proxy.seen());
+    parley.shutdown_mcp_servers().await;
+}

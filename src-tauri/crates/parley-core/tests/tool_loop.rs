@@ -62,6 +62,7 @@ async fn open(dir: &Path, base_url: &str) -> Parley {
             max: Duration::from_secs(2),
             healthy_after: Duration::from_secs(60),
         },
+        http_client: None,
     });
     parley
 }

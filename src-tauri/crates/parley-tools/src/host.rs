@@ -30,14 +30,15 @@ pub struct RegisteredTool {
 
 /// The servers, in the order they were added (which decides who keeps a plain name on a clash).
 pub struct McpHost {
-    options: HostOptions,
+    /// Read when a server is added: a new HTTP client applies to servers added after it.
+    options: std::sync::RwLock<HostOptions>,
     servers: RwLock<Vec<McpServer>>,
 }
 
 impl McpHost {
     pub fn new(options: HostOptions) -> Self {
         Self {
-            options,
+            options: std::sync::RwLock::new(options),
             servers: RwLock::new(Vec::new()),
         }
     }
@@ -50,11 +51,23 @@ impl McpHost {
                 .iter()
                 .position(|server| server.config().id == config.id)
                 .map(|index| servers.remove(index));
-            servers.push(McpServer::start(config, self.options.clone()));
+            let options = match self.options.read() {
+                Ok(options) => options.clone(),
+                Err(poisoned) => poisoned.into_inner().clone(),
+            };
+            servers.push(McpServer::start(config, options));
             replaced
         };
         if let Some(old) = replaced {
             old.stop().await;
+        }
+    }
+
+    /// The HTTP client for HTTP servers added from now on (the proxy setting changed).
+    pub fn set_http_client(&self, http: Option<reqwest::Client>) {
+        match self.options.write() {
+            Ok(mut options) => options.http_client = http,
+            Err(poisoned) => poisoned.into_inner().http_client = http,
         }
     }
 

@@ -82,6 +82,9 @@ pub struct HostOptions {
     /// [`crate::login_shell_path`]. `None` leaves the inherited `PATH`.
     pub child_path: Option<String>,
     pub backoff: Backoff,
+    /// The HTTP client for streamable HTTP servers (the app's proxy setting); `None`: rmcp's
+    /// default client.
+    pub http_client: Option<reqwest::Client>,
 }
 
 struct Shared {
@@ -401,10 +404,12 @@ async fn connect(
                     .map_err(|_| format!("header {name}: the value is not valid in a header"))?;
                 header_map.insert(name, value);
             }
-            let transport = StreamableHttpClientTransport::from_config(
-                StreamableHttpClientTransportConfig::with_uri(url.as_str())
-                    .custom_headers(header_map),
-            );
+            let config = StreamableHttpClientTransportConfig::with_uri(url.as_str())
+                .custom_headers(header_map);
+            let transport = match &options.http_client {
+                Some(http) => StreamableHttpClientTransport::with_client(http.clone(), config),
+                None => StreamableHttpClientTransport::from_config(config),
+            };
             let running = client
                 .serve(transport)
                 .await

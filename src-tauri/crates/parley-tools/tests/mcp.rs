@@ -53,6 +53,7 @@ fn fast_backoff() -> HostOptions {
             max: Duration::from_secs(2),
             healthy_after: Duration::from_secs(60),
         },
+        http_client: None,
     }
 }
 
