@@ -787,6 +787,7 @@ describe("settings", () => {
       // Tools: left as they were.
       toolTimeoutSecs: 60,
       toolRoundCap: 25,
+      proxy: { mode: "system" },
     });
     assert.equal(saves.at(-1).args.settings.prices.length, 4, "the price table is saved as it was");
     await page.waitForFunction(
