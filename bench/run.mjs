@@ -550,7 +550,19 @@ async function benchThroughputProxy(mock) {
     const n = HUGE_TOKENS.toLocaleString("en");
     const text = `[[huge:${HUGE_TOKENS}]]`;
     const runs = await throughputRuns(mock, "throughput-proxy", text, proxy);
+    // The same app and reply without the proxy, in the same run: what the proxy itself costs.
+    const direct = await throughputRuns(mock, "throughput-direct", text);
     return {
+      extraRows: [
+        {
+          benchmark: `The proxy's own cost: the same reply through the SOCKS5 proxy vs. direct (median of ${REPS})`,
+          parley: fmtMs(runs.parley),
+          baseline: `${fmtMs(direct.parley)} (the app, no proxy)`,
+          ratio: runs.parley / direct.parley,
+          goal: "ratio ≤ 1.3",
+          met: runs.parley / direct.parley <= 1.3,
+        },
+      ],
       row: {
         benchmark: `Throughput through a local SOCKS5 proxy: ${n}-token reply, send → done (median of ${REPS})`,
         parley: fmtMs(runs.parley),
@@ -570,7 +582,7 @@ async function benchThroughputProxy(mock) {
             fmtMs,
           )} (process start included).`,
       ],
-      raw: runs,
+      raw: { runs, direct },
     };
   } finally {
     proxy.close();
