@@ -8,7 +8,16 @@ const tauriOnlyInBackend =
   "Only src/lib/backend.ts talks to Tauri: add a function there and call it.";
 
 export default ts.config(
-  { ignores: ["dist/", "node_modules/", "test-results/", "playwright-report/"] },
+  {
+    ignores: [
+      "dist/",
+      "src/paraglide/",
+      "project.inlang/cache/",
+      "node_modules/",
+      "test-results/",
+      "playwright-report/",
+    ],
+  },
   js.configs.recommended,
   ...ts.configs.recommended,
   ...svelte.configs.recommended,
@@ -30,7 +39,7 @@ export default ts.config(
   },
   {
     // Node-side files: configs, the test harness and its scripts.
-    files: ["*.config.{js,ts}", "tests/**/*.{js,mjs}"],
+    files: ["*.config.{js,ts}", "tests/**/*.{js,mjs}", "scripts/**/*.mjs"],
     languageOptions: {
       globals: { ...globals.node },
     },

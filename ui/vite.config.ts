@@ -1,12 +1,14 @@
 import { defineConfig } from "vite";
 import { svelte } from "@sveltejs/vite-plugin-svelte";
+import { paraglideVitePlugin } from "@inlang/paraglide-js";
+import { paraglideOptions } from "./paraglide.config.js";
 
 // Tauri sets TAURI_ENV_DEBUG for `tauri dev` / `tauri build --debug`.
 const debugBuild = Boolean(process.env.TAURI_ENV_DEBUG);
 
 // https://v2.tauri.app/start/frontend/vite/
 export default defineConfig({
-  plugins: [svelte()],
+  plugins: [svelte(), paraglideVitePlugin(paraglideOptions)],
   // Keep Rust compiler output visible when run through `tauri dev`.
   clearScreen: false,
   server: {

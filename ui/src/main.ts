@@ -1,10 +1,13 @@
 import { mount } from "svelte";
 import App from "./App.svelte";
 import "./app.css";
+import { locale } from "./lib/stores/locale.svelte";
 import { theme } from "./lib/stores/theme.svelte";
 
 // Before the first paint, so the page never flashes in the wrong theme.
 theme.init();
+// Before the first message is rendered, so the first paint is in the right language.
+locale.init();
 
 const target = document.getElementById("app");
 if (!target) throw new Error("#app is missing from index.html");

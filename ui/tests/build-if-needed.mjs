@@ -19,6 +19,8 @@ export function buildIfNeeded() {
   const built = join(UI_DIR, "dist", "index.html");
   const inputs = [
     "src",
+    "messages",
+    "project.inlang",
     "public",
     "index.html",
     "vite.config.ts",

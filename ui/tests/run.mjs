@@ -24,6 +24,7 @@ const run = spawnSync(
           "tests/network.test.mjs",
           "tests/a11y.test.mjs",
           "tests/math.test.mjs",
+          "tests/i18n.test.mjs",
         ]),
   ],
   { cwd: UI_DIR, stdio: "inherit" },

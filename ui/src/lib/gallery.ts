@@ -1,24 +1,12 @@
 import type { GalleryImage } from "./bindings";
 
-const labelDate = new Intl.DateTimeFormat("en-US", {
-  month: "short",
-  day: "numeric",
-  year: "numeric",
-  hour: "numeric",
-  minute: "2-digit",
-});
-
-/** The short date under a thumbnail, e.g. "Mar 4, 2026". */
-export const shortDate = new Intl.DateTimeFormat("en-US", {
-  month: "short",
-  day: "numeric",
-  year: "numeric",
-});
+import { m } from "../paraglide/messages";
+import { formatDateTime } from "./format";
 
 /** The accessible name of a gallery image: where it was sent and when. */
 export function imageLabel(image: Pick<GalleryImage, "conversationTitle" | "createdAt">): string {
-  const title = image.conversationTitle.trim() || "Untitled";
-  return `Image in “${title}”, sent ${labelDate.format(image.createdAt)}`;
+  const title = image.conversationTitle.trim() || m.untitled();
+  return m.gallery_image_label({ title, date: formatDateTime(image.createdAt) });
 }
 
 /** A stable key for one occurrence of an image (the same image may be sent twice). */

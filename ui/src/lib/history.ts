@@ -3,10 +3,10 @@
  * the virtual list renders, its visible window, search snippets and multi-selection.
  */
 import type { ConversationSummary, Folder } from "./bindings";
+import { m as msg } from "../paraglide/messages";
+import { dateTimeFormat } from "./format";
 
 export type DateGroup = { key: string; label: string };
-
-const MONTH_FORMAT = new Intl.DateTimeFormat("en-US", { month: "long", year: "numeric" });
 
 function startOfLocalDay(ms: number, daysBack = 0): number {
   const d = new Date(ms);
@@ -23,9 +23,10 @@ export function dateGrouper(now: number): (updatedAt: number) => DateGroup {
   const today = startOfLocalDay(now);
   const yesterday = startOfLocalDay(now, 1);
   const week = startOfLocalDay(now, 7);
-  const TODAY: DateGroup = { key: "today", label: "Today" };
-  const YESTERDAY: DateGroup = { key: "yesterday", label: "Yesterday" };
-  const WEEK: DateGroup = { key: "week", label: "Previous 7 days" };
+  const TODAY: DateGroup = { key: "today", label: msg.history_today() };
+  const YESTERDAY: DateGroup = { key: "yesterday", label: msg.time_yesterday() };
+  const WEEK: DateGroup = { key: "week", label: msg.history_previous_7_days() };
+  const monthFormat = dateTimeFormat({ month: "long", year: "numeric" });
   // The last month seen: lists come sorted by time, so almost every lookup hits it.
   let month: (DateGroup & { from: number; to: number }) | null = null;
   return (updatedAt) => {
@@ -39,7 +40,7 @@ export function dateGrouper(now: number): (updatedAt: number) => DateGroup {
       key: `month-${year}-${String(m + 1).padStart(2, "0")}`,
       // The label from the middle of the month: a formatter whose time zone differs from the
       // Date methods' (a test changing TZ after it was made) still names the same month.
-      label: MONTH_FORMAT.format(new Date(year, m, 15, 12)),
+      label: monthFormat.format(new Date(year, m, 15, 12)),
       // Local midnights, so the range is right across DST changes.
       from: new Date(year, m, 1).getTime(),
       to: new Date(year, m + 1, 1).getTime(),
@@ -114,7 +115,7 @@ export function buildItems(
     folderId: e.folderId,
   });
   if (pinned.length > 0) {
-    items.push({ kind: "header", key: "h:pinned", label: "Pinned" });
+    items.push({ kind: "header", key: "h:pinned", label: msg.history_pinned() });
     for (const e of pinned.sort(byRecency)) items.push(row(e));
   }
   const sortedFolders = [...folders].sort(

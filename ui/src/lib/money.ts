@@ -6,16 +6,15 @@
  * 300,000 µ$/MTok.
  */
 
+import { getLocale, type Locale } from "../paraglide/runtime";
+import { numberFormat } from "./format";
+
 const MICRO_DIGITS = 6;
 
 /** `micro` as its whole-dollar digits and its six digits of cents and below. */
 function split(micro: bigint): { whole: string; fraction: string } {
   const digits = micro.toString().padStart(MICRO_DIGITS + 1, "0");
   return { whole: digits.slice(0, -MICRO_DIGITS), fraction: digits.slice(-MICRO_DIGITS) };
-}
-
-function group(whole: string): string {
-  return whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 }
 
 function toBigInt(micro: number): bigint | null {
@@ -32,17 +31,29 @@ function roundTo(value: bigint, unit: number): bigint {
 /**
  * An amount for display, rounded half up: below a dollar to four decimals ("$0.0105",
  * "$0.1007", "$0.50"; an amount under $0.0001 keeps every digit, "$0.000042", so a cheap
- * reply never reads as free), from a dollar up to cents ("$3.00", "$1,234.57").
+ * reply never reads as free), from a dollar up to cents ("$3.00", "$1,234.57"); the symbol and
+ * separators are the locale's.
  */
-export function formatMicroUsd(micro: number): string {
+export function formatMicroUsd(micro: number, locale: Locale = getLocale()): string {
   const value = toBigInt(micro);
   if (value === null) return "—";
   const sign = value < BigInt(0) ? "-" : "";
   let abs = value < BigInt(0) ? -value : value;
   if (abs >= BigInt(100)) abs = roundTo(abs, abs < BigInt(999_950) ? 100 : 10_000);
   const { whole, fraction } = split(abs);
-  if (whole === "0") return `${sign}$0.${fraction.replace(/0+$/, "").padEnd(2, "0")}`;
-  return `${sign}$${group(whole)}.${fraction.slice(0, 2)}`;
+  const digits = whole === "0" ? fraction.replace(/0+$/, "").padEnd(2, "0") : fraction.slice(0, 2);
+  // Intl places the sign, the symbol and the group separators for the locale ("$1,234.57",
+  // "US$1,234.57"); the digits are already exact, passed as a string so nothing is rounded again.
+  const currency = numberFormat(
+    {
+      style: "currency",
+      currency: "USD",
+      minimumFractionDigits: digits.length,
+      maximumFractionDigits: digits.length,
+    },
+    locale,
+  );
+  return currency.format(`${sign}${whole}.${digits}` as Intl.StringNumericLiteral);
 }
 
 /**

@@ -1,0 +1,84 @@
+// Languages (issue 12): the UI switches to Simplified Chinese from Settings at once, without a
+// reload (a typed draft survives), remembers the choice, and formats dates and money for the
+// chosen locale. Tests find elements by test id only; the text read here is what is checked.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { seedConversations } from "./fixtures/conversations.mjs";
+import { appPerTest, finish, send, streamText, tid, usage } from "./harness.mjs";
+
+const app = appPerTest(() => ({ conversations: seedConversations() }));
+
+async function chooseLanguage(page, value) {
+  await page.click(tid("settings-open"));
+  await page.waitForSelector(tid("settings-language"));
+  await page.selectOption(tid("settings-language"), value);
+  await page.waitForSelector(`${tid("settings-language")}[data-value="${value}"]`);
+}
+
+/** The month header of the sidebar, e.g. "November 2026" or "2026年11月". */
+async function monthHeader(page) {
+  const header = page.locator(`${tid("conversation-group")}[data-group^="month-"]`).first();
+  const key = await header.getAttribute("data-group");
+  const [, year, month] = /^month-(\d+)-(\d+)$/.exec(key);
+  return { text: (await header.textContent()).trim(), date: new Date(+year, +month - 1, 15) };
+}
+
+describe("languages", () => {
+  test("English is the default for an English OS", async () => {
+    const page = await app();
+    assert.equal(await page.getAttribute("html", "lang"), "en");
+    assert.equal(await page.getAttribute(tid("composer-input"), "placeholder"), "Message Claude…");
+    const { text, date } = await monthHeader(page);
+    const expected = new Intl.DateTimeFormat("en-US", { month: "long", year: "numeric" });
+    assert.equal(text, expected.format(date));
+  });
+
+  test("switching to 中文 in settings applies at once and keeps the draft", async () => {
+    const page = await app();
+    await page.fill(tid("composer-input"), "a draft that must survive");
+    await chooseLanguage(page, "zh-CN");
+    assert.equal(await page.getAttribute("html", "lang"), "zh-CN", "<html lang> follows the UI");
+    assert.equal(
+      (await page.textContent("#settings-title")).trim(),
+      "设置",
+      "the settings heading is Chinese without a reload",
+    );
+    await page.keyboard.press("Escape");
+    assert.equal(
+      await page.getAttribute(tid("composer-input"), "placeholder"),
+      "给 Claude 发消息…",
+    );
+    assert.equal(
+      await page.inputValue(tid("composer-input")),
+      "a draft that must survive",
+      "switching the language never loses what the user typed",
+    );
+
+    // Dates: the month groups of the sidebar in Chinese.
+    const { text, date } = await monthHeader(page);
+    const zhMonth = new Intl.DateTimeFormat("zh-CN", { month: "long", year: "numeric" });
+    assert.equal(text, zhMonth.format(date));
+    assert.match(text, /^\d{4}年\d{1,2}月$/);
+
+    // Numbers and money: a reply's usage and cost.
+    const id = await send(page, "hello");
+    await streamText(page, id, ["你好"]);
+    await finish(page, { usage: usage(1234567, 2000) });
+    const usageText = (await page.textContent(tid("message-usage"))).trim();
+    assert.equal(usageText, "输入 1,234,567 · 输出 2,000");
+    const cost = page.locator(tid("message-cost")).last();
+    if ((await cost.getAttribute("data-micro-usd")) !== null) {
+      assert.match((await cost.textContent()).trim(), /^US\$\d/, "dollars as zh-CN writes them");
+    }
+  });
+
+  test("the choice is remembered across starts", async () => {
+    const page = await app();
+    await chooseLanguage(page, "zh-CN");
+    await page.reload();
+    await page.waitForSelector('[data-testid="app"][data-ready="true"]');
+    assert.equal(await page.getAttribute("html", "lang"), "zh-CN");
+    await chooseLanguage(page, "en");
+    assert.equal((await page.textContent("#settings-title")).trim(), "Settings");
+  });
+});
