@@ -231,6 +231,9 @@ pub(crate) struct Tools {
     /// `None`: the login shell's `PATH` and the default backoff.
     options: Option<HostOptions>,
     started: tokio::sync::OnceCell<()>,
+    /// Set once the first request has waited for servers still starting: later requests never
+    /// wait (a server that hangs at start must not slow every message).
+    waited: tokio::sync::OnceCell<()>,
     /// The values to mask in what servers print (every server's secrets).
     secret_values: std::sync::Mutex<Vec<String>>,
 }
@@ -241,6 +244,7 @@ impl Tools {
             host: tokio::sync::OnceCell::new(),
             options,
             started: tokio::sync::OnceCell::new(),
+            waited: tokio::sync::OnceCell::new(),
             secret_values: std::sync::Mutex::default(),
         }
     }
@@ -788,14 +792,17 @@ impl Parley {
 
     /// The tools a request of a conversation with `hand_tools` sends: enabled tools of enabled,
     /// ready servers, then the hand-written ones (a hand-written tool hides an MCP tool of the
-    /// same API name). Waits for servers still starting on first use.
+    /// same API name). The first request waits (up to 10 s) for servers still starting.
     pub(crate) async fn request_tools(&self, hand_tools: &[HandTool]) -> Vec<LoopTool> {
         if let Err(error) = self.start_mcp_servers().await {
             tracing::warn!(%error, "could not start the MCP servers");
         }
         let servers = self.stored_servers().await.unwrap_or_default();
         if servers.iter().any(|server| server.enabled) {
-            self.wait_for_starting_servers().await;
+            self.tools
+                .waited
+                .get_or_init(|| self.wait_for_starting_servers())
+                .await;
         }
         let hand_names: HashSet<&str> = hand_tools.iter().map(|t| t.name.as_str()).collect();
         let mut tools: Vec<LoopTool> = self
