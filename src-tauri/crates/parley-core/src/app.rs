@@ -267,6 +267,7 @@ impl Parley {
         if saved.proxy != before {
             // The next request builds a client for the new proxy; streams running keep theirs.
             *self.http.lock().await = None;
+            self.relaunch_http_servers().await;
         }
         self.settings_view().await
     }

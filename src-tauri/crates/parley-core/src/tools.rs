@@ -535,6 +535,22 @@ impl Parley {
             .map(|_| ())
     }
 
+    /// Starts the HTTP servers again so they go through a proxy setting that just changed
+    /// (stdio servers do not use the network through Parley).
+    pub(crate) async fn relaunch_http_servers(&self) {
+        if self.tools.started.get().is_none() {
+            return;
+        }
+        for stored in self.stored_servers().await.unwrap_or_default() {
+            if stored.enabled
+                && matches!(stored.transport, TransportView::Http { .. })
+                && let Err(error) = self.launch(&stored).await
+            {
+                tracing::warn!(server = %stored.name, %error, "could not restart an MCP server");
+            }
+        }
+    }
+
     /// Settings → Tools: every server with its state and tools.
     pub async fn list_mcp_servers(&self) -> CoreResult<Vec<McpServerView>> {
         self.start_mcp_servers().await?;

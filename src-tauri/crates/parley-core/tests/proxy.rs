@@ -379,7 +379,7 @@ async fn an_mcp_server_over_http_goes_through_the_proxy_too() {
         .trim()
         .to_owned();
     let url = format!("http://{addr}/mcp");
-    parley
+    let saved = parley
         .save_mcp_server(McpServerDraft {
             id: None,
             name: "web".into(),
@@ -402,5 +402,29 @@ async fn an_mcp_server_over_http_goes_through_the_proxy_too() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert!(proxy.seen().targets.contains(&addr), "{:?}", proxy.seen());
+
+    // The setting changes to no proxy: the server is started again, straight to it.
+    let through_proxy = proxy.seen().targets.len();
+    let mut settings = parley.settings().await.unwrap();
+    settings.proxy = ProxySettings::None;
+    parley.save_settings(settings).await.unwrap();
+    // A restart reconnects with the client the server was started with: the new one.
+    parley.restart_mcp_server(&saved.id).await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let servers = parley.list_mcp_servers().await.unwrap();
+        if servers[0].state == McpServerState::Ready && servers[0].tools.len() >= 6 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{servers:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        proxy.seen().targets.len(),
+        through_proxy,
+        "{:?}",
+        proxy.seen()
+    );
     parley.shutdown_mcp_servers().await;
 }
