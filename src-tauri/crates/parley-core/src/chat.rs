@@ -330,6 +330,10 @@ impl Parley {
         if history.is_empty() {
             return Ok(None);
         }
+        // The tools count too; a tool choice being edited may be invalid for a moment.
+        let tools = self.current_tools(&params.hand_tools).await;
+        let api_tools: Vec<Tool> = tools.iter().map(LoopTool::to_api).collect();
+        let tool_choice = checked_tool_choice(&params.tool_choice, &tools).unwrap_or(None);
         let inputs = RequestInputs {
             model: &model,
             system_prompt: system_prompt.as_deref(),
@@ -338,8 +342,8 @@ impl Parley {
             default_max_tokens: settings.default_max_tokens,
             metadata_user_id: None,
             prefill: draft.prefill.as_deref(),
-            tools: &[],
-            tool_choice: None,
+            tools: &api_tools,
+            tool_choice: tool_choice.as_ref(),
         };
         // Parameters being typed may be invalid for a moment; they do not change the count.
         let default_params = RequestParams::default();

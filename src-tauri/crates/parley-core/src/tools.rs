@@ -842,6 +842,15 @@ impl Parley {
         tools
     }
 
+    /// The tools a request would send now, without starting or waiting for servers (for
+    /// counting tokens while the user types).
+    pub(crate) async fn current_tools(&self, hand_tools: &[HandTool]) -> Vec<LoopTool> {
+        if self.tools.started.get().is_none() {
+            return hand_tools.iter().cloned().map(LoopTool::Hand).collect();
+        }
+        self.request_tools(hand_tools).await
+    }
+
     async fn wait_for_starting_servers(&self) {
         let deadline = tokio::time::Instant::now() + FIRST_USE_WAIT;
         loop {

@@ -796,3 +796,37 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     files
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_count_includes_the_tools_a_request_would_send() {
+    let h = harness(|_| {}).await;
+    let count = h
+        .parley
+        .count_tokens(&parley_core::tokens::TokenCountRequest {
+            conversation_id: None,
+            text: "How many tokens?".into(),
+            images: Vec::new(),
+            model: HAIKU.into(),
+            system_prompt: None,
+            params: None,
+            prefill: None,
+        })
+        .await
+        .unwrap();
+    assert!(count.tokens > 0);
+    let counted = h
+        .server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/v1/messages/count_tokens")
+        .filter_map(|r| r.json())
+        .next_back()
+        .expect("count_tokens was asked");
+    let names: Vec<&str> = counted["tools"]
+        .as_array()
+        .expect("tools in the counted request")
+        .iter()
+        .filter_map(|tool| tool["name"].as_str())
+        .collect();
+    assert!(names.contains(&"t__echo"), "{names:?}");
+}
