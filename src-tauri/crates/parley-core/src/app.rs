@@ -230,12 +230,16 @@ impl Parley {
             .capabilities
             .get(&self.store, &settings.base_url)
             .await?;
-        let proxy_password_set = matches!(
-            self.keys
-                .read_secret(crate::proxy::PROXY_PASSWORD_ACCOUNT)
-                .await,
-            Ok(Some(_))
-        );
+        // Asked of the keychain only when a password could matter: the settings view is read
+        // at start-up, where a D-Bus round trip for nothing would cost.
+        let proxy_password_set =
+            matches!(settings.proxy, crate::proxy::ProxySettings::Custom { .. })
+                && matches!(
+                    self.keys
+                        .read_secret(crate::proxy::PROXY_PASSWORD_ACCOUNT)
+                        .await,
+                    Ok(Some(_))
+                );
         Ok(SettingsView {
             settings,
             key,
