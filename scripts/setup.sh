@@ -45,6 +45,10 @@ if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.packa
   log "installing npm dependencies"
   (cd ui && npm ci --no-audit --no-fund --loglevel=error)
 else
+  # node_modules may have come from `npm install`, which tolerates a lock that `npm ci` (what a
+  # fresh clone runs) refuses; the dry run (about a second) makes that failure show here too.
+  (cd ui && npm ci --dry-run --no-audit --no-fund --loglevel=error >/dev/null) ||
+    { echo "ui/package-lock.json is out of sync with package.json: see ui/README.md" >&2; exit 1; }
   log "npm dependencies present"
 fi
 
