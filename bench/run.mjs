@@ -1632,7 +1632,8 @@ function benchHistorySize() {
     notes: [
       `History size: ${fmtMiB(bytes)} for ${seeded.messages.toLocaleString("en")} messages in ${seeded.conversations.toLocaleString("en")} ` +
         `conversations (${(seeded.textBytes / seeded.messages).toFixed(0)} bytes of text per message on average; each message is ` +
-        `stored twice, as content JSON and as plain text for search, plus the trigram index), measured on the seeded file after ` +
+        `stored once, as plain text that the search index reads, with content JSON only where a message holds more than one ` +
+        `text block, plus the trigram index), measured on the seeded file after ` +
         `the seeder's checkpoint (WAL truncated). By dbstat: ${breakdown}. Generated history: 60% English, 30% Chinese, 10% ` +
         `Japanese conversations, deterministic (bench/history); seeded through parley-store's bulk insert (its schema and FTS ` +
         `triggers)${seeded.cached ? " earlier and cached" : ` in ${(seeded.elapsedMs / 1000).toFixed(0)} s`} under ` +

@@ -15,6 +15,7 @@ use std::process::ExitCode;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use parley_bench_history::{GeneratedConversation, Lcg, conversation};
+use parley_claude::ContentBlock;
 use parley_store::{BulkConversation, BulkMessage, MessageStatus, Role, Store, StoredUsage};
 use serde_json::json;
 
@@ -85,7 +86,9 @@ fn bulk(generated: GeneratedConversation, start: i64, step: i64, index: usize) -
                 } else {
                     Role::User
                 },
-                content_json: json!([{ "type": "text", "text": text }]).to_string(),
+                // Exactly as the app stores a text message (the store keeps its text once).
+                content_json: serde_json::to_string(&[ContentBlock::text(text.as_str())])
+                    .unwrap_or_default(),
                 model: assistant.then(|| MODEL.to_owned()),
                 status: MessageStatus::Done,
                 stop_reason: assistant.then(|| "end_turn".to_owned()),

@@ -9,6 +9,7 @@
 //! visible branch. Only the caller-chosen timestamps differ from
 //! [`Store::insert_message`], which stamps rows with the store's clock.
 
+use crate::messages::stored_content_json;
 use crate::{MessageStatus, Role, Store, StoreError, StoredUsage, new_id};
 
 /// A conversation to insert with [`Store::insert_conversations_bulk`].
@@ -108,7 +109,7 @@ impl Store {
                 .bind(&id)
                 .bind(i.checked_sub(1).map(|parent| &message_ids[parent]))
                 .bind(message.role)
-                .bind(&message.content_json)
+                .bind(stored_content_json(&message.content_json, &message.text))
                 .bind(&message.text)
                 .bind(&message.model)
                 .bind(message.status)

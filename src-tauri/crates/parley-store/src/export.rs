@@ -10,6 +10,7 @@ use std::collections::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 use sqlx::SqliteConnection;
 
+use crate::messages::{message_columns, stored_content_json};
 use crate::{
     Attachment, Folder, INTERRUPTED_ERROR_KIND, INTERRUPTED_ERROR_MESSAGE, MessageStatus, Store,
     StoreError, StoredMessage, StoredPreset, TitleSource,
@@ -109,13 +110,11 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| StoreError::not_found("conversation", id))?;
-        let messages: Vec<StoredMessage> = sqlx::query_as(
-            "SELECT id, conversation_id, parent_id, role, content_json, text, model, status,
-                    stop_reason, stop_sequence, input_tokens, output_tokens,
-                    cache_creation_input_tokens, cache_read_input_tokens, error_kind,
-                    error_message, request_id, active_child_id, created_at, updated_at, prefill
-             FROM messages WHERE conversation_id = ? ORDER BY created_at, id",
-        )
+        let messages: Vec<StoredMessage> = sqlx::query_as(concat!(
+            "SELECT ",
+            message_columns!(),
+            " FROM messages WHERE conversation_id = ? ORDER BY created_at, id"
+        ))
         .bind(id)
         .fetch_all(&mut *tx)
         .await?;
@@ -447,7 +446,7 @@ async fn insert_message_row(
     .bind(&message.conversation_id)
     .bind(&message.parent_id)
     .bind(message.role)
-    .bind(&message.content_json)
+    .bind(stored_content_json(&message.content_json, &message.text))
     .bind(&message.text)
     .bind(&message.model)
     .bind(status)

@@ -8,15 +8,32 @@ use serde::{Deserialize, Serialize};
 use crate::attachments::{NewAttachment, insert_attachment};
 use crate::{Conversation, Store, StoreError, new_id};
 
+/// `content_json` as callers know it: a row whose content is exactly one text
+/// block holding `text` stores `''` there (see [`stored_content_json`]) and is
+/// read back as that block. SQLite's `json_object` writes the same compact JSON
+/// as serde_json for the same text.
+macro_rules! content_json_column {
+    () => {
+        "CASE content_json WHEN '' THEN json_array(json_object('type', 'text', 'text', text)) \
+         ELSE content_json END AS content_json"
+    };
+}
+pub(crate) use content_json_column;
+
 /// The columns of [`StoredMessage`], shared by every query that returns one.
 macro_rules! message_columns {
     () => {
-        "id, conversation_id, parent_id, role, content_json, text, model, status, stop_reason, \
+        concat!(
+            "id, conversation_id, parent_id, role, ",
+            $crate::messages::content_json_column!(),
+            ", text, model, status, stop_reason, \
          stop_sequence, input_tokens, output_tokens, cache_creation_input_tokens, \
          cache_read_input_tokens, error_kind, error_message, request_id, active_child_id, \
          created_at, updated_at, prefill"
+        )
     };
 }
+pub(crate) use message_columns;
 
 /// [`StoredMessage::error_kind`] of a reply that was still streaming when the
 /// app stopped (see [`Store::recover_interrupted_streams`]).
@@ -25,6 +42,23 @@ pub const INTERRUPTED_ERROR_KIND: &str = "stream_interrupted";
 /// [`StoredMessage::error_message`] of a reply that was still streaming when
 /// the app stopped.
 pub const INTERRUPTED_ERROR_MESSAGE: &str = "The app closed while this reply was streaming";
+
+/// What the `content_json` column stores for a message with this content and
+/// plain text: `""` when the content is exactly one text block holding `text`
+/// (most messages), so their text is stored once, in `text`, which the search
+/// index reads; the content JSON as given otherwise. Readers get the JSON back
+/// through [`content_json_column`].
+pub(crate) fn stored_content_json<'a>(content_json: &'a str, text: &str) -> &'a str {
+    // The shape serde_json gives `[ContentBlock::Text]`, compared as bytes: a
+    // content written any other way is simply kept as it is.
+    const PREFIX: &str = r#"[{"type":"text","text":"#;
+    const SUFFIX: &str = "}]";
+    let only_text = content_json
+        .strip_prefix(PREFIX)
+        .and_then(|rest| rest.strip_suffix(SUFFIX))
+        .is_some_and(|quoted| serde_json::to_string(text).is_ok_and(|expected| expected == quoted));
+    if only_text { "" } else { content_json }
+}
 
 /// Who wrote a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
@@ -331,7 +365,7 @@ impl Store {
         .bind(&new.conversation_id)
         .bind(&new.parent_id)
         .bind(new.role)
-        .bind(&new.content_json)
+        .bind(stored_content_json(&new.content_json, &new.text))
         .bind(&new.text)
         .bind(&new.model)
         .bind(new.status)
@@ -387,7 +421,7 @@ impl Store {
             "UPDATE messages SET content_json = ?, text = ?, updated_at = ?
              WHERE id = ? AND status = 'streaming'",
         )
-        .bind(content_json)
+        .bind(stored_content_json(content_json, text))
         .bind(text)
         .bind(self.now())
         .bind(id)
@@ -428,7 +462,7 @@ impl Store {
             message_columns!()
         ))
         .bind(finish.status)
-        .bind(&finish.content_json)
+        .bind(stored_content_json(&finish.content_json, &finish.text))
         .bind(&finish.text)
         .bind(&finish.stop_reason)
         .bind(&finish.stop_sequence)
@@ -1135,5 +1169,151 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(left, 0);
+    }
+
+    /// Texts whose JSON escaping is most likely to differ between serde_json
+    /// and SQLite's `json_object`.
+    const ODD_TEXTS: &[&str] = &[
+        "",
+        "plain",
+        "quotes \" and \\ backslashes / slash",
+        "lines\nand\ttabs\r\u{8}\u{c}",
+        "control \u{1} \u{1f} \u{7f}",
+        "中文、日本語、emoji 🦀 and \u{2028}\u{2029}",
+        "looks like JSON: [{\"type\":\"text\"}]",
+    ];
+
+    /// The JSON of one text block as the core writes it (`ContentBlock` puts
+    /// its tag first).
+    fn text_json(text: &str) -> String {
+        let quoted = serde_json::to_string(text).unwrap();
+        format!(r#"[{{"type":"text","text":{quoted}}}]"#)
+    }
+
+    async fn raw_content_json(store: &Store, id: &str) -> String {
+        sqlx::query_scalar("SELECT content_json FROM messages WHERE id = ?")
+            .bind(id)
+            .fetch_one(&store.pool)
+            .await
+            .unwrap()
+    }
+
+    #[test]
+    fn only_content_that_is_exactly_the_text_is_stored_once() {
+        for text in ODD_TEXTS {
+            assert_eq!(stored_content_json(&text_json(text), text), "", "{text:?}");
+        }
+        let two_blocks = r#"[{"type":"text","text":"a"},{"type":"text","text":"b"}]"#;
+        assert_eq!(stored_content_json(two_blocks, "a\nb"), two_blocks);
+        let other_text = text_json("something else");
+        assert_eq!(stored_content_json(&other_text, "plain"), other_text);
+        let spaced = r#"[{"type": "text", "text": "plain"}]"#;
+        assert_eq!(stored_content_json(spaced, "plain"), spaced);
+        let tool_use = r#"[{"type":"tool_use","id":"t1","name":"x","input":{}}]"#;
+        assert_eq!(stored_content_json(tool_use, ""), tool_use);
+    }
+
+    #[tokio::test]
+    async fn text_is_stored_once_and_read_back_as_the_same_json() {
+        let store = memory_store().await;
+        let conv = conversation(&store, "c").await;
+        for text in ODD_TEXTS {
+            let new = NewMessage {
+                content_json: text_json(text),
+                ..NewMessage::done(&conv, None, Role::User, text)
+            };
+            let stored = store.insert_message(&new).await.unwrap();
+            assert_eq!(raw_content_json(&store, &stored.id).await, "", "{text:?}");
+            assert_eq!(stored.content_json, new.content_json, "{text:?}");
+            let read = store.get_message(&stored.id).await.unwrap();
+            assert_eq!(read.content_json, new.content_json, "{text:?}");
+            assert_eq!(read.text, *text);
+        }
+        // Content with more than the text keeps its JSON.
+        let image = r#"[{"type":"image","source":{"type":"url","url":"https://x/a.png"}},{"type":"text","text":"look"}]"#;
+        let new = NewMessage {
+            content_json: image.to_owned(),
+            ..NewMessage::done(&conv, None, Role::User, "look")
+        };
+        let stored = store.insert_message(&new).await.unwrap();
+        assert_eq!(raw_content_json(&store, &stored.id).await, image);
+        assert_eq!(
+            store.get_message(&stored.id).await.unwrap().content_json,
+            image
+        );
+    }
+
+    #[tokio::test]
+    async fn a_streaming_reply_and_its_finish_store_the_text_once() {
+        let store = memory_store().await;
+        let conv = conversation(&store, "c").await;
+        let user = store
+            .insert_message(&NewMessage::done(&conv, None, Role::User, "q"))
+            .await
+            .unwrap();
+        let reply = store
+            .insert_message(&streaming_reply(&conv, &user.id))
+            .await
+            .unwrap();
+        store
+            .update_streaming_content(&reply.id, &text_json("Hel"), "Hel")
+            .await
+            .unwrap();
+        assert_eq!(raw_content_json(&store, &reply.id).await, "");
+        assert_eq!(
+            store.get_message(&reply.id).await.unwrap().content_json,
+            text_json("Hel")
+        );
+        let finished = store
+            .finish_message(&reply.id, &done_finish("Hello"))
+            .await
+            .unwrap();
+        assert_eq!(raw_content_json(&store, &reply.id).await, "");
+        assert_eq!(finished.content_json, text_json("Hello"));
+        // The search index reads the one copy.
+        let hits = store.search_messages("Hello", 10).await.unwrap();
+        assert_eq!(hits.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn the_migration_converts_rows_stored_before_it() {
+        let store = memory_store().await;
+        let conv = conversation(&store, "c").await;
+        let mut ids = Vec::new();
+        for text in ODD_TEXTS {
+            let id = store
+                .insert_message(&NewMessage::done(&conv, None, Role::User, text))
+                .await
+                .unwrap()
+                .id;
+            // As a version before the migration wrote it.
+            sqlx::query("UPDATE messages SET content_json = ? WHERE id = ?")
+                .bind(text_json(text))
+                .bind(&id)
+                .execute(&store.pool)
+                .await
+                .unwrap();
+            ids.push(id);
+        }
+        let kept = r#"[{"type":"text","text":"a"},{"type":"text","text":"b"}]"#;
+        let other = store
+            .insert_message(&NewMessage {
+                content_json: kept.to_owned(),
+                ..NewMessage::done(&conv, None, Role::User, "a\nb")
+            })
+            .await
+            .unwrap();
+        sqlx::query(include_str!("../migrations/0005_text_once.sql"))
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        for (id, text) in ids.iter().zip(ODD_TEXTS) {
+            assert_eq!(raw_content_json(&store, id).await, "", "{text:?}");
+            assert_eq!(
+                store.get_message(id).await.unwrap().content_json,
+                text_json(text)
+            );
+        }
+        assert_eq!(raw_content_json(&store, &other.id).await, kept);
     }
 }
