@@ -2,6 +2,8 @@
  * What a screen reader is told about a finished reply, as pure functions (the live regions
  * themselves are `stores/announcer.svelte.ts` and `components/LiveAnnouncer.svelte`).
  */
+import { m } from "../paraglide/messages";
+import { formatCount } from "./format";
 
 /** A reply up to this many characters of plain text is read out whole. */
 export const SHORT_REPLY_CHARS = 300;
@@ -36,15 +38,15 @@ export function wordCount(text: string): number {
  */
 export function replyAnnouncement(markdown: string): string {
   const text = plainText(markdown);
-  if (text === "") return "Reply finished";
+  if (text === "") return m.app_reply_finished();
   if (text.length <= SHORT_REPLY_CHARS) return text;
-  const n = wordCount(text);
-  return `Reply finished, ${n} ${n === 1 ? "word" : "words"}`;
+  const count = wordCount(text);
+  return m.app_reply_finished_words({ count, n: formatCount(count) });
 }
 
 /** "3 results" / "No results" for a search that answered. */
 export function resultsAnnouncement(count: number, limited: boolean): string {
-  if (count === 0) return "No results";
-  const more = limited ? " or more" : "";
-  return `${count}${more} ${count === 1 ? "result" : "results"}`;
+  if (count === 0) return m.app_no_results();
+  const inputs = { count, n: formatCount(count) };
+  return limited ? m.app_results_more(inputs) : m.app_results(inputs);
 }

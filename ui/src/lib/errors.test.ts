@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
+import { overwriteGetLocale } from "../paraglide/runtime";
 import { errorNeedsSettings, errorTitle, isImageError, normalizeError } from "./errors";
 
 const invoke = vi.fn();
@@ -90,6 +91,18 @@ describe("errorTitle", () => {
     expect(new Set(titles).size).toBe(kinds.length);
     expect(kinds.every((k) => isImageError(k))).toBe(true);
     expect(isImageError("network")).toBe(false);
+  });
+
+  it("says the title in the UI language, never the raw kind", () => {
+    overwriteGetLocale(() => "zh-CN");
+    try {
+      expect(errorTitle("rate_limit")).toBe("请求过于频繁");
+      expect(errorTitle("image_refused" as never), "an unknown kind").toBe("出错了");
+      expect(errorTitle("data_folder_in_use"), "product names stay").toBe("Parley 已在运行");
+    } finally {
+      overwriteGetLocale(() => "en");
+    }
+    expect(errorTitle("rate_limit")).toBe("Rate limited");
   });
 });
 

@@ -1,4 +1,5 @@
 import type { ErrorKind, ErrorPayload } from "./bindings";
+import { m } from "../paraglide/messages";
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null;
@@ -35,45 +36,51 @@ export function normalizeError(error: unknown): ErrorPayload {
       message = String(error);
     }
   }
-  return { kind: "internal", message: message || "Unknown error", status: null, requestId: null };
+  return {
+    kind: "internal",
+    message: message || m.app_error_unknown(),
+    status: null,
+    requestId: null,
+  };
 }
 
-const TITLES: Partial<Record<ErrorKind, string>> = {
-  invalid_request: "Invalid request",
-  auth: "Authentication failed",
-  permission: "Permission denied",
-  not_found: "Not found",
-  request_too_large: "Request too large",
-  rate_limit: "Rate limited",
-  api_error: "Claude API error",
-  overloaded: "Claude is overloaded",
-  network: "Network error",
-  stream_interrupted: "Connection lost mid-reply",
-  bad_response: "Unexpected response from the server",
-  cancelled: "Cancelled",
-  redirect: "Redirect refused",
-  response_too_large: "Reply too large",
-  no_api_key: "No API key",
-  keychain_unavailable: "System keychain unavailable",
-  keychain: "Keychain error",
-  database: "Database error",
-  invalid_input: "Invalid input",
-  missing: "Not found",
-  internal: "Something went wrong",
-  image_empty: "Empty file",
-  image_not_image: "Not an image",
-  image_corrupt: "Damaged image",
-  image_unsupported: "Unsupported image format",
-  image_too_many_pixels: "Image has too many pixels",
-  image_too_large: "Image too large",
-  image_too_many: "Too many images",
-  image_missing: "Image missing",
-  data_folder_in_use: "Parley is already running",
+/** Titles by kind, as message functions so they are read in the UI language when shown. */
+const TITLES: Partial<Record<ErrorKind, () => string>> = {
+  invalid_request: m.app_error_invalid_request,
+  auth: m.app_error_auth,
+  permission: m.app_error_permission,
+  not_found: m.app_error_not_found,
+  request_too_large: m.app_error_request_too_large,
+  rate_limit: m.app_error_rate_limit,
+  api_error: m.app_error_api_error,
+  overloaded: m.app_error_overloaded,
+  network: m.app_error_network,
+  stream_interrupted: m.app_error_stream_interrupted,
+  bad_response: m.app_error_bad_response,
+  cancelled: m.app_error_cancelled,
+  redirect: m.app_error_redirect,
+  response_too_large: m.app_error_response_too_large,
+  no_api_key: m.app_error_no_api_key,
+  keychain_unavailable: m.app_error_keychain_unavailable,
+  keychain: m.app_error_keychain,
+  database: m.app_error_database,
+  invalid_input: m.app_error_invalid_input,
+  missing: m.app_error_missing,
+  internal: m.app_error_internal,
+  image_empty: m.app_error_image_empty,
+  image_not_image: m.app_error_image_not_image,
+  image_corrupt: m.app_error_image_corrupt,
+  image_unsupported: m.app_error_image_unsupported,
+  image_too_many_pixels: m.app_error_image_too_many_pixels,
+  image_too_large: m.app_error_image_too_large,
+  image_too_many: m.app_error_image_too_many,
+  image_missing: m.app_error_image_missing,
+  data_folder_in_use: m.app_error_data_folder_in_use,
 };
 
 /** A short human title for an error kind; the UI never shows the raw kind as the title. */
 export function errorTitle(kind: ErrorKind): string {
-  return TITLES[kind] ?? "Something went wrong";
+  return (TITLES[kind] ?? m.app_error_internal)();
 }
 
 /** Kinds that refuse one image; their message names the file and the reason. */

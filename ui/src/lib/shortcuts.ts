@@ -3,58 +3,67 @@
  * Linux and Windows; on macOS "Ctrl" reads "⌘" (`keyLabel`). Keep this list in step with the
  * keydown handlers (App.svelte, Composer, HistoryList, RowMenu, Gallery, Message).
  */
-export type Shortcut = { keys: string[]; action: string };
-export type ShortcutGroup = { title: string; items: Shortcut[] };
+import { m } from "../paraglide/messages";
+
+/** Texts are message functions, so the sheet reads them in the UI language when it renders. */
+export type Shortcut = { keys: string[]; action: () => string };
+/** `id` names the group in the DOM (ids, keys); `title` is what the sheet shows. */
+export type ShortcutGroup = { id: string; title: () => string; items: Shortcut[] };
 
 export const SHORTCUTS: ShortcutGroup[] = [
   {
-    title: "Anywhere",
+    id: "anywhere",
+    title: m.app_shortcuts_anywhere,
     items: [
-      { keys: ["Ctrl+N"], action: "New conversation" },
-      { keys: ["Ctrl+K"], action: "Search all conversations" },
-      { keys: ["Ctrl+F"], action: "Search (outside the transcript)" },
-      { keys: ["Ctrl+,"], action: "Open settings" },
-      { keys: ["Ctrl+Shift+P"], action: "Open the request parameters" },
-      { keys: ["Ctrl+/", "?"], action: "Show these shortcuts" },
-      { keys: ["Ctrl+Z"], action: "Undo a delete (outside text fields)" },
-      { keys: ["Ctrl+=", "Ctrl+-", "Ctrl+0"], action: "Zoom in, zoom out, reset zoom" },
-      { keys: ["Esc"], action: "Close what is open (the innermost first)" },
+      { keys: ["Ctrl+N"], action: m.app_shortcut_new },
+      { keys: ["Ctrl+K"], action: m.app_shortcut_search },
+      { keys: ["Ctrl+F"], action: m.app_shortcut_search_outside },
+      { keys: ["Ctrl+,"], action: m.app_shortcut_settings },
+      { keys: ["Ctrl+Shift+P"], action: m.app_shortcut_params },
+      { keys: ["Ctrl+/", "?"], action: m.app_shortcut_sheet },
+      { keys: ["Ctrl+Z"], action: m.app_shortcut_undo },
+      { keys: ["Ctrl+=", "Ctrl+-", "Ctrl+0"], action: m.app_shortcut_zoom },
+      { keys: ["Esc"], action: m.app_shortcut_close },
     ],
   },
   {
-    title: "Composer",
+    id: "composer",
+    title: m.app_shortcuts_composer,
     items: [
-      { keys: ["Enter"], action: "Send" },
-      { keys: ["Shift+Enter"], action: "New line" },
-      { keys: ["Esc"], action: "Stop the reply" },
-      { keys: ["Ctrl+Enter"], action: "Save an edited message and resend" },
+      { keys: ["Enter"], action: m.app_shortcut_send },
+      { keys: ["Shift+Enter"], action: m.app_shortcut_new_line },
+      { keys: ["Esc"], action: m.app_shortcut_stop },
+      { keys: ["Ctrl+Enter"], action: m.app_shortcut_save_edit },
     ],
   },
   {
-    title: "History list",
+    id: "history",
+    title: m.app_shortcuts_history,
     items: [
-      { keys: ["↑", "↓", "Home", "End"], action: "Move between conversations" },
-      { keys: ["Enter"], action: "Open the conversation" },
-      { keys: ["F2"], action: "Rename" },
-      { keys: ["Delete"], action: "Delete (undo with Ctrl+Z)" },
-      { keys: ["Shift+F10", "Menu"], action: "Open the conversation's menu" },
-      { keys: ["Ctrl+Click", "Shift+Click"], action: "Select several" },
-      { keys: ["↓"], action: "From the search box: into the results" },
+      { keys: ["↑", "↓", "Home", "End"], action: m.app_shortcut_rows },
+      { keys: ["Enter"], action: m.app_shortcut_open },
+      { keys: ["F2"], action: m.app_shortcut_rename },
+      { keys: ["Delete"], action: m.app_shortcut_delete },
+      { keys: ["Shift+F10", "Menu"], action: m.app_shortcut_row_menu },
+      { keys: ["Ctrl+Click", "Shift+Click"], action: m.app_shortcut_select },
+      { keys: ["↓"], action: m.app_shortcut_into_results },
     ],
   },
   {
-    title: "Images gallery",
+    id: "gallery",
+    title: m.app_shortcuts_gallery,
     items: [
-      { keys: ["←", "→", "↑", "↓", "Home", "End"], action: "Move between images" },
-      { keys: ["Enter"], action: "Open the image's conversation" },
-      { keys: ["Esc"], action: "Close the gallery" },
+      { keys: ["←", "→", "↑", "↓", "Home", "End"], action: m.app_shortcut_images },
+      { keys: ["Enter"], action: m.app_shortcut_open_image },
+      { keys: ["Esc"], action: m.app_shortcut_close_gallery },
     ],
   },
 ];
 
-/** A key as this platform writes it. */
+/** A key as this platform writes it, with "Click" in the UI language (key names stay as printed). */
 export function keyLabel(key: string, mac: boolean): string {
-  return mac ? key.replace(/^Ctrl\+/, "⌘").replace(/\+Ctrl\+/, "+⌘") : key;
+  const named = key.replace(/\bClick$/, m.app_key_click());
+  return mac ? named.replace(/^Ctrl\+/, "⌘").replace(/\+Ctrl\+/, "+⌘") : named;
 }
 
 /** True when the keyboard event's target takes text (so `?` types a question mark there). */

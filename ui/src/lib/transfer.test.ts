@@ -1,5 +1,8 @@
-import { describe, expect, test } from "vitest";
+import { afterEach, describe, expect, test } from "vitest";
+import { overwriteGetLocale } from "../paraglide/runtime";
 import { exportSummary, importSummary, progressLabel } from "./transfer";
+
+afterEach(() => overwriteGetLocale(() => "en"));
 
 describe("export and import texts", () => {
   test("an export names the count and where it went", () => {
@@ -9,6 +12,10 @@ describe("export and import texts", () => {
     expect(
       exportSummary({ path: "/tmp/Trip.md", conversations: 1, messages: 4, images: 0 }).title,
     ).toBe("Exported 1 conversation");
+    expect(
+      exportSummary({ path: "/tmp/all.json", conversations: 20_000, messages: 0, images: 0 }).title,
+      "large counts are grouped for the UI locale",
+    ).toBe("Exported 20,000 conversations");
   });
 
   test("an import says what was added and what was already there", () => {
@@ -36,5 +43,16 @@ describe("export and import texts", () => {
     expect(progressLabel("export", { done: 3, total: 12 })).toBe("Exporting… 3 of 12");
     expect(progressLabel("import", { done: 512, total: 2048 })).toBe("Importing… 25%");
     expect(progressLabel("import", { done: 10, total: 0 })).toBe("Importing… 0%");
+  });
+
+  test("the texts follow the UI language, with Chinese measure words instead of plurals", () => {
+    overwriteGetLocale(() => "zh-CN");
+    expect(
+      exportSummary({ path: "/tmp/a.json", conversations: 1, messages: 1, images: 0 }),
+    ).toEqual({ title: "已导出 1 个对话", detail: "保存到 /tmp/a.json" });
+    expect(importSummary({ imported: 2, skipped: 0, messages: 0, images: 0, presets: 1 })).toBe(
+      "已导入 2 个对话和 1 个预设",
+    );
+    expect(progressLabel("export", { done: 3, total: 12 })).toBe("正在导出… 3/12");
   });
 });

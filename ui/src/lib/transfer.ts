@@ -3,15 +3,21 @@
  * without a backend.
  */
 import type { ExportReport, ImportReport, TransferProgress } from "./bindings";
+import { m } from "../paraglide/messages";
+import { formatCount } from "./format";
 
-const conversations = (n: number) => `${n} conversation${n === 1 ? "" : "s"}`;
+/** Inputs of a counted message: `count` picks the plural form, `n` is what is shown. */
+const counted = (count: number) => ({ count, n: formatCount(count) });
+const conversations = (count: number) => m.app_conversations_count(counted(count));
+const presetCount = (count: number) => m.app_presets_count(counted(count));
 
 /** The result toast of an export: "Exported 12 conversations", with where to as the detail. */
 export function exportSummary(report: ExportReport): { title: string; detail: string } {
-  return { title: `Exported ${conversations(report.conversations)}`, detail: `to ${report.path}` };
+  return {
+    title: m.app_exported(counted(report.conversations)),
+    detail: m.app_exported_to({ path: report.path }),
+  };
 }
-
-const presetCount = (n: number) => `${n} preset${n === 1 ? "" : "s"}`;
 
 /**
  * The result toast of an import, e.g. "Imported 3, skipped 2 already present", naming the
@@ -20,16 +26,30 @@ const presetCount = (n: number) => `${n} preset${n === 1 ? "" : "s"}`;
 export function importSummary(report: ImportReport): string {
   const { imported, skipped } = report;
   const presets = report.presets ?? 0;
-  const andPresets = presets > 0 ? ` and ${presetCount(presets)}` : "";
-  if (imported > 0 && skipped > 0)
-    return `Imported ${imported}${andPresets}, skipped ${skipped} already present`;
-  if (imported > 0) return `Imported ${conversations(imported)}${andPresets}`;
-  if (presets > 0) {
-    const present = skipped > 0 ? `; ${conversations(skipped)} already present` : "";
-    return `Imported ${presetCount(presets)}${present}`;
+  if (imported > 0 && skipped > 0) {
+    const counts = { imported: formatCount(imported), skipped: formatCount(skipped) };
+    return presets > 0
+      ? m.app_imported_presets_skipped({ ...counts, presets: presetCount(presets) })
+      : m.app_imported_skipped(counts);
   }
-  if (skipped > 0) return `Nothing new: ${conversations(skipped)} already present`;
-  return "The file holds no conversations";
+  if (imported > 0) {
+    return presets > 0
+      ? m.app_imported_with_presets({
+          conversations: conversations(imported),
+          presets: presetCount(presets),
+        })
+      : m.app_imported({ conversations: conversations(imported) });
+  }
+  if (presets > 0) {
+    return skipped > 0
+      ? m.app_imported_presets_present({
+          presets: presetCount(presets),
+          conversations: conversations(skipped),
+        })
+      : m.app_imported_presets({ presets: presetCount(presets) });
+  }
+  if (skipped > 0) return m.app_import_nothing_new({ conversations: conversations(skipped) });
+  return m.app_import_empty();
 }
 
 export type TransferKind = "export" | "import";
@@ -40,7 +60,9 @@ export type TransferKind = "export" | "import";
  */
 export function progressLabel(kind: TransferKind, progress: TransferProgress): string {
   const { done, total } = progress;
-  if (kind === "export") return `Exporting… ${done} of ${total}`;
+  if (kind === "export") {
+    return m.app_exporting({ done: formatCount(done), total: formatCount(total) });
+  }
   const percent = total > 0 ? Math.min(100, Math.floor((done / total) * 100)) : 0;
-  return `Importing… ${percent}%`;
+  return m.app_importing({ percent: formatCount(percent) });
 }

@@ -1,3 +1,4 @@
+import { m } from "../../paraglide/messages";
 import * as backend from "../backend";
 import type {
   ChatEvent,
@@ -14,6 +15,7 @@ import { replyAnnouncement } from "../announce";
 import { messageText } from "../blocks";
 import { applyEvents, type LiveState } from "../chatEvents";
 import { errorTitle } from "../errors";
+import { formatCount, formatSeconds } from "../format";
 import { FrameBatcher } from "../frameBatcher";
 import { canResume, type ToolRound } from "../toolCalls";
 import type { ComposerImage, ImagePlacement } from "../bindings";
@@ -60,7 +62,7 @@ class ChatStore {
     onSaved: (meta) => {
       if (this.conversation?.id === meta.id) this.conversation.params = meta.params;
     },
-    onError: (e) => showError(e, "Could not save the parameters"),
+    onError: (e) => showError(e, m.app_err_save_params()),
   });
   /** The user changed the draft's model or system prompt since it was set up. */
   #draftTouched = false;
@@ -137,15 +139,21 @@ class ChatStore {
       if (event.type !== "retrying") continue;
       if (!this.messages.some((m) => m.id === event.messageId)) continue;
       announcer.alert(
-        `${errorTitle(event.error.kind)}. Retrying in ${Math.ceil(event.delayMs / 1000)} s, attempt ${event.attempt}.`,
+        m.app_retrying({
+          title: errorTitle(event.error.kind),
+          seconds: formatSeconds(event.delayMs),
+          attempt: formatCount(event.attempt),
+        }),
       );
     }
     for (const message of finished) {
       if (message.role !== "assistant") continue;
       if (message.status === "error") {
-        announcer.alert(`Reply failed: ${errorTitle(message.error?.kind ?? "internal")}`);
+        announcer.alert(
+          m.app_reply_failed({ title: errorTitle(message.error?.kind ?? "internal") }),
+        );
       } else if (message.status === "cancelled") {
-        announcer.say("Reply stopped");
+        announcer.say(m.app_reply_stopped());
       } else if (message.status === "done") {
         announcer.say(replyAnnouncement(messageText(message)));
       }
@@ -198,7 +206,7 @@ class ChatStore {
       conversations.activeId = result.conversation.id;
       ui.highlightMessage(messageId);
     } catch (e) {
-      if (view === this.#view) showError(e as ErrorPayload, "Could not open the search result");
+      if (view === this.#view) showError(e as ErrorPayload, m.app_err_open_hit());
     } finally {
       if (view === this.#view) this.loading = false;
     }
@@ -272,7 +280,7 @@ class ChatStore {
       }
       conversations.patch(meta.id, { model: meta.model });
     } catch (e) {
-      showError(e as ErrorPayload, "Could not apply the preset");
+      showError(e as ErrorPayload, m.app_err_apply_preset());
     }
   }
 
@@ -290,7 +298,7 @@ class ChatStore {
       this.#resetTools(id);
       ui.focusComposer();
     } catch (e) {
-      if (view === this.#view) showError(e as ErrorPayload, "Could not open the conversation");
+      if (view === this.#view) showError(e as ErrorPayload, m.app_err_open_conversation());
     } finally {
       if (view === this.#view) this.loading = false;
     }
@@ -322,7 +330,7 @@ class ChatStore {
     try {
       await backend.decideToolCall(messageId, callId, decision);
     } catch (e) {
-      showError(e as ErrorPayload, "Could not answer the tool call");
+      showError(e as ErrorPayload, m.app_err_answer_tool());
     }
   }
 
@@ -337,7 +345,7 @@ class ChatStore {
       await backend.submitToolResult(messageId, callId, text, isError);
       return true;
     } catch (e) {
-      showError(e as ErrorPayload, "Could not send the tool result");
+      showError(e as ErrorPayload, m.app_err_send_tool_result());
       return false;
     }
   }
@@ -349,7 +357,7 @@ class ChatStore {
   async resumeTools(messageId: string): Promise<void> {
     delete this.paused[messageId];
     await this.#restream(
-      "Could not run the tools",
+      m.app_err_run_tools(),
       (onEvent) => backend.resumeToolLoop(messageId, onEvent),
       (started) => {
         const index = this.messages.findIndex((m) => m.id === started.assistantMessage.id);
@@ -433,7 +441,7 @@ class ChatStore {
       void conversations.refresh();
       return true;
     } catch (e) {
-      showError(e as ErrorPayload, "Message not sent");
+      showError(e as ErrorPayload, m.app_err_not_sent());
       return false;
     } finally {
       this.sending = false;
@@ -443,7 +451,7 @@ class ChatStore {
   /** Asks for a new reply in place of `messageId` (retry of a failed reply, or regenerate). */
   async regenerate(messageId: string): Promise<void> {
     await this.#restream(
-      "Could not regenerate the reply",
+      m.app_err_regenerate(),
       (onEvent) => backend.regenerateReply(messageId, onEvent),
       (started) => {
         const index = this.messages.findIndex((m) => m.id === messageId);
@@ -460,7 +468,7 @@ class ChatStore {
   async editAndResend(messageId: string, text: string, hasImages = false): Promise<boolean> {
     if (!text.trim() && !hasImages) return false;
     const sent = await this.#restream(
-      "Could not send the edited message",
+      m.app_err_send_edit(),
       (onEvent) => backend.editAndResend(messageId, text, onEvent),
       (started) => {
         const index = this.messages.findIndex((m) => m.id === messageId);
@@ -481,7 +489,7 @@ class ChatStore {
    */
   async continueReply(messageId: string): Promise<void> {
     await this.#restream(
-      "Could not continue the reply",
+      m.app_err_continue(),
       (onEvent) => backend.continueReply(messageId, onEvent),
       (started) => {
         const index = this.messages.findIndex((m) => m.id === started.assistantMessage.id);
@@ -527,7 +535,7 @@ class ChatStore {
     try {
       await backend.cancelStream(id);
     } catch (e) {
-      showError(e as ErrorPayload, "Could not stop the reply");
+      showError(e as ErrorPayload, m.app_err_stop());
     }
   }
 
@@ -539,7 +547,7 @@ class ChatStore {
       this.#batcher.flush();
       this.#show(result, false);
     } catch (e) {
-      showError(e as ErrorPayload, "Could not switch to that version");
+      showError(e as ErrorPayload, m.app_err_switch_version());
     }
   }
 
@@ -556,7 +564,7 @@ class ChatStore {
       if (this.conversation?.id === meta.id) this.conversation = meta;
       conversations.patch(meta.id, { model: meta.model });
     } catch (e) {
-      showError(e as ErrorPayload, "Could not change the model");
+      showError(e as ErrorPayload, m.app_err_change_model());
     }
   }
 
@@ -572,7 +580,7 @@ class ChatStore {
       if (this.conversation?.id === meta.id) this.conversation = meta;
       return true;
     } catch (e) {
-      showError(e as ErrorPayload, "Could not save the system prompt");
+      showError(e as ErrorPayload, m.app_err_save_prompt());
       return false;
     }
   }
@@ -580,9 +588,9 @@ class ChatStore {
 
 function showError(error: ErrorPayload, context: string): void {
   const detail = error.requestId
-    ? `${error.message} (request-id ${error.requestId})`
+    ? m.app_error_request_id({ message: error.message, requestId: error.requestId })
     : error.message;
-  toasts.error(`${context}: ${errorTitle(error.kind)}`, detail);
+  toasts.error(m.app_error_with_title({ context, title: errorTitle(error.kind) }), detail);
 }
 
 export const chat = new ChatStore();

@@ -1,3 +1,4 @@
+import { m } from "../../paraglide/messages";
 import {
   addPending,
   addRefused,
@@ -19,7 +20,8 @@ import type { ComposerImage, ImageDraft, ImagePlacement } from "../bindings";
 import { images } from "./images.svelte";
 import { toasts } from "./toasts.svelte";
 
-const PASTED = "pasted image";
+/** The chip name of pasted bytes that came without a file name, in the UI language. */
+const pasted = () => m.app_pasted_image();
 
 /** The images attached to the message being written, and the drop overlay while files hover. */
 class ComposerStore {
@@ -63,7 +65,7 @@ class ComposerStore {
       paths = await backend.pickImageFiles();
     } catch (e) {
       const error = normalizeError(e);
-      toasts.error("Could not open the file dialog", error.message);
+      toasts.error(m.app_err_file_dialog(), error.message);
       return;
     }
     await this.addPaths(paths);
@@ -74,14 +76,14 @@ class ComposerStore {
    * appears at once, in paste order, while the bytes are still being read.
    */
   addBytes(name: string, bytes: Uint8Array | Promise<Uint8Array>): Promise<void> {
-    const shown = name || PASTED;
+    const shown = name || pasted();
     return this.#prepare(shown, async () => backend.prepareImageBytes(shown, await bytes));
   }
 
   /** The image on the OS clipboard (WebKitGTK's paste event carries none); nothing if none. */
   async pasteClipboard(): Promise<void> {
     const id = this.#next++;
-    const added = addPending(this.attachments, id, PASTED);
+    const added = addPending(this.attachments, id, pasted());
     this.attachments = added.list;
     try {
       const draft = await backend.pasteClipboardImage();
@@ -95,7 +97,7 @@ class ComposerStore {
     } catch (e) {
       const error = normalizeError(e);
       if (added.accepted) this.attachments = fail(this.attachments, id, error);
-      else this.attachments = addRefused(remove(this.attachments, id), id, PASTED, error);
+      else this.attachments = addRefused(remove(this.attachments, id), id, pasted(), error);
     }
   }
 

@@ -1,6 +1,8 @@
+import { m } from "../../paraglide/messages";
 import * as backend from "../backend";
 import type { ErrorPayload } from "../bindings";
 import { normalizeError } from "../errors";
+import { formatCount } from "../format";
 import { emptySelection, pruneSelection, type Selection } from "../history";
 import type { ConversationSummary, Folder } from "../bindings";
 import { toasts } from "./toasts.svelte";
@@ -94,7 +96,7 @@ class ConversationsStore {
       this.#replace(await backend.renameConversation(id, trimmed));
     } catch (e) {
       this.patch(id, { title: before });
-      this.#fail("Could not rename the conversation", e);
+      this.#fail(m.app_err_rename(), e);
     }
   }
 
@@ -104,7 +106,7 @@ class ConversationsStore {
       this.#replace(await backend.setPinned(id, pinned));
     } catch (e) {
       this.patch(id, { pinned: !pinned });
-      this.#fail(pinned ? "Could not pin" : "Could not unpin", e);
+      this.#fail(pinned ? m.app_err_pin() : m.app_err_unpin(), e);
     }
   }
 
@@ -120,7 +122,7 @@ class ConversationsStore {
       await backend.moveToFolder(ids, folderId);
     } catch (e) {
       this.#update((c) => (before.has(c.id) ? { ...c, folderId: before.get(c.id) ?? null } : c));
-      this.#fail("Could not move to the folder", e);
+      this.#fail(m.app_err_move(), e);
     }
   }
 
@@ -132,7 +134,7 @@ class ConversationsStore {
       this.folders.push(folder);
       return folder;
     } catch (e) {
-      this.#fail("Could not create the folder", e);
+      this.#fail(m.app_err_create_folder(), e);
       return null;
     }
   }
@@ -146,7 +148,7 @@ class ConversationsStore {
       const at = this.folders.findIndex((f) => f.id === id);
       if (at >= 0) this.folders[at] = renamed;
     } catch (e) {
-      this.#fail("Could not rename the folder", e);
+      this.#fail(m.app_err_rename_folder(), e);
     }
   }
 
@@ -157,7 +159,7 @@ class ConversationsStore {
       this.folders = this.folders.filter((f) => f.id !== id);
       this.#update((c) => (c.folderId === id ? { ...c, folderId: null } : c));
     } catch (e) {
-      this.#fail("Could not delete the folder", e);
+      this.#fail(m.app_err_delete_folder(), e);
     }
   }
 
@@ -182,20 +184,20 @@ class ConversationsStore {
       await backend.trashConversations(ids);
     } catch (e) {
       for (const id of ids) this.#hidden.delete(id);
-      this.#fail("Could not delete", e);
+      this.#fail(m.app_err_delete(), e);
       void this.refresh();
       return;
     }
     const title =
       removed.length === 1
-        ? `Deleted “${removed[0]!.title || "Untitled"}”`
-        : `Deleted ${ids.length} conversations`;
+        ? m.app_deleted_one({ title: removed[0]!.title || m.untitled() })
+        : m.app_deleted_many({ count: ids.length, n: formatCount(ids.length) });
     this.#pendingUndo++;
     let restoring: Promise<void> | null = null;
     toasts.show("info", title, null, {
       durationMs: UNDO_MS,
       action: {
-        label: "Undo",
+        label: m.app_undo(),
         // The Undo button goes with its toast: focus lands on the restored row.
         run: () => (restoring = this.#restore(ids).then(() => ui.focusRow(ids[0]!))),
       },
@@ -216,14 +218,14 @@ class ConversationsStore {
   #purgeIfDue(): void {
     if (this.#pendingUndo > 0 || !this.#purgeDue) return;
     this.#purgeDue = false;
-    backend.purgeTrash().catch((e) => this.#fail("Could not empty the trash", e));
+    backend.purgeTrash().catch((e) => this.#fail(m.app_err_purge(), e));
   }
 
   async #restore(ids: string[]): Promise<void> {
     try {
       await backend.restoreConversations(ids);
     } catch (e) {
-      this.#fail("Could not restore", e);
+      this.#fail(m.app_err_restore(), e);
     }
     for (const id of ids) this.#hidden.delete(id);
     await this.refresh();

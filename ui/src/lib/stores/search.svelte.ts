@@ -1,3 +1,4 @@
+import { m } from "../../paraglide/messages";
 import * as backend from "../backend";
 import type { ErrorPayload } from "../bindings";
 import { resultsAnnouncement } from "../announce";
@@ -47,7 +48,7 @@ class SearchStore {
       if (seq !== this.#seq) return;
       this.results = [];
       this.error = normalizeError(e);
-      announcer.alert(`Search failed: ${this.error.message}`);
+      announcer.alert(m.app_search_failed({ message: this.error.message }));
     }
     this.answered = query;
     this.loading = false;

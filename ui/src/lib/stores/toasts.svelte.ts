@@ -15,6 +15,7 @@ export type ToastOptions = {
   onClose?: () => void;
 };
 
+import { m } from "../../paraglide/messages";
 import { announcer } from "./announcer.svelte";
 
 const DURATION_MS = { info: 2_500, error: 6_000 } as const;
@@ -40,7 +41,7 @@ class ToastStore {
     });
     this.#start(id);
     // The toast region is not live itself: the announcer says each toast once, errors at once.
-    const spoken = [title, detail, action ? `${action.label} with Control Z.` : null]
+    const spoken = [title, detail, action ? m.app_toast_action_hint({ label: action.label }) : null]
       .filter(Boolean)
       .join(". ");
     if (kind === "error") announcer.alert(spoken);

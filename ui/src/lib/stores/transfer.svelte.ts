@@ -3,6 +3,7 @@
  * result (or the error's message). The native dialogs are shown by Rust; a cancelled dialog ends
  * the operation quietly.
  */
+import { m } from "../../paraglide/messages";
 import * as backend from "../backend";
 import type { ErrorPayload, ExportFormat, TransferProgress } from "../bindings";
 import { exportSummary, importSummary, type TransferKind } from "../transfer";
@@ -37,7 +38,7 @@ class TransferStore {
         toasts.show("info", title, detail, { durationMs: 6_000 });
       }
     } catch (error) {
-      toasts.error("Export failed", (error as ErrorPayload).message);
+      toasts.error(m.app_export_failed(), (error as ErrorPayload).message);
     } finally {
       this.running = null;
     }
@@ -57,7 +58,7 @@ class TransferStore {
         await Promise.all([conversations.refresh(), report.presets > 0 ? presets.load() : null]);
       }
     } catch (error) {
-      toasts.error("Import failed", (error as ErrorPayload).message);
+      toasts.error(m.app_import_failed(), (error as ErrorPayload).message);
     } finally {
       this.running = null;
     }
