@@ -81,4 +81,34 @@ describe("languages", () => {
     await chooseLanguage(page, "en");
     assert.equal((await page.textContent("#settings-title")).trim(), "Settings");
   });
+
+  test("the sidebar and the shortcuts sheet speak Chinese", async () => {
+    const page = await app();
+    await chooseLanguage(page, "zh-CN");
+    await page.keyboard.press("Escape");
+    const text = async (id) => (await page.locator(tid(id)).first().textContent()).trim();
+    assert.equal(await text("conversation-new"), "新对话");
+    assert.equal(await text("gallery-open"), "图片");
+    assert.equal(await text("settings-open"), "设置");
+    assert.match(await page.getAttribute(tid("history-search"), "placeholder"), /^搜索 /);
+    const row = page.locator(tid("conversation-item")).first();
+    assert.match(await row.getAttribute("title"), /^更新于 \d{4}年/, "the row's exact time");
+    assert.match(
+      await page.locator(tid("conversation-menu")).first().getAttribute("aria-label"),
+      /的操作$/,
+    );
+
+    await page.click(tid("shortcuts-open"));
+    const sheet = await text("shortcuts-sheet");
+    assert.match(sheet, /\p{Script=Han}/u, "the sheet is in Chinese");
+    for (const english of [
+      "Keyboard shortcuts",
+      "Anywhere",
+      "Composer",
+      "New conversation",
+      "Click",
+    ]) {
+      assert.ok(!sheet.includes(english), `"${english}" is still English in the sheet`);
+    }
+  });
 });

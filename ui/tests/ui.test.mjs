@@ -539,7 +539,13 @@ describe("conversations", () => {
       (els) => els.map((e) => e.dataset.id),
     );
     assert.deepEqual(ids, ["c-rust", "c-kyoto", "c-blocks", "c-sql", "c-essay", "c-regex"]);
-    assert.match(await text(page, `${tid("conversation-item")}[data-id="c-rust"]`), /5 min ago/);
+    const rust = `${tid("conversation-item")}[data-id="c-rust"]`;
+    assert.equal(await text(page, rust), "Rust lifetimes explained", "one line: no repeated time");
+    assert.match(
+      await page.getAttribute(rust, "title"),
+      /^Updated [A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2}\s[AP]M$/,
+      "the exact time is the row's tooltip",
+    );
     assert.equal(await count(page, tid("empty-state")), 1, "a new draft shows the empty state");
 
     await page.click(`${tid("conversation-item")}[data-id="c-kyoto"]`);
