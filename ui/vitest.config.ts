@@ -10,7 +10,7 @@ export default defineConfig({
     conditions: ["browser"],
   },
   test: {
-    include: ["src/**/*.test.ts"],
+    include: ["src/**/*.test.ts", "scripts/**/*.test.ts"],
     environment: "node",
   },
 });
