@@ -89,6 +89,7 @@ pub fn wire<R: Runtime>(builder: tauri::Builder<R>, env: Environment) -> tauri::
             commands::conversations::update_conversation,
             commands::conversations::select_branch,
             commands::history::list_history,
+            commands::history::conversation_summary,
             commands::history::rename_conversation,
             commands::history::set_pinned,
             commands::history::create_folder,

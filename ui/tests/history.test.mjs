@@ -352,6 +352,17 @@ describe("organize", () => {
       id,
     );
     await page.waitForSelector(`${item(id)}:has-text("Otter facts")`);
+    // The row is read again (the newest read wins over one started before the title), and the
+    // whole list never is.
+    await page.waitForFunction(
+      (conversationId) =>
+        window.__MOCK__.callsOf("conversation_summary").filter((c) => c.args.id === conversationId)
+          .length >= 2,
+      id,
+    );
+    await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 100)));
+    assert.match(await page.locator(item(id)).innerText(), /Otter facts/);
+    assert.equal((await calls(page, "list_history")).length, 1, "no full reload");
   });
 
   test("Automatic titles: Off or a model, saved with the settings", async () => {

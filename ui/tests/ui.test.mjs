@@ -76,9 +76,20 @@ describe("sending and streaming", () => {
     assert.equal(await count(page, tid("composer-stop")), 0, "stop disappears when done");
     await page.waitForSelector(messageSel(id, ` ${tid("message-regenerate")}`));
 
-    // The new conversation joins the sidebar, active.
+    // The new conversation joins the sidebar, active: its row is read, the list is not
+    // listed again (issue 13: with 20,000 conversations that was the whole history per send).
     await page.waitForSelector(`${tid("conversation-item")}[data-active="true"]`);
-    assert.ok((await calls(page, "list_history")).length >= 2, "the list refreshes");
+    assert.equal((await calls(page, "list_history")).length, 1, "no full reload");
+    const rows = await calls(page, "conversation_summary");
+    assert.ok(rows.length >= 1, "the new row is read");
+    const newId = await page.getAttribute(
+      `${tid("conversation-item")}[data-active="true"]`,
+      "data-id",
+    );
+    assert.ok(
+      rows.every((call) => call.args.id === newId),
+      "only that row",
+    );
     assert.equal(await count(page, tid("empty-state")), 0);
   });
 
@@ -759,6 +770,9 @@ describe("settings", () => {
     assert.match(await error.innerText(), /Base URL must be an http\(s\) URL/);
 
     await page.fill(tid("settings-base-url"), "https://gateway.example.test/");
+    // anthropic-version and the auth header sit under Advanced, collapsed at their defaults.
+    assert.equal(await page.getAttribute(tid("settings-advanced"), "aria-expanded"), "false");
+    await page.click(tid("settings-advanced"));
     await page.selectOption(tid("settings-api-version"), "2025-10-01");
     await page.selectOption(tid("settings-auth-style"), "bearer");
     await page.selectOption(tid("settings-default-model"), "claude-haiku-4-5");
@@ -846,8 +860,12 @@ describe("settings", () => {
     assert.match(await error.innerText(), /keychain is not available/);
   });
 
-  test("with no key a banner leads to settings", async () => {
+  test("with no key a banner over an open conversation leads to settings", async () => {
     const page = await app({ keyStatus: "unset" });
+    // The empty view asks for the key itself (tests/onboarding.test.mjs); the banner is for a
+    // conversation.
+    await page.click(`${tid("conversation-item")}[data-id="c-rust"]`);
+    await page.waitForSelector(messageSel("a-rust"));
     const banner = page.locator(tid("no-key-banner"));
     await banner.waitFor();
     assert.match(await banner.innerText(), /No key is saved for https:\/\/primary\.example\.test/);

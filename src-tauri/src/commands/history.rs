@@ -12,6 +12,14 @@ pub async fn list_history(parley: State<'_, Parley>) -> CommandResult<HistoryInd
 }
 
 #[tauri::command]
+pub async fn conversation_summary(
+    parley: State<'_, Parley>,
+    id: String,
+) -> CommandResult<ConversationSummary> {
+    Ok(parley.conversation_summary(&id).await?)
+}
+
+#[tauri::command]
 pub async fn rename_conversation(
     parley: State<'_, Parley>,
     id: String,

@@ -95,6 +95,11 @@ export function listHistory(): Promise<HistoryIndex> {
   return call("list_history");
 }
 
+/** One conversation's sidebar row, to patch it after a send, a reply or a new title. */
+export function conversationSummary(id: string): Promise<ConversationSummary> {
+  return call("conversation_summary", { id });
+}
+
 /** The title becomes the user's: automatic titles never overwrite it. */
 export function renameConversation(id: string, title: string): Promise<ConversationSummary> {
   return call("rename_conversation", { id, title });

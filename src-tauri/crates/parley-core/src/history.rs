@@ -22,6 +22,12 @@ fn clean_name(name: &str, what: &str) -> CoreResult<String> {
 }
 
 impl Parley {
+    /// One conversation's row in the sidebar, so the UI can patch that row after a send, a
+    /// finished reply or a new title instead of listing every conversation again.
+    pub async fn conversation_summary(&self, id: &str) -> CoreResult<ConversationSummary> {
+        Ok(self.store.get_summary(id).await?.into())
+    }
+
     /// Every live conversation (pinned first, then newest first) and every folder.
     pub async fn list_history(&self) -> CoreResult<HistoryIndex> {
         let conversations = self.store.list_history().await?;

@@ -124,8 +124,11 @@ class ChatStore {
       }
     }
     if (finished.length > 0) {
-      // Titles and update times change when a reply ends, and so does what it cost.
-      void conversations.refresh();
+      // A reply's end changes its conversation's update time (its row, not the whole list) and
+      // what the open conversation cost.
+      for (const id of new Set(finished.map((message) => message.conversationId))) {
+        void conversations.refreshOne(id);
+      }
       void this.#refreshTotals();
     }
   }
@@ -185,8 +188,8 @@ class ChatStore {
   #onTitle(event: TitleUpdated): void {
     conversations.patch(event.conversationId, { title: event.title });
     if (this.conversation?.id === event.conversationId) this.conversation.title = event.title;
-    // A list refresh started by `finished` may have read the old title: the newest one wins.
-    void conversations.refresh();
+    // A row read for `finished` may still answer with the old title: this newer read wins.
+    void conversations.refreshOne(event.conversationId);
   }
 
   /** Opens a search hit: its conversation on the branch that holds it, the message highlighted. */
@@ -405,6 +408,7 @@ class ChatStore {
     if (params === null) return false;
     const view = this.#view;
     const existing = this.conversation;
+    let conversationId = existing?.id ?? null;
     this.sending = true;
     try {
       // The panel's latest edits are stored before the request is built from them.
@@ -427,6 +431,7 @@ class ChatStore {
             onEvent,
           ),
         (started) => {
+          conversationId = started.conversation.id;
           if (view !== this.#view) return;
           this.conversation = started.conversation;
           if (started.userMessage) this.messages.push(started.userMessage);
@@ -438,7 +443,8 @@ class ChatStore {
           }
         },
       );
-      void conversations.refresh();
+      // The conversation is new, or newer: its row only.
+      if (conversationId) void conversations.refreshOne(conversationId);
       return true;
     } catch (e) {
       showError(e as ErrorPayload, m.app_err_not_sent());
@@ -479,7 +485,7 @@ class ChatStore {
         this.messages.splice(at, this.messages.length - at, ...added);
       },
     );
-    if (sent) void conversations.refresh();
+    if (sent && this.conversation) void conversations.refreshOne(this.conversation.id);
     return sent;
   }
 

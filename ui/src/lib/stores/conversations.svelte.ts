@@ -40,6 +40,8 @@ class ConversationsStore {
   /** An undo expired while another was showing: purge when the last one goes. */
   #purgeDue = false;
   #refreshSeq = 0;
+  /** The latest `refreshOne` per conversation: an older answer never overwrites a newer one. */
+  #rowSeq = new Map<string, number>();
 
   async refresh(): Promise<void> {
     const seq = ++this.#refreshSeq;
@@ -59,6 +61,26 @@ class ConversationsStore {
         this.loaded = true;
       }
     }
+  }
+
+  /**
+   * Reads one conversation's row again and puts it in the list (new conversations at their
+   * place by recency, which `buildItems` sorts by): what a send, a finished reply or a new title
+   * changes, without listing every conversation again. A conversation whose delete can still be
+   * undone stays hidden; one that is gone (purged) is ignored.
+   */
+  async refreshOne(id: string): Promise<void> {
+    const seq = (this.#rowSeq.get(id) ?? 0) + 1;
+    this.#rowSeq.set(id, seq);
+    let summary: ConversationSummary;
+    try {
+      summary = await backend.conversationSummary(id);
+    } catch {
+      return;
+    }
+    if (this.#rowSeq.get(id) !== seq || this.#hidden.has(id)) return;
+    if (this.items.some((c) => c.id === id)) this.#replace(summary);
+    else this.items = [summary, ...this.items];
   }
 
   /** Updates one summary (title/model changes) without a round trip. */
