@@ -111,4 +111,36 @@ describe("languages", () => {
       assert.ok(!sheet.includes(english), `"${english}" is still English in the sheet`);
     }
   });
+  test("the parameters panel speaks Chinese after switching to 中文", async () => {
+    const page = await app();
+    await chooseLanguage(page, "zh-CN");
+    await page.keyboard.press("Escape");
+    await page.click(tid("params-open"));
+    await page.waitForSelector(tid("param-temperature"));
+    // Each control's visible name (its <label>, or what labels the switch), the preset bar's
+    // button and the tool choice's options, all found from their test ids.
+    const texts = await page.evaluate(() => {
+      const byId = (id) => document.querySelector(`[data-testid="${id}"]`);
+      const labelOf = (el) =>
+        el.labels?.[0]?.textContent ??
+        document.getElementById(el.getAttribute("aria-labelledby"))?.textContent;
+      const ids = ["param-temperature", "param-stop-sequences", "param-thinking", "tool-choice"];
+      return [
+        ...ids.map((id) => labelOf(byId(id))),
+        byId("preset-save").textContent,
+        byId("param-hand-tool-add").textContent,
+        ...[...byId("tool-choice").options].map((option) => option.textContent),
+      ].map((text) => (text ?? "").trim());
+    });
+    for (const text of texts) assert.match(text, /\p{Script=Han}/u, `"${text}" is in Chinese`);
+    const joined = texts.join(" | ");
+    for (const english of [
+      "Temperature",
+      "Stop sequences",
+      "Extended thinking",
+      "Save as preset",
+    ]) {
+      assert.ok(!joined.includes(english), `"${english}" is still English in the panel`);
+    }
+  });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { overwriteGetLocale } from "../paraglide/runtime";
 import type { McpServerView } from "./bindings";
 import { formProblem, parseArgs, serverDraft, serverForm, stateText } from "./mcpForm";
 
@@ -69,5 +70,16 @@ describe("the MCP server form", () => {
     expect(stateText("ready", 3, null)).toBe("Ready · 3 tools");
     expect(stateText("failed", 0, "spawn npx ENOENT")).toBe("Failed: spawn npx ENOENT");
     expect(stateText("disabled", 2, null)).toBe("Disabled");
+  });
+
+  it("words each state in Chinese, keeping the server's own error as it came", () => {
+    overwriteGetLocale(() => "zh-CN");
+    try {
+      expect(stateText("ready", 1, null)).toBe("就绪 · 1 个工具");
+      expect(stateText("failed", 0, "spawn npx ENOENT")).toBe("失败：spawn npx ENOENT");
+      expect(formProblem({ ...serverForm(stored), name: "" })).toBe("请为服务器命名");
+    } finally {
+      overwriteGetLocale(() => "en");
+    }
   });
 });

@@ -3,7 +3,9 @@
  * header values) never come back from Rust, so a stored row shows its name with an empty value
  * field, and an untouched stored value is sent as `null` ("keep what the keychain holds").
  */
+import { m } from "../paraglide/messages";
 import type { McpServerDraft, McpServerState, McpServerView, SecretEntry } from "./bindings";
+import { formatCount } from "./format";
 
 /** One NAME = value row; `stored`: Rust holds a value for this name (its field starts empty). */
 export type SecretRow = { name: string; value: string; stored: boolean };
@@ -22,7 +24,10 @@ export type ServerForm = {
   enabled: boolean;
 };
 
-export const KEEP_PLACEHOLDER = "stored in keychain — leave empty to keep";
+/** The placeholder of a stored secret's value field. */
+export function keepPlaceholder(): string {
+  return m.tools_keep_placeholder();
+}
 
 export function emptyServerForm(): ServerForm {
   return {
@@ -96,12 +101,10 @@ export function serverDraft(form: ServerForm): McpServerDraft {
 
 /** Why the form cannot be saved yet (Rust checks again), or null. */
 export function formProblem(form: ServerForm): string | null {
-  if (!form.name.trim()) return "Give the server a name";
-  if (form.kind === "stdio" && !form.command.trim()) {
-    return "A stdio server needs a command (for example npx)";
-  }
+  if (!form.name.trim()) return m.tools_problem_name();
+  if (form.kind === "stdio" && !form.command.trim()) return m.tools_problem_command();
   if (form.kind === "http" && !/^https?:\/\/\S+$/.test(form.url.trim())) {
-    return "Enter an http:// or https:// URL";
+    return m.tools_problem_url();
   }
   return null;
 }
@@ -110,12 +113,12 @@ export function formProblem(form: ServerForm): string | null {
 export function stateText(state: McpServerState, tools: number, error: string | null): string {
   switch (state) {
     case "starting":
-      return "Starting…";
+      return m.tools_server_starting();
     case "ready":
-      return `Ready · ${tools} ${tools === 1 ? "tool" : "tools"}`;
+      return m.tools_server_ready({ count: tools, shown: formatCount(tools) });
     case "failed":
-      return `Failed: ${error ?? "the server stopped"}`;
+      return m.tools_server_failed({ error: error ?? m.tools_server_stopped() });
     case "disabled":
-      return "Disabled";
+      return m.tools_server_disabled();
   }
 }

@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
+import { overwriteGetLocale } from "../paraglide/runtime";
 import type { ModelInfo, ParamField, RequestParams } from "./bindings";
 import {
   checkForm,
@@ -11,6 +12,7 @@ import {
   paramContext,
   parseStopSequences,
   sameParams,
+  summarize,
   thinkingSupport,
   unescapeStopSequence,
   validate,
@@ -24,6 +26,8 @@ const context: ParamContext = {
   maxOutputTokens: 64_000,
   thinking: "parameter",
 };
+
+afterEach(() => overwriteGetLocale(() => "en"));
 
 const params = (patch: Partial<RequestParams>): RequestParams => ({ ...emptyParams(), ...patch });
 const fields = (p: RequestParams, c: ParamContext = context): ParamField[] =>
@@ -262,4 +266,35 @@ it("sameParams compares every field", () => {
     false,
   );
   expect(sameParams(params({ topK: 1 }), params({}))).toBe(false);
+});
+
+describe("the summary and messages in the UI language", () => {
+  it("summarizes what is set, with one and several tools", () => {
+    const tool = { name: "t", description: "", inputSchema: { type: "object" } };
+    const p = params({ maxTokens: 1024, temperature: 0.2, thinking: true, handTools: [tool] });
+    expect(summarize(p, "parameter")).toBe("max 1024 · temp 0.2 · thinking · 1 tool");
+    const two = params({ handTools: [tool, { ...tool, name: "u" }], stopSequences: ["a"] });
+    expect(summarize(two, "parameter")).toBe("1 stop · 2 tools");
+    expect(summarize(params({ toolChoice: { type: "tool", name: "t" } }), "parameter")).toBe(
+      "tool_choice t",
+    );
+  });
+
+  it("says Rust's rules and the summary in Chinese, joining issues the Chinese way", () => {
+    overwriteGetLocale(() => "zh-CN");
+    expect(validate(params({ maxTokens: 70_000 }), context)[0]!.message).toBe(
+      "此模型的 max_tokens 最多为 64000",
+    );
+    const byField = issuesByField(
+      checkForm(form({ stopSequences: "a\nb\nc\nd\n " }), context).issues,
+    );
+    expect(byField.stopSequences).toBe("停止序列最多 4 个；停止序列不能只包含空格");
+    expect(fieldStates(form({ thinking: true }), context).temperature.reason).toBe(
+      "开启扩展思考时不使用",
+    );
+    const tool = { name: "t", description: "", inputSchema: { type: "object" } };
+    expect(summarize(params({ temperature: 0.2, handTools: [tool, tool] }), "parameter")).toBe(
+      "温度 0.2 · 2 个工具",
+    );
+  });
 });

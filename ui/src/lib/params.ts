@@ -2,12 +2,15 @@
  * The request parameters panel's rules, mirroring `parley-core/src/params.rs` (validation) and
  * `models.rs` (what a model id says about its limits and thinking) so an invalid value is an
  * inline error while it is typed. Rust checks again before sending; `validate` keeps Rust's
- * messages word for word, and `params.test.ts` runs the same edge cases as Rust's tests.
+ * messages word for word in English (the catalogs translate them; numbers stay as the user types
+ * them, without grouping, as Rust writes them), and `params.test.ts` runs the same edge cases as
+ * Rust's tests.
  *
  * The panel edits text (`ParamsForm`), because "empty" means "not sent" and a half-typed value
  * must be shown as the user typed it; `checkForm` turns the text into `RequestParams` or says
  * why it cannot.
  */
+import { m } from "../paraglide/messages";
 import type { ModelInfo, ParamField, ParamIssue, RequestParams, ThinkingSupport } from "./bindings";
 import {
   checkHandTools,
@@ -109,40 +112,40 @@ export function validate(params: RequestParams, context: ParamContext): ParamIss
   const issue = (field: ParamField, message: string) => issues.push({ field, message });
   const maxTokens = params.maxTokens ?? context.defaultMaxTokens;
   if (params.maxTokens === 0) {
-    issue("maxTokens", "max_tokens must be at least 1");
+    issue("maxTokens", m.params_issue_max_tokens_min());
   } else if (
     params.maxTokens !== null &&
     context.maxOutputTokens !== null &&
     params.maxTokens > context.maxOutputTokens
   ) {
-    issue("maxTokens", `max_tokens can be at most ${context.maxOutputTokens} for this model`);
+    issue("maxTokens", m.params_issue_max_tokens_model({ max: String(context.maxOutputTokens) }));
   }
   const inUnit = (n: number) => Number.isFinite(n) && n >= 0 && n <= 1;
   if (params.temperature !== null && !inUnit(params.temperature)) {
-    issue("temperature", "temperature must be between 0 and 1");
+    issue("temperature", m.params_issue_temperature_range());
   }
   if (params.topP !== null && !inUnit(params.topP)) {
-    issue("topP", "top_p must be between 0 and 1");
+    issue("topP", m.params_issue_top_p_range());
   }
   if (params.temperature !== null && params.topP !== null) {
-    issue("topP", "Set temperature or top_p, not both: the API advises changing only one");
+    issue("topP", m.params_issue_temperature_and_top_p());
   }
   if (params.topK === 0) {
-    issue("topK", "top_k must be a positive whole number");
+    issue("topK", m.params_issue_top_k_positive());
   }
   const stops = params.stopSequences.filter((s) => s !== "");
   if (stops.length > MAX_STOP_SEQUENCES) {
-    issue("stopSequences", `At most ${MAX_STOP_SEQUENCES} stop sequences`);
+    issue("stopSequences", m.params_issue_stop_max({ max: String(MAX_STOP_SEQUENCES) }));
   }
   if (stops.some((s) => s.trim() === "")) {
-    issue("stopSequences", "A stop sequence must contain something other than spaces");
+    issue("stopSequences", m.params_issue_stop_blank());
   }
   if (params.thinking && context.thinking === "parameter") {
     const budget = params.thinkingBudget ?? DEFAULT_THINKING_BUDGET;
     if (budget < MIN_THINKING_BUDGET) {
-      issue("thinkingBudget", `The thinking budget must be at least ${MIN_THINKING_BUDGET} tokens`);
+      issue("thinkingBudget", m.params_issue_budget_min({ min: String(MIN_THINKING_BUDGET) }));
     } else if (budget >= maxTokens) {
-      issue("thinkingBudget", `The thinking budget must be below max_tokens (${maxTokens})`);
+      issue("thinkingBudget", m.params_issue_budget_below_max({ max: String(maxTokens) }));
     }
   }
   for (const { message } of handToolIssues(params.handTools ?? [])) issue("handTools", message);
@@ -244,20 +247,20 @@ export function checkForm(form: ParamsForm, context: ParamContext): FormCheck {
     return value;
   };
   const params: RequestParams = {
-    maxTokens: read("maxTokens", parseWhole(form.maxTokens), "max_tokens must be a whole number"),
+    maxTokens: read("maxTokens", parseWhole(form.maxTokens), m.params_issue_max_tokens_whole()),
     temperature: read(
       "temperature",
       parseDecimal(form.temperature),
-      "temperature must be between 0 and 1",
+      m.params_issue_temperature_range(),
     ),
-    topP: read("topP", parseDecimal(form.topP), "top_p must be between 0 and 1"),
-    topK: read("topK", parseWhole(form.topK), "top_k must be a positive whole number"),
+    topP: read("topP", parseDecimal(form.topP), m.params_issue_top_p_range()),
+    topK: read("topK", parseWhole(form.topK), m.params_issue_top_k_positive()),
     stopSequences: parseStopSequences(form.stopSequences),
     thinking: form.thinking,
     thinkingBudget: read(
       "thinkingBudget",
       parseWhole(form.thinkingBudget),
-      "The thinking budget must be a whole number of tokens",
+      m.params_issue_budget_whole(),
     ),
     toolChoice: toolChoiceFromValue(form.toolChoice),
     handTools: [],
@@ -276,17 +279,27 @@ export function checkForm(form: ParamsForm, context: ParamContext): FormCheck {
   ) {
     issues.push({
       field: "topP",
-      message: `With extended thinking, top_p must be at least ${THINKING_MIN_TOP_P}`,
+      message: m.params_issue_thinking_top_p({ min: String(THINKING_MIN_TOP_P) }),
     });
   }
   return { params: issues.length === 0 ? params : null, issues };
 }
 
+/** Several issue messages as one text ("a. b" in English), for an inline error. */
+export function joinIssues(messages: readonly string[]): string {
+  return messages.reduce(
+    (first, next) => (first ? m.params_issues_join({ first, next }) : next),
+    "",
+  );
+}
+
 /** The issues' messages by field (several for one field joined), for inline errors. */
 export function issuesByField(issues: readonly ParamIssue[]): Partial<Record<ParamField, string>> {
+  const byField: Partial<Record<ParamField, string[]>> = {};
+  for (const { field, message } of issues) (byField[field] ??= []).push(message);
   const out: Partial<Record<ParamField, string>> = {};
-  for (const { field, message } of issues) {
-    out[field] = out[field] ? `${out[field]}. ${message}` : message;
+  for (const [field, messages] of Object.entries(byField) as [ParamField, string[]][]) {
+    out[field] = joinIssues(messages);
   }
   return out;
 }
@@ -294,14 +307,15 @@ export function issuesByField(issues: readonly ParamIssue[]): Partial<Record<Par
 /** Whether a control can be used, and if not, why (shown beside it). */
 export type FieldState = { disabled: boolean; reason: string | null };
 
-export const EXCLUSIVE_REASON = "The API advises setting temperature or top_p, not both";
-export const THINKING_EXCLUDES_REASON = "Not used with extended thinking";
-export const THINKING_TOP_P_HINT = `With extended thinking, only ${THINKING_MIN_TOP_P} or more`;
+/** The hint under top_p while extended thinking is on. */
+export function thinkingTopPHint(): string {
+  return m.params_hint_top_p_thinking({ min: String(THINKING_MIN_TOP_P) });
+}
 
 /** Why `support` rules the thinking toggle out, or null when the model takes the parameter. */
 export function thinkingUnavailableReason(support: ThinkingSupport): string | null {
-  if (support === "builtin") return "This model thinks by itself";
-  if (support === "unsupported") return "This model does not support extended thinking";
+  if (support === "builtin") return m.params_reason_thinking_builtin();
+  if (support === "unsupported") return m.params_reason_thinking_unsupported();
   return null;
 }
 
@@ -323,16 +337,14 @@ export function fieldStates(
   const ok: FieldState = { disabled: false, reason: null };
   const off = (reason: string): FieldState => ({ disabled: true, reason });
   const unavailable = thinkingUnavailableReason(context.thinking);
+  const exclusive = m.params_reason_exclusive();
+  const excluded = m.params_reason_thinking_excludes();
   return {
-    temperature: on
-      ? off(THINKING_EXCLUDES_REASON)
-      : form.topP.trim() !== ""
-        ? off(EXCLUSIVE_REASON)
-        : ok,
-    topP: form.temperature.trim() !== "" ? off(EXCLUSIVE_REASON) : ok,
-    topK: on ? off(THINKING_EXCLUDES_REASON) : ok,
+    temperature: on ? off(excluded) : form.topP.trim() !== "" ? off(exclusive) : ok,
+    topP: form.temperature.trim() !== "" ? off(exclusive) : ok,
+    topK: on ? off(excluded) : ok,
     thinking: unavailable ? off(unavailable) : ok,
-    thinkingBudget: on ? ok : off(unavailable ?? "Turn on extended thinking to set its budget"),
+    thinkingBudget: on ? ok : off(unavailable ?? m.params_reason_turn_on_thinking()),
   };
 }
 
@@ -352,18 +364,27 @@ export function sameParams(a: RequestParams, b: RequestParams): boolean {
   );
 }
 
-/** A short summary of what is set ("max 1,024 · temp 0.2 · thinking"), for the panel button. */
+/**
+ * A short summary of what is set ("max 1024 · temp 0.2 · thinking"), for the panel button. The
+ * values are written as they are typed and sent (no grouping), like the fields show them.
+ */
 export function summarize(params: RequestParams, thinking: ThinkingSupport): string {
   const parts: string[] = [];
-  if (params.maxTokens !== null) parts.push(`max ${params.maxTokens}`);
-  if (params.temperature !== null) parts.push(`temp ${params.temperature}`);
-  if (params.topP !== null) parts.push(`top_p ${params.topP}`);
-  if (params.topK !== null) parts.push(`top_k ${params.topK}`);
-  if (params.stopSequences.length > 0) parts.push(`${params.stopSequences.length} stop`);
-  if (params.thinking && thinking === "parameter") parts.push("thinking");
+  const value = (n: number) => ({ value: String(n) });
+  if (params.maxTokens !== null) parts.push(m.params_summary_max(value(params.maxTokens)));
+  if (params.temperature !== null) {
+    parts.push(m.params_summary_temperature(value(params.temperature)));
+  }
+  if (params.topP !== null) parts.push(m.params_summary_top_p(value(params.topP)));
+  if (params.topK !== null) parts.push(m.params_summary_top_k(value(params.topK)));
+  const stops = params.stopSequences.length;
+  if (stops > 0) parts.push(m.params_summary_stop({ count: String(stops) }));
+  if (params.thinking && thinking === "parameter") parts.push(m.params_summary_thinking());
   const handTools = params.handTools?.length ?? 0;
-  if (handTools > 0) parts.push(handTools === 1 ? "1 tool" : `${handTools} tools`);
+  if (handTools > 0) parts.push(m.params_summary_tools({ count: handTools }));
   const choice = toolChoiceValue(params.toolChoice);
-  if (choice !== "auto") parts.push(`tool_choice ${choice.replace(/^tool:/, "")}`);
+  if (choice !== "auto") {
+    parts.push(m.params_summary_tool_choice({ choice: choice.replace(/^tool:/, "") }));
+  }
   return parts.join(" · ");
 }

@@ -3,6 +3,7 @@
  * per million tokens ("3", "0.30"), stored as integer micro-dollars per million tokens
  * (`ModelPrice`, see `money.ts`).
  */
+import { m } from "../paraglide/messages";
 import type { ModelPrice } from "./bindings";
 import { formatDollarsPerMTok, parseDollarsPerMTok } from "./money";
 
@@ -46,8 +47,8 @@ export function parsePriceRows(rows: readonly PriceRow[]): {
     if (blank(row)) continue;
     const rowErrors: RowErrors = {};
     const model = row.model.trim();
-    if (model === "") rowErrors.model = "Name the model";
-    else if (seen.has(model)) rowErrors.model = "This model has a price above";
+    if (model === "") rowErrors.model = m.params_price_name_model();
+    else if (seen.has(model)) rowErrors.model = m.params_price_duplicate();
     seen.add(model);
     const amounts = {} as Record<PriceColumn, number>;
     for (const column of PRICE_COLUMNS) {
@@ -55,8 +56,7 @@ export function parsePriceRows(rows: readonly PriceRow[]): {
       const optional = column === "cacheWrite" || column === "cacheRead";
       const micro = typed === "" && optional ? 0 : parseDollarsPerMTok(typed);
       if (micro === null) {
-        rowErrors[column] =
-          typed === "" ? "Enter a price" : "Dollars per million tokens, e.g. 3 or 0.30";
+        rowErrors[column] = typed === "" ? m.params_price_missing() : m.params_price_format();
       } else {
         amounts[column] = micro;
       }

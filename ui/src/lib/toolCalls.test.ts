@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
+import { overwriteGetLocale } from "../paraglide/runtime";
 import type { ContentBlock, MessageView, ToolCallView } from "./bindings";
 import {
   DENIED_RESULT,
@@ -33,6 +34,8 @@ const use = (id: string, name = "echo", input: unknown = { text: id }) =>
 const result = (id: string, content: unknown, isError = false) =>
   ({ type: "tool_result", tool_use_id: id, content, is_error: isError }) as ContentBlock;
 
+afterEach(() => overwriteGetLocale(() => "en"));
+
 describe("tool call states", () => {
   const reply = message("assistant", [
     { type: "text", text: "Let me" },
@@ -60,6 +63,16 @@ describe("tool call states", () => {
     ]);
     expect(calls[1]!.outcome).toEqual({ content: [{ type: "text", text: "boom" }], isError: true });
     expect(calls[0]!.live).toBe(false);
+  });
+
+  it("recognise the core's stored texts whatever the UI language", () => {
+    overwriteGetLocale(() => "zh-CN");
+    const next = message("user", [result("c", DENIED_RESULT, true), result("d", STOPPED_RESULT)]);
+    const states = callsOf(reply, next, undefined).map((c) => c.state);
+    expect(states.slice(2, 4), "the stored texts are data, never translated").toEqual([
+      "denied",
+      "cancelled",
+    ]);
   });
 
   it("follow the live round when there is one, and wait while the reply streams", () => {
@@ -105,6 +118,14 @@ describe("arguments", () => {
     expect(text).toContain(`"body": "${"x".repeat(100)}… (400 more characters)"`);
     const full = argumentsJson({ body: long }, null);
     expect(full).toEqual({ text: JSON.stringify({ body: long }, null, 2), folded: false });
+  });
+
+  it("say how much is folded, in the UI language", () => {
+    expect(argumentsJson("abcd", 3).text).toBe('"abc… (1 more character)"');
+    overwriteGetLocale(() => "zh-CN");
+    expect(argumentsJson("x".repeat(1300), 100).text).toBe(
+      `"${"x".repeat(100)}…（还有 1,200 个字符）"`,
+    );
   });
 
   it("say null for a missing input", () => {

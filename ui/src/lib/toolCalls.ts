@@ -3,15 +3,20 @@
  * event is the truth (the UI never decides whether a call may run); otherwise the state is read
  * from history: the reply's next message on the branch holds the `tool_result` blocks.
  */
+import { m } from "../paraglide/messages";
 import type { ChatEvent, MessageView, ToolCallView } from "./bindings";
 import type { ImageSource, ToolResultBlock, ToolUseBlock } from "./blocks";
 import { isToolResult, isToolUse } from "./blocks";
+import { formatCount } from "./format";
 
 /** The latest `toolCalls` event of a reply, without its ids. */
 export type ToolRound = { calls: ToolCallView[]; awaiting: boolean };
 export type ToolCallsEvent = Extract<ChatEvent, { type: "toolCalls" }>;
 
-/** The result text the core stores for a call the user denied (Rust's `tool_calls.rs`). */
+/**
+ * The result text the core stores for a call the user denied (Rust's `tool_calls.rs`). These are
+ * data read back from history to recognise the state, not UI text: they are never translated.
+ */
 export const DENIED_RESULT = "The user denied this tool call.";
 /** The result text the core stores for a call the user stopped. */
 export const STOPPED_RESULT = "The user stopped this tool call.";
@@ -128,7 +133,12 @@ export function argumentsJson(
   const replacer = (_key: string, value: unknown) => {
     if (foldAt !== null && typeof value === "string" && value.length > foldAt) {
       folded = true;
-      return `${value.slice(0, foldAt)}… (${value.length - foldAt} more characters)`;
+      const count = value.length - foldAt;
+      return m.tools_more_characters({
+        start: value.slice(0, foldAt),
+        count,
+        shown: formatCount(count),
+      });
     }
     return value;
   };

@@ -3,8 +3,9 @@
  * value, and the hand-written tools the user defines (name, description, JSON schema typed as
  * text). The rules mirror `parley-core/src/params.rs` (`is_valid_tool_name` and the
  * `ParamField::HandTools` checks of `validate`) with Rust's messages word for word, so a tool
- * the panel accepts is one Rust accepts.
+ * the panel accepts is one Rust accepts (English is Rust's text; the catalogs translate it).
  */
+import { m } from "../paraglide/messages";
 import type { HandTool, ToolChoiceSetting } from "./bindings";
 
 /** A hand-written tool as the panel edits it: the schema is text until it parses. */
@@ -53,10 +54,10 @@ export function handToolIssues(tools: readonly HandTool[]): HandToolIssue[] {
     if (!isValidToolName(name)) {
       issues.push({
         index,
-        message: `The tool name "${name}" must be 1–64 letters, digits, _ or - (no spaces)`,
+        message: m.params_tool_name_invalid({ name }),
       });
     } else if (seen.has(name)) {
-      issues.push({ index, message: `Two tools are named "${name}"` });
+      issues.push({ index, message: m.params_tool_name_twice({ name }) });
     } else {
       seen.add(name);
     }
@@ -68,7 +69,7 @@ export function handToolIssues(tools: readonly HandTool[]): HandToolIssue[] {
     if (!isObjectSchema) {
       issues.push({
         index,
-        message: `The input schema of "${name}" must be a JSON Schema object with "type": "object"`,
+        message: m.params_tool_schema_not_object({ name }),
       });
     }
   });
@@ -94,7 +95,7 @@ export function checkHandTools(forms: readonly HandToolForm[]): HandToolsCheck {
     } catch (e) {
       issues.push({
         index,
-        message: `The input schema of "${form.name}" is not valid JSON: ${(e as Error).message}`,
+        message: m.params_tool_schema_not_json({ name: form.name, error: (e as Error).message }),
       });
       return { name: form.name, description: form.description, inputSchema: { type: "object" } };
     }
