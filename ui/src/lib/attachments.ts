@@ -3,6 +3,7 @@
  * immutable arrays), the 20-image cap, image-URL detection and the `images` of a `SendRequest`.
  * The rune store `stores/composer.svelte.ts` holds the list and runs the IPC around these.
  */
+import { m } from "../paraglide/messages";
 import type { ComposerImage, ErrorPayload, ImageDraft } from "./bindings";
 
 /** At most this many images per message in the composer (the API accepts 100 per request). */
@@ -42,7 +43,7 @@ export function readyCount(list: readonly Attachment[]): number {
 export function tooManyError(name: string): ErrorPayload {
   return {
     kind: "image_too_many",
-    message: `"${name}" was not added: a message can carry at most ${MAX_IMAGES} images. Remove one to add another.`,
+    message: m.attachment_too_many({ name, max: MAX_IMAGES }),
     status: null,
     requestId: null,
   };
