@@ -111,6 +111,43 @@ describe("languages", () => {
       assert.ok(!sheet.includes(english), `"${english}" is still English in the sheet`);
     }
   });
+
+  test("the settings dialog speaks Chinese in every section", async () => {
+    const page = await app();
+    await chooseLanguage(page, "zh-CN");
+    await page.waitForSelector(`${tid("settings-spend")}[aria-busy="false"]`);
+    const text = async (id) => (await page.locator(tid(id)).first().innerText()).trim();
+    const han = /\p{Script=Han}/u;
+    for (const id of [
+      "settings-api-key-status",
+      "settings-advanced",
+      "settings-test-connection",
+      "settings-network",
+      "settings-models-status",
+      "settings-prices",
+      "settings-spend",
+      "settings-save",
+    ]) {
+      assert.match(await text(id), han, `${id} is in Chinese`);
+    }
+    await page.click(tid("settings-advanced"));
+    assert.match(await text("settings-advanced"), han);
+    const dialog = await text("settings-dialog");
+    for (const english of [
+      "Save settings",
+      "Test connection",
+      "Refresh models",
+      "System proxy",
+      "Add a model",
+      "Prompt caching",
+      "Auth header",
+      "Automatic titles",
+      "Send images at full resolution",
+    ]) {
+      assert.ok(!dialog.includes(english), `"${english}" is still English in settings`);
+    }
+  });
+
   test("the parameters panel speaks Chinese after switching to 中文", async () => {
     const page = await app();
     await chooseLanguage(page, "zh-CN");

@@ -17,6 +17,7 @@ import DOMPurify from "dompurify";
 import { Marked, type Token, type Tokens, type TokensList } from "marked";
 import { escapeHtml, highlightCode } from "./highlight";
 import { MathLexer, mathExtension, scanMath } from "./math";
+import { m as msg } from "../paraglide/messages";
 
 // ---------------------------------------------------------------------------------------------
 // Splitting into settled blocks
@@ -306,7 +307,7 @@ function getPurifier(): ReturnType<typeof DOMPurify> {
       el.setAttribute("type", "button");
       el.setAttribute("class", "code-copy");
       el.setAttribute("data-testid", "code-copy");
-      el.setAttribute("aria-label", "Copy code");
+      el.setAttribute("aria-label", msg.chat_code_copy_label());
     }
   });
   // Set once: parsing the configuration on every call costs more than a short block.
@@ -364,7 +365,7 @@ const marked = new Marked(mathExtension, {
       const cls = language ? `hljs language-${language}` : "hljs";
       return (
         `<div class="code-block"><div class="code-header"><span class="code-lang">${label}</span>` +
-        `<button data-copy-nonce="${COPY_NONCE}">Copy</button></div>` +
+        `<button data-copy-nonce="${COPY_NONCE}">${escapeHtml(msg.chat_code_copy())}</button></div>` +
         `<pre><code class="${cls}">${html}</code></pre></div>`
       );
     },
@@ -376,12 +377,14 @@ const marked = new Marked(mathExtension, {
     },
     image(token: Tokens.Image): string {
       // Remote images are not loaded (privacy); show them as a link the user can open.
-      const alt = escapeHtml(token.text || "image");
+      const name = token.text || msg.chat_markdown_image_alt();
+      const alt = escapeHtml(name);
       if (SAFE_IMAGE.test(token.href)) return `<img src="${escapeHtml(token.href)}" alt="${alt}">`;
+      const text = escapeHtml(msg.chat_markdown_image_link({ alt: name }));
       if (SAFE_LINK.test(token.href)) {
-        return `<a href="${escapeHtml(token.href)}" class="image-link">[image: ${alt}]</a>`;
+        return `<a href="${escapeHtml(token.href)}" class="image-link">${text}</a>`;
       }
-      return `<span class="image-link">[image: ${alt}]</span>`;
+      return `<span class="image-link">${text}</span>`;
     },
   },
 });

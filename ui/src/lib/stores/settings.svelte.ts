@@ -1,6 +1,7 @@
 import * as backend from "../backend";
 import type { ErrorPayload, KeyStatus, ModelInfo, RequestParams } from "../bindings";
 import type { Settings, SettingsView } from "../bindings";
+import { keyLabel } from "../keyLabel";
 import { emptyParams, paramContext, type ParamContext } from "../params";
 
 /** Settings as the backend reports them, plus the key of the saved base URL's origin. */
@@ -12,7 +13,8 @@ class SettingsStore {
   keyStatus: KeyStatus | null = $derived(this.view?.key.status ?? null);
   /** The origin (scheme, host, port) Rust sends replies' requests to; shown, never called. */
   keyOrigin: string = $derived(this.view?.key.origin ?? "");
-  keyLabel: string = $derived(this.view?.key.label ?? "API key");
+  /** The key field's label in the UI language, e.g. "Anthropic API key". */
+  keyLabel: string = $derived(keyLabel(this.view?.key.label));
   /** The models for the pickers: the endpoint's `/v1/models`, else the built-in list. */
   models: ModelInfo[] = $derived(this.view?.models ?? []);
   defaultModel: string = $derived(this.view?.settings.defaultModel ?? "");
