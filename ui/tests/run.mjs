@@ -25,6 +25,7 @@ const run = spawnSync(
           "tests/a11y.test.mjs",
           "tests/math.test.mjs",
           "tests/i18n.test.mjs",
+          "tests/onboarding.test.mjs",
         ]),
   ],
   { cwd: UI_DIR, stdio: "inherit" },
