@@ -31,8 +31,8 @@ test("key saved in settings, a reply streams in, and the conversation survives a
   let app = await launchApp({ dataDir, baseUrl: mock.baseUrl });
   t.after(() => app.quit());
   try {
-    // First start: no key, the app says so and leads to settings.
-    await app.find("no-key-banner");
+    // First start: no key, the empty view offers to set one up (settings works too).
+    await app.find("onboarding");
     await (await app.find("settings-open")).click();
     const status = await app.find("settings-api-key-status");
     assert.equal(await status.attr("data-state"), "unset");
