@@ -95,6 +95,12 @@ const PACED_TPS = 20_000;
 const RATE_TPS = 2_500;
 const RATE_TOKENS = 15_000;
 const STARTUP_CONVERSATIONS = 1_000;
+/** The floor for start-up and memory (issue 13): a bare Tauri app on the same Tauri and WebKitGTK. */
+const BARE_APP = resolve(
+  process.env.PARLEY_BARE_BINARY ??
+    join(ROOT, "target/release/parley-bench-bare"),
+);
+const BARE_SELECTOR = '[data-testid="bare"]';
 const SMOOTH_MESSAGES = 500;
 const IDLE_BEFORE_MEMORY_MS = 2_000;
 
@@ -234,7 +240,7 @@ function storeKeyFor(baseUrl) {
  * Starts WebKitWebDriver and, through a new session, the app with its own data directory.
  * `requestedAt` is taken just before the new-session request (which launches the app).
  */
-async function launchApp(dataDir, baseUrl, extraEnv = {}) {
+async function launchApp(dataDir, baseUrl, extraEnv = {}, binary = APP) {
   storeKeyFor(baseUrl);
   launches += 1;
   const port = await freePort();
@@ -262,7 +268,7 @@ async function launchApp(dataDir, baseUrl, extraEnv = {}) {
     "/session",
     {
       capabilities: {
-        alwaysMatch: { "webkitgtk:browserOptions": { binary: APP, args: [] } },
+        alwaysMatch: { "webkitgtk:browserOptions": { binary, args: [] } },
       },
     },
     { timeoutMs: 120_000 },
@@ -700,8 +706,15 @@ async function benchSmoothness(mock, seedBinary) {
  * Launches the app on `dataDir`, waits until `selector` is rendered, idles, measures memory;
  * `after(driver)` (optional) runs last and its value is returned as `extra`.
  */
-async function measureLaunch(dataDir, baseUrl, selector, name, after = null) {
-  const launched = await launchApp(dataDir, baseUrl);
+async function measureLaunch(
+  dataDir,
+  baseUrl,
+  selector,
+  name,
+  after = null,
+  binary = APP,
+) {
+  const launched = await launchApp(dataDir, baseUrl, {}, binary);
   try {
     let found;
     try {
@@ -920,7 +933,34 @@ async function benchStartup(mock, seedBinary) {
   const full = [];
   const empty = [];
   const chromium = [];
+  const bare = [];
+  const haveBare = existsSync(BARE_APP);
+  if (!haveBare)
+    log(
+      `start-up: no ${BARE_APP} (cargo build --release -p parley-bench-bare): no bare Tauri floor`,
+    );
+  else
+    await measureLaunch(
+      newDir("bare"),
+      mock.baseUrl,
+      BARE_SELECTOR,
+      "bare-warmup",
+      null,
+      BARE_APP,
+    );
   for (let rep = 0; rep < REPS; rep++) {
+    if (haveBare) {
+      bare.push(
+        await measureLaunch(
+          newDir("bare"),
+          mock.baseUrl,
+          BARE_SELECTOR,
+          `bare-${rep + 1}`,
+          null,
+          BARE_APP,
+        ),
+      );
+    }
     full.push(
       await measureLaunch(
         copyOf(seeded.dir),
@@ -964,6 +1004,28 @@ async function benchStartup(mock, seedBinary) {
   const startChromium = median(chromium.map((r) => r.ms));
   const memParley = median(full.map((r) => r.memory.bytes));
   const memChromium = median(chromium.map((r) => r.memory.bytes));
+  const startBare = haveBare ? median(bare.map((r) => r.ms)) : NaN;
+  const memBare = haveBare ? median(bare.map((r) => r.memory.bytes)) : NaN;
+  const bareRows = haveBare
+    ? [
+        {
+          benchmark: `Start-up vs a bare Tauri app: launch → list of ${STARTUP_CONVERSATIONS.toLocaleString("en")} conversations, against the bare app's launch → first paint (median of ${REPS})`,
+          parley: fmtMs(startParley),
+          baseline: `${fmtMs(startBare)} (bare Tauri v2, same WebKitGTK)`,
+          ratio: startParley / startBare,
+          goal: "≤ 1.5×",
+          met: startParley / startBare <= 1.5,
+        },
+        {
+          benchmark: `Memory vs a bare Tauri app: PSS of all processes, idle ${IDLE_BEFORE_MEMORY_MS / 1000} s after start-up (median of ${REPS})`,
+          parley: fmtMiB(memParley),
+          baseline: `${fmtMiB(memBare)} (bare Tauri v2, same WebKitGTK)`,
+          ratio: memParley / memBare,
+          goal: "≤ 1.2×",
+          met: memParley / memBare <= 1.2,
+        },
+      ]
+    : [];
   const kinds = [
     ...new Set([...full, ...empty, ...chromium].flatMap((r) => r.memory.kinds)),
   ];
@@ -992,6 +1054,7 @@ async function benchStartup(mock, seedBinary) {
         goal: "–",
         met: null,
       },
+      ...bareRows,
     ],
     notes: [
       `Start-up (Parley): from just before the WebDriver new-session request (which makes WebKitWebDriver launch the app) ` +
@@ -1049,11 +1112,23 @@ async function benchStartup(mock, seedBinary) {
           chromium.map((r) => r.memory.bytes),
           fmtMiB,
         )}. An Electron build would add Node.js in its main process.`,
+      haveBare
+        ? `Bare Tauri floor (bench/bare-tauri): the same Tauri crate and WebKitGTK, one 1100×760 window, an embedded page ` +
+          `holding one paragraph, no commands or plugins; launched the same way (WebKitWebDriver, after one uncounted ` +
+          `warm-up) and timed until the first frame with that paragraph: ${fmtList(
+            bare.map((r) => r.ms),
+            fmtMs,
+          )}; idle PSS ${fmtList(
+            bare.map((r) => r.memory.bytes),
+            fmtMiB,
+          )} (${procNames(bare[0].memory.names)}).`
+        : `Bare Tauri floor: not measured (no ${BARE_APP}).`,
     ],
     raw: {
       full,
       empty,
       chromium,
+      bare,
       conversations: history.conversations.length,
       appScript: history.script,
       distScript: distScript(),

@@ -25,7 +25,7 @@ else
 fi
 log "building the mock server and the seeders (release)"
 cargo build --release -p parley-mock-claude -p parley-bench-seed -p parley-bench-history \
-  -p parley-bench-tools -p parley-mcp-test-server
+  -p parley-bench-tools -p parley-mcp-test-server -p parley-bench-bare
 
 log "measuring (under Xvfb and a private D-Bus session with its own keyring)"
 # Services the session bus starts (the accessibility bus, ...) write to the inherited stdout, so

@@ -31,7 +31,7 @@ step "Rust tests (keychain against a real Secret Service)"
 # The MCP tests start the test MCP server as a real process: build its binary first (a test
 # build of the workspace compiles binaries only in test mode).
 cargo build -p parley-mcp-test-server --locked
-bash scripts/with-keyring.sh cargo test --workspace --exclude parley --locked
+bash scripts/with-keyring.sh cargo test --workspace --exclude parley --exclude parley-bench-bare --locked
 
 step "UI unit tests (vitest)"
 (cd ui && npm run --silent test:unit)
