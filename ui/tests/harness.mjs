@@ -136,6 +136,25 @@ export function messageSel(id, extra = "") {
   return `[data-testid="message"][data-id="${id}"]${extra}`;
 }
 
+/**
+ * Presses Enter in `selector` the way an input method commits text: an Enter while composing,
+ * then (as WebKit does) one right after compositionend with isComposing false. Neither may act.
+ */
+export async function imeEnter(page, selector) {
+  await page.evaluate((sel) => {
+    const el = document.querySelector(sel);
+    const key = (init) =>
+      el.dispatchEvent(
+        new KeyboardEvent("keydown", { key: "Enter", bubbles: true, cancelable: true, ...init }),
+      );
+    el.dispatchEvent(new CompositionEvent("compositionstart", { bubbles: true, data: "" }));
+    key({ isComposing: true });
+    el.dispatchEvent(new CompositionEvent("compositionend", { bubbles: true, data: "日本語" }));
+    key({ isComposing: false });
+  }, selector);
+  await page.waitForTimeout(120);
+}
+
 /** Types text in the composer and presses Enter; resolves with the new reply's id. */
 export async function send(page, text) {
   const before = await page.evaluate(() => window.__MOCK__.channels.length);

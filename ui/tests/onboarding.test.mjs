@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { describe, test } from "node:test";
 import { seedConversations } from "./fixtures/conversations.mjs";
-import { appPerTest, calls, messageSel, tid } from "./harness.mjs";
+import { appPerTest, calls, imeEnter, messageSel, tid } from "./harness.mjs";
 
 const require = createRequire(import.meta.url);
 const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
@@ -182,19 +182,7 @@ describe("first start", () => {
   test("an IME's Enter in the key field never saves", async () => {
     const page = await app({ keyStatus: "unset" });
     await page.fill(tid("onboarding-key-input"), "sk-にほんご");
-    await page.evaluate((sel) => {
-      const el = document.querySelector(sel);
-      const key = (init) =>
-        el.dispatchEvent(
-          new KeyboardEvent("keydown", { key: "Enter", bubbles: true, cancelable: true, ...init }),
-        );
-      el.dispatchEvent(new CompositionEvent("compositionstart", { bubbles: true, data: "" }));
-      key({ isComposing: true });
-      el.dispatchEvent(new CompositionEvent("compositionend", { bubbles: true, data: "日本語" }));
-      // WebKit: the committing Enter arrives right after compositionend with isComposing false.
-      key({ isComposing: false });
-    }, tid("onboarding-key-input"));
-    await page.waitForTimeout(120);
+    await imeEnter(page, tid("onboarding-key-input"));
     assert.equal((await calls(page, "set_api_key")).length, 0, "the IME's Enter must not save");
     assert.equal(await page.inputValue(tid("onboarding-key-input")), "sk-にほんご");
   });

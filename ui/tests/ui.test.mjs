@@ -7,6 +7,7 @@ import {
   calls,
   emit,
   finish,
+  imeEnter,
   messageSel,
   appPerTest,
   send,
@@ -111,19 +112,7 @@ describe("sending and streaming", () => {
   test("Enter while an IME is composing never sends", async () => {
     const page = await app();
     await page.fill(tid("composer-input"), "にほんご");
-    await page.evaluate((sel) => {
-      const el = document.querySelector(sel);
-      const key = (init) =>
-        el.dispatchEvent(
-          new KeyboardEvent("keydown", { key: "Enter", bubbles: true, cancelable: true, ...init }),
-        );
-      el.dispatchEvent(new CompositionEvent("compositionstart", { bubbles: true, data: "" }));
-      key({ isComposing: true });
-      el.dispatchEvent(new CompositionEvent("compositionend", { bubbles: true, data: "日本語" }));
-      // WebKit: the committing Enter arrives right after compositionend with isComposing false.
-      key({ isComposing: false });
-    }, tid("composer-input"));
-    await page.waitForTimeout(120);
+    await imeEnter(page, tid("composer-input"));
     assert.equal((await calls(page, "send_message")).length, 0, "the IME's Enter must not send");
     assert.equal(await page.inputValue(tid("composer-input")), "にほんご");
     // A plain Enter afterwards sends.
