@@ -61,10 +61,16 @@ async function watchAnnouncements(page, testid) {
 }
 const announced = (page, testid) => page.evaluate((id) => window.__announced[id], testid);
 
-for (const colorScheme of ["light", "dark"]) {
-  describe(`axe, ${colorScheme} theme`, () => {
-    test(`the main views have no serious or critical violations (${colorScheme})`, async () => {
-      const page = await app({ colorScheme });
+for (const [colorScheme, uiLocale] of [
+  ["light", "en"],
+  ["dark", "en"],
+  ["light", "zh-CN"],
+  ["dark", "zh-CN"],
+]) {
+  describe(`axe, ${colorScheme} theme, ${uiLocale}`, () => {
+    test(`the main views have no serious or critical violations (${colorScheme}, ${uiLocale})`, async () => {
+      const page = await app({ colorScheme, uiLocale });
+      assert.equal(await page.getAttribute("html", "lang"), uiLocale);
       await axe(page, "empty state");
 
       await openConversation(page, "c-rust");
@@ -102,8 +108,8 @@ for (const colorScheme of ["light", "dark"]) {
       await page.fill(tid("history-search"), "");
     });
 
-    test(`dialogs and the gallery have no serious or critical violations (${colorScheme})`, async () => {
-      const page = await app({ colorScheme, generateImages: 6 });
+    test(`dialogs and the gallery have no serious or critical violations (${colorScheme}, ${uiLocale})`, async () => {
+      const page = await app({ colorScheme, uiLocale, generateImages: 6 });
       await page.click(tid("settings-open"));
       await page.waitForSelector(`${tid("settings-dialog")}[open]`);
       await axe(page, "settings");

@@ -89,12 +89,20 @@ export async function launchBrowser() {
  * `colorScheme` sets prefers-color-scheme. Page errors and console errors (CSP violations
  * included) are collected in `errors` so every test can assert there were none.
  */
-export async function openApp(browser, baseUrl, { colorScheme = "light", ...config } = {}) {
+export async function openApp(
+  browser,
+  baseUrl,
+  { colorScheme = "light", uiLocale = null, ...config } = {},
+) {
   const context = await browser.newContext({
     viewport: { width: 1280, height: 820 },
     colorScheme,
     deviceScaleFactor: 1,
   });
+  // `uiLocale` ("en" | "zh-CN"): the language chosen in settings, as the app remembers it.
+  if (uiLocale) {
+    await context.addInitScript((value) => localStorage.setItem("parley.locale", value), uiLocale);
+  }
   await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: baseUrl });
   await context.addInitScript({ content: `window.__MOCK_CONFIG__ = ${JSON.stringify(config)};` });
   await context.addInitScript({ path: MOCK_SCRIPT });
