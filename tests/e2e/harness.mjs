@@ -145,3 +145,23 @@ export async function saveKeyInSettings(driver, key) {
   await typeAndSaveKey(driver, key);
   await (await driver.find("settings-close")).click();
 }
+
+/**
+ * Sets a select's value as a user picking an option would (scrolled to, a change event), again
+ * until it holds: the dialog fills its form from the saved settings just after it opens.
+ */
+export async function choose(app, testid, value) {
+  await app.waitFor(`${testid} = ${value}`, async () => {
+    await app.execute(
+      `const select = document.querySelector('[data-testid="${testid}"]');
+       if (select) {
+         select.scrollIntoView({ block: "center" });
+         select.value = ${JSON.stringify(value)};
+         select.dispatchEvent(new Event("change", { bubbles: true }));
+       }`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const selects = await app.findAll(testid);
+    return selects[0] && (await selects[0].attr("data-value")) === value;
+  });
+}
