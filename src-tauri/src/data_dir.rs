@@ -22,6 +22,17 @@ pub fn resolve<R: Runtime>(app: &AppHandle<R>) -> Result<PathBuf, Box<dyn std::e
     Ok(dir)
 }
 
+/// Where the webview keeps its own storage (localStorage: the UI language, the text zoom; its
+/// caches) when `PARLEY_DATA_DIR` moves the data folder: inside it, so a moved folder (a portable
+/// install, a test) carries everything Parley remembers and shares nothing with another. `None`
+/// for the default folder, where WebKit's default place (beside it, under the app identifier)
+/// keeps what earlier versions stored.
+pub fn webview_dir(data_dir: &Path) -> Option<PathBuf> {
+    std::env::var_os(DATA_DIR_VAR)
+        .filter(|dir| !dir.is_empty())
+        .map(|_| data_dir.join("webview"))
+}
+
 /// From here on, everything the process creates (the database's `-wal` and `-shm`, images,
 /// export files and their temporaries, WebKit's caches) is private to the user, whichever code
 /// creates it. The core also sets `0600`/`0700` explicitly where it creates files; this covers

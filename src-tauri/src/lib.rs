@@ -60,7 +60,7 @@ pub fn wire<R: Runtime>(builder: tauri::Builder<R>, env: Environment) -> tauri::
                 Ok(parley) => {
                     app.manage(parley);
                     // Only now: a process refused the data folder never shows a window.
-                    window::create_main(app.handle())?;
+                    window::create_main(app.handle(), data_dir::webview_dir(&data_dir))?;
                     Ok(())
                 }
                 Err(error) => {

@@ -12,7 +12,12 @@ pub const MAIN: &str = "main";
 /// Every navigation is checked against [`is_app_url`]: a link the UI failed to intercept, a
 /// script's `location = ...`, or a redirect can never load a remote page into the window, where
 /// it would have the app's IPC. Links are opened in the system browser by the opener instead.
-pub fn create_main<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
+///
+/// `webview_dir`, when given, is where the webview keeps its storage ([`crate::data_dir::webview_dir`]).
+pub fn create_main<R: Runtime>(
+    app: &AppHandle<R>,
+    webview_dir: Option<std::path::PathBuf>,
+) -> tauri::Result<()> {
     let config = app
         .config()
         .app
@@ -25,7 +30,11 @@ pub fn create_main<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
     let dev_url = tauri::is_dev()
         .then(|| app.config().build.dev_url.clone())
         .flatten();
-    WebviewWindowBuilder::from_config(app, &config)?
+    let mut builder = WebviewWindowBuilder::from_config(app, &config)?;
+    if let Some(dir) = webview_dir {
+        builder = builder.data_directory(dir);
+    }
+    builder
         .on_navigation(move |url| {
             let allowed = is_app_url(url, dev_url.as_ref());
             if !allowed {

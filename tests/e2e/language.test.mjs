@@ -38,11 +38,12 @@ test("中文 applies at once to settings and the composer, and a Chinese reply s
       async () =>
         (await app.execute("return document.documentElement.lang")) === "zh-CN",
     );
-    const dialog = await app.find("settings-dialog");
+    // Found again each time: the dialog's content is drawn anew in the new language.
+    const dialogText = async () => (await app.find("settings-dialog")).text();
     await app.waitFor("the settings in Chinese", async () =>
-      HAN.test(await dialog.text()),
+      HAN.test(await dialogText()),
     );
-    assert.doesNotMatch(await dialog.text(), /Test connection|Save settings/);
+    assert.doesNotMatch(await dialogText(), /Test connection|Save settings/);
     await (await app.find("settings-close")).click();
 
     const input = await app.find("composer-input");
