@@ -38,8 +38,12 @@ test("中文 applies at once to settings and the composer, and a Chinese reply s
       async () =>
         (await app.execute("return document.documentElement.lang")) === "zh-CN",
     );
-    // Found again each time: the dialog's content is drawn anew in the new language.
-    const dialogText = async () => (await app.find("settings-dialog")).text();
+    // Read in the page: WebKitWebDriver's element text fails on the modal <dialog> ("cannot
+    // check the displayedness of a non-Element argument").
+    const dialogText = () =>
+      app.execute(
+        `return document.querySelector('[data-testid="settings-dialog"]')?.innerText ?? ""`,
+      );
     await app.waitFor("the settings in Chinese", async () =>
       HAN.test(await dialogText()),
     );
