@@ -15,7 +15,7 @@ BUILD_PACKAGES=(libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev 
 # is the history benchmark's search baseline; fonts-wqy-microhei draws its Chinese and Japanese
 # text (without a CJK font WebKit draws empty boxes, which is neither realistic nor the same work).
 TEST_PACKAGES=(xvfb xauth webkit2gtk-driver gnome-keyring dbus libsecret-tools chromium xdotool
-  python3-gi gir1.2-gtk-3.0 xclip sqlite3 fonts-wqy-microhei)
+  python3-gi gir1.2-gtk-3.0 xclip sqlite3 fonts-wqy-microhei locales)
 
 packages=("${BUILD_PACKAGES[@]}")
 if [ "${1:-}" != "--no-test-packages" ]; then packages+=("${TEST_PACKAGES[@]}"); fi
@@ -32,6 +32,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 else
   log "Debian packages present"
+fi
+
+# The zh_CN.UTF-8 locale, for the start-up benchmark in Simplified Chinese: WebKitGTK takes the
+# page's language from the OS locale only when that locale exists (Debian generates C.UTF-8 only).
+if [ "${1:-}" != "--no-test-packages" ] && ! locale -a 2>/dev/null | grep -qi '^zh_CN\.utf-\?8$'; then
+  log "generating the zh_CN.UTF-8 locale"
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" localedef -i zh_CN -f UTF-8 zh_CN.UTF-8
 fi
 
 command -v cargo >/dev/null || { echo "cargo not found: install Rust with rustup (https://rustup.rs)" >&2; exit 1; }
