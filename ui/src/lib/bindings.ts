@@ -430,7 +430,9 @@ keychainError: ErrorPayload | null, };
 
 export type KeyOrigin = { origin: string, label: string, };
 
-export type BaseUrlPreset = { label: string, url: string, };
+export type Provider = "anthropic" | "apimart";
+
+export type BaseUrlPreset = { provider: Provider, label: string, url: string, };
 
 export type SettingsView = { settings: Settings, 
 /**

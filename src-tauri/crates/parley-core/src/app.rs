@@ -62,8 +62,19 @@ impl Environment {
     }
 }
 
+/// Who a base URL preset reaches, so the UI can name and choose it without reading its label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum Provider {
+    /// Anthropic's own API.
+    Anthropic,
+    /// The APIMart gateway, which serves the same API.
+    Apimart,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct BaseUrlPreset {
+    pub provider: Provider,
     pub label: String,
     pub url: String,
 }
@@ -250,10 +261,12 @@ impl Parley {
             proxy_password_set,
             base_url_presets: vec![
                 BaseUrlPreset {
+                    provider: Provider::Apimart,
                     label: "apimart gateway".into(),
                     url: settings::APIMART_BASE_URL.into(),
                 },
                 BaseUrlPreset {
+                    provider: Provider::Anthropic,
                     label: "Anthropic".into(),
                     url: settings::ANTHROPIC_BASE_URL.into(),
                 },

@@ -11,7 +11,7 @@ pub const BINDINGS_PATH: &str = "ui/src/lib/bindings.ts";
 pub fn typescript() -> String {
     use ts_rs::TS;
 
-    use crate::app::{BaseUrlPreset, ConnectionReport, SettingsView};
+    use crate::app::{BaseUrlPreset, ConnectionReport, Provider, SettingsView};
     use crate::capabilities::EndpointCapabilities;
     use crate::chat::{SendRequest, SendStarted};
     use crate::error::{ErrorKind, ErrorPayload};
@@ -94,6 +94,7 @@ pub fn typescript() -> String {
         KeyStatus::decl(),
         KeyView::decl(),
         KeyOrigin::decl(),
+        Provider::decl(),
         BaseUrlPreset::decl(),
         SettingsView::decl(),
         ConnectionReport::decl(),

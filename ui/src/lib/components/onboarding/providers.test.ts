@@ -1,23 +1,26 @@
 import { describe, expect, it } from "vitest";
+import type { BaseUrlPreset } from "../../bindings";
 import { originOf, providerChoices } from "./providers";
 
-const PRESETS = [
-  { label: "apimart gateway", url: "https://api.apimart.ai" },
-  { label: "Anthropic", url: "https://api.anthropic.com" },
+const PRESETS: BaseUrlPreset[] = [
+  { provider: "apimart", label: "apimart gateway", url: "https://gateway.example.test" },
+  { provider: "anthropic", label: "Anthropic", url: "https://anthropic.example.test" },
 ];
 
 describe("providerChoices", () => {
   it("offers Anthropic then the gateway, preselecting the saved base URL's provider", () => {
-    const { choices, selected } = providerChoices(PRESETS, "https://api.apimart.ai");
+    const { choices, selected } = providerChoices(PRESETS, "https://gateway.example.test");
     expect(choices.map((c) => c.id)).toEqual(["anthropic", "apimart"]);
     expect(selected).toBe("apimart");
-    expect(providerChoices(PRESETS, "https://api.anthropic.com/v1/").selected).toBe("anthropic");
+    expect(providerChoices(PRESETS, "https://anthropic.example.test/v1/").selected).toBe(
+      "anthropic",
+    );
   });
 
-  it("recognises a preset by its label when its URL names no provider", () => {
-    const presets = [
-      { label: "apimart gateway", url: "https://primary.example.test" },
-      { label: "Anthropic", url: "https://secondary.example.test" },
+  it("knows a preset by the provider the backend names, not by its label or URL", () => {
+    const presets: BaseUrlPreset[] = [
+      { provider: "apimart", label: "Primary", url: "https://primary.example.test" },
+      { provider: "anthropic", label: "Secondary", url: "https://secondary.example.test" },
     ];
     const { choices, selected } = providerChoices(presets, "https://secondary.example.test");
     expect(choices.map((c) => [c.id, c.origin])).toEqual([

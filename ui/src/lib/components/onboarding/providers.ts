@@ -1,7 +1,7 @@
-import type { BaseUrlPreset } from "../../bindings";
+import type { BaseUrlPreset, Provider } from "../../bindings";
 
 /** The providers the first-start card offers; `custom` is the saved base URL when no preset fits. */
-export type ProviderId = "anthropic" | "apimart" | "custom";
+export type ProviderId = Provider | "custom";
 
 export type ProviderChoice = { id: ProviderId; url: string; origin: string };
 
@@ -15,18 +15,6 @@ export function originOf(url: string): string {
 }
 
 /**
- * Which provider a backend preset is. The backend names its presets ("Anthropic", "apimart
- * gateway") and their URLs; either naming the provider is enough, so a preset pointed elsewhere
- * (a test server) is still recognised by its label.
- */
-function providerOf(preset: BaseUrlPreset): ProviderId | null {
-  const text = `${preset.label} ${preset.url}`.toLowerCase();
-  if (text.includes("apimart")) return "apimart";
-  if (text.includes("anthropic")) return "anthropic";
-  return null;
-}
-
-/**
  * The choices of the first-start card: Anthropic and the gateway from the backend's presets (in
  * that order), plus the saved base URL as its own choice when it is neither (a URL set through
  * the environment or in Settings stays usable). `selected` is the choice the saved base URL is.
@@ -37,7 +25,7 @@ export function providerChoices(
 ): { choices: ProviderChoice[]; selected: ProviderId } {
   const choices: ProviderChoice[] = [];
   for (const id of ["anthropic", "apimart"] as const) {
-    const preset = presets.find((p) => providerOf(p) === id);
+    const preset = presets.find((p) => p.provider === id);
     if (preset) choices.push({ id, url: preset.url, origin: originOf(preset.url) });
   }
   const current = originOf(baseUrl);
