@@ -298,4 +298,61 @@ describe("streamed markdown", () => {
     await page.waitForSelector(messageSel(id));
     assert.equal(await markdownOf(messageSel(id)), streamed);
   });
+
+  test("a long finished reply renders in slices behind a notice once, then opens from the cache", async () => {
+    const sections = Array.from(
+      { length: 400 },
+      (_, i) =>
+        `## Part ${i}\n\n${"Some *words* and `code` go here. ".repeat(8)}\n\n\`\`\`js\nconst part = ${i};\n\`\`\``,
+    );
+    const text = sections.join("\n\n") + "\n\nThe very last line.";
+    const conversation = (id, replyId) => ({
+      id,
+      title: `Long reply ${id}`,
+      updatedAt: Date.now() - 60_000,
+      turns: [
+        { user: "Write a lot", replies: [{ id: replyId, blocks: [{ type: "text", text }] }] },
+      ],
+    });
+    const page = await app({
+      conversations: [conversation("c-one", "a-one"), conversation("c-two", "a-two")],
+    });
+    /** Opens a conversation; says whether the rendering notice showed, and the reply's HTML. */
+    const open = (conversationId, replyId) =>
+      page.evaluate(
+        async ([conversationId, replyId]) => {
+          let noticed = false;
+          const seen = new MutationObserver(() => {
+            if (document.querySelector('[data-testid="markdown-rendering"]')) noticed = true;
+          });
+          seen.observe(document.body, { childList: true, subtree: true });
+          document
+            .querySelector(`[data-testid="conversation-item"][data-id="${conversationId}"]`)
+            .click();
+          const sel = `[data-testid="message"][data-id="${replyId}"] .markdown`;
+          while (
+            !document.querySelector(sel)?.textContent?.includes("The very last line.") ||
+            document.querySelector('[data-testid="markdown-rendering"]')
+          ) {
+            await new Promise((r) => setTimeout(r, 5));
+          }
+          seen.disconnect();
+          const html = [...document.querySelector(sel).querySelectorAll(".segment")]
+            .map((s) => s.innerHTML)
+            .join("");
+          return { noticed, html };
+        },
+        [conversationId, replyId],
+      );
+    const first = await open("c-one", "a-one");
+    assert.ok(first.noticed, "the first opening rendered in slices behind a notice");
+    assert.equal((first.html.match(/<h2>/g) ?? []).length, 400);
+    assert.equal((first.html.match(/hljs-keyword/g) ?? []).length, 400);
+
+    // Another conversation, then back: the kept render is shown at once.
+    await open("c-two", "a-two");
+    const again = await open("c-one", "a-one");
+    assert.equal(again.noticed, false, "opened again from the cache");
+    assert.equal(again.html, first.html);
+  });
 });

@@ -547,6 +547,54 @@ export class IncrementalMarkdown {
     return this.#tailStart;
   }
 
+  /**
+   * Whether `update(text, false)` would render the whole text in one pass: a finished text that
+   * does not continue the one rendered so far.
+   */
+  rendersWhole(text: string): boolean {
+    if (text === this.#text && !this.#streaming) return false;
+    return !(this.#incremental && text.startsWith(this.#text));
+  }
+
+  /** Takes `segments` as the render of the finished `text` (from `MarkdownCache`). */
+  adopt(text: string, segments: Segment[]): Segment[] {
+    this.#reset();
+    this.#text = text;
+    this.#streaming = false;
+    return (this.#segments = segments);
+  }
+
+  /**
+   * Renders a finished text as a stream of `sliceChars` pieces, yielding to the event loop
+   * whenever `budgetMs` has been spent, so that frames keep flowing while a long reply renders
+   * (one pass over 650 KB takes a quarter of a second). Resolves to the segments, the same as
+   * `update(text, false)`'s; or to null when `cancelled()` turned true at a yield.
+   */
+  async renderInSlices(
+    text: string,
+    cancelled: () => boolean,
+    { budgetMs = 8, sliceChars = 4096 }: { budgetMs?: number; sliceChars?: number } = {},
+  ): Promise<Segment[] | null> {
+    this.#reset();
+    this.#text = "";
+    let at = 0;
+    // Link reference definitions make every update a whole render: then one pass is cheaper.
+    while (at < text.length && !this.#whole) {
+      const sliceStart = performance.now();
+      do {
+        at = Math.min(text.length, at + sliceChars);
+        this.update(text.slice(0, at), true);
+      } while (at < text.length && !this.#whole && performance.now() - sliceStart < budgetMs);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      if (cancelled()) {
+        this.#reset();
+        this.#text = "";
+        return null;
+      }
+    }
+    return this.update(text, false);
+  }
+
   update(text: string, streaming: boolean): Segment[] {
     if (text === this.#text && streaming === this.#streaming) return this.#segments;
     const continues = this.#incremental && text.startsWith(this.#text);
@@ -576,15 +624,19 @@ export class IncrementalMarkdown {
   }
 
   #updateIncremental(text: string, streaming: boolean): Segment[] {
-    for (const boundary of this.#scanner.scan(text)) {
+    // The blocks settled by this piece of text are rendered together: boundaries are places
+    // where the text can be cut, so one render of several blocks is the sum of theirs.
+    const boundaries = this.#scanner.scan(text);
+    const last = boundaries.at(-1);
+    if (last !== undefined) {
       if (!this.#whole) {
-        const html = this.#renderTail(text, boundary, true);
+        const html = this.#renderTail(text, last, true);
         this.#settled.push({ key: `s${this.#settled.length}`, html });
       }
-      this.#tailStart = boundary;
+      this.#tailStart = last;
       this.#frozen = null;
       this.#freezeFailed = false;
-      this.#freezeTriedAt = boundary;
+      this.#freezeTriedAt = last;
     }
     if (this.#whole) return this.#wholeText(text);
     if (this.#tailStart === text.length) return this.#settled.slice();

@@ -361,3 +361,79 @@ describe("incremental markdown does work bounded by the new text", () => {
     ).toBe(renderMarkdown(b));
   });
 });
+
+describe("a finished text rendered in slices", { timeout: 120_000 }, () => {
+  const sliced = async (text: string, sliceChars: number): Promise<string> => {
+    const md = new IncrementalMarkdown();
+    const segments = await md.renderInSlices(text, () => false, { budgetMs: 0, sliceChars });
+    return segments!.map((s) => s.html).join("");
+  };
+
+  it("gives the HTML of a one-shot render, whatever the slice size", async () => {
+    const next = rng(11);
+    const texts = [...TRICKY, "", "one line"];
+    for (let i = 0; i < 20; i++) texts.push(randomText(next, 30, 8));
+    for (let i = 0; i < 10; i++) texts.push(paragraphText(next, 800));
+    for (const text of texts) {
+      const size = 1 + Math.floor(next() * 64);
+      expect(await sliced(text, size), `slices of ${size}: ${JSON.stringify(text)}`).toBe(
+        renderMarkdown(text),
+      );
+    }
+  });
+
+  it("yields to the event loop between slices, and stops when cancelled", async () => {
+    const text = "A paragraph of words, *some* with `markup`. ".repeat(3000);
+    let yields = 0;
+    const md = new IncrementalMarkdown();
+    const done = await md.renderInSlices(text, () => (yields++, false), {
+      budgetMs: 0,
+      sliceChars: 4096,
+    });
+    expect(yields).toBeGreaterThanOrEqual(Math.floor(text.length / 4096));
+    expect(done!.map((s) => s.html).join("")).toBe(renderMarkdown(text));
+
+    let asked = 0;
+    const cancelled = new IncrementalMarkdown();
+    expect(
+      await cancelled.renderInSlices(text, () => ++asked > 2, { budgetMs: 0, sliceChars: 4096 }),
+    ).toBeNull();
+    expect(asked).toBe(3);
+    // A cancelled renderer starts again from nothing.
+    expect(cancelled.rendersWhole(text)).toBe(true);
+    expect(cancelled.update(text, false).map((s) => s.html)).toEqual([renderMarkdown(text)]);
+  });
+
+  it("renders link references' text in one pass, as a whole render would", async () => {
+    const text =
+      "See [ref] here.\n\n" + "More text.\n\n".repeat(2000) + "[ref]: https://example.com";
+    expect(await sliced(text, 1024)).toBe(renderMarkdown(text));
+  });
+});
+
+describe("which texts a renderer renders whole", () => {
+  it("a new finished text is rendered whole; a stream's end and the same text again are not", () => {
+    const md = new IncrementalMarkdown();
+    expect(md.rendersWhole("Hello")).toBe(true);
+    md.update("Hel", true);
+    expect(md.rendersWhole("Hello")).toBe(false);
+    md.update("Hello", false);
+    expect(md.rendersWhole("Hello")).toBe(false);
+    expect(md.rendersWhole("Goodbye")).toBe(true);
+  });
+
+  it("adopts kept segments as the render of a finished text", () => {
+    const md = new IncrementalMarkdown();
+    const kept = [{ key: "all", html: "<p>kept</p>" }];
+    expect(md.adopt("kept", kept)).toBe(kept);
+    expect(md.rendersWhole("kept")).toBe(false);
+    expect(md.update("kept", false)).toBe(kept);
+    // A continued reply streams on from there: rendered again, correctly.
+    expect(
+      md
+        .update("kept and more", true)
+        .map((s) => s.html)
+        .join(""),
+    ).toBe(renderMarkdown("kept and more"));
+  });
+});
