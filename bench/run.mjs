@@ -9,7 +9,7 @@
 //   PARLEY_MOCK_BINARY   the mock server (default target/release/parley-mock-claude, else debug)
 //   PARLEY_SEED_BINARY   the seeder (default target/release/parley-bench-seed, else debug)
 //   PARLEY_BENCH_REPS    repetitions for the medians (default 3)
-//   PARLEY_BENCH_ONLY    comma-separated subset: throughput,smoothness,startup,size,
+//   PARLEY_BENCH_ONLY    comma-separated subset: throughput,reopen,smoothness,startup,size,
 //                        history-sidebar,history-open,history-search,history-size,
 //                        typing-count,startup-1000
 //   PARLEY_HISTORY_SEED_BINARY, PARLEY_HISTORY_SEARCH_BINARY  the history benchmark's binaries
@@ -51,8 +51,10 @@ import {
   inPage,
   pageIdleFrames,
   pageInvokeSearch,
+  pageLayoutReference,
   pageNewConversation,
   pageOpenConversation,
+  pageOpenReplyUntilRendered,
   pageOpenUntilPainted,
   pageScrollSidebar,
   pageSendAndWait,
@@ -77,7 +79,7 @@ const REPS = Math.max(1, Number(process.env.PARLEY_BENCH_REPS ?? 3));
 const ONLY = new Set(
   (
     process.env.PARLEY_BENCH_ONLY ??
-    "throughput,smoothness,startup,size,history-sidebar,history-open,history-search,history-size," +
+    "throughput,reopen,smoothness,startup,size,history-sidebar,history-open,history-search,history-size," +
       "typing-count,startup-1000,throughput-proxy"
   )
     .split(",")
@@ -503,6 +505,7 @@ async function benchThroughput(mock) {
   const fastText = `[[huge:${HUGE_TOKENS}]]`;
   const pacedText = `[[rate:${PACED_TPS}:${HUGE_TOKENS}]]`;
   const fast = await throughputRuns(mock, "throughput", fastText);
+  throughputFast = fast;
   const paced = await throughputRuns(mock, "throughput-paced", pacedText);
   const spawnOnly = [];
   for (let i = 0; i < 5; i++)
@@ -593,6 +596,159 @@ async function benchThroughputProxy(mock) {
   } finally {
     proxy.close();
   }
+}
+
+/** The fast throughput runs, when `throughput` ran before `reopen` (its floor needs them). */
+let throughputFast = null;
+
+/**
+ * Opening a conversation that holds one 100k-token reply (issue 13, goal 3), against the floor:
+ * the same reply's final HTML set into the same page and laid out. In the session that streamed
+ * it (the render was kept) and after a restart (the first render, in slices between frames).
+ */
+async function benchReopen(mock) {
+  const text = `[[huge:${HUGE_TOKENS}]]`;
+  const n = HUGE_TOKENS.toLocaleString("en");
+  const hot = [];
+  const cold = [];
+  const hotRef = [];
+  const coldRef = [];
+  for (let rep = 0; rep < REPS; rep++) {
+    const dataDir = newDir("reopen");
+    let ids;
+    let launched = await launchApp(dataDir, mock.baseUrl);
+    try {
+      await waitForSelector(launched.driver, SEL.composer);
+      await sleep(500);
+      const sent = await inPage(launched.driver, pageSendAndWait, [text, 600_000, false]);
+      if (sent.status !== "done" || sent.outputTokens !== HUGE_TOKENS)
+        throw new Error(`the reply ended ${sent.status} with ${sent.outputTokens} output tokens`);
+      ids = await inPage(launched.driver, async () => {
+        const replies = document.querySelectorAll('[data-testid="message"][data-role="assistant"]');
+        const reply = replies[replies.length - 1];
+        const markdown = reply.querySelector(".markdown");
+        return {
+          conversation: document.querySelector('[data-testid="conversation-item"][data-active="true"]')
+            ?.dataset.id,
+          reply: reply.dataset.id,
+          lastWords: markdown.textContent.trimEnd().slice(-24),
+        };
+      });
+      await sleep(1_000);
+      hot.push(
+        await inPage(launched.driver, pageOpenReplyUntilRendered, [
+          ids.conversation,
+          ids.reply,
+          ids.lastWords,
+          120_000,
+        ]),
+      );
+      await sleep(500);
+      const last = hot.at(-1);
+      hotRef.push(await inPage(launched.driver, pageLayoutReference, [last.html, last.className, last.width]));
+    } finally {
+      await quitApp(launched);
+    }
+    launched = await launchApp(dataDir, mock.baseUrl);
+    try {
+      await waitForSelector(launched.driver, SEL.item);
+      await sleep(1_000);
+      cold.push(
+        await inPage(launched.driver, pageOpenReplyUntilRendered, [
+          ids.conversation,
+          ids.reply,
+          ids.lastWords,
+          120_000,
+        ]),
+      );
+      await sleep(500);
+      const last = cold.at(-1);
+      if (last.html !== hot.at(-1).html)
+        throw new Error("the reply's HTML after a restart differs from the HTML it had when streamed");
+      coldRef.push(await inPage(launched.driver, pageLayoutReference, [last.html, last.className, last.width]));
+    } finally {
+      await quitApp(launched);
+    }
+    log(
+      `reopen ${rep + 1}/${REPS}: same session ${fmtMs(hot.at(-1).ms)} (floor ${fmtMs(hotRef.at(-1).ms)}), ` +
+        `after a restart ${fmtMs(cold.at(-1).ms)} (floor ${fmtMs(coldRef.at(-1).ms)}; longest frame gap ` +
+        `${fmtMs(cold.at(-1).maxGapMs)})`,
+    );
+  }
+  const strip = (runs) => runs.map(({ html, ...r }) => ({ ...r, htmlChars: html.length }));
+  const hotMs = median(hot.map((r) => r.ms));
+  const coldMs = median(cold.map((r) => r.ms));
+  const hotRefMs = median(hotRef.map((r) => r.ms));
+  const coldRefMs = median(coldRef.map((r) => r.ms));
+  const rows = [
+    {
+      benchmark: `Reopen a conversation holding one ${n}-token reply, in the session that streamed it: click → whole reply painted (median of ${REPS})`,
+      parley: fmtMs(hotMs),
+      baseline: `${fmtMs(hotRefMs)} (its final HTML set into the page and painted)`,
+      ratio: hotMs / hotRefMs,
+      goal: "ratio ≤ 1.3",
+      met: hotMs / hotRefMs <= 1.3,
+    },
+    {
+      benchmark: `Open that conversation after a restart (first render): click → whole reply painted (median of ${REPS})`,
+      parley: fmtMs(coldMs),
+      baseline: `${fmtMs(coldRefMs)} (the same floor, in that launch)`,
+      ratio: coldMs / coldRefMs,
+      goal: "ratio ≤ 1.3",
+      met: coldMs / coldRefMs <= 1.3,
+    },
+    {
+      benchmark: `Open after a restart: longest frame gap while the reply renders (median of ${REPS})`,
+      parley: fmtMs(median(cold.map((r) => r.maxGapMs))),
+      baseline: `${fmtMs(median(coldRef.map((r) => r.layoutMs)))} (laying out the final HTML once)`,
+      ratio: median(cold.map((r) => r.maxGapMs)) / median(coldRef.map((r) => r.layoutMs)),
+      goal: "ratio ≤ 1.3",
+      met: median(cold.map((r) => r.maxGapMs)) / median(coldRef.map((r) => r.layoutMs)) <= 1.3,
+    },
+  ];
+  if (throughputFast) {
+    const floor = throughputFast.baseline + coldMs;
+    rows.push({
+      benchmark: `Throughput against its floor: ${n}-token reply send → done vs curl + opening the finished reply after a restart (median of ${REPS})`,
+      parley: fmtMs(throughputFast.parley),
+      baseline: `${fmtMs(floor)} (${fmtMs(throughputFast.baseline)} curl + ${fmtMs(coldMs)} open)`,
+      ratio: throughputFast.parley / floor,
+      goal: "ratio ≤ 1.3",
+      met: throughputFast.parley / floor <= 1.3,
+    });
+  }
+  return {
+    rows,
+    notes: [
+      `Reopen: in each of ${REPS} runs, \`${text}\` streamed into a fresh app; then "New conversation", and a click on the ` +
+        `conversation's row, timed in the page until the reply's markdown ends with its last words with no "rendering" ` +
+        `notice left, plus two frames. Same session: ${fmtList(
+          hot.map((r) => r.ms),
+          fmtMs,
+        )} (${hot.map((r) => r.htmlChars ?? r.html.length).join(", ")} characters of HTML; rendering notice shown: ` +
+        `${hot.map((r) => (r.noticeShown ? "yes" : "no")).join(", ")}); after quitting and launching again on the same data: ` +
+        `${fmtList(
+          cold.map((r) => r.ms),
+          fmtMs,
+        )} (notice shown: ${cold.map((r) => (r.noticeShown ? "yes" : "no")).join(", ")}; longest frame gaps ` +
+        `${fmtList(
+          cold.map((r) => r.maxGapMs),
+          fmtMs,
+        )} over ${cold.map((r) => r.frames).join(", ")} frames). Floor: the reply's final HTML (checked equal in both ` +
+        `launches) set with innerHTML into a scroller in the same page with the same class and width, laid out ` +
+        `(offsetHeight) and painted (two frames): ${fmtList(
+          hotRef.map((r) => r.ms),
+          fmtMs,
+        )} and ${fmtList(
+          coldRef.map((r) => r.ms),
+          fmtMs,
+        )}; of that, innerHTML + layout ${fmtList(
+          coldRef.map((r) => r.layoutMs),
+          fmtMs,
+        )}.`,
+    ],
+    raw: { hot: strip(hot), cold: strip(cold), hotRef, coldRef },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2650,6 +2806,7 @@ async function main() {
   };
   try {
     await run("throughput", "Throughput", () => benchThroughput(mock));
+    await run("reopen", "Reopening a 100k-token reply", () => benchReopen(mock));
     await run("throughput-proxy", "Throughput through a SOCKS5 proxy", () =>
       benchThroughputProxy(mock),
     );

@@ -358,3 +358,117 @@ export async function pageInvokeSearch(queries, limit, reps) {
   }
   return results;
 }
+
+/**
+ * Opens the conversation `id` from the sidebar (after showing an empty new conversation) and
+ * resolves once the reply `replyId` is rendered whole (its markdown holds `lastWords` and no
+ * "rendering" notice is left) and painted (two frames), recording the frame gaps meanwhile.
+ * Also returns the reply's final HTML and the width it was laid out at, for
+ * `pageLayoutReference`.
+ */
+export async function pageOpenReplyUntilRendered(id, replyId, lastWords, timeoutMs) {
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const nextFrame = () => new Promise((r) => requestAnimationFrame(() => r()));
+  const markdownSel = `[data-testid="message"][data-id="${replyId}"] .markdown`;
+  document.querySelector('[data-testid="conversation-new"]')?.click();
+  const settle = performance.now() + 10_000;
+  while (document.querySelector('[data-testid="message"]') && performance.now() < settle) await sleep(20);
+  await sleep(300);
+  const item = document.querySelector(`[data-testid="conversation-item"][data-id="${id}"]`);
+  if (!item) throw new Error(`conversation-item ${id} is not rendered`);
+
+  const frames = [];
+  let last = performance.now();
+  let running = true;
+  const tick = () => {
+    const now = performance.now();
+    frames.push([now, now - last]);
+    last = now;
+    if (running) requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+  for (let i = 0; i < 5; i++) await nextFrame();
+
+  const done = () => {
+    const el = document.querySelector(markdownSel);
+    return (
+      el &&
+      !el.querySelector('[data-testid="markdown-rendering"]') &&
+      el.lastElementChild?.textContent.includes(lastWords)
+    );
+  };
+  let noticeShown = false;
+  let observer;
+  let timer;
+  const rendered = new Promise((resolve, reject) => {
+    observer = new MutationObserver(() => {
+      if (document.querySelector('[data-testid="markdown-rendering"]')) noticeShown = true;
+      if (done()) resolve(performance.now());
+    });
+    observer.observe(document.body, { childList: true, subtree: true, characterData: true });
+    timer = setTimeout(() => reject(new Error(`${replyId} was not rendered in ${timeoutMs} ms`)), timeoutMs);
+  });
+  const t0 = performance.now();
+  const rect = item.getBoundingClientRect();
+  const hit = document.elementFromPoint(rect.left + rect.width / 2, rect.top + rect.height / 2);
+  (hit && item.contains(hit) ? hit : item).click();
+  let tRendered;
+  try {
+    tRendered = await rendered;
+  } finally {
+    observer.disconnect();
+    clearTimeout(timer);
+  }
+  await nextFrame();
+  await nextFrame();
+  const t1 = performance.now();
+  running = false;
+  const gaps = frames
+    .filter(([at, gap]) => at > t0 && at - gap < t1)
+    .map(([, gap]) => gap)
+    .sort((a, b) => a - b);
+  const markdown = document.querySelector(markdownSel);
+  return {
+    ms: t1 - t0,
+    renderedMs: tRendered - t0,
+    noticeShown,
+    maxGapMs: gaps.length ? gaps[gaps.length - 1] : null,
+    frames: gaps.length,
+    html: markdown.innerHTML,
+    className: markdown.className,
+    width: markdown.getBoundingClientRect().width,
+    textChars: markdown.textContent.length,
+  };
+}
+
+/**
+ * The floor for showing a reply: its final HTML set into this page (same styles, same width,
+ * while the app shows an empty conversation), laid out and painted (two frames), timed like
+ * `pageOpenReplyUntilRendered`. The element is removed afterwards.
+ */
+export async function pageLayoutReference(html, className, width) {
+  const nextFrame = () => new Promise((r) => requestAnimationFrame(() => r()));
+  document.querySelector('[data-testid="conversation-new"]')?.click();
+  await new Promise((r) => setTimeout(r, 300));
+  // A scroller where the transcript would be, as tall as the view (its content overflows).
+  const main = document.querySelector("main") ?? document.body;
+  const scroller = document.createElement("div");
+  scroller.style.cssText = "flex: 1; min-height: 0; overflow-y: auto";
+  main.insertBefore(scroller, main.lastElementChild);
+  await nextFrame();
+  await nextFrame();
+  const t0 = performance.now();
+  const div = document.createElement("div");
+  div.className = className;
+  div.style.width = `${width}px`;
+  div.innerHTML = html;
+  scroller.appendChild(div);
+  scroller.scrollTop = scroller.scrollHeight;
+  const height = div.offsetHeight;
+  const tLaidOut = performance.now();
+  await nextFrame();
+  await nextFrame();
+  const t1 = performance.now();
+  scroller.remove();
+  return { ms: t1 - t0, layoutMs: tLaidOut - t0, height };
+}
