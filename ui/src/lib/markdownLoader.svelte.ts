@@ -1,0 +1,31 @@
+/**
+ * The markdown renderer (marked, DOMPurify, highlight.js, KaTeX: more than half of the UI's
+ * code) is its own chunk, loaded once the window has painted rather than before: evaluating it
+ * delayed the first paint of the conversation list by about 90 ms in WebKitGTK. Until it is
+ * there (a moment after start-up), a reply's text shows as plain text.
+ */
+type MarkdownModule = typeof import("./components/chat/Markdown.svelte");
+
+class MarkdownLoader {
+  /** The `Markdown` component once its chunk has loaded. */
+  component = $state.raw<MarkdownModule["default"] | null>(null);
+  #loading: Promise<void> | null = null;
+
+  /** Starts loading the chunk (once); resolves when the component is there. */
+  load(): Promise<void> {
+    this.#loading ??= import("./components/chat/Markdown.svelte").then(
+      (module) => {
+        this.component = module.default;
+      },
+      (error: unknown) => {
+        // A chunk that cannot load (a broken install) leaves replies as plain text; another
+        // attempt may follow.
+        this.#loading = null;
+        console.error("Could not load the markdown renderer:", error);
+      },
+    );
+    return this.#loading;
+  }
+}
+
+export const markdownLoader = new MarkdownLoader();
