@@ -472,3 +472,27 @@ export async function pageLayoutReference(html, className, width) {
   scroller.remove();
   return { ms: t1 - t0, layoutMs: tLaidOut - t0, height };
 }
+
+/**
+ * The floor for opening a conversation: "New conversation" clicked, until the empty view is in
+ * the page and painted (two frames), timed like `pageOpenUntilPainted`.
+ */
+export async function pageNewConversationPainted(timeoutMs) {
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const nextFrame = () => new Promise((r) => requestAnimationFrame(() => r()));
+  if (document.querySelector('[data-testid="empty-state"]'))
+    throw new Error("the empty view is already shown");
+  const button = document.querySelector('[data-testid="conversation-new"]');
+  if (!button) throw new Error("no conversation-new button");
+  await sleep(200);
+  const t0 = performance.now();
+  button.click();
+  const deadline = t0 + timeoutMs;
+  while (!document.querySelector('[data-testid="empty-state"]')) {
+    if (performance.now() > deadline) throw new Error("the empty view did not appear");
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  await nextFrame();
+  await nextFrame();
+  return { ms: performance.now() - t0 };
+}
