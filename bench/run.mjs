@@ -610,6 +610,19 @@ async function benchThroughputProxy(mock) {
 /** The fast throughput runs, when `throughput` ran before `reopen` (its floor needs them). */
 let throughputFast = null;
 
+/** Opens the reply's conversation (pushed to `runs`), then measures its floor (pushed to `floors`). */
+async function openAndFloor(launched, ids, runs, floors) {
+  const run = await inPage(launched.driver, pageOpenReplyUntilRendered, [
+    ids.conversation,
+    ids.reply,
+    ids.lastWords,
+    120_000,
+  ]);
+  runs.push(run);
+  await sleep(500);
+  floors.push(await inPage(launched.driver, pageLayoutReference, [run.html, run.className, run.width]));
+}
+
 /**
  * Opening a conversation that holds one 100k-token reply (issue 13, goal 3), against the floor:
  * the same reply's final HTML set into the same page and laid out. In the session that streamed
@@ -644,17 +657,7 @@ async function benchReopen(mock) {
         };
       });
       await sleep(1_000);
-      hot.push(
-        await inPage(launched.driver, pageOpenReplyUntilRendered, [
-          ids.conversation,
-          ids.reply,
-          ids.lastWords,
-          120_000,
-        ]),
-      );
-      await sleep(500);
-      const last = hot.at(-1);
-      hotRef.push(await inPage(launched.driver, pageLayoutReference, [last.html, last.className, last.width]));
+      await openAndFloor(launched, ids, hot, hotRef);
     } finally {
       await quitApp(launched);
     }
@@ -662,19 +665,9 @@ async function benchReopen(mock) {
     try {
       await waitForSelector(launched.driver, SEL.item);
       await sleep(1_000);
-      cold.push(
-        await inPage(launched.driver, pageOpenReplyUntilRendered, [
-          ids.conversation,
-          ids.reply,
-          ids.lastWords,
-          120_000,
-        ]),
-      );
-      await sleep(500);
-      const last = cold.at(-1);
-      if (last.html !== hot.at(-1).html)
+      await openAndFloor(launched, ids, cold, coldRef);
+      if (cold.at(-1).html !== hot.at(-1).html)
         throw new Error("the reply's HTML after a restart differs from the HTML it had when streamed");
-      coldRef.push(await inPage(launched.driver, pageLayoutReference, [last.html, last.className, last.width]));
     } finally {
       await quitApp(launched);
     }
