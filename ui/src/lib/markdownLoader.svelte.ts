@@ -6,17 +6,6 @@
  */
 type MarkdownModule = typeof import("./components/chat/Markdown.svelte");
 
-/** A little of everything a reply holds: inline markup, a list, a table, code and math. */
-const WARM_UP = [
-  "# Title",
-  "Some **bold**, *em*, `code` and [a link](https://example.com).",
-  "- one\n- two",
-  "| a | b |\n| - | - |\n| 1 | 2 |",
-  "```js\nconst answer = 42;\n```",
-  "```rust\nfn main() {}\n```",
-  "$x^2$",
-].join("\n\n");
-
 class MarkdownLoader {
   /** The `Markdown` component once its chunk has loaded. */
   component = $state.raw<MarkdownModule["default"] | null>(null);
@@ -24,16 +13,9 @@ class MarkdownLoader {
 
   /** Starts loading the chunk (once); resolves when the component is there. */
   load(): Promise<void> {
-    this.#loading ??= Promise.all([
-      import("./components/chat/Markdown.svelte"),
-      import("./markdown"),
-    ]).then(
-      ([module, markdown]) => {
+    this.#loading ??= import("./components/chat/Markdown.svelte").then(
+      (module) => {
         this.component = module.default;
-        // A first render compiles the parser, sanitiser and highlighter's code paths: done
-        // here, in a quiet moment after start-up, rather than when the first conversation opens
-        // (which took 130 ms the first time and 50 ms after).
-        setTimeout(() => void markdown.renderMarkdown(WARM_UP), 0);
       },
       (error: unknown) => {
         // A chunk that cannot load (a broken install) leaves replies as plain text; another
