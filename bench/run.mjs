@@ -816,19 +816,36 @@ async function benchSmoothness(mock, seedBinary) {
   }
   const parley = median(streams.map((s) => s.frames.maxGapMs));
   const baseline = median(idles.map((s) => s.maxGapMs));
+  const parleyP99 = median(streams.map((s) => s.frames.p99GapMs));
   const tps = streams.map(
     (s) => (s.outputTokens ?? RATE_TOKENS) / (s.ms / 1000),
   );
+  const workOf = (what, field) => fmtList(streams.map((s) => s.work?.[what]?.[field] ?? NaN), fmtMs);
   return {
-    row: {
-      benchmark: `Smoothness: longest frame gap while a reply streams at ${RATE_TPS.toLocaleString("en")} tokens/s into a ${SMOOTH_MESSAGES}-message conversation (median of ${REPS})`,
-      parley: fmtMs(parley),
-      baseline: `${fmtMs(baseline)} (idle)`,
-      ratio: parley / baseline,
-      goal: "< 50 ms",
-      met: parley < 50,
-    },
+    rows: [
+      {
+        benchmark: `Smoothness: longest frame gap while a reply streams at ${RATE_TPS.toLocaleString("en")} tokens/s into a ${SMOOTH_MESSAGES}-message conversation (median of ${REPS})`,
+        parley: fmtMs(parley),
+        baseline: `${fmtMs(baseline)} (idle)`,
+        ratio: parley / baseline,
+        goal: "ratio ≤ 1.3",
+        met: parley / baseline <= 1.3,
+      },
+      {
+        benchmark: `Smoothness: p99 frame gap while that reply streams (median of ${REPS})`,
+        parley: fmtMs(parleyP99),
+        baseline: `${fmtMs(baseline)} (idle, longest gap)`,
+        ratio: parleyP99 / baseline,
+        goal: "ratio ≤ 1.3",
+        met: parleyP99 / baseline <= 1.3,
+      },
+    ],
     notes: [
+      `Smoothness, per frame while streaming (the app's requestAnimationFrame callbacks with the microtasks after them, ` +
+        `i.e. the frame batcher applying events and Svelte's flush; then style and layout, forced right after): script ` +
+        `mean ${workOf("script", "meanMs")}, p99 ${workOf("script", "p99Ms")}, max ${workOf("script", "maxMs")}; style + ` +
+        `layout mean ${workOf("layout", "meanMs")}, p99 ${workOf("layout", "p99Ms")}, max ${workOf("layout", "maxMs")} ` +
+        `(per run). What a frame takes beyond these is painting.`,
       `Smoothness: \`${text}\` (${RATE_TOKENS.toLocaleString("en")} tokens, one per SSE event, paced by the mock at ` +
         `${RATE_TPS.toLocaleString("en")}/s) sent into a seeded conversation of ${SMOOTH_MESSAGES} messages ` +
         `(opened in ${fmtMs(opened.ms)}, ${opened.messagesInDom} message elements in the DOM). Longest gap between ` +

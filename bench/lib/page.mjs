@@ -87,16 +87,37 @@ export async function pageSendAndWait(text, timeoutMs, recordFrames) {
   }
 
   let recorder = null;
+  // The app's own animation-frame work (the frame batcher applying events, Svelte's flush in
+  // the microtasks after it), and the style and layout it leaves, forced right after it (the
+  // engine would do it before painting that frame anyway): what a frame costs the page, apart
+  // from painting. Measured while frames are recorded.
+  const work = { script: [], layout: [] };
+  const realRaf = window.requestAnimationFrame;
   if (recordFrames) {
+    window.requestAnimationFrame = (cb) =>
+      realRaf.call(window, (ts) => {
+        const t0 = performance.now();
+        cb(ts);
+        queueMicrotask(() =>
+          queueMicrotask(() => {
+            const t1 = performance.now();
+            void document.body.offsetHeight;
+            work.script.push(t1 - t0);
+            work.layout.push(performance.now() - t1);
+          }),
+        );
+      });
     recorder = { frames: [], running: true, last: performance.now() };
     const tick = () => {
       const now = performance.now();
       recorder.frames.push([now, now - recorder.last]);
       recorder.last = now;
-      if (recorder.running) requestAnimationFrame(tick);
+      if (recorder.running) realRaf.call(window, tick);
     };
-    requestAnimationFrame(tick);
+    realRaf.call(window, tick);
     for (let i = 0; i < 10; i++) await nextFrame();
+    work.script.length = 0;
+    work.layout.length = 0;
   }
 
   const finished = () => {
@@ -150,6 +171,17 @@ export async function pageSendAndWait(text, timeoutMs, recordFrames) {
     recorder.running = false;
     const inside = recorder.frames.filter(([at, gap]) => at > t0 && at - gap < end.t1);
     const gaps = inside.map(([, gap]) => gap).sort((a, b) => a - b);
+    window.requestAnimationFrame = realRaf;
+    const summary = (values) => {
+      const sorted = [...values].sort((a, b) => a - b);
+      return {
+        callbacks: sorted.length,
+        meanMs: sorted.length ? sorted.reduce((a, b) => a + b, 0) / sorted.length : null,
+        p99Ms: sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] : null,
+        maxMs: sorted.length ? sorted[sorted.length - 1] : null,
+      };
+    };
+    result.work = { script: summary(work.script), layout: summary(work.layout) };
     result.frames = {
       count: gaps.length,
       maxGapMs: gaps.length ? gaps[gaps.length - 1] : null,
