@@ -55,7 +55,6 @@ import {
   pageNewConversation,
   pageNewConversationPainted,
   pageOpenConversation,
-  pageOpenReplyUntilRendered,
   pageOpenUntilPainted,
   pageScrollSidebar,
   pageSendAndWait,
@@ -612,11 +611,11 @@ let throughputFast = null;
 
 /** Opens the reply's conversation (pushed to `runs`), then measures its floor (pushed to `floors`). */
 async function openAndFloor(launched, ids, runs, floors) {
-  const run = await inPage(launched.driver, pageOpenReplyUntilRendered, [
+  const run = await inPage(launched.driver, pageOpenUntilPainted, [
     ids.conversation,
     ids.reply,
-    ids.lastWords,
     120_000,
+    ids.lastWords,
   ]);
   runs.push(run);
   await sleep(500);

@@ -326,38 +326,73 @@ export async function pageScrollSidebar(stepPx, timeoutMs) {
 /**
  * Clicks the sidebar row of conversation `id` (scrolling the list to the top first; the row must
  * be among the first ones) and times until its message `lastMessageId` is in the page and two
- * frames have passed (the frame that contains it has been painted).
+ * frames have passed (the frame that contains it has been painted), recording the frame gaps.
+ *
+ * With `lastWords`, the message must also be rendered whole: its markdown ends with those words
+ * and holds no "rendering" notice; the result then also carries the markdown's final HTML, class
+ * and width (for `pageLayoutReference`). A conversation already shown is left for an empty new
+ * one first, so it is opened afresh.
  */
-export async function pageOpenUntilPainted(id, lastMessageId, timeoutMs) {
+export async function pageOpenUntilPainted(id, lastMessageId, timeoutMs, lastWords = null) {
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   const nextFrame = () => new Promise((r) => requestAnimationFrame(() => r()));
+  const target = `[data-testid="message"][data-id="${lastMessageId}"]`;
+  if (document.querySelector(target)) {
+    document.querySelector('[data-testid="conversation-new"]')?.click();
+    const settle = performance.now() + 10_000;
+    while (document.querySelector(target) && performance.now() < settle) await sleep(20);
+    if (document.querySelector(target)) throw new Error(`${lastMessageId} is still shown`);
+    await sleep(300);
+  }
   const list = document.querySelector('[data-testid="conversation-list"]');
   if (list) list.scrollTop = 0;
   await nextFrame();
   await nextFrame();
-  const target = `[data-testid="message"][data-id="${lastMessageId}"]`;
-  if (document.querySelector(target)) throw new Error(`${lastMessageId} is already shown`);
   const item = document.querySelector(`[data-testid="conversation-item"][data-id="${id}"]`);
   if (!item) throw new Error(`conversation-item ${id} is not rendered`);
   await sleep(200);
+
+  const frames = [];
+  let last = performance.now();
+  let running = true;
+  const tick = () => {
+    const now = performance.now();
+    frames.push([now, now - last]);
+    last = now;
+    if (running) requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+  for (let i = 0; i < 5; i++) await nextFrame();
+
+  const markdownSel = `${target} .markdown`;
+  const done = () => {
+    if (!lastWords) return document.querySelector(target) !== null;
+    const el = document.querySelector(markdownSel);
+    return (
+      !!el &&
+      !el.querySelector('[data-testid="markdown-rendering"]') &&
+      !!el.lastElementChild?.textContent.includes(lastWords)
+    );
+  };
+  let noticeShown = false;
   let observer;
   let timer;
-  const present = new Promise((resolve, reject) => {
-    const check = () => {
-      if (document.querySelector(target)) resolve(performance.now());
-    };
-    observer = new MutationObserver(check);
-    observer.observe(document.body, { childList: true, subtree: true });
-    timer = setTimeout(() => reject(new Error(`${target} did not appear in ${timeoutMs} ms`)), timeoutMs);
+  const shown = new Promise((resolve, reject) => {
+    observer = new MutationObserver(() => {
+      if (document.querySelector('[data-testid="markdown-rendering"]')) noticeShown = true;
+      if (done()) resolve(performance.now());
+    });
+    observer.observe(document.body, { childList: true, subtree: true, characterData: true });
+    timer = setTimeout(() => reject(new Error(`${target} was not shown in ${timeoutMs} ms`)), timeoutMs);
   });
   const t0 = performance.now();
   // Click where a person would: the element at the row's centre.
   const rect = item.getBoundingClientRect();
   const hit = document.elementFromPoint(rect.left + rect.width / 2, rect.top + rect.height / 2);
   (hit && item.contains(hit) ? hit : item).click();
-  let tPresent;
+  let tShown;
   try {
-    tPresent = await present;
+    tShown = await shown;
   } finally {
     observer.disconnect();
     clearTimeout(timer);
@@ -365,11 +400,28 @@ export async function pageOpenUntilPainted(id, lastMessageId, timeoutMs) {
   await nextFrame();
   await nextFrame();
   const t1 = performance.now();
-  return {
+  running = false;
+  const gaps = frames
+    .filter(([at, gap]) => at > t0 && at - gap < t1)
+    .map(([, gap]) => gap)
+    .sort((a, b) => a - b);
+  const result = {
     ms: t1 - t0,
-    presentMs: tPresent - t0,
+    presentMs: tShown - t0,
     messagesInDom: document.querySelectorAll('[data-testid="message"]').length,
+    noticeShown,
+    maxGapMs: gaps.length ? gaps[gaps.length - 1] : null,
+    frames: gaps.length,
   };
+  if (lastWords) {
+    const markdown = document.querySelector(markdownSel);
+    Object.assign(result, {
+      html: markdown.innerHTML,
+      className: markdown.className,
+      width: markdown.getBoundingClientRect().width,
+    });
+  }
+  return result;
 }
 
 /** Times `search_history` through the app's IPC (`invoke`), as the search box calls it. */
@@ -392,91 +444,9 @@ export async function pageInvokeSearch(queries, limit, reps) {
 }
 
 /**
- * Opens the conversation `id` from the sidebar (after showing an empty new conversation) and
- * resolves once the reply `replyId` is rendered whole (its markdown holds `lastWords` and no
- * "rendering" notice is left) and painted (two frames), recording the frame gaps meanwhile.
- * Also returns the reply's final HTML and the width it was laid out at, for
- * `pageLayoutReference`.
- */
-export async function pageOpenReplyUntilRendered(id, replyId, lastWords, timeoutMs) {
-  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-  const nextFrame = () => new Promise((r) => requestAnimationFrame(() => r()));
-  const markdownSel = `[data-testid="message"][data-id="${replyId}"] .markdown`;
-  document.querySelector('[data-testid="conversation-new"]')?.click();
-  const settle = performance.now() + 10_000;
-  while (document.querySelector('[data-testid="message"]') && performance.now() < settle) await sleep(20);
-  await sleep(300);
-  const item = document.querySelector(`[data-testid="conversation-item"][data-id="${id}"]`);
-  if (!item) throw new Error(`conversation-item ${id} is not rendered`);
-
-  const frames = [];
-  let last = performance.now();
-  let running = true;
-  const tick = () => {
-    const now = performance.now();
-    frames.push([now, now - last]);
-    last = now;
-    if (running) requestAnimationFrame(tick);
-  };
-  requestAnimationFrame(tick);
-  for (let i = 0; i < 5; i++) await nextFrame();
-
-  const done = () => {
-    const el = document.querySelector(markdownSel);
-    return (
-      el &&
-      !el.querySelector('[data-testid="markdown-rendering"]') &&
-      el.lastElementChild?.textContent.includes(lastWords)
-    );
-  };
-  let noticeShown = false;
-  let observer;
-  let timer;
-  const rendered = new Promise((resolve, reject) => {
-    observer = new MutationObserver(() => {
-      if (document.querySelector('[data-testid="markdown-rendering"]')) noticeShown = true;
-      if (done()) resolve(performance.now());
-    });
-    observer.observe(document.body, { childList: true, subtree: true, characterData: true });
-    timer = setTimeout(() => reject(new Error(`${replyId} was not rendered in ${timeoutMs} ms`)), timeoutMs);
-  });
-  const t0 = performance.now();
-  const rect = item.getBoundingClientRect();
-  const hit = document.elementFromPoint(rect.left + rect.width / 2, rect.top + rect.height / 2);
-  (hit && item.contains(hit) ? hit : item).click();
-  let tRendered;
-  try {
-    tRendered = await rendered;
-  } finally {
-    observer.disconnect();
-    clearTimeout(timer);
-  }
-  await nextFrame();
-  await nextFrame();
-  const t1 = performance.now();
-  running = false;
-  const gaps = frames
-    .filter(([at, gap]) => at > t0 && at - gap < t1)
-    .map(([, gap]) => gap)
-    .sort((a, b) => a - b);
-  const markdown = document.querySelector(markdownSel);
-  return {
-    ms: t1 - t0,
-    renderedMs: tRendered - t0,
-    noticeShown,
-    maxGapMs: gaps.length ? gaps[gaps.length - 1] : null,
-    frames: gaps.length,
-    html: markdown.innerHTML,
-    className: markdown.className,
-    width: markdown.getBoundingClientRect().width,
-    textChars: markdown.textContent.length,
-  };
-}
-
-/**
  * The floor for showing a reply: its final HTML set into this page (same styles, same width,
  * while the app shows an empty conversation), laid out and painted (two frames), timed like
- * `pageOpenReplyUntilRendered`. The element is removed afterwards.
+ * `pageOpenUntilPainted`. The element is removed afterwards.
  */
 export async function pageLayoutReference(html, className, width) {
   const nextFrame = () => new Promise((r) => requestAnimationFrame(() => r()));

@@ -1,7 +1,8 @@
 /**
  * The markdown renderer (marked, DOMPurify, highlight.js, KaTeX: more than half of the UI's
  * code) is its own chunk, loaded once the window has painted rather than before: evaluating it
- * delayed the first paint of the conversation list by about 90 ms in WebKitGTK. Until it is
+ * delayed the first paint of the conversation list by about 90 ms (WebKitGTK's MiniBrowser with
+ * the UI tests' fake backend, six launches each way). Until it is
  * there (a moment after start-up), a reply's text shows as plain text.
  */
 type MarkdownModule = typeof import("./components/chat/Markdown.svelte");
@@ -18,9 +19,7 @@ class MarkdownLoader {
         this.component = module.default;
       },
       (error: unknown) => {
-        // A chunk that cannot load (a broken install) leaves replies as plain text; another
-        // attempt may follow.
-        this.#loading = null;
+        // A chunk that cannot load (a broken install) leaves replies as plain text.
         console.error("Could not load the markdown renderer:", error);
       },
     );
