@@ -45,7 +45,7 @@ pub struct DataLock {
 impl DataLock {
     /// Takes the lock of `data_dir` (which must exist), or fails with
     /// [`CoreError::DataFolderInUse`] if another process (or another `DataLock`) holds it.
-    /// Never waits.
+    /// Waits only (up to a second) when the holder is this very process, for the reason below.
     pub fn acquire(data_dir: &Path) -> CoreResult<Self> {
         let path = data_dir.join(LOCK_FILE);
         let io_error = |action: &str, source: io::Error| {
@@ -65,10 +65,19 @@ impl DataLock {
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
-                return Err(CoreError::DataFolderInUse {
-                    folder: data_dir.to_owned(),
-                    holder: holder_of(&mut file),
-                });
+                let holder = holder_of(&mut file);
+                // A lock this process released may live on for a moment in a child it is
+                // spawning: between fork and exec the child shares the lock's open file
+                // (close-on-exec closes it only at the exec). A process that reopens its folder
+                // (the tests do, while other threads start `gsettings` or MCP servers) waits
+                // that moment out; another process never waits.
+                let own_fork = holder == Some(std::process::id());
+                if !(own_fork && wait_for_lock(&file, OWN_FORK_GRACE)) {
+                    return Err(CoreError::DataFolderInUse {
+                        folder: data_dir.to_owned(),
+                        holder,
+                    });
+                }
             }
             Err(TryLockError::Error(error)) => return Err(io_error("lock", error)),
         }
@@ -84,6 +93,22 @@ impl DataLock {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// How long a lock this process itself holds, or held a moment ago, is waited for (see
+/// [`DataLock::acquire`]): far longer than a fork takes to exec on a loaded machine.
+const OWN_FORK_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Tries the lock of `file` every few milliseconds for up to `grace`; true once it is taken.
+fn wait_for_lock(file: &File, grace: std::time::Duration) -> bool {
+    let deadline = std::time::Instant::now() + grace;
+    while std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        if file.try_lock().is_ok() {
+            return true;
+        }
+    }
+    false
 }
 
 /// The process id a lock holder wrote, if it is there yet.
@@ -179,6 +204,21 @@ mod tests {
 
         drop(first);
         DataLock::acquire(dir.path()).expect("a dropped lock is released");
+    }
+
+    #[test]
+    fn a_lock_released_while_a_spawning_child_still_shares_it_is_waited_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = DataLock::acquire(dir.path()).unwrap();
+        // What a child between fork and exec holds: the same open file description.
+        let childs_copy = first._file.try_clone().unwrap();
+        drop(first);
+        let exec = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            drop(childs_copy);
+        });
+        DataLock::acquire(dir.path()).expect("taken once the child's copy closes");
+        exec.join().unwrap();
     }
 
     #[test]
