@@ -174,7 +174,7 @@ export async function send(page, text) {
   return id;
 }
 
-/** Streams a text reply: blockStart, the chunks as textDelta, blockStop. */
+/** Streams a text reply: blockStart, the chunks as textDelta, blockStop (without the text). */
 export async function streamText(page, id, chunks, index = 0) {
   await emit(page, {
     type: "blockStart",
@@ -186,7 +186,9 @@ export async function streamText(page, id, chunks, index = 0) {
     type: "blockStop",
     messageId: id,
     index,
-    block: { type: "text", text: chunks.join("") },
+    // As Rust sends it: the text came in the deltas.
+    block: { type: "text", text: "" },
+    textStreamed: true,
   });
 }
 

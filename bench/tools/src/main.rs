@@ -259,7 +259,9 @@ async fn wait_event<T>(sink: &CollectingSink, mut pick: impl FnMut(&ChatEvent) -
 
 async fn wait_final(sink: &CollectingSink) {
     wait_event(sink, |event| match event {
-        ChatEvent::Finished { message } if message.stop_reason.as_deref() != Some("tool_use") => {
+        ChatEvent::Finished { message, .. }
+            if message.stop_reason.as_deref() != Some("tool_use") =>
+        {
             Some(())
         }
         _ => None,

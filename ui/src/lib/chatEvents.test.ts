@@ -51,7 +51,9 @@ describe("applyEvents", () => {
       status: "done" as const,
       blocks: [{ type: "text", text: "Hello!" }],
     };
-    const { finished } = applyEvents(messages, live, [{ type: "finished", message: final }]);
+    const { finished } = applyEvents(messages, live, [
+      { type: "finished", message: final, blocksStreamed: false },
+    ]);
     expect(finished).toEqual([final]);
     expect(messages[0]).toBe(final);
   });
@@ -111,7 +113,13 @@ describe("applyEvents", () => {
     ]);
     expect(live.a1!.partialJson[0]).toBe('{"a":1}');
     applyEvents(messages, live, [
-      { type: "blockStop", messageId: "a1", index: 0, block: { ...block, input: { a: 1 } } },
+      {
+        type: "blockStop",
+        messageId: "a1",
+        index: 0,
+        block: { ...block, input: { a: 1 } },
+        textStreamed: false,
+      },
     ]);
     expect(live.a1!.partialJson[0]).toBeUndefined();
     expect((messages[0]!.blocks[0] as { input: unknown }).input).toEqual({ a: 1 });
@@ -149,7 +157,9 @@ describe("applyEvents", () => {
         requestId: null,
       },
     };
-    const { finished } = applyEvents(messages, {}, [{ type: "finished", message: unsaved }]);
+    const { finished } = applyEvents(messages, {}, [
+      { type: "finished", message: unsaved, blocksStreamed: false },
+    ]);
     expect(finished).toHaveLength(1);
     expect(messages[0]!.status).toBe("error");
     expect(messages[0]!.error?.kind).toBe("database");
@@ -157,10 +167,73 @@ describe("applyEvents", () => {
 
     // Rust stored it after all: a second `finished` replaces the first.
     const saved: MessageView = { ...unsaved, status: "done", error: null };
-    applyEvents(messages, {}, [{ type: "finished", message: saved }]);
+    applyEvents(messages, {}, [{ type: "finished", message: saved, blocksStreamed: false }]);
     expect(messages[0]!.status).toBe("done");
     expect(messages[0]!.error).toBeNull();
     expect(messages[0]!.blocks).toEqual([{ type: "text", text }]);
+  });
+
+  it("keeps the text the deltas built when the end and the finish leave it out", () => {
+    const messages = [reply()];
+    const live: Record<string, LiveState> = {};
+    const text = "Streamed once. ".repeat(100);
+    applyEvents(messages, live, [
+      {
+        type: "blockStart",
+        messageId: "a1",
+        index: 0,
+        block: { type: "thinking", thinking: "", signature: "" },
+      },
+      { type: "thinkingDelta", messageId: "a1", index: 0, text: "Let me see." },
+      {
+        type: "blockStop",
+        messageId: "a1",
+        index: 0,
+        block: { type: "thinking", thinking: "", signature: "sig" },
+        textStreamed: true,
+      },
+      { type: "blockStart", messageId: "a1", index: 1, block: { type: "text", text: "" } },
+      { type: "textDelta", messageId: "a1", index: 1, text },
+      {
+        type: "blockStop",
+        messageId: "a1",
+        index: 1,
+        block: { type: "text", text: "", citations: [{ cited_text: "x" }] },
+        textStreamed: true,
+      },
+    ]);
+    const whole = [
+      { type: "thinking", thinking: "Let me see.", signature: "sig" },
+      { type: "text", text, citations: [{ cited_text: "x" }] },
+    ];
+    expect(messages[0]!.blocks).toEqual(whole);
+    const { finished, stale } = applyEvents(messages, live, [
+      { type: "finished", message: { ...reply(), status: "done" }, blocksStreamed: true },
+    ]);
+    expect(messages[0]!.status).toBe("done");
+    expect(messages[0]!.blocks).toEqual(whole);
+    expect(finished[0]!.blocks, "the announcement reads the whole reply").toEqual(whole);
+    expect(stale).toEqual([]);
+  });
+
+  it("asks to read again a reply it saw only part of when the finish leaves its blocks out", () => {
+    // Opened while it streamed: the stored copy lagged, and the events before went nowhere.
+    const messages = [{ ...reply(), blocks: [{ type: "text", text: "Stored so f" }] }];
+    const { stale } = applyEvents(messages, {}, [
+      { type: "textDelta", messageId: "a1", index: 0, text: "later part" },
+      {
+        type: "blockStop",
+        messageId: "a1",
+        index: 0,
+        block: { type: "text", text: "" },
+        textStreamed: true,
+      },
+      { type: "finished", message: { ...reply(), status: "done" }, blocksStreamed: true },
+    ]);
+    expect(stale.map((m) => m.id)).toEqual(["a1"]);
+    expect(messages[0]!.blocks, "what it has stays shown meanwhile").toEqual([
+      { type: "text", text: "Stored so flater part" },
+    ]);
   });
 
   it("ignores events of messages that are not in view", () => {

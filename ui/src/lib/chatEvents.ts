@@ -5,6 +5,12 @@ export type LiveState = {
   retrying: { attempt: number; delayMs: number; until: number; error: ErrorPayload } | null;
   /** `tool_use` input JSON as streamed so far, by block index. */
   partialJson: Record<number, string>;
+  /**
+   * The blocks whose `blockStart` this view applied, by index: only their text is whole here.
+   * A reply opened while it streamed holds a stored copy that lags, and its events of the
+   * meantime went nowhere.
+   */
+  started?: Record<number, true>;
 };
 
 function messageIdOf(event: ChatEvent): string | null {
@@ -21,6 +27,19 @@ function carriesNothing(block: ContentBlock): boolean {
   );
 }
 
+/**
+ * A block that ended without its text (`textStreamed`): the text is the one the deltas built
+ * here, the rest (a thinking block's signature, a text's citations) comes with the end.
+ */
+function withStreamedText(ended: ContentBlock, built: ContentBlock | undefined): ContentBlock {
+  const b = built as { type?: string; text?: string; thinking?: string } | undefined;
+  if (ended.type === "text" && b?.type === "text") return { ...ended, text: b.text ?? "" };
+  if (ended.type === "thinking" && b?.type === "thinking") {
+    return { ...ended, thinking: b.thinking ?? "" };
+  }
+  return ended;
+}
+
 type ToolCallsEvent = Extract<ChatEvent, { type: "toolCalls" }>;
 type ToolLoopPaused = Extract<ChatEvent, { type: "toolLoopPaused" }>;
 
@@ -34,6 +53,11 @@ export type Applied = {
   paused: ToolLoopPaused[];
   /** Results messages placed after their reply (its round is over). */
   results: MessageView[];
+  /**
+   * Replies that ended with their blocks left out (`blocksStreamed`) although this view did not
+   * see every block start: their text here is incomplete, so the store reads them again.
+   */
+  stale: MessageView[];
 };
 
 /**
@@ -60,6 +84,7 @@ export function applyEvents(
   const toolCalls: ToolCallsEvent[] = [];
   const paused: ToolLoopPaused[] = [];
   const results: MessageView[] = [];
+  const stale: MessageView[] = [];
   const byId = new Map<string, number>();
   const find = (id: string): number => {
     let index = byId.get(id);
@@ -111,6 +136,7 @@ export function applyEvents(
         if (!(existing && existing.type === event.block.type && carriesNothing(event.block))) {
           message.blocks[event.index] = event.block;
         }
+        (liveOf(id).started ??= {})[event.index] = true;
         break;
       }
       case "textDelta": {
@@ -134,18 +160,29 @@ export function applyEvents(
         break;
       }
       case "blockStop":
-        message.blocks[event.index] = event.block;
+        message.blocks[event.index] = event.textStreamed
+          ? withStreamedText(event.block, message.blocks[event.index])
+          : event.block;
         if (live[id]) delete live[id].partialJson[event.index];
         break;
       case "usage":
         message.usage = event.usage;
         break;
-      case "finished":
-        messages[index] = event.message;
+      case "finished": {
+        // Rust leaves out blocks the deltas already carried (a long reply is not sent twice).
+        const ended = event.blocksStreamed
+          ? { ...event.message, blocks: message.blocks }
+          : event.message;
+        if (event.blocksStreamed) {
+          const started = live[id]?.started ?? {};
+          if (ended.blocks.some((_, i) => !started[i])) stale.push(ended);
+        }
+        messages[index] = ended;
         delete live[id];
-        finished.push(event.message);
+        finished.push(ended);
         break;
+      }
     }
   }
-  return { finished, toolCalls, paused, results };
+  return { finished, toolCalls, paused, results, stale };
 }

@@ -39,6 +39,12 @@ impl Continuation {
         Self::after(self.content(new), self.usage(new_usage))
     }
 
+    /// Whether the reply starts from earlier content (a prefill, a continued reply, the legs
+    /// before a `pause_turn`): then the UI's blocks are not only what this leg streamed.
+    pub(crate) fn has_base(&self) -> bool {
+        !self.base.is_empty()
+    }
+
     fn base_ends_with_text(&self) -> bool {
         matches!(self.base.last(), Some(ContentBlock::Text { .. }))
     }

@@ -51,22 +51,30 @@ pub enum ChatEvent {
         index: u32,
         partial_json: String,
     },
-    /// A content block ended; `block` is its final form (a tool call's input parsed).
+    /// A content block ended; `block` is its final form (a tool call's input parsed). When
+    /// `text_streamed`, the block's text (a text block's `text`, a thinking block's `thinking`)
+    /// is left empty: the deltas since its `BlockStart` carried every character of it, and the
+    /// UI keeps what they built instead of receiving it again.
     BlockStop {
         message_id: String,
         index: u32,
         #[ts(type = "ContentBlock")]
         block: ContentBlock,
+        text_streamed: bool,
     },
     /// Token counts so far.
     Usage {
         message_id: String,
         usage: UsageView,
     },
-    /// The reply ended: `message.status` is `done`, `error` or `cancelled`.
+    /// The reply ended: `message.status` is `done`, `error` or `cancelled`. When
+    /// `blocks_streamed`, `message.blocks` is empty: this reply's events, from its first
+    /// `BlockStart`, built exactly the stored blocks, so a 100k-token reply is not sent a
+    /// second time (see [`replay_finished`] for the rule the UI follows).
     Finished {
         #[ts(type = "MessageView")]
         message: Box<MessageView>,
+        blocks_streamed: bool,
     },
     /// The tool calls of reply `message_id` and where each stands; sent again on every change
     /// (a decision, a call starting or ending). `awaiting` is true while one waits for the user.
@@ -118,14 +126,17 @@ impl CollectingSink {
             .unwrap_or_default()
     }
 
-    /// Waits until a `Finished` event has arrived and returns its message.
+    /// The messages of the `Finished` events so far, whole: blocks that were not sent again
+    /// are rebuilt from the events before, as the UI does ([`replay_finished`]).
+    pub fn finished_messages(&self) -> Vec<MessageView> {
+        replay_finished(&self.events())
+    }
+
+    /// Waits until a `Finished` event has arrived and returns its message, whole.
     pub async fn finished(&self) -> MessageView {
         loop {
             let notified = self.notify.notified();
-            if let Some(message) = self.events().into_iter().find_map(|event| match event {
-                ChatEvent::Finished { message } => Some(*message),
-                _ => None,
-            }) {
+            if let Some(message) = self.finished_messages().into_iter().next() {
                 return message;
             }
             notified.await;
@@ -140,4 +151,99 @@ impl ChatEventSink for CollectingSink {
         }
         self.notify.notify_waiters();
     }
+}
+
+/// The messages of the `Finished` events in `events`, with the blocks each one left out
+/// rebuilt from the events before it, the way the UI applies them (`ui/src/lib/chatEvents.ts`):
+/// a `BlockStart` sets its block (unless it carries nothing and a block of its type is there:
+/// a continued reply), deltas append, a `BlockStop` replaces its block, keeping the text built
+/// so far when `text_streamed`. Tests use it to check that nothing the UI needs was left out.
+pub fn replay_finished(events: &[ChatEvent]) -> Vec<MessageView> {
+    let mut blocks: std::collections::HashMap<&str, Vec<ContentBlock>> = Default::default();
+    let mut finished = Vec::new();
+    let slot = |blocks: &mut Vec<ContentBlock>, index: u32| -> usize {
+        let index = index as usize;
+        if blocks.len() <= index {
+            blocks.resize(index + 1, ContentBlock::text(""));
+        }
+        index
+    };
+    for event in events {
+        match event {
+            ChatEvent::BlockStart {
+                message_id,
+                index,
+                block,
+            } => {
+                let blocks = blocks.entry(message_id).or_default();
+                let existed = (*index as usize) < blocks.len();
+                let at = slot(blocks, *index);
+                let carries_nothing = matches!(block, ContentBlock::Text { text, .. } if text.is_empty())
+                    || matches!(block, ContentBlock::Thinking { thinking, .. } if thinking.is_empty());
+                let same_type =
+                    std::mem::discriminant(&blocks[at]) == std::mem::discriminant(block);
+                if !(existed && carries_nothing && same_type) {
+                    blocks[at] = block.clone();
+                }
+            }
+            ChatEvent::TextDelta {
+                message_id,
+                index,
+                text,
+            }
+            | ChatEvent::ThinkingDelta {
+                message_id,
+                index,
+                text,
+            } => {
+                let blocks = blocks.entry(message_id).or_default();
+                let at = slot(blocks, *index);
+                match &mut blocks[at] {
+                    ContentBlock::Text { text: built, .. }
+                    | ContentBlock::Thinking {
+                        thinking: built, ..
+                    } => built.push_str(text),
+                    _ => {}
+                }
+            }
+            ChatEvent::BlockStop {
+                message_id,
+                index,
+                block,
+                text_streamed,
+            } => {
+                let blocks = blocks.entry(message_id).or_default();
+                let at = slot(blocks, *index);
+                let mut block = block.clone();
+                if *text_streamed {
+                    match (&mut block, &blocks[at]) {
+                        (
+                            ContentBlock::Text { text, .. },
+                            ContentBlock::Text { text: built, .. },
+                        )
+                        | (
+                            ContentBlock::Thinking { thinking: text, .. },
+                            ContentBlock::Thinking {
+                                thinking: built, ..
+                            },
+                        ) => text.clone_from(built),
+                        _ => {}
+                    }
+                }
+                blocks[at] = block;
+            }
+            ChatEvent::Finished {
+                message,
+                blocks_streamed,
+            } => {
+                let mut message = (**message).clone();
+                if *blocks_streamed {
+                    message.blocks = blocks.get(message.id.as_str()).cloned().unwrap_or_default();
+                }
+                finished.push(message);
+            }
+            _ => {}
+        }
+    }
+    finished
 }

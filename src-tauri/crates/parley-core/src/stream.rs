@@ -15,8 +15,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parley_claude::{
-    ApiErrorKind, AppliedDelta, ClaudeClient, ClaudeError, EventStream, MessageAccumulator,
-    MessagesRequest, RetryPolicy, plain_text,
+    ApiErrorKind, AppliedDelta, ClaudeClient, ClaudeError, ContentBlock, EventStream,
+    MessageAccumulator, MessagesRequest, RetryPolicy, plain_text,
 };
 use parley_store::{
     MessageFinish, MessageStatus, Role, Store, StoreError, StoredMessage, StoredUsage,
@@ -313,7 +313,7 @@ impl StreamJob {
             },
         };
         *request_id = stream.request_id().map(str::to_owned);
-        let mut outbox = Outbox::new(&self.reply.id, &self.tuning);
+        let mut outbox = Outbox::new(&self.reply.id, &self.tuning, !continuation.has_base());
         let mut persisted_at = Instant::now();
         let mut unsaved = false;
         let result = loop {
@@ -391,9 +391,10 @@ impl StreamJob {
         request_id: Option<String>,
     ) -> Option<MessageFinish> {
         let finish = final_state(continuation, accumulator, outcome, request_id);
+        let streamed = blocks_streamed(continuation, accumulator, &finish);
         match self.save(&finish).await {
             Saved::Stored => {
-                self.show_stored(&finish).await;
+                self.show_stored(&finish, streamed).await;
                 Some(finish)
             }
             Saved::Gone => {
@@ -407,8 +408,9 @@ impl StreamJob {
                 message.error = Some(unsaved_error(&store_error, &finish));
                 self.sink.send(ChatEvent::Finished {
                     message: Box::new(message),
+                    blocks_streamed: false,
                 });
-                self.keep_saving(&finish).await;
+                self.keep_saving(&finish, streamed).await;
                 None
             }
         }
@@ -436,7 +438,7 @@ impl StreamJob {
     /// for `save_retry_for`; once it works the UI gets the stored reply in a second `Finished`.
     /// Stops when the stream is abandoned (its conversation is deleted, the app closes); the
     /// row then keeps its last partial write, and the next start-up marks it interrupted.
-    async fn keep_saving(&self, finish: &MessageFinish) {
+    async fn keep_saving(&self, finish: &MessageFinish, streamed: bool) {
         let give_up_at = Instant::now() + self.tuning.save_retry_for;
         while Instant::now() < give_up_at {
             tokio::select! {
@@ -446,7 +448,7 @@ impl StreamJob {
             match self.store.finish_message(&self.reply.id, finish).await {
                 Ok(_) => {
                     tracing::info!("saved the finished reply after all");
-                    self.show_stored(finish).await;
+                    self.show_stored(finish, streamed).await;
                     return;
                 }
                 Err(StoreError::NotFound(_)) => return,
@@ -456,9 +458,10 @@ impl StreamJob {
         tracing::error!("gave up saving the finished reply; it stays as last written");
     }
 
-    /// Sends `Finished` with the stored reply (its sibling list up to date), and starts the
-    /// title after a first reply. Falls back to the reply in memory when it cannot be read.
-    async fn show_stored(&self, finish: &MessageFinish) {
+    /// Sends `Finished` with the stored reply (its sibling list up to date; its blocks left out
+    /// when `streamed`, see [`blocks_streamed`]), and starts the title after a first reply.
+    /// Falls back to the reply in memory when it cannot be read.
+    async fn show_stored(&self, finish: &MessageFinish, streamed: bool) {
         let all = match self.final_messages().await {
             Ok(all) => all,
             Err(view_error) => {
@@ -466,6 +469,7 @@ impl StreamJob {
                 let message = self.memory_view(finish);
                 self.sink.send(ChatEvent::Finished {
                     message: Box::new(message),
+                    blocks_streamed: false,
                 });
                 return;
             }
@@ -474,8 +478,13 @@ impl StreamJob {
             tracing::warn!("the reply was deleted while it streamed");
             return;
         };
+        let mut view = SiblingIndex::new(&all).view(message).priced(&self.prices);
+        if streamed {
+            view.blocks = Vec::new();
+        }
         self.sink.send(ChatEvent::Finished {
-            message: Box::new(SiblingIndex::new(&all).view(message).priced(&self.prices)),
+            message: Box::new(view),
+            blocks_streamed: streamed,
         });
         if finish.status == MessageStatus::Done {
             self.start_title(&all, message, &finish.text);
@@ -635,6 +644,40 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
+/// Empties the text of a text or thinking block (what its deltas carried); false for any other
+/// block, which is sent whole.
+fn clear_streamed_text(block: &mut ContentBlock) -> bool {
+    match block {
+        ContentBlock::Text { text, .. } | ContentBlock::Thinking { thinking: text, .. } => {
+            text.clear();
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Whether the UI holds the finished reply's blocks exactly as stored, built from this reply's
+/// events: it streamed from its first block with nothing before it (no prefill, continued reply
+/// or `pause_turn` leg), and each block either ended with its `BlockStop` (a complete reply) or
+/// is text or thinking, which the deltas carry whole. A cancelled tool call's input, say, is
+/// only partial JSON on the UI's side, so such a reply is sent whole.
+fn blocks_streamed(
+    continuation: &Continuation,
+    accumulator: &MessageAccumulator,
+    finish: &MessageFinish,
+) -> bool {
+    !continuation.has_base()
+        && (finish.status == MessageStatus::Done
+            || accumulator.content().iter().all(|block| {
+                matches!(
+                    block,
+                    ContentBlock::Text { .. }
+                        | ContentBlock::Thinking { .. }
+                        | ContentBlock::RedactedThinking { .. }
+                )
+            }))
+}
+
 /// Coalesces consecutive deltas of one block into one event, sent when `coalesce_every` has
 /// passed since the first waiting delta or `coalesce_bytes` are waiting.
 struct Outbox {
@@ -644,10 +687,14 @@ struct Outbox {
     first_waiting: Option<Instant>,
     every: Duration,
     max_bytes: usize,
+    /// A `BlockStop` leaves out the text its deltas carried (see [`ChatEvent::BlockStop`]):
+    /// true unless the leg continues earlier content, whose joined block the UI holds only
+    /// in part.
+    omit_streamed_text: bool,
 }
 
 impl Outbox {
-    fn new(message_id: &str, tuning: &StreamTuning) -> Self {
+    fn new(message_id: &str, tuning: &StreamTuning, omit_streamed_text: bool) -> Self {
         Self {
             message_id: message_id.to_owned(),
             events: Vec::new(),
@@ -655,6 +702,7 @@ impl Outbox {
             first_waiting: None,
             every: tuning.coalesce_every,
             max_bytes: tuning.coalesce_bytes,
+            omit_streamed_text,
         }
     }
 
@@ -682,11 +730,15 @@ impl Outbox {
             } => {
                 return self.append(DeltaKind::ToolInput, index, &partial_json);
             }
-            AppliedDelta::BlockStopped { index, block } => ChatEvent::BlockStop {
-                message_id: id,
-                index: index as u32,
-                block,
-            },
+            AppliedDelta::BlockStopped { index, mut block } => {
+                let text_streamed = self.omit_streamed_text && clear_streamed_text(&mut block);
+                ChatEvent::BlockStop {
+                    message_id: id,
+                    index: index as u32,
+                    block,
+                    text_streamed,
+                }
+            }
             AppliedDelta::Usage(usage) => {
                 // Only the newest counts matter: replace a waiting usage event.
                 self.events

@@ -133,6 +133,31 @@ async fn a_reply_streams_to_the_ui_and_is_stored_with_usage() {
         text_of(&finished),
         "the deltas add up to the stored text"
     );
+    // The text crosses to the UI once, in the deltas: the block's end and the finish leave it
+    // out, and what the UI builds from the events is the stored reply.
+    let events = sink.events();
+    let stops: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            ChatEvent::BlockStop {
+                block,
+                text_streamed,
+                ..
+            } => Some((block.clone(), *text_streamed)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(stops, vec![(parley_claude::ContentBlock::text(""), true)]);
+    let Some(ChatEvent::Finished {
+        message,
+        blocks_streamed,
+    }) = events
+        .iter()
+        .find(|e| matches!(e, ChatEvent::Finished { .. }))
+    else {
+        panic!("a Finished event: {events:?}")
+    };
+    assert!(*blocks_streamed && message.blocks.is_empty(), "{message:?}");
     let usage = finished
         .usage
         .clone()
@@ -419,14 +444,9 @@ async fn wait_for_partial_write(h: &Harness, id: &str) {
     .expect("partial text reaches the database while the reply streams");
 }
 
+/// The `Finished` messages so far, whole (blocks the event left out rebuilt as the UI does).
 fn finished_events(sink: &CollectingSink) -> Vec<parley_core::MessageView> {
-    sink.events()
-        .into_iter()
-        .filter_map(|event| match event {
-            ChatEvent::Finished { message } => Some(*message),
-            _ => None,
-        })
-        .collect()
+    sink.finished_messages()
 }
 
 /// Waits for the `n`th (from 1) `Finished` event.

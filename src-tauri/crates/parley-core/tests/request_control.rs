@@ -230,6 +230,13 @@ async fn a_prefill_and_its_continuation_are_stored_as_one_reply_and_regenerate_k
     let again = finished(&sink).await;
     assert_eq!(again.prefill.as_deref(), Some("Echo: Hel"));
     assert_eq!(text_of(&again), "Echo: Hello there");
+    // The UI holds the prefill and the streamed rest in one block it did not see start: the
+    // finish sends the blocks whole rather than leaving them out as for a plain reply.
+    let sent_whole = sink.events().into_iter().any(|event| {
+        matches!(event, parley_core::ChatEvent::Finished { message, blocks_streamed: false }
+            if text_of(&message) == "Echo: Hello there")
+    });
+    assert!(sent_whole, "{:?}", sink.events());
     let resent = &bodies(&h.server)[1];
     assert_eq!(
         resent["messages"].as_array().unwrap().last().unwrap()["role"],

@@ -172,15 +172,23 @@ async fn calls_when(
     .await
 }
 
-/// The finished reply that ends the loop: a `Finished` whose stop reason is not `tool_use`.
+/// The finished reply that ends the loop: a `Finished` whose stop reason is not `tool_use`,
+/// whole (blocks the event left out rebuilt as the UI does).
 async fn final_reply(sink: &CollectingSink) -> MessageView {
-    wait_for(sink, |event| match event {
-        ChatEvent::Finished { message } if message.stop_reason.as_deref() != Some("tool_use") => {
-            Some((**message).clone())
+    tokio::time::timeout(WAIT, async {
+        loop {
+            if let Some(found) = sink
+                .finished_messages()
+                .into_iter()
+                .find(|message| message.stop_reason.as_deref() != Some("tool_use"))
+            {
+                return found;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        _ => None,
     })
     .await
+    .expect("the final reply arrives")
 }
 
 async fn send(h: &Harness, req: SendRequest) -> (SendStarted, CollectingSink) {

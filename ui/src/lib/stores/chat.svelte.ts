@@ -97,7 +97,12 @@ class ChatStore {
   readonly #batcher = new FrameBatcher<ChatEvent>((events) => this.#apply(events));
 
   #apply(events: ChatEvent[]): void {
-    const { finished, toolCalls, paused, results } = applyEvents(this.messages, this.live, events);
+    const { finished, toolCalls, paused, results, stale } = applyEvents(
+      this.messages,
+      this.live,
+      events,
+    );
+    if (stale.length > 0) void this.#reread(stale);
     const shown = this.conversation?.id;
     this.#announce(events, finished);
     for (const message of finished) {
@@ -160,6 +165,27 @@ class ChatStore {
       } else if (message.status === "done") {
         announcer.say(replyAnnouncement(messageText(message)));
       }
+    }
+  }
+
+  /**
+   * Reads replies again whose end left their blocks out while this view holds only part of
+   * their text (opened while they streamed): the stored reply is whole.
+   */
+  async #reread(stale: MessageView[]): Promise<void> {
+    const id = this.conversation?.id;
+    const view = this.#view;
+    if (!id || !stale.some((message) => message.conversationId === id)) return;
+    try {
+      const result = await backend.openConversation(id);
+      if (view !== this.#view) return;
+      for (const message of stale) {
+        const stored = result.messages.find((m) => m.id === message.id);
+        const at = this.messages.findIndex((m) => m.id === message.id);
+        if (stored && at >= 0) this.messages[at] = stored;
+      }
+    } catch (e) {
+      console.warn("Could not read a finished reply again:", (e as ErrorPayload).message);
     }
   }
 
