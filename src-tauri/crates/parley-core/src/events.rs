@@ -112,12 +112,14 @@ pub trait ChatEventSink: Send + Sync + 'static {
 }
 
 /// A sink that collects events, for tests and benchmarks.
+#[cfg(any(test, feature = "test-support"))]
 #[derive(Debug, Default, Clone)]
 pub struct CollectingSink {
     events: std::sync::Arc<std::sync::Mutex<Vec<ChatEvent>>>,
     notify: std::sync::Arc<tokio::sync::Notify>,
 }
 
+#[cfg(any(test, feature = "test-support"))]
 impl CollectingSink {
     pub fn events(&self) -> Vec<ChatEvent> {
         self.events
@@ -144,6 +146,7 @@ impl CollectingSink {
     }
 }
 
+#[cfg(any(test, feature = "test-support"))]
 impl ChatEventSink for CollectingSink {
     fn send(&self, event: ChatEvent) {
         if let Ok(mut events) = self.events.lock() {
@@ -158,6 +161,7 @@ impl ChatEventSink for CollectingSink {
 /// a `BlockStart` sets its block (unless it carries nothing and a block of its type is there:
 /// a continued reply), deltas append, a `BlockStop` replaces its block, keeping the text built
 /// so far when `text_streamed`. Tests use it to check that nothing the UI needs was left out.
+#[cfg(any(test, feature = "test-support"))]
 pub fn replay_finished(events: &[ChatEvent]) -> Vec<MessageView> {
     let mut blocks: std::collections::HashMap<&str, Vec<ContentBlock>> = Default::default();
     let mut finished = Vec::new();

@@ -37,14 +37,16 @@ pub mod view;
 pub use app::{ConnectionReport, Environment, Parley, SettingsView};
 pub use chat::{SendRequest, SendStarted};
 pub use error::{CoreError, CoreResult, ErrorKind, ErrorPayload};
-pub use events::{ChatEvent, ChatEventSink, CollectingSink};
+#[cfg(any(test, feature = "test-support"))]
+pub use events::CollectingSink;
+pub use events::{ChatEvent, ChatEventSink};
 pub use export::{
     ExportFormat, ExportReport, ExportTarget, ImportReport, NoProgress, ProgressSink,
     TransferProgress,
 };
 pub use gallery::{GalleryCursor, GalleryImage, GalleryPage};
 pub use images::{ComposerImage, ImageDraft, ImagePlacement, ImageVariant};
-pub use keys::{KeyOrigin, KeyStatus, KeyView};
+pub use keys::{KeyOrigin, KeyProvider, KeyStatus, KeyView};
 pub use settings::Settings;
 pub use stream::StreamTuning;
 pub use view::{
