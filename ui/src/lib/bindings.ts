@@ -416,19 +416,18 @@ export type KeyView = {
  */
 origin: string, status: KeyStatus, 
 /**
- * The key field's label, naming the provider ("Anthropic API key", "apimart API key", ...).
+ * Whom the key is for: the UI names the key field after it, in its own language, and
+ * shows the usual shape of the provider's keys.
  */
-label: string, 
-/**
- * The key field's placeholder: the usual shape of the provider's keys.
- */
-placeholder: string, 
+provider: KeyProvider, 
 /**
  * Why the keychain could not be read, when it could not.
  */
 keychainError: ErrorPayload | null, };
 
-export type KeyOrigin = { origin: string, label: string, };
+export type KeyOrigin = { origin: string, provider: KeyProvider, };
+
+export type KeyProvider = { "kind": "anthropic" } | { "kind": "apimart" } | { "kind": "local" } | { "kind": "host", host: string, };
 
 export type Provider = "anthropic" | "apimart";
 

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import type { KeyProvider } from "./bindings";
 import { overwriteGetLocale, type Locale } from "../paraglide/runtime";
 import { keyLabel, keyPlaceholder } from "./keyLabel";
 
@@ -9,21 +10,26 @@ function inLocale(locale: Locale) {
 afterEach(() => inLocale("en"));
 
 describe("keyLabel", () => {
-  // Rust's `Provider::key_label` for each provider kind.
-  const rust = [
-    "Anthropic API key",
-    "apimart API key",
-    "API key for the local gateway",
-    "API key for gateway.example.test",
+  // Every kind of `KeyProvider` Rust sends.
+  const providers: KeyProvider[] = [
+    { kind: "anthropic" },
+    { kind: "apimart" },
+    { kind: "local" },
+    { kind: "host", host: "gateway.example.test" },
   ];
 
-  it("keeps Rust's English labels word for word in English", () => {
-    for (const label of rust) expect(keyLabel(label)).toBe(label);
+  it("names every provider kind in English", () => {
+    expect(providers.map(keyLabel)).toEqual([
+      "Anthropic API key",
+      "apimart API key",
+      "API key for the local gateway",
+      "API key for gateway.example.test",
+    ]);
   });
 
-  it("says every provider kind in Chinese, keeping the names", () => {
+  it("names every provider kind in Chinese, keeping the names", () => {
     inLocale("zh-CN");
-    expect(rust.map(keyLabel)).toEqual([
+    expect(providers.map(keyLabel)).toEqual([
       "Anthropic API 密钥",
       "apimart API 密钥",
       "本地网关的 API 密钥",
@@ -31,18 +37,20 @@ describe("keyLabel", () => {
     ]);
   });
 
-  it("falls back to a plain label without a key view, and shows unknown text as it came", () => {
+  it("falls back to a plain label without a key view", () => {
     expect(keyLabel(null)).toBe("API key");
     inLocale("zh-CN");
     expect(keyLabel(undefined)).toBe("API 密钥");
-    expect(keyLabel("Some other label")).toBe("Some other label");
   });
-});
 
-describe("keyPlaceholder", () => {
-  it("translates Rust's words but not a key's shape", () => {
+  it("shows a key's usual shape where the provider has one, else asks for it in words", () => {
+    expect(providers.map(keyPlaceholder)).toEqual([
+      "sk-ant-…",
+      "sk-…",
+      "Paste the key",
+      "Paste the key",
+    ]);
     inLocale("zh-CN");
-    expect(keyPlaceholder("Paste the key")).toBe("粘贴密钥");
-    expect(keyPlaceholder("sk-ant-…")).toBe("sk-ant-…");
+    expect(keyPlaceholder({ kind: "local" })).not.toBe("Paste the key");
   });
 });

@@ -1,22 +1,33 @@
+import type { KeyProvider } from "./bindings";
 import { m } from "../paraglide/messages";
 
 /**
- * The key field's label and placeholder in the UI language. Rust names the provider in English
- * (`parley-claude/src/origin.rs`, `Provider::key_label` and `key_placeholder`) and `KeyView`
- * carries only that text, so its four shapes are read back here and said again from the
- * catalog; English comes out word for word as Rust wrote it. Anything else is shown as it came.
+ * The key field's label in the UI language, naming whom the key is for. Rust says only who
+ * that is (`KeyProvider`); the words come from the catalog.
  */
-export function keyLabel(label: string | null | undefined): string {
-  if (!label) return m.settings_key_label_fallback();
-  if (label === "API key for the local gateway") return m.settings_key_label_local();
-  const host = /^API key for (\S+)$/.exec(label);
-  if (host) return m.settings_key_label_host({ host: host[1]! });
-  const provider = /^(\S+) API key$/.exec(label);
-  if (provider) return m.settings_key_label_provider({ provider: provider[1]! });
-  return label;
+export function keyLabel(provider: KeyProvider | null | undefined): string {
+  switch (provider?.kind) {
+    case undefined:
+      return m.settings_key_label_fallback();
+    case "anthropic":
+      return m.settings_key_label_provider({ provider: "Anthropic" });
+    case "apimart":
+      return m.settings_key_label_provider({ provider: "apimart" });
+    case "local":
+      return m.settings_key_label_local();
+    case "host":
+      return m.settings_key_label_host({ host: provider.host });
+  }
 }
 
-/** The key field's placeholder: a key's shape ("sk-ant-…") stays, Rust's words are translated. */
-export function keyPlaceholder(placeholder: string): string {
-  return placeholder === "Paste the key" ? m.settings_key_placeholder_paste() : placeholder;
+/** The key field's placeholder: the usual shape of the provider's keys, where it has one. */
+export function keyPlaceholder(provider: KeyProvider | null | undefined): string {
+  switch (provider?.kind) {
+    case "anthropic":
+      return "sk-ant-…";
+    case "apimart":
+      return "sk-…";
+    default:
+      return m.settings_key_placeholder_paste();
+  }
 }

@@ -18,7 +18,7 @@ pub const APIMART_ORIGIN: &str = "https://api.apimart.ai";
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ApiOrigin(String);
 
-/// Who answers at an origin, as far as Parley can tell; names the key field in the settings.
+/// Who answers at an origin, as far as Parley can tell; the settings name the key field after it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Provider {
     Anthropic,
@@ -88,27 +88,6 @@ impl ApiOrigin {
     }
 }
 
-impl Provider {
-    /// The label of the key field, e.g. "Anthropic API key".
-    pub fn key_label(&self) -> String {
-        match self {
-            Self::Anthropic => "Anthropic API key".into(),
-            Self::Apimart => "apimart API key".into(),
-            Self::Local => "API key for the local gateway".into(),
-            Self::Other(host) => format!("API key for {host}"),
-        }
-    }
-
-    /// The placeholder of the key field: the key's usual shape where Parley knows it.
-    pub fn key_placeholder(&self) -> &'static str {
-        match self {
-            Self::Anthropic => "sk-ant-…",
-            Self::Apimart => "sk-…",
-            Self::Local | Self::Other(_) => "Paste the key",
-        }
-    }
-}
-
 impl fmt::Display for ApiOrigin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -172,17 +151,15 @@ mod tests {
     }
 
     #[test]
-    fn providers_name_the_key_field() {
+    fn each_origin_has_its_provider() {
         let provider = |url: &str| ApiOrigin::of_base_url(url).unwrap().provider();
-        assert_eq!(provider(ANTHROPIC_ORIGIN).key_label(), "Anthropic API key");
-        assert_eq!(provider(ANTHROPIC_ORIGIN).key_placeholder(), "sk-ant-…");
-        assert_eq!(provider(APIMART_ORIGIN).key_label(), "apimart API key");
-        assert_ne!(provider(APIMART_ORIGIN).key_placeholder(), "sk-ant-…");
+        assert_eq!(provider(ANTHROPIC_ORIGIN), Provider::Anthropic);
+        assert_eq!(provider(APIMART_ORIGIN), Provider::Apimart);
         assert_eq!(provider("http://localhost:8080"), Provider::Local);
         assert_eq!(provider("http://[::1]:8080"), Provider::Local);
         assert_eq!(
-            provider("https://gw.example.com:8443").key_label(),
-            "API key for gw.example.com"
+            provider("https://gw.example.com:8443"),
+            Provider::Other("gw.example.com".into())
         );
     }
 

@@ -692,8 +692,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(anthropic.status, KeyStatus::Env);
-        assert_eq!(anthropic.label, "Anthropic API key");
-        assert_eq!(anthropic.placeholder, "sk-ant-…");
+        assert_eq!(anthropic.provider, crate::keys::KeyProvider::Anthropic);
         assert!(
             view.key_origins.is_empty(),
             "the environment's key is not in the keychain"

@@ -19,7 +19,7 @@ pub fn typescript() -> String {
     use crate::export::{ExportFormat, ExportReport, ImportReport, TransferProgress};
     use crate::gallery::{GalleryCursor, GalleryImage, GalleryPage};
     use crate::images::{ComposerImage, ImageDraft, ImagePlacement, ImageVariant};
-    use crate::keys::{KeyOrigin, KeyStatus, KeyView};
+    use crate::keys::{KeyOrigin, KeyProvider, KeyStatus, KeyView};
     use crate::models::{ModelInfo, ModelSource};
     use crate::params::{HandTool, ToolChoiceSetting};
     use crate::params::{ParamField, ParamIssue, RequestParams, ThinkingSupport};
@@ -94,6 +94,7 @@ pub fn typescript() -> String {
         KeyStatus::decl(),
         KeyView::decl(),
         KeyOrigin::decl(),
+        KeyProvider::decl(),
         Provider::decl(),
         BaseUrlPreset::decl(),
         SettingsView::decl(),

@@ -49,10 +49,9 @@ pub struct KeyView {
     /// `scheme://host[:port]`: the only place this key is ever sent.
     pub origin: String,
     pub status: KeyStatus,
-    /// The key field's label, naming the provider ("Anthropic API key", "apimart API key", ...).
-    pub label: String,
-    /// The key field's placeholder: the usual shape of the provider's keys.
-    pub placeholder: String,
+    /// Whom the key is for: the UI names the key field after it, in its own language, and
+    /// shows the usual shape of the provider's keys.
+    pub provider: KeyProvider,
     /// Why the keychain could not be read, when it could not.
     pub keychain_error: Option<ErrorPayload>,
 }
@@ -62,7 +61,32 @@ pub struct KeyView {
 #[serde(rename_all = "camelCase")]
 pub struct KeyOrigin {
     pub origin: String,
-    pub label: String,
+    pub provider: KeyProvider,
+}
+
+/// Who answers at a key's origin, as far as Parley can tell ([`parley_claude::Provider`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum KeyProvider {
+    Anthropic,
+    Apimart,
+    /// A gateway on this machine (loopback).
+    Local,
+    /// Any other host, by its name.
+    Host {
+        host: String,
+    },
+}
+
+impl From<parley_claude::Provider> for KeyProvider {
+    fn from(provider: parley_claude::Provider) -> Self {
+        match provider {
+            parley_claude::Provider::Anthropic => Self::Anthropic,
+            parley_claude::Provider::Apimart => Self::Apimart,
+            parley_claude::Provider::Local => Self::Local,
+            parley_claude::Provider::Other(host) => Self::Host { host },
+        }
+    }
 }
 
 type Resolved = Option<(ApiKey, KeySource)>;
@@ -194,7 +218,7 @@ impl Keys {
             if let Some((_, KeySource::Keychain)) = self.resolve(&origin).await? {
                 listed.push(KeyOrigin {
                     origin: origin.as_str().to_owned(),
-                    label: origin.provider().key_label(),
+                    provider: origin.provider().into(),
                 });
             }
         }
@@ -209,12 +233,10 @@ impl Keys {
             Ok(None) => (KeyStatus::Unset, None),
             Err(error) => (KeyStatus::Unset, Some(error.to_payload())),
         };
-        let provider = origin.provider();
         KeyView {
             origin: origin.as_str().to_owned(),
             status,
-            label: provider.key_label(),
-            placeholder: provider.key_placeholder().to_owned(),
+            provider: origin.provider().into(),
             keychain_error,
         }
     }
@@ -397,7 +419,7 @@ mod tests {
         assert!(secrets.get(&local.keychain_account()).unwrap().is_none());
         let listed = keys.origins(&store).await.unwrap();
         assert_eq!(listed.len(), 1);
-        assert_eq!(listed[0].label, "apimart API key");
+        assert_eq!(listed[0].provider, KeyProvider::Apimart);
         assert_eq!(keys.view(&local).await.status, KeyStatus::Unset);
         // The environment's key shows as such, and only for Anthropic.
         assert_eq!(

@@ -14,7 +14,7 @@ class SettingsStore {
   /** The origin (scheme, host, port) Rust sends replies' requests to; shown, never called. */
   keyOrigin: string = $derived(this.view?.key.origin ?? "");
   /** The key field's label in the UI language, e.g. "Anthropic API key". */
-  keyLabel: string = $derived(keyLabel(this.view?.key.label));
+  keyLabel: string = $derived(keyLabel(this.view?.key.provider));
   /** The models for the pickers: the endpoint's `/v1/models`, else the built-in list. */
   models: ModelInfo[] = $derived(this.view?.models ?? []);
   defaultModel: string = $derived(this.view?.settings.defaultModel ?? "");
