@@ -34,6 +34,9 @@ use crate::request;
 use crate::titles::TitleJob;
 use crate::view::{MessageView, SiblingIndex, StatusView, UsageView};
 
+mod outbox;
+use outbox::Outbox;
+
 /// How streams retry, persist and batch. Defaults suit the app; tests shorten the delays.
 #[derive(Debug, Clone)]
 pub struct StreamTuning {
@@ -644,18 +647,6 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
-/// Empties the text of a text or thinking block (what its deltas carried); false for any other
-/// block, which is sent whole.
-fn clear_streamed_text(block: &mut ContentBlock) -> bool {
-    match block {
-        ContentBlock::Text { text, .. } | ContentBlock::Thinking { thinking: text, .. } => {
-            text.clear();
-            true
-        }
-        _ => false,
-    }
-}
-
 /// Whether the UI holds the finished reply's blocks exactly as stored, built from this reply's
 /// events: it streamed from its first block with nothing before it (no prefill, continued reply
 /// or `pause_turn` leg), and each block either ended with its `BlockStop` (a complete reply) or
@@ -676,163 +667,4 @@ fn blocks_streamed(
                         | ContentBlock::RedactedThinking { .. }
                 )
             }))
-}
-
-/// Coalesces consecutive deltas of one block into one event, sent when `coalesce_every` has
-/// passed since the first waiting delta or `coalesce_bytes` are waiting.
-struct Outbox {
-    message_id: String,
-    events: Vec<ChatEvent>,
-    waiting_bytes: usize,
-    first_waiting: Option<Instant>,
-    every: Duration,
-    max_bytes: usize,
-    /// A `BlockStop` leaves out the text its deltas carried (see [`ChatEvent::BlockStop`]):
-    /// true unless the leg continues earlier content, whose joined block the UI holds only
-    /// in part.
-    omit_streamed_text: bool,
-}
-
-impl Outbox {
-    fn new(message_id: &str, tuning: &StreamTuning, omit_streamed_text: bool) -> Self {
-        Self {
-            message_id: message_id.to_owned(),
-            events: Vec::new(),
-            waiting_bytes: 0,
-            first_waiting: None,
-            every: tuning.coalesce_every,
-            max_bytes: tuning.coalesce_bytes,
-            omit_streamed_text,
-        }
-    }
-
-    fn push(&mut self, applied: AppliedDelta) {
-        let id = self.message_id.clone();
-        let event = match applied {
-            AppliedDelta::Nothing
-            | AppliedDelta::Signature { .. }
-            | AppliedDelta::Citation { .. }
-            | AppliedDelta::MessageStopped => return,
-            AppliedDelta::BlockStarted { index, block } => ChatEvent::BlockStart {
-                message_id: id,
-                index: index as u32,
-                block,
-            },
-            AppliedDelta::Text { index, text } => {
-                return self.append(DeltaKind::Text, index, &text);
-            }
-            AppliedDelta::Thinking { index, text } => {
-                return self.append(DeltaKind::Thinking, index, &text);
-            }
-            AppliedDelta::ToolInput {
-                index,
-                partial_json,
-            } => {
-                return self.append(DeltaKind::ToolInput, index, &partial_json);
-            }
-            AppliedDelta::BlockStopped { index, mut block } => {
-                let text_streamed = self.omit_streamed_text && clear_streamed_text(&mut block);
-                ChatEvent::BlockStop {
-                    message_id: id,
-                    index: index as u32,
-                    block,
-                    text_streamed,
-                }
-            }
-            AppliedDelta::Usage(usage) => {
-                // Only the newest counts matter: replace a waiting usage event.
-                self.events
-                    .retain(|e| !matches!(e, ChatEvent::Usage { .. }));
-                ChatEvent::Usage {
-                    message_id: id,
-                    usage: UsageView::from(&usage),
-                }
-            }
-        };
-        self.enqueue(event, 0);
-    }
-
-    /// Appends `text` to the waiting delta of the same kind and block, or queues a new one.
-    fn append(&mut self, kind: DeltaKind, index: usize, text: &str) {
-        let index = index as u32;
-        if let Some(last) = self.events.last_mut()
-            && let Some((last_kind, last_index, buffer)) = delta_parts(last)
-            && last_kind == kind
-            && last_index == index
-        {
-            buffer.push_str(text);
-            self.note_waiting(text.len());
-            return;
-        }
-        let message_id = self.message_id.clone();
-        let text = text.to_owned();
-        let bytes = text.len();
-        let event = match kind {
-            DeltaKind::Text => ChatEvent::TextDelta {
-                message_id,
-                index,
-                text,
-            },
-            DeltaKind::Thinking => ChatEvent::ThinkingDelta {
-                message_id,
-                index,
-                text,
-            },
-            DeltaKind::ToolInput => ChatEvent::ToolInputDelta {
-                message_id,
-                index,
-                partial_json: text,
-            },
-        };
-        self.enqueue(event, bytes);
-    }
-
-    fn enqueue(&mut self, event: ChatEvent, bytes: usize) {
-        self.events.push(event);
-        self.note_waiting(bytes);
-    }
-
-    fn note_waiting(&mut self, bytes: usize) {
-        self.waiting_bytes += bytes;
-        self.first_waiting.get_or_insert_with(Instant::now);
-    }
-
-    fn flush_at(&self) -> Option<Instant> {
-        self.first_waiting.map(|first| first + self.every)
-    }
-
-    fn due(&self) -> bool {
-        self.waiting_bytes >= self.max_bytes
-            || self
-                .first_waiting
-                .is_some_and(|first| first.elapsed() >= self.every)
-    }
-
-    fn flush(&mut self, sink: &dyn ChatEventSink) {
-        for event in self.events.drain(..) {
-            sink.send(event);
-        }
-        self.waiting_bytes = 0;
-        self.first_waiting = None;
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum DeltaKind {
-    Text,
-    Thinking,
-    ToolInput,
-}
-
-fn delta_parts(event: &mut ChatEvent) -> Option<(DeltaKind, u32, &mut String)> {
-    match event {
-        ChatEvent::TextDelta { index, text, .. } => Some((DeltaKind::Text, *index, text)),
-        ChatEvent::ThinkingDelta { index, text, .. } => Some((DeltaKind::Thinking, *index, text)),
-        ChatEvent::ToolInputDelta {
-            index,
-            partial_json,
-            ..
-        } => Some((DeltaKind::ToolInput, *index, partial_json)),
-        _ => None,
-    }
 }
