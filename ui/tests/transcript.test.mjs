@@ -3,7 +3,7 @@
 // up exactly as a fresh render of the same text. Run with `npm run test:ui`.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { appPerTest, emit, finish, messageSel, send, tid } from "./harness.mjs";
+import { appPerTest, calls, emit, finish, messageSel, send, tid } from "./harness.mjs";
 
 const app = appPerTest();
 
@@ -354,5 +354,27 @@ describe("streamed markdown", () => {
     const again = await open("c-one", "a-one");
     assert.equal(again.noticed, false, "opened again from the cache");
     assert.equal(again.html, first.html);
+
+    // Kept across launches: each reply written once, a moment after its render.
+    let writes = [];
+    for (let i = 0; i < 100 && writes.length < 2; i++) {
+      writes = await calls(page, "write_rendered");
+      if (writes.length < 2) await new Promise((r) => setTimeout(r, 20));
+    }
+    const keys = writes.map((w) => w.args.key);
+    assert.equal(keys.length, 2, `one write per reply: ${keys}`);
+    const kept = keys.find((key) => key.startsWith("a-one_0-"));
+    assert.match(kept, /^a-one_0-\d+-[0-9a-z]+-en-[0-9a-z]+$/);
+    assert.ok(keys.some((key) => key.startsWith("a-two_0-")));
+    await page.reload();
+    await page.waitForSelector(tid("conversation-item"));
+    const relaunched = await open("c-one", "a-one");
+    assert.equal(relaunched.noticed, false, "after a restart, shown as kept: not rendered again");
+    assert.equal(relaunched.html, first.html);
+    assert.deepEqual(
+      (await calls(page, "read_rendered")).map((c) => c.args.key),
+      [kept],
+    );
+    assert.equal((await calls(page, "write_rendered")).length, 0, "nothing written again");
   });
 });

@@ -49,3 +49,23 @@ pub async fn conversation_totals(
 ) -> CommandResult<UsageTotals> {
     Ok(parley.conversation_totals(&id).await?)
 }
+
+/// The HTML the UI rendered for a long finished text in an earlier launch, if it kept it.
+#[tauri::command]
+pub async fn read_rendered(
+    parley: State<'_, Parley>,
+    key: String,
+) -> CommandResult<Option<String>> {
+    Ok(parley.read_rendered(&key).await)
+}
+
+/// Keeps the UI's rendered HTML of a long finished text for the next launches.
+#[tauri::command]
+pub async fn write_rendered(
+    parley: State<'_, Parley>,
+    key: String,
+    html: String,
+) -> CommandResult<()> {
+    parley.write_rendered(&key, html).await;
+    Ok(())
+}

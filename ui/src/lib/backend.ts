@@ -182,6 +182,16 @@ export function openConversation(id: string): Promise<ConversationView> {
   return call("open_conversation", { id });
 }
 
+/** The HTML of a long finished text kept in an earlier launch as `key`, or `null`. */
+export function readRendered(key: string): Promise<string | null> {
+  return call("read_rendered", { key });
+}
+
+/** Keeps the rendered HTML of a long finished text as `key` for the next launches. */
+export function writeRendered(key: string, html: string): Promise<null> {
+  return call("write_rendered", { key, html });
+}
+
 /** `null` leaves a field unchanged; an empty system prompt clears it. */
 export function updateConversation(
   id: string,

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { CACHE_FROM_CHARS, MarkdownCache } from "./markdownCache";
+import {
+  CACHE_FROM_CHARS,
+  MarkdownCache,
+  PERSIST_FROM_CHARS,
+  PersistentRenders,
+  persistentKey,
+  textHash,
+  type RenderStore,
+} from "./markdownCache";
 
 const long = (c: string) => c.repeat(CACHE_FROM_CHARS);
 const html = (text: string) => [{ key: "all", html: `<p>${text}</p>` }];
@@ -47,5 +55,73 @@ describe("MarkdownCache", () => {
     cache.put("big", text, "en", html(text));
     expect(cache.get("big", text, "en")).toBeNull();
     expect(cache.chars).toBe(0);
+  });
+});
+
+describe("PersistentRenders", () => {
+  const long = "x".repeat(PERSIST_FROM_CHARS);
+  const segments = [{ key: "b0", html: "<p>kept</p>" }];
+
+  function memoryStore() {
+    const kept = new Map<string, string>();
+    const store: RenderStore & { kept: Map<string, string>; writes: number } = {
+      kept,
+      writes: 0,
+      read: async (key) => kept.get(key) ?? null,
+      write: async (key, html) => {
+        store.writes++;
+        kept.set(key, html);
+      },
+    };
+    return store;
+  }
+
+  it("keeps a long text's segments for the next launch, written once, a moment later", async () => {
+    const store = memoryStore();
+    const renders = new PersistentRenders(store, "build1", 0);
+    renders.save("m1:0", long, "en", segments);
+    renders.save("m1:0", long, "en", segments);
+    expect(store.writes, "not in the frame that renders").toBe(0);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(store.writes).toBe(1);
+    const nextLaunch = new PersistentRenders(store, "build1", 0);
+    expect(await nextLaunch.load("m1:0", long, "en")).toEqual(segments);
+  });
+
+  it("is found only for the same text, language and renderer build", async () => {
+    const store = memoryStore();
+    new PersistentRenders(store, "build1", 0).save("m1:0", long, "en", segments);
+    await new Promise((r) => setTimeout(r, 5));
+    const same = new PersistentRenders(store, "build1", 0);
+    expect(await same.load("m1:0", long.slice(1) + "y", "en"), "another text").toBeNull();
+    expect(await same.load("m1:0", long, "zh-CN"), "another language").toBeNull();
+    expect(await same.load("m1:1", long, "en"), "another block").toBeNull();
+    const upgraded = new PersistentRenders(store, "build2", 0);
+    expect(await upgraded.load("m1:0", long, "en"), "another renderer").toBeNull();
+  });
+
+  it("leaves short texts alone and treats unreadable entries as none", async () => {
+    const store = memoryStore();
+    const renders = new PersistentRenders(store, "b", 0);
+    renders.save("m1:0", "short", "en", segments);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(store.writes).toBe(0);
+    store.kept.set(persistentKey("m1:0", long, "en", "b"), "{not json");
+    expect(await renders.load("m1:0", long, "en")).toBeNull();
+    store.kept.set(persistentKey("m1:0", long, "en", "b"), '[{"key":1}]');
+    expect(await renders.load("m1:0", long, "en")).toBeNull();
+    const failing = new PersistentRenders(
+      { read: () => Promise.reject(new Error("io")), write: () => Promise.resolve() },
+      "b",
+    );
+    expect(await failing.load("m1:0", long, "en")).toBeNull();
+  });
+
+  it("names entries with plain characters only, as Rust requires", () => {
+    const key = persistentKey("0193a3c4-1f2e-7000-8000-000000000001:12", long, "zh-CN", "k2j");
+    expect(key).toMatch(/^[A-Za-z0-9._-]+$/);
+    expect(key.length).toBeLessThanOrEqual(160);
+    expect(textHash("a")).not.toBe(textHash("b"));
+    expect(textHash(long)).toBe(textHash("x".repeat(PERSIST_FROM_CHARS)));
   });
 });

@@ -7,7 +7,11 @@
  * Entries are found by a key the caller picks (message id and block index) and used only when
  * the text and the UI language are still those they were rendered from. The least recently used
  * go first once the kept HTML passes `maxChars`.
+ *
+ * The longest texts, which render in slices over hundreds of milliseconds, are also kept across
+ * launches (`PersistentRenders`, in Rust's `render_cache.rs`).
  */
+import * as backend from "./backend";
 import type { Segment } from "./markdown";
 
 /** Shorter texts render within a frame: keeping them would cost memory and save nothing. */
@@ -61,3 +65,110 @@ export class MarkdownCache {
 
 /** The app's cache: up to 8 M characters (16 MB as UTF-16), a dozen 100k-token replies. */
 export const markdownCache = new MarkdownCache(8 * 1024 * 1024);
+
+/** Texts this long render in slices (see `Markdown.svelte`): kept across launches too. */
+export const PERSIST_FROM_CHARS = 32 * 1024;
+
+/** A 53-bit hash of `text` (cyrb53), in base 36. */
+export function textHash(text: string): string {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
+}
+
+/**
+ * The name a rendered text is kept under across launches: the caller's key (message id, block
+ * index), the text's length and hash, the UI language and `build` (the renderer's code: a new
+ * build, say a sanitiser fix, never shows HTML an older one made). Plain name characters only,
+ * as Rust requires.
+ */
+export function persistentKey(cacheKey: string, text: string, locale: string, build: string) {
+  const name = [cacheKey, String(text.length), textHash(text), locale, build].join("-");
+  return name.replace(/[^A-Za-z0-9._-]/g, "_");
+}
+
+/** Where rendered texts are kept across launches (Rust's render cache). */
+export type RenderStore = {
+  read(key: string): Promise<string | null>;
+  write(key: string, html: string): Promise<unknown>;
+};
+
+function isSegments(value: unknown): value is Segment[] {
+  return (
+    Array.isArray(value) &&
+    value.every(
+      (s) =>
+        typeof s === "object" &&
+        s !== null &&
+        typeof (s as Segment).key === "string" &&
+        typeof (s as Segment).html === "string",
+    )
+  );
+}
+
+/**
+ * Long texts' rendered HTML across launches: a reply of 100k tokens is rendered once, not once
+ * per launch. Finished texts never change, so an entry is written once; what cannot be read or
+ * written only costs a render.
+ */
+export class PersistentRenders {
+  readonly #store: RenderStore;
+  readonly #build: string;
+  readonly #written = new Set<string>();
+  readonly #writeDelayMs: number;
+
+  constructor(store: RenderStore, build: string, writeDelayMs = 250) {
+    this.#store = store;
+    this.#build = build;
+    this.#writeDelayMs = writeDelayMs;
+  }
+
+  /** The segments kept for this text in an earlier launch, or null. */
+  async load(cacheKey: string, text: string, locale: string): Promise<Segment[] | null> {
+    if (text.length < PERSIST_FROM_CHARS) return null;
+    const key = persistentKey(cacheKey, text, locale, this.#build);
+    try {
+      const kept = await this.#store.read(key);
+      if (kept === null) return null;
+      const segments: unknown = JSON.parse(kept);
+      if (!isSegments(segments)) return null;
+      this.#written.add(key);
+      return segments;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Keeps the segments of a finished text for the next launches, once per text, a moment later
+   * (never in the frame that shows the text).
+   */
+  save(cacheKey: string, text: string, locale: string, segments: Segment[]): void {
+    if (text.length < PERSIST_FROM_CHARS) return;
+    const key = persistentKey(cacheKey, text, locale, this.#build);
+    if (this.#written.has(key)) return;
+    this.#written.add(key);
+    setTimeout(() => {
+      this.#store.write(key, JSON.stringify(segments)).catch((error: unknown) => {
+        this.#written.delete(key);
+        console.warn("Could not keep a rendered reply:", error);
+      });
+    }, this.#writeDelayMs);
+  }
+}
+
+/**
+ * The app's renders across launches. `import.meta.url` is the markdown chunk's address, whose
+ * name carries a hash of its code (marked, DOMPurify, highlight.js, KaTeX and ours).
+ */
+export const persistentRenders = new PersistentRenders(
+  { read: backend.readRendered, write: backend.writeRendered },
+  textHash(import.meta.url),
+);

@@ -131,6 +131,8 @@ pub struct Parley {
     pub(crate) tools: crate::tools::Tools,
     /// The tool rounds in flight, by reply id.
     pub(crate) tool_rounds: crate::tool_loop::LiveRounds,
+    /// Long replies' rendered HTML, kept across launches; none without a data folder (tests).
+    render_cache: Option<crate::render_cache::RenderCache>,
     /// Held from [`Parley::open`] until this is dropped: the data folder is this process's alone.
     _data_lock: Option<DataLock>,
 }
@@ -163,8 +165,22 @@ impl Parley {
         let images = ImageStore::new(data_dir.join(IMAGES_FOLDER));
         // What a previous run left in the trash (its undo toast never expired) goes for good now;
         // the garbage collection below then removes the image files it used.
+        let render_cache = crate::render_cache::RenderCache::new(
+            data_dir.join(crate::render_cache::RENDER_CACHE_FOLDER),
+        );
+        // Unknown (a failed read) counts as some: the cache is only a cache.
+        let had_trash = store
+            .trashed_conversations()
+            .await
+            .map_or(true, |ids| !ids.is_empty());
         match store.purge_trash().await {
-            Ok(orphaned) => images.remove(&orphaned).await,
+            Ok(orphaned) => {
+                images.remove(&orphaned).await;
+                // The purged messages' rendered text goes with them.
+                if had_trash {
+                    render_cache.clear().await;
+                }
+            }
             // The conversations stay in the trash (hidden) until the next try.
             Err(error) => tracing::warn!(%error, "could not empty the trash"),
         }
@@ -176,6 +192,7 @@ impl Parley {
         }
         let mut parley = Self::with_store(store, images, secrets, env)?;
         parley._data_lock = Some(data_lock);
+        parley.render_cache = Some(render_cache);
         Ok(parley)
     }
 
@@ -199,6 +216,7 @@ impl Parley {
             token_counts: Default::default(),
             tools: crate::tools::Tools::new(None),
             tool_rounds: Arc::default(),
+            render_cache: None,
             _data_lock: None,
         })
     }
@@ -212,6 +230,25 @@ impl Parley {
     /// Stops every MCP server and waits for their processes (the app is closing).
     pub async fn shutdown_mcp_servers(&self) {
         self.tools.shutdown().await;
+    }
+
+    /// The rendered HTML the UI kept as `key` in an earlier launch (see [`crate::render_cache`]).
+    pub async fn read_rendered(&self, key: &str) -> Option<String> {
+        self.render_cache.as_ref()?.read(key).await
+    }
+
+    /// Keeps the UI's rendered HTML of a long finished text as `key`, for the next launches.
+    pub async fn write_rendered(&self, key: &str, html: String) {
+        if let Some(cache) = &self.render_cache {
+            cache.write(key, html).await;
+        }
+    }
+
+    /// Empties the render cache (the trash was emptied).
+    pub(crate) async fn forget_rendered(&self) {
+        if let Some(cache) = &self.render_cache {
+            cache.clear().await;
+        }
     }
 
     /// Changes how streams retry, persist and coalesce (tests use short delays).

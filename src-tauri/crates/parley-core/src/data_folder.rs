@@ -155,7 +155,7 @@ pub fn create_private_file(path: &Path) -> io::Result<File> {
 }
 
 /// Open options whose newly created file is `0600` (the umask can only narrow that further).
-fn private_options() -> OpenOptions {
+pub(crate) fn private_options() -> OpenOptions {
     #[allow(unused_mut)]
     let mut options = OpenOptions::new();
     #[cfg(unix)]

@@ -96,6 +96,9 @@ impl Parley {
         self.stop_streams_of(&trashed).await;
         let orphaned = self.store.purge_trash().await?;
         self.images.remove(&orphaned).await;
+        if !trashed.is_empty() {
+            self.forget_rendered().await;
+        }
         Ok(())
     }
 

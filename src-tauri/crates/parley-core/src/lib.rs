@@ -21,6 +21,7 @@ pub mod params;
 pub mod presets;
 pub mod pricing;
 pub mod proxy;
+pub mod render_cache;
 pub mod request;
 pub mod settings;
 pub mod spend;
