@@ -2,6 +2,8 @@
 //! a restart, and emptying the trash, now or at the next start-up, removes them all (an entry
 //! holds a message's text).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Arc;
 
 use parley_core::{Environment, Parley};
