@@ -50,13 +50,16 @@ pub async fn conversation_totals(
     Ok(parley.conversation_totals(&id).await?)
 }
 
-/// The HTML the UI rendered for a long finished text in an earlier launch, if it kept it.
+/// The HTML the UI rendered for a long finished text in an earlier launch, as raw UTF-8 (an
+/// `ArrayBuffer` in the webview, empty when there is none): a megabyte of HTML as a JSON string
+/// would be escaped, sent and parsed twice over.
 #[tauri::command]
 pub async fn read_rendered(
     parley: State<'_, Parley>,
     key: String,
-) -> CommandResult<Option<String>> {
-    Ok(parley.read_rendered(&key).await)
+) -> CommandResult<tauri::ipc::Response> {
+    let html = parley.read_rendered(&key).await.unwrap_or_default();
+    Ok(tauri::ipc::Response::new(html.into_bytes()))
 }
 
 /// Keeps the UI's rendered HTML of a long finished text for the next launches.

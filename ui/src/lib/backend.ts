@@ -183,8 +183,10 @@ export function openConversation(id: string): Promise<ConversationView> {
 }
 
 /** The HTML of a long finished text kept in an earlier launch as `key`, or `null`. */
-export function readRendered(key: string): Promise<string | null> {
-  return call("read_rendered", { key });
+export async function readRendered(key: string): Promise<string | null> {
+  // Raw bytes, empty when nothing is kept: a megabyte of HTML is not sent as a JSON string.
+  const bytes = await call<ArrayBuffer>("read_rendered", { key });
+  return bytes.byteLength === 0 ? null : new TextDecoder().decode(bytes);
 }
 
 /** Keeps the rendered HTML of a long finished text as `key` for the next launches. */
