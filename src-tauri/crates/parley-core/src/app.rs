@@ -168,16 +168,11 @@ impl Parley {
         let render_cache = crate::render_cache::RenderCache::new(
             data_dir.join(crate::render_cache::RENDER_CACHE_FOLDER),
         );
-        // Unknown (a failed read) counts as some: the cache is only a cache.
-        let had_trash = store
-            .trashed_conversations()
-            .await
-            .map_or(true, |ids| !ids.is_empty());
         match store.purge_trash().await {
-            Ok(orphaned) => {
-                images.remove(&orphaned).await;
+            Ok(purged) => {
+                images.remove(&purged.orphaned_images).await;
                 // The purged messages' rendered text goes with them.
-                if had_trash {
+                if purged.conversations > 0 {
                     render_cache.clear().await;
                 }
             }

@@ -94,9 +94,9 @@ impl Parley {
     pub async fn purge_trash(&self) -> CoreResult<()> {
         let trashed = self.store.trashed_conversations().await?;
         self.stop_streams_of(&trashed).await;
-        let orphaned = self.store.purge_trash().await?;
-        self.images.remove(&orphaned).await;
-        if !trashed.is_empty() {
+        let purged = self.store.purge_trash().await?;
+        self.images.remove(&purged.orphaned_images).await;
+        if purged.conversations > 0 {
             self.forget_rendered().await;
         }
         Ok(())

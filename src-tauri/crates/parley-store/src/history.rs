@@ -21,6 +21,15 @@ pub struct Folder {
     pub updated_at: i64,
 }
 
+/// What emptying the trash removed.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct PurgedTrash {
+    /// Conversations deleted for good.
+    pub conversations: usize,
+    /// Image hashes no message uses any more, each once (their files can go).
+    pub orphaned_images: Vec<String>,
+}
+
 impl Store {
     /// Every live (not trashed) conversation, pinned first, then most
     /// recently active first (ties by id, newest first), with its first
@@ -298,10 +307,10 @@ impl Store {
     }
 
     /// Deletes every trashed conversation for good (see
-    /// [`Store::delete_conversation`]) and returns the image hashes nothing
+    /// [`Store::delete_conversation`]): how many, and the image hashes nothing
     /// uses any more, each once.
-    pub async fn purge_trash(&self) -> Result<Vec<String>, StoreError> {
-        let mut orphaned = Vec::new();
+    pub async fn purge_trash(&self) -> Result<PurgedTrash, StoreError> {
+        let mut purged = PurgedTrash::default();
         let mut seen = HashSet::new();
         for id in self.trashed_conversations().await? {
             let hashes = match self.delete_conversation(&id).await {
@@ -310,13 +319,14 @@ impl Store {
                 Err(StoreError::NotFound(_)) => continue,
                 Err(error) => return Err(error),
             };
+            purged.conversations += 1;
             for hash in hashes {
                 if seen.insert(hash.clone()) {
-                    orphaned.push(hash);
+                    purged.orphaned_images.push(hash);
                 }
             }
         }
-        Ok(orphaned)
+        Ok(purged)
     }
 }
 
@@ -668,14 +678,19 @@ mod tests {
             std::slice::from_ref(&gone)
         );
 
-        let orphaned = store.purge_trash().await.unwrap();
-        assert_eq!(orphaned, ["only-gone"], "a hash another message uses stays");
+        let purged = store.purge_trash().await.unwrap();
+        assert_eq!(purged.conversations, 1);
+        assert_eq!(
+            purged.orphaned_images,
+            ["only-gone"],
+            "a hash another message uses stays"
+        );
         assert!(matches!(
             store.get_conversation(&gone).await.unwrap_err(),
             StoreError::NotFound(_)
         ));
         assert!(store.trashed_conversations().await.unwrap().is_empty());
-        assert!(store.purge_trash().await.unwrap().is_empty());
+        assert_eq!(store.purge_trash().await.unwrap(), PurgedTrash::default());
         assert_eq!(store.list_history().await.unwrap().len(), 2);
         store
             .restore_conversations(std::slice::from_ref(&gone))
@@ -692,6 +707,10 @@ mod tests {
         with_images(&store, &a, None, &["same"]).await;
         with_images(&store, &b, None, &["same"]).await;
         store.trash_conversations(&[a, b]).await.unwrap();
-        assert_eq!(store.purge_trash().await.unwrap(), ["same"]);
+        let purged = store.purge_trash().await.unwrap();
+        assert_eq!(
+            (purged.conversations, purged.orphaned_images),
+            (2, vec!["same".to_owned()])
+        );
     }
 }

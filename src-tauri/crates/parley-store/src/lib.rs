@@ -47,7 +47,7 @@ pub use conversations::{Conversation, ConversationSummary, NewConversation, Titl
 pub use error::StoreError;
 pub use export::{ConversationBundle, ConversationRecord, Import, ImportOutcome};
 pub use gallery::{GalleryCursor, GalleryImage};
-pub use history::Folder;
+pub use history::{Folder, PurgedTrash};
 pub use messages::{
     ConversationTree, INTERRUPTED_ERROR_KIND, INTERRUPTED_ERROR_MESSAGE, MessageFinish,
     MessageStatus, NewMessage, Role, StoredMessage, StoredUsage,
