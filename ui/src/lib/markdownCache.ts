@@ -66,7 +66,10 @@ export class MarkdownCache {
 /** The app's cache: up to 8 M characters (16 MB as UTF-16), a dozen 100k-token replies. */
 export const markdownCache = new MarkdownCache(8 * 1024 * 1024);
 
-/** Texts this long render in slices (see `Markdown.svelte`): kept across launches too. */
+/**
+ * Texts this long, finished and not rendered yet this session, render in slices between frames
+ * (`Markdown.svelte`); they are also the ones kept across launches.
+ */
 export const PERSIST_FROM_CHARS = 32 * 1024;
 
 /** A 53-bit hash of `text` (cyrb53), in base 36. */
@@ -152,10 +155,11 @@ export class PersistentRenders {
    */
   save(cacheKey: string, text: string, locale: string, segments: Segment[]): void {
     if (text.length < PERSIST_FROM_CHARS) return;
-    const key = persistentKey(cacheKey, text, locale, this.#build);
-    if (this.#written.has(key)) return;
-    this.#written.add(key);
+    // Hashing a long text costs milliseconds: done later too, never in the frame that shows it.
     setTimeout(() => {
+      const key = persistentKey(cacheKey, text, locale, this.#build);
+      if (this.#written.has(key)) return;
+      this.#written.add(key);
       this.#store.write(key, JSON.stringify(segments)).catch((error: unknown) => {
         this.#written.delete(key);
         console.warn("Could not keep a rendered reply:", error);
