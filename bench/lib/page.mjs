@@ -412,6 +412,11 @@ export async function pageOpenUntilPainted(id, lastMessageId, timeoutMs, lastWor
     noticeShown,
     maxGapMs: gaps.length ? gaps[gaps.length - 1] : null,
     frames: gaps.length,
+    // The app's marks (chat.svelte.ts open): the store's answer arrived this long after the click.
+    ipcMs: (() => {
+      const [mark] = performance.getEntriesByName("parley:open:ipc", "mark");
+      return mark && mark.startTime >= t0 ? mark.startTime - t0 : null;
+    })(),
   };
   if (lastWords) {
     const markdown = document.querySelector(markdownSel);

@@ -86,6 +86,7 @@ pub fn wire<R: Runtime>(builder: tauri::Builder<R>, env: Environment) -> tauri::
             commands::keys::set_api_key,
             commands::keys::clear_api_key,
             commands::conversations::open_conversation,
+            commands::conversations::branch_before,
             commands::conversations::read_rendered,
             commands::conversations::write_rendered,
             commands::conversations::update_conversation,

@@ -115,6 +115,10 @@ describe("a long conversation", () => {
     }
     await page.waitForSelector(messageSel("u-0"));
     assert.equal(await page.locator(tid("transcript-load-earlier")).count(), 0);
+    // The store sent the newest 30 of 400 on opening; the rest came a page at a time.
+    const pages = await calls(page, "branch_before");
+    assert.ok(pages.length >= 2, `${pages.length} pages read`);
+    assert.equal(pages[0].args.messageId, "u-185", "before the first of the 30 sent");
   });
 
   test("the view stays put when older messages are added above it", async () => {

@@ -1,6 +1,6 @@
 use parley_core::params::RequestParams;
 use parley_core::spend::UsageTotals;
-use parley_core::{ConversationMeta, ConversationView, Parley};
+use parley_core::{BranchPage, ConversationMeta, ConversationView, Parley};
 use tauri::State;
 
 use super::CommandResult;
@@ -11,6 +11,16 @@ pub async fn open_conversation(
     id: String,
 ) -> CommandResult<ConversationView> {
     Ok(parley.open_conversation(&id).await?)
+}
+
+/// Up to `limit` messages of a branch before `message_id`, as the user scrolls up to them.
+#[tauri::command]
+pub async fn branch_before(
+    parley: State<'_, Parley>,
+    message_id: String,
+    limit: u32,
+) -> CommandResult<BranchPage> {
+    Ok(parley.branch_before(&message_id, limit).await?)
 }
 
 #[tauri::command]

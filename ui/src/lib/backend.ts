@@ -10,6 +10,7 @@ import type {
   ProxySettings,
   ConversationMeta,
   ConversationSummary,
+  BranchPage,
   ConversationView,
   KeyView,
   SendStarted,
@@ -180,6 +181,11 @@ export function importConversations(
 
 export function openConversation(id: string): Promise<ConversationView> {
   return call("open_conversation", { id });
+}
+
+/** Up to `limit` messages of a branch before `messageId` (its nearest ancestors), oldest first. */
+export function branchBefore(messageId: string, limit: number): Promise<BranchPage> {
+  return call("branch_before", { messageId, limit });
 }
 
 /** The HTML of a long finished text kept in an earlier launch as `key`, or `null`. */

@@ -244,9 +244,19 @@ thumbnailSha256: string | null, };
 
 export type ConversationView = { conversation: ConversationMeta, messages: Array<MessageView>, 
 /**
+ * How many messages of the branch come before `messages` (0: the branch is whole).
+ */
+earlier: number, 
+/**
  * Tokens and cost of every reply in the conversation, on every branch.
  */
 totals: UsageTotals, };
+
+export type BranchPage = { messages: Array<MessageView>, 
+/**
+ * How many messages of the branch come before these (0: its root is the first).
+ */
+earlier: number, };
 
 export type Folder = { id: string, name: string, createdAt: number, };
 

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use parley_claude::{ApiKey, ApiOrigin, ClaudeClient};
 use parley_secrets::{API_KEY_ENV_VAR, SecretStore};
-use parley_store::Store;
+use parley_store::{MessageLink, Store};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -19,10 +19,22 @@ use crate::keys::{KeyOrigin, KeyView, Keys};
 use crate::models::ModelInfo;
 use crate::settings::{self, Settings};
 use crate::stream::{StreamHandle, StreamTuning};
-use crate::view::{ConversationMeta, ConversationView, SiblingIndex};
+use crate::view::{BranchPage, ConversationMeta, ConversationView, MessageView, SiblingIndex};
 
 /// The file name of the database inside the data directory.
 pub const DATABASE_FILE: &str = "parley.sqlite3";
+
+/// Messages of the visible branch sent when a conversation opens: more than the UI renders at
+/// first (8) plus the page it adds on the first scroll up (15). Earlier ones cost nothing until
+/// the user scrolls up to them (issue 13: a 2,000-message branch sent whole took 55-68 ms of
+/// IPC and JSON on every open).
+pub const OPEN_WINDOW: usize = 30;
+
+/// Messages before the one a branch switch or a search hit opens at that are sent with it.
+pub const WINDOW_MARGIN: usize = 8;
+
+/// The most messages one [`Parley::branch_before`] page holds, whatever the UI asks for.
+pub const MAX_BRANCH_PAGE: u32 = 500;
 
 /// What the process environment contributes (read once at start-up, injectable for tests).
 #[derive(Clone, Default)]
@@ -483,19 +495,78 @@ impl Parley {
         })
     }
 
+    /// The conversation with the newest [`OPEN_WINDOW`] messages of its visible branch; the
+    /// UI reads earlier ones with [`Parley::branch_before`] as the user scrolls up to them.
     pub async fn open_conversation(&self, id: &str) -> CoreResult<ConversationView> {
-        let tree = self.store.conversation_tree(id).await?;
-        let prices = self.settings().await?.prices;
-        let siblings = SiblingIndex::new(&tree.messages);
+        self.branch_view(id, None).await
+    }
+
+    /// The conversation's view whose messages start at `from` (a message of its visible
+    /// branch), a few before it, or at the newest [`OPEN_WINDOW`], whichever is earlier. Only
+    /// the shown messages are read whole; the branch and the siblings come from the tree's
+    /// links.
+    async fn branch_view(&self, id: &str, from: Option<&str>) -> CoreResult<ConversationView> {
+        let tree = self.store.conversation_links(id).await?;
+        let path = tree.active_path();
+        let mut start = path.len().saturating_sub(OPEN_WINDOW);
+        if let Some(at) = from.and_then(|from| path.iter().position(|m| m.id == from)) {
+            start = start.min(at.saturating_sub(WINDOW_MARGIN));
+        }
+        let ids: Vec<&str> = path[start..].iter().map(|m| m.id.as_str()).collect();
+        let messages = self.views_of(&ids, &tree.links).await?;
         Ok(ConversationView {
             conversation: ConversationMeta::from(&tree.conversation),
-            messages: tree
-                .active_path()
-                .into_iter()
-                .map(|m| siblings.view(m).priced(&prices))
-                .collect(),
+            messages,
+            earlier: start as u32,
             totals: self.conversation_totals(id).await?,
         })
+    }
+
+    /// Up to `limit` messages of a branch just before `message_id` (its nearest ancestors),
+    /// oldest first: the page the UI adds when the user scrolls up past what it holds.
+    pub async fn branch_before(&self, message_id: &str, limit: u32) -> CoreResult<BranchPage> {
+        let message = self.store.get_message(message_id).await?;
+        let tree = self
+            .store
+            .conversation_links(&message.conversation_id)
+            .await?;
+        let parents: HashMap<&str, Option<&str>> = tree
+            .links
+            .iter()
+            .map(|link| (link.id.as_str(), link.parent_id.as_deref()))
+            .collect();
+        let mut ancestors = Vec::new();
+        let mut current = message.parent_id.as_deref();
+        // Bounded by the message count in case stored pointers form a cycle.
+        while let Some(id) = current {
+            if ancestors.len() >= tree.links.len() {
+                break;
+            }
+            ancestors.push(id);
+            current = parents.get(id).copied().flatten();
+        }
+        let take = ancestors
+            .len()
+            .min(limit.clamp(1, MAX_BRANCH_PAGE) as usize);
+        let earlier = ancestors.len() - take;
+        let mut page = ancestors[..take].to_vec();
+        page.reverse();
+        Ok(BranchPage {
+            messages: self.views_of(&page, &tree.links).await?,
+            earlier: earlier as u32,
+        })
+    }
+
+    /// The views of the messages `ids` (in that order), priced, with their siblings from
+    /// `links` (every message of their conversation).
+    async fn views_of(&self, ids: &[&str], links: &[MessageLink]) -> CoreResult<Vec<MessageView>> {
+        let rows = self.store.messages_by_ids(ids).await?;
+        let prices = self.settings().await?.prices;
+        let siblings = SiblingIndex::new(links);
+        Ok(rows
+            .iter()
+            .map(|m| siblings.view(m).priced(&prices))
+            .collect())
     }
 
     /// Sets the model and the system prompt; `None` leaves a field unchanged, and an empty
@@ -550,7 +621,9 @@ impl Parley {
     pub async fn select_branch(&self, message_id: &str) -> CoreResult<ConversationView> {
         let message = self.store.get_message(message_id).await?;
         self.store.select_branch(message_id).await?;
-        self.open_conversation(&message.conversation_id).await
+        // The user is looking at that message (a branch switch, a search hit): it is sent.
+        self.branch_view(&message.conversation_id, Some(message_id))
+            .await
     }
 }
 

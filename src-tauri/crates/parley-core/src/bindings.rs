@@ -34,8 +34,8 @@ pub fn typescript() -> String {
         ToolPermission, TransportDraft, TransportView,
     };
     use crate::view::{
-        ConversationMeta, ConversationSummary, ConversationView, Folder, HistoryIndex, MessageView,
-        RoleView, SearchHit, StatusView, TitleSourceView, UsageView,
+        BranchPage, ConversationMeta, ConversationSummary, ConversationView, Folder, HistoryIndex,
+        MessageView, RoleView, SearchHit, StatusView, TitleSourceView, UsageView,
     };
 
     let declarations = [
@@ -71,6 +71,7 @@ pub fn typescript() -> String {
         TitleSourceView::decl(),
         ConversationSummary::decl(),
         ConversationView::decl(),
+        BranchPage::decl(),
         Folder::decl(),
         HistoryIndex::decl(),
         SearchHit::decl(),

@@ -376,4 +376,79 @@ mod tests {
             parley.search_history(hostile, 10).await.unwrap();
         }
     }
+
+    /// Issue 13: opening sends the newest messages only, the rest comes a page at a time, and
+    /// a branch switch or search hit far up sends the branch from just before that message.
+    #[tokio::test]
+    async fn a_long_branch_opens_on_its_newest_messages_and_pages_back_to_its_root() {
+        use crate::app::{OPEN_WINDOW, WINDOW_MARGIN};
+        let dir = tempfile::tempdir().unwrap();
+        let parley = parley(dir.path()).await;
+        let id = conversation(&parley, "Long").await;
+        let mut branch: Vec<String> = Vec::new();
+        for i in 0..100 {
+            let role = if i % 2 == 0 {
+                Role::User
+            } else {
+                Role::Assistant
+            };
+            let text = format!("message {i}");
+            branch.push(say(&parley, &id, branch.last().map(String::as_str), role, &text).await);
+        }
+        // An alternative reply at position 11, older than what follows it on the main branch.
+        let alternative = say(&parley, &id, Some(&branch[10]), Role::Assistant, "other").await;
+        parley.select_branch(&branch[99]).await.unwrap();
+
+        let view = parley.open_conversation(&id).await.unwrap();
+        let shown: Vec<&str> = view.messages.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(shown, branch[100 - OPEN_WINDOW..]);
+        assert_eq!(view.earlier as usize, 100 - OPEN_WINDOW);
+        let json = serde_json::to_value(&view).unwrap();
+        assert_eq!(json["earlier"], 100 - OPEN_WINDOW);
+
+        // Paging back from the first shown message reaches the root, with siblings intact.
+        let mut before = view.messages[0].id.clone();
+        let mut pages = Vec::new();
+        loop {
+            let page = parley.branch_before(&before, 25).await.unwrap();
+            let ids: Vec<String> = page.messages.iter().map(|m| m.id.clone()).collect();
+            assert!(!ids.is_empty() && ids.len() <= 25);
+            before = ids[0].clone();
+            pages.splice(0..0, ids);
+            assert_eq!(page.earlier as usize, 100 - OPEN_WINDOW - pages.len());
+            if page.earlier == 0 {
+                break;
+            }
+        }
+        assert_eq!(pages, branch[..100 - OPEN_WINDOW]);
+        let root_page = parley.branch_before(&branch[0], 25).await.unwrap();
+        assert!(root_page.messages.is_empty() && root_page.earlier == 0);
+        let eleventh = parley.branch_before(&branch[12], 1).await.unwrap();
+        assert_eq!(eleventh.messages[0].id, branch[11]);
+        assert_eq!(
+            eleventh.messages[0].sibling_ids,
+            [branch[11].clone(), alternative.clone()]
+        );
+        assert_eq!(eleventh.earlier, 11);
+        assert_eq!(
+            parley.branch_before("nope", 10).await.unwrap_err().kind(),
+            ErrorKind::Missing
+        );
+
+        // Switching to the alternative: a branch of 12, sent whole.
+        let switched = parley.select_branch(&alternative).await.unwrap();
+        let ids: Vec<&str> = switched.messages.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!((ids.len(), switched.earlier), (12, 0));
+        assert_eq!(ids.last().copied(), Some(alternative.as_str()));
+        // Back to the long branch from its 21st message: sent from just before that one.
+        let back = parley.select_branch(&branch[20]).await.unwrap();
+        let ids: Vec<&str> = back.messages.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(back.earlier as usize, 20 - WINDOW_MARGIN);
+        assert_eq!(ids, branch[20 - WINDOW_MARGIN..]);
+        // A short branch is sent whole.
+        let short = conversation(&parley, "Short").await;
+        say(&parley, &short, None, Role::User, "hi").await;
+        let view = parley.open_conversation(&short).await.unwrap();
+        assert_eq!((view.messages.len(), view.earlier), (1, 0));
+    }
 }

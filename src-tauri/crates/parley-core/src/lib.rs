@@ -51,6 +51,6 @@ pub use keys::{KeyOrigin, KeyProvider, KeyStatus, KeyView};
 pub use settings::Settings;
 pub use stream::StreamTuning;
 pub use view::{
-    ConversationMeta, ConversationSummary, ConversationView, Folder, HistoryIndex, MessageView,
-    SearchHit, TitleSourceView,
+    BranchPage, ConversationMeta, ConversationSummary, ConversationView, Folder, HistoryIndex,
+    MessageView, SearchHit, TitleSourceView,
 };

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use parley_claude::ContentBlock;
 use parley_store::{
     Conversation, ConversationSummary as StoredSummary, Folder as StoredFolder, MessageStatus,
-    Role, SearchHit as StoredHit, StoredMessage, TitleSource,
+    Role, SearchHit as StoredHit, StoredMessage, TitleSource, TreeNode,
 };
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -241,14 +241,27 @@ impl From<StoredHit> for SearchHit {
     }
 }
 
-/// An opened conversation: its settings and the messages of its active branch, root first.
+/// An opened conversation: its settings and the newest messages of its active branch, oldest
+/// first. A long branch is not sent whole: `earlier` messages come before `messages`, read a
+/// page at a time (`branch_before`) when the user scrolls up to them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationView {
     pub conversation: ConversationMeta,
     pub messages: Vec<MessageView>,
+    /// How many messages of the branch come before `messages` (0: the branch is whole).
+    pub earlier: u32,
     /// Tokens and cost of every reply in the conversation, on every branch.
     pub totals: UsageTotals,
+}
+
+/// Messages of a branch before those already shown (`branch_before`), oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct BranchPage {
+    pub messages: Vec<MessageView>,
+    /// How many messages of the branch come before these (0: its root is the first).
+    pub earlier: u32,
 }
 
 /// Parses stored content; a row that no longer parses shows as one text block rather than
@@ -263,14 +276,15 @@ pub struct SiblingIndex {
 }
 
 impl SiblingIndex {
-    /// `all` is every message of one conversation in creation order.
-    pub fn new(all: &[StoredMessage]) -> Self {
+    /// `all` is every message of one conversation in creation order (whole rows or their
+    /// links).
+    pub fn new<T: TreeNode>(all: &[T]) -> Self {
         let mut by_parent: HashMap<Option<String>, Vec<(String, Role)>> = HashMap::new();
         for message in all {
             by_parent
-                .entry(message.parent_id.clone())
+                .entry(message.parent_id().map(str::to_owned))
                 .or_default()
-                .push((message.id.clone(), message.role));
+                .push((message.id().to_owned(), message.role()));
         }
         Self { by_parent }
     }

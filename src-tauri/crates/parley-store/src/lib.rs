@@ -49,8 +49,9 @@ pub use export::{ConversationBundle, ConversationRecord, Import, ImportOutcome};
 pub use gallery::{GalleryCursor, GalleryImage};
 pub use history::{Folder, PurgedTrash};
 pub use messages::{
-    ConversationTree, INTERRUPTED_ERROR_KIND, INTERRUPTED_ERROR_MESSAGE, MessageFinish,
-    MessageStatus, NewMessage, Role, StoredMessage, StoredUsage,
+    ConversationLinks, ConversationTree, INTERRUPTED_ERROR_KIND, INTERRUPTED_ERROR_MESSAGE,
+    MessageFinish, MessageLink, MessageStatus, NewMessage, Role, StoredMessage, StoredUsage,
+    TreeNode, active_path,
 };
 pub use presets::{NewPreset, StoredPreset};
 pub use search::{

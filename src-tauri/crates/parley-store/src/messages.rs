@@ -266,38 +266,117 @@ pub struct ConversationTree {
 }
 
 impl ConversationTree {
-    /// The visible branch: from the active root, follow each message's
-    /// active child down to a leaf. Where a pointer is missing or dangles,
-    /// the newest candidate is taken, so the path is never cut short.
+    /// The visible branch (see [`active_path`]).
     pub fn active_path(&self) -> Vec<&StoredMessage> {
-        // Children in creation order, so the newest is last.
-        let mut children: HashMap<Option<&str>, Vec<&StoredMessage>> = HashMap::new();
-        for message in &self.messages {
-            children
-                .entry(message.parent_id.as_deref())
-                .or_default()
-                .push(message);
-        }
-        let pick = |parent: Option<&str>, wanted: Option<&str>| {
-            let candidates = children.get(&parent)?;
-            candidates
-                .iter()
-                .find(|m| Some(m.id.as_str()) == wanted)
-                .or_else(|| candidates.last())
-                .copied()
-        };
+        active_path(&self.messages, self.conversation.active_root_id.as_deref())
+    }
+}
 
-        let mut path = Vec::new();
-        let mut current = pick(None, self.conversation.active_root_id.as_deref());
-        // Bounded by the message count in case stored pointers form a cycle.
-        while let Some(message) = current {
-            if path.len() >= self.messages.len() {
-                break;
-            }
-            path.push(message);
-            current = pick(Some(&message.id), message.active_child_id.as_deref());
+/// What places a message in its conversation's tree, without its content: enough to find the
+/// visible branch and each message's siblings before reading any text
+/// ([`Store::conversation_links`]).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct MessageLink {
+    /// The message's id.
+    pub id: String,
+    /// As [`StoredMessage::parent_id`].
+    pub parent_id: Option<String>,
+    /// Who wrote it (siblings are the parent's children of the same role).
+    pub role: Role,
+    /// As [`StoredMessage::active_child_id`].
+    pub active_child_id: Option<String>,
+}
+
+/// A message's place in the tree, for [`active_path`] and sibling lists: implemented by the
+/// full row and by its [`MessageLink`].
+pub trait TreeNode {
+    /// The message's id.
+    fn id(&self) -> &str;
+    /// The message it follows; `None` for a root.
+    fn parent_id(&self) -> Option<&str>;
+    /// Who wrote it.
+    fn role(&self) -> Role;
+    /// The child that continues the visible branch, if one was chosen.
+    fn active_child_id(&self) -> Option<&str>;
+}
+
+impl TreeNode for StoredMessage {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn parent_id(&self) -> Option<&str> {
+        self.parent_id.as_deref()
+    }
+    fn role(&self) -> Role {
+        self.role
+    }
+    fn active_child_id(&self) -> Option<&str> {
+        self.active_child_id.as_deref()
+    }
+}
+
+impl TreeNode for MessageLink {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn parent_id(&self) -> Option<&str> {
+        self.parent_id.as_deref()
+    }
+    fn role(&self) -> Role {
+        self.role
+    }
+    fn active_child_id(&self) -> Option<&str> {
+        self.active_child_id.as_deref()
+    }
+}
+
+/// The visible branch of one conversation's `messages` (oldest first): from the active root,
+/// follow each message's active child down to a leaf. Where a pointer is missing or dangles,
+/// the newest candidate is taken, so the path is never cut short.
+pub fn active_path<'a, T: TreeNode>(messages: &'a [T], active_root_id: Option<&str>) -> Vec<&'a T> {
+    // Children in creation order, so the newest is last.
+    let mut children: HashMap<Option<&str>, Vec<&T>> = HashMap::new();
+    for message in messages {
+        children
+            .entry(message.parent_id())
+            .or_default()
+            .push(message);
+    }
+    let pick = |parent: Option<&str>, wanted: Option<&str>| {
+        let candidates = children.get(&parent)?;
+        candidates
+            .iter()
+            .find(|m| Some(m.id()) == wanted)
+            .or_else(|| candidates.last())
+            .copied()
+    };
+
+    let mut path = Vec::new();
+    let mut current = pick(None, active_root_id);
+    // Bounded by the message count in case stored pointers form a cycle.
+    while let Some(message) = current {
+        if path.len() >= messages.len() {
+            break;
         }
-        path
+        path.push(message);
+        current = pick(Some(message.id()), message.active_child_id());
+    }
+    path
+}
+
+/// The shape of a conversation's tree: every message's [`MessageLink`], oldest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConversationLinks {
+    /// The conversation.
+    pub conversation: Conversation,
+    /// Every message on every branch, oldest first.
+    pub links: Vec<MessageLink>,
+}
+
+impl ConversationLinks {
+    /// The visible branch (see [`active_path`]).
+    pub fn active_path(&self) -> Vec<&MessageLink> {
+        active_path(&self.links, self.conversation.active_root_id.as_deref())
     }
 }
 
@@ -621,6 +700,48 @@ impl Store {
             conversation,
             messages,
         })
+    }
+
+    /// Every message's place in the conversation's tree, without content, oldest first (as
+    /// [`Store::messages_in_conversation`] orders them): what finding the visible branch
+    /// needs, at a fraction of reading whole rows.
+    pub async fn conversation_links(
+        &self,
+        conversation_id: &str,
+    ) -> Result<ConversationLinks, StoreError> {
+        let conversation = self.get_conversation(conversation_id).await?;
+        let links: Vec<MessageLink> = sqlx::query_as(
+            "SELECT id, parent_id, role, active_child_id FROM messages
+             WHERE conversation_id = ? ORDER BY created_at, id",
+        )
+        .bind(conversation_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(ConversationLinks {
+            conversation,
+            links,
+        })
+    }
+
+    /// The messages with these ids, in the order given; an id with no message is left out.
+    pub async fn messages_by_ids(&self, ids: &[&str]) -> Result<Vec<StoredMessage>, StoreError> {
+        let mut found: HashMap<String, StoredMessage> = HashMap::with_capacity(ids.len());
+        // Chunks stay far below SQLite's bound on parameters per statement (32,766).
+        for chunk in ids.chunks(500) {
+            let placeholders = vec!["?"; chunk.len()].join(", ");
+            let sql = format!(
+                "SELECT {} FROM messages WHERE id IN ({placeholders})",
+                message_columns!()
+            );
+            let mut query = sqlx::query_as::<_, StoredMessage>(&sql);
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            for message in query.fetch_all(&self.pool).await? {
+                found.insert(message.id.clone(), message);
+            }
+        }
+        Ok(ids.iter().filter_map(|id| found.remove(*id)).collect())
     }
 
     /// The visible branch (see [`ConversationTree::active_path`]).
@@ -1080,6 +1201,39 @@ mod tests {
         let tree = store.conversation_tree(&empty).await.unwrap();
         assert!(tree.messages.is_empty() && tree.active_path().is_empty());
         let err = store.conversation_tree("nope").await.unwrap_err();
+        assert!(matches!(err, StoreError::NotFound(_)));
+    }
+
+    #[tokio::test]
+    async fn links_give_the_same_visible_branch_and_rows_come_back_by_id_in_order() {
+        let store = memory_store().await;
+        let conv = conversation(&store, "c").await;
+        let q1 = message(&store, &conv, None, Role::User, "q1").await;
+        let a1 = message(&store, &conv, Some(&q1.id), Role::Assistant, "a1").await;
+        let a1b = message(&store, &conv, Some(&q1.id), Role::Assistant, "a1b").await;
+        let q2 = message(&store, &conv, Some(&a1.id), Role::User, "q2").await;
+        store.select_branch(&q2.id).await.unwrap();
+
+        let links = store.conversation_links(&conv).await.unwrap();
+        let tree = store.conversation_tree(&conv).await.unwrap();
+        let link_path: Vec<&str> = links.active_path().iter().map(|l| l.id.as_str()).collect();
+        let tree_path: Vec<&str> = tree.active_path().iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(link_path, [&q1.id, &a1.id, &q2.id]);
+        assert_eq!(link_path, tree_path, "one algorithm, two inputs");
+        assert_eq!(links.links.len(), 4, "every branch: {a1b:?} too");
+
+        let rows = store
+            .messages_by_ids(&[&q2.id, "no-such-id", &q1.id])
+            .await
+            .unwrap();
+        assert_eq!(
+            ids(&rows),
+            [&q2.id, &q1.id],
+            "as asked, the unknown id left out"
+        );
+        assert_eq!(rows[1].text, "q1");
+        assert!(store.messages_by_ids(&[]).await.unwrap().is_empty());
+        let err = store.conversation_links("nope").await.unwrap_err();
         assert!(matches!(err, StoreError::NotFound(_)));
     }
 

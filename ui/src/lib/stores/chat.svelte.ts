@@ -37,8 +37,13 @@ class ChatStore {
   /** `null` while the view is a draft that has not been sent yet. */
   conversation = $state<ConversationMeta | null>(null);
   draft = $state({ model: "", systemPrompt: "" });
-  /** The active branch, root first. */
+  /** The newest messages of the active branch, oldest first: the rest are `earlier`. */
   messages = $state<MessageView[]>([]);
+  /**
+   * How many messages of the branch come before `messages`: a long branch opens on its newest
+   * ones and the transcript reads earlier pages as the user scrolls up (`loadEarlier`).
+   */
+  earlier = $state(0);
   live = $state<Record<string, LiveState>>({});
   loading = $state(false);
   sending = $state(false);
@@ -204,6 +209,7 @@ class ChatStore {
   #show(result: ConversationView, reloadParams: boolean): void {
     this.conversation = result.conversation;
     this.messages = result.messages;
+    this.earlier = result.earlier;
     this.totals = result.totals;
     if (reloadParams) {
       this.presetId = null;
@@ -251,6 +257,7 @@ class ChatStore {
     this.#batcher.flush();
     this.conversation = null;
     this.messages = [];
+    this.earlier = 0;
     this.live = {};
     this.rounds = {};
     this.paused = {};
@@ -319,8 +326,13 @@ class ChatStore {
     this.#batcher.flush();
     conversations.activeId = id;
     this.loading = true;
+    // For the benchmarks (bench/lib/page.mjs): the store's share of an open.
+    performance.clearMarks("parley:open");
+    performance.clearMarks("parley:open:ipc");
+    performance.mark("parley:open");
     try {
       const result = await backend.openConversation(id);
+      performance.mark("parley:open:ipc");
       if (view !== this.#view) return;
       this.#show(result, true);
       this.live = {};
@@ -569,6 +581,30 @@ class ChatStore {
     } catch (e) {
       showError(e as ErrorPayload, m.app_err_stop());
     }
+  }
+
+  #readingEarlier: Promise<void> | null = null;
+
+  /**
+   * Reads up to `count` more of the branch's messages before those held, once at a time; a
+   * page for another view or branch than the one it was asked for is dropped.
+   */
+  loadEarlier(count: number): Promise<void> {
+    const first = this.messages[0]?.id;
+    if (this.earlier === 0 || !first) return Promise.resolve();
+    this.#readingEarlier ??= (async () => {
+      try {
+        const page = await backend.branchBefore(first, count);
+        if (this.messages[0]?.id !== first) return;
+        this.messages.unshift(...page.messages);
+        this.earlier = page.earlier;
+      } catch (e) {
+        showError(e as ErrorPayload, m.app_err_open_conversation());
+      } finally {
+        this.#readingEarlier = null;
+      }
+    })();
+    return this.#readingEarlier;
   }
 
   async selectBranch(messageId: string): Promise<void> {
