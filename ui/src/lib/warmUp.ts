@@ -1,3 +1,5 @@
+import type { MessageView } from "./bindings";
+
 /**
  * A sample reply laid out once, off screen, a moment after start-up (`App.svelte`), so that the
  * first conversation opened does not pay for first-time work: the renderer's code paths, the
@@ -15,3 +17,53 @@ export const WARM_UP_REPLY = [
   "中文的句子，包括标点。日本語の文、カタカナとひらがな。",
   "$x^2 + y^2 = z^2$",
 ].join("\n\n");
+
+/**
+ * A question and its reply (with usage and a second version, so the reply's footer and version
+ * switcher show) laid out as the transcript lays out messages. JavaScriptCore compiles each
+ * function the first time it runs, so the first conversation opened in a launch paid for every
+ * message component's code (issue 13: 50 messages took 116 ms to open first, 57 ms after).
+ */
+export function warmUpMessages(): MessageView[] {
+  const base = {
+    conversationId: "warm-up",
+    status: "done",
+    error: null,
+    stopSequence: null,
+    prefill: null,
+    createdAt: 0,
+  } as const;
+  return [
+    {
+      ...base,
+      id: "warm-up-question",
+      parentId: null,
+      role: "user",
+      blocks: [{ type: "text", text: "A question, **with** some `code`?" }],
+      model: null,
+      stopReason: null,
+      usage: null,
+      costMicroUsd: null,
+      siblingIds: ["warm-up-question"],
+      siblingIndex: 0,
+    },
+    {
+      ...base,
+      id: "warm-up-reply",
+      parentId: "warm-up-question",
+      role: "assistant",
+      blocks: [{ type: "text", text: WARM_UP_REPLY }],
+      model: "claude-sonnet-4-5",
+      stopReason: "end_turn",
+      usage: {
+        inputTokens: 12,
+        outputTokens: 34,
+        cacheCreationInputTokens: null,
+        cacheReadInputTokens: null,
+      },
+      costMicroUsd: 550,
+      siblingIds: ["warm-up-reply-1", "warm-up-reply"],
+      siblingIndex: 1,
+    },
+  ];
+}
