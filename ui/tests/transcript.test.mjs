@@ -68,6 +68,56 @@ function inView(page, id) {
   }, messageSel(id));
 }
 
+describe("opening a conversation", () => {
+  test("keeps the view shown until the answer and says it is loading only when that is slow", async () => {
+    const other = {
+      id: "c-other",
+      title: "Another chat",
+      updatedAt: Date.now(),
+      turns: [
+        {
+          user: "Hello there",
+          userExtra: { id: "u-other" },
+          replies: [{ id: "a-other", blocks: [{ type: "text", text: "Hi" }] }],
+        },
+      ],
+    };
+    const page = await app({ conversations: [longConversation(3), other] });
+    await page.click(`${tid("conversation-item")}[data-id="c-long"]`);
+    await page.waitForSelector(messageSel("a-2"));
+    // Whether the notice ever shows, from here on.
+    await page.evaluate(() => {
+      window.__noticeSeen = false;
+      new MutationObserver(() => {
+        if (document.querySelector('[data-testid="transcript-loading"]'))
+          window.__noticeSeen = true;
+      }).observe(document.body, { childList: true, subtree: true });
+    });
+
+    await page.evaluate(() => (window.__MOCK__.openDelayMs = 800));
+    await page.click(`${tid("conversation-item")}[data-id="c-other"]`);
+    // At first the last view stays, inert (its buttons cannot act on the conversation left).
+    assert.equal(await page.locator(messageSel("a-2")).count(), 1);
+    assert.equal(await page.getAttribute(tid("transcript"), "inert"), "");
+    await page.waitForSelector(tid("transcript-loading"));
+    await page.waitForSelector(messageSel("a-other"));
+    assert.equal(await page.locator(tid("transcript-loading")).count(), 0);
+    assert.equal(await page.getAttribute(tid("transcript"), "inert"), null);
+
+    // A quick open never flashes the notice.
+    await page.evaluate(() => {
+      window.__MOCK__.openDelayMs = 0;
+      window.__noticeSeen = false;
+    });
+    await page.click(`${tid("conversation-item")}[data-id="c-long"]`);
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="transcript"]')?.getAttribute("inert") === null,
+    );
+    await page.waitForTimeout(300);
+    assert.equal(await page.evaluate(() => window.__noticeSeen), false);
+  });
+});
+
 describe("a long conversation", () => {
   test("opens on its newest messages with only a few rendered", async () => {
     const page = await app({ conversations: [longConversation(1000)] });
