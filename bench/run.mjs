@@ -925,6 +925,7 @@ async function measureLaunch(
         ? found.epochMs - launched.appStartedAt
         : null,
       pageStartToShownMs: found.epochMs - found.timeOrigin,
+      timeline: found.timeline,
       alreadyThere: found.already,
       items: found.items,
       listCount: found.listCount,
@@ -1271,7 +1272,9 @@ async function benchStartup(mock, seedBinary) {
         `from the page's navigation start: ${fmtList(
           full.map((r) => r.pageStartToShownMs),
           fmtMs,
-        )}. ` +
+        )}; of that, in the page (ms from its navigation start): ${full
+          .map((r) => JSON.stringify(r.timeline))
+          .join("; ")}. ` +
         `With an empty data directory, until [data-testid=composer-input]: ${fmtList(
           empty.map((r) => r.ms),
           fmtMs,

@@ -1,4 +1,6 @@
 import { mount } from "svelte";
+// For the start-up benchmark (bench/lib/page.mjs): when the app's script began to run.
+performance.mark("parley:start:script");
 import App from "./App.svelte";
 import "./app.css";
 import { locale } from "./lib/stores/locale.svelte";
