@@ -3,6 +3,7 @@ import { mount } from "svelte";
 performance.mark("parley:start:script");
 import App from "./App.svelte";
 import "./app.css";
+import { conversations } from "./lib/stores/conversations.svelte";
 import { locale } from "./lib/stores/locale.svelte";
 import { theme } from "./lib/stores/theme.svelte";
 
@@ -10,6 +11,9 @@ import { theme } from "./lib/stores/theme.svelte";
 theme.init();
 // Before the first message is rendered, so the first paint is in the right language.
 locale.init();
+
+// Asked before the app is built: Rust reads the list while the page builds.
+void conversations.loadFirst();
 
 const target = document.getElementById("app");
 if (!target) throw new Error("#app is missing from index.html");

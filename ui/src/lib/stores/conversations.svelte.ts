@@ -43,6 +43,16 @@ class ConversationsStore {
   /** The latest `refreshOne` per conversation: an older answer never overwrites a newer one. */
   #rowSeq = new Map<string, number>();
 
+  #first: Promise<void> | null = null;
+
+  /**
+   * The list's first read, started once: main.ts asks before the app is built, so Rust reads
+   * the list while the page builds and lays itself out (about 200 ms on this machine).
+   */
+  loadFirst(): Promise<void> {
+    return (this.#first ??= this.refresh());
+  }
+
   async refresh(): Promise<void> {
     const seq = ++this.#refreshSeq;
     this.loading = true;
