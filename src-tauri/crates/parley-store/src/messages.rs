@@ -300,35 +300,26 @@ pub trait TreeNode {
     fn active_child_id(&self) -> Option<&str>;
 }
 
-impl TreeNode for StoredMessage {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn parent_id(&self) -> Option<&str> {
-        self.parent_id.as_deref()
-    }
-    fn role(&self) -> Role {
-        self.role
-    }
-    fn active_child_id(&self) -> Option<&str> {
-        self.active_child_id.as_deref()
-    }
+/// Both row types name the tree's fields alike.
+macro_rules! impl_tree_node {
+    ($($row:ty),+) => {$(
+        impl TreeNode for $row {
+            fn id(&self) -> &str {
+                &self.id
+            }
+            fn parent_id(&self) -> Option<&str> {
+                self.parent_id.as_deref()
+            }
+            fn role(&self) -> Role {
+                self.role
+            }
+            fn active_child_id(&self) -> Option<&str> {
+                self.active_child_id.as_deref()
+            }
+        }
+    )+};
 }
-
-impl TreeNode for MessageLink {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn parent_id(&self) -> Option<&str> {
-        self.parent_id.as_deref()
-    }
-    fn role(&self) -> Role {
-        self.role
-    }
-    fn active_child_id(&self) -> Option<&str> {
-        self.active_child_id.as_deref()
-    }
-}
+impl_tree_node!(StoredMessage, MessageLink);
 
 /// The visible branch of one conversation's `messages` (oldest first): from the active root,
 /// follow each message's active child down to a leaf. Where a pointer is missing or dangles,
