@@ -171,6 +171,30 @@ describe("a long conversation", () => {
     assert.equal(pages[0].args.messageId, "u-185", "before the first of the 30 sent");
   });
 
+  test("an earlier page that cannot be read says so once and is not asked for in a loop", async () => {
+    const page = await app({ conversations: [longConversation(200)] });
+    await page.click(`${tid("conversation-item")}[data-id="c-long"]`);
+    await page.waitForSelector(messageSel("a-199"));
+    await page.evaluate(() => {
+      window.__MOCK__.handlers.branch_before = () => {
+        throw { kind: "missing", message: "gone", status: null, requestId: null };
+      };
+    });
+    for (let i = 0; i < 10; i++) {
+      await page.evaluate(() => {
+        document.querySelector('[data-testid="transcript"]').scrollTop = 0;
+      });
+      await page.waitForTimeout(30);
+    }
+    await page.waitForTimeout(500);
+    const asked = (await calls(page, "branch_before")).length;
+    assert.ok(asked >= 1 && asked <= 3, `branch_before asked ${asked} times`);
+    // The button still reads the page once it can be read.
+    await page.evaluate(() => delete window.__MOCK__.handlers.branch_before);
+    await page.click(tid("transcript-load-earlier"));
+    await page.waitForSelector(messageSel("a-184"));
+  });
+
   test("the view stays put when older messages are added above it", async () => {
     const page = await app({ conversations: [longConversation(200)] });
     // As in an engine without CSS scroll anchoring: the app's own code must keep the view.

@@ -583,23 +583,26 @@ class ChatStore {
     }
   }
 
-  #readingEarlier: Promise<void> | null = null;
+  #readingEarlier: Promise<boolean> | null = null;
 
   /**
    * Reads up to `count` more of the branch's messages before those held, once at a time; a
-   * page for another view or branch than the one it was asked for is dropped.
+   * page for another view or branch than the one it was asked for is dropped. Resolves with
+   * whether the messages held now start earlier (false after a failure, which is shown).
    */
-  loadEarlier(count: number): Promise<void> {
+  loadEarlier(count: number): Promise<boolean> {
     const first = this.messages[0]?.id;
-    if (this.earlier === 0 || !first) return Promise.resolve();
+    if (this.earlier === 0 || !first) return Promise.resolve(false);
     this.#readingEarlier ??= (async () => {
       try {
         const page = await backend.branchBefore(first, count);
-        if (this.messages[0]?.id !== first) return;
+        if (this.messages[0]?.id !== first) return false;
         this.messages.unshift(...page.messages);
         this.earlier = page.earlier;
+        return true;
       } catch (e) {
         showError(e as ErrorPayload, m.app_err_open_conversation());
+        return false;
       } finally {
         this.#readingEarlier = null;
       }
