@@ -1794,11 +1794,18 @@ async function benchHistoryOpen(mock) {
         `included): ${fmtList(
           ipc.map((r) => r.long.ms),
           fmtMs,
-        )} for ${ipc[0]?.long.messages} messages, ` +
+        )} for the ${state.long.messages}-message conversation (${ipc[0]?.long.messages} messages sent), ` +
         `${fmtList(
           ipc.map((r) => r.short.ms),
           fmtMs,
-        )} for ${ipc[0]?.short.messages}. Empty conversation ("New conversation" clicked until the empty view is painted, ` +
+        )} for the ${state.short.messages}-message one (${ipc[0]?.short.messages} sent); within the timed opens, the answer reached the page (the app's ` +
+        `parley:open:ipc mark) after ${fmtList(
+          longRuns.map((r) => r.ipcMs ?? NaN),
+          fmtMs,
+        )} (long) and ${fmtList(
+          shortRuns.map((r) => r.ipcMs ?? NaN),
+          fmtMs,
+        )} (short). Empty conversation ("New conversation" clicked until the empty view is painted, ` +
         `the same launch): ${fmtList(
           emptyRuns.map((r) => r.ms),
           fmtMs,
