@@ -24,6 +24,11 @@ pub(crate) enum Block {
         per_event: usize,
         per_second: u32,
     },
+    /// A text block whose deltas, one per chunk, are paced at `per_second` deltas per second.
+    PacedText {
+        chunks: Vec<String>,
+        per_second: u32,
+    },
 }
 
 impl Block {
@@ -51,7 +56,9 @@ impl Block {
     /// Output tokens this block counts for: one per delta (the signature is free).
     pub fn output_tokens(&self) -> u64 {
         let n = match self {
-            Block::Text(chunks) | Block::Thinking { chunks, .. } => chunks.len(),
+            Block::Text(chunks)
+            | Block::Thinking { chunks, .. }
+            | Block::PacedText { chunks, .. } => chunks.len(),
             Block::ToolUse { json_chunks, .. } => {
                 json_chunks.iter().filter(|c| !c.is_empty()).count()
             }
@@ -63,7 +70,9 @@ impl Block {
     /// The block as it appears in a non-streaming message's `content`.
     pub fn content_json(&self) -> Value {
         match self {
-            Block::Text(chunks) => json!({"type": "text", "text": chunks.concat()}),
+            Block::Text(chunks) | Block::PacedText { chunks, .. } => {
+                json!({"type": "text", "text": chunks.concat()})
+            }
             Block::Thinking { chunks, signature } => json!({
                 "type": "thinking",
                 "thinking": chunks.concat(),

@@ -1243,6 +1243,13 @@ fn from_magic(shared: &Shared, body: &Value, ctx: &Ctx) -> Outcome {
             }]),
             0,
         ),
+        Some(Magic::RateRich { per_second, tokens }) => message(
+            Reply::new(vec![Block::PacedText {
+                chunks: magic::rich_chunks(tokens),
+                per_second,
+            }]),
+            0,
+        ),
         Some(Magic::ToolCalls { calls, rounds }) => {
             let thought = ctx.thinking.then(|| thought_about(&text));
             tool_calls_reply(&calls, 1, rounds, ctx, thought)

@@ -16,6 +16,7 @@
 //! | `[[markdown]]` | [`MARKDOWN_REPLY`] |
 //! | `[[huge:N]]` | N tokens of `"word "`, one per delta, as fast as possible |
 //! | `[[rate:TPS:N]]` | N tokens of `"word "`, one per delta, paced at TPS tokens per second |
+//! | `[[rate-rich:TPS:N]]` | N tokens of [`rich_chunks`] (sections of prose, a long code block, a large table and formulas), one per delta, paced at TPS tokens per second |
 //! | `[[xss]]` | [`XSS_REPLY`] |
 //! | `[[redirect:CODE]]` | HTTP CODE (301, 302, 303, 307, 308) with `Location:` [`REDIRECT_TARGET`] |
 //! | `[[endless-line]]` | 200, a few text deltas, then one `data:` line that never ends (up to [`ENDLESS_MAX_BYTES`]) |
@@ -103,6 +104,11 @@ pub enum Magic {
     Huge(usize),
     /// `[[rate:TPS:N]]`: `tokens` tokens at `per_second` tokens per second.
     Rate {
+        per_second: u32,
+        tokens: usize,
+    },
+    /// `[[rate-rich:TPS:N]]`: `tokens` tokens of [`rich_chunks`] at `per_second` tokens per second.
+    RateRich {
         per_second: u32,
         tokens: usize,
     },
@@ -206,11 +212,15 @@ fn parse_word(word: &str) -> Option<Magic> {
             .filter(|n| *n > 0)
             .map(|n| Magic::Long(n.min(LONG_MAX_WORDS))),
         "stop-reason" if !arg.is_empty() => Some(Magic::StopReason(arg.to_string())),
-        "rate" => {
+        "rate" | "rate-rich" => {
             let (per_second, tokens) = arg.split_once(':')?;
             let per_second = per_second.parse::<u32>().ok().filter(|r| *r > 0)?;
             let tokens = tokens.parse::<usize>().ok()?.min(HUGE_MAX_TOKENS);
-            Some(Magic::Rate { per_second, tokens })
+            Some(if name == "rate" {
+                Magic::Rate { per_second, tokens }
+            } else {
+                Magic::RateRich { per_second, tokens }
+            })
         }
         _ => None,
     }
@@ -406,6 +416,59 @@ pub fn status_for_error_type(error_type: &str) -> u16 {
     }
 }
 
+/// The `n`-th section of [`rich_chunks`]: a heading, a paragraph with inline code and math, a
+/// 48-line code block, a 30-row table and a display formula, so that a streamed reply keeps
+/// opening and closing the blocks a renderer works hardest on.
+fn rich_section(n: usize) -> String {
+    use std::fmt::Write as _;
+    let mut out = format!(
+        "## Part {n}: measuring the pipeline\n\n\
+         Each stage reads its input once, and `stage_{n}` keeps a running total, so the cost is \
+         $O(n \\log n)$ overall with a constant near $c_{n} = {n}.5$ per item. The table below \
+         lists what each run measured; the code after it is what produced the figures.\n\n\
+         | run | items | median (ms) | p99 (ms) | note |\n\
+         | --- | ---: | ---: | ---: | --- |\n"
+    );
+    for row in 0..30 {
+        let _ = writeln!(
+            out,
+            "| {n}.{row} | {} | {}.{} | {}.{} | {} |",
+            1_000 + row * 250,
+            12 + row % 7,
+            row % 10,
+            40 + row % 13,
+            (row * 3) % 10,
+            ["warm", "cold", "after restart", "under load", "idle"][row % 5]
+        );
+    }
+    out.push_str("\n```rust\n");
+    for line in 0..48 {
+        let _ = writeln!(
+            out,
+            "{}let value_{line} = items.iter().map(|item| item.weight * {line}.0 + offset_{n}).sum::<f64>(); // step {line}",
+            "    ".repeat(line % 4)
+        );
+    }
+    out.push_str(
+        "```\n\n$$\n\\sum_{i=1}^{n} w_i x_i = \\frac{1}{n} \\int_0^1 f(t)\\,dt + \\sqrt{\\sigma^2 + \\mu^2}\n$$\n\n",
+    );
+    out
+}
+
+/// The text of `[[rate-rich:TPS:N]]`: [`rich_section`]s, numbered from 1, cut into pieces of 3
+/// to 8 characters as [`crate::generate::varied_chunks`] cuts; exactly `tokens` pieces (the
+/// last section is cut wherever the count ends).
+pub(crate) fn rich_chunks(tokens: usize) -> Vec<String> {
+    let mut chunks = Vec::with_capacity(tokens);
+    let mut section = 1;
+    while chunks.len() < tokens {
+        chunks.extend(crate::generate::varied_chunks(&rich_section(section)));
+        section += 1;
+    }
+    chunks.truncate(tokens);
+    chunks
+}
+
 /// The reply to `[[markdown]]`: a heading, emphasis, lists, a table, a fenced Rust block and
 /// non-ASCII text (which the streamer splits mid-character).
 pub const MARKDOWN_REPLY: &str = "# Mock Markdown Reply\n\
@@ -510,6 +573,13 @@ mod tests {
             })
         );
         assert_eq!(parse("[[rate:0:10]]"), None, "a rate must be positive");
+        assert_eq!(
+            parse("[[rate-rich:2500:15000]]"),
+            Some(Magic::RateRich {
+                per_second: 2500,
+                tokens: 15000
+            })
+        );
         assert_eq!(parse("[[flaky:2]] please"), Some(Magic::Flaky(2)));
         assert_eq!(parse("[[http:200]]"), None, "only error codes are magic");
         assert_eq!(parse("[[redirect:307]]"), Some(Magic::Redirect(307)));

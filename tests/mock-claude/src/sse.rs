@@ -160,7 +160,9 @@ fn split_points(bytes: &[u8], event_number: usize) -> Vec<usize> {
 
 fn block_start(block: &Block) -> Value {
     match block {
-        Block::Text(_) | Block::Huge { .. } => json!({"type": "text", "text": ""}),
+        Block::Text(_) | Block::Huge { .. } | Block::PacedText { .. } => {
+            json!({"type": "text", "text": ""})
+        }
         Block::Thinking { .. } => json!({"type": "thinking", "thinking": "", "signature": ""}),
         Block::ToolUse { id, name, .. } => {
             json!({"type": "tool_use", "id": id, "name": name, "input": {}})
@@ -250,6 +252,23 @@ pub(crate) async fn write_stream(
                 per_second,
             } => {
                 write_huge(&mut ev, index, *tokens, *per_event, *per_second).await?;
+            }
+            Block::PacedText { chunks, per_second } => {
+                let started = tokio::time::Instant::now();
+                for (i, chunk) in chunks.iter().enumerate() {
+                    let delta = json!({"type": "text_delta", "text": chunk});
+                    let data =
+                        json!({"type": "content_block_delta", "index": index, "delta": delta});
+                    let bytes = ev.encode("content_block_delta", &data, false);
+                    ev.body.queue(&bytes, HUGE_BATCH).await?;
+                    let due = started
+                        + Duration::from_secs_f64((i + 1) as f64 / f64::from((*per_second).max(1)));
+                    if due > tokio::time::Instant::now() {
+                        ev.body.flush().await?;
+                        tokio::time::sleep_until(due).await;
+                    }
+                }
+                ev.body.flush().await?;
             }
         }
         // A dropped or failed stream stops inside its last block.

@@ -697,6 +697,51 @@ async fn rate_paces_the_stream() {
 }
 
 #[tokio::test]
+async fn rate_rich_paces_a_reply_of_tables_code_and_formulas() {
+    let server = MockServer::start().await.unwrap();
+    // 2,400 pieces at 4,000/s: about 600 ms, enough for two whole sections and part of a third.
+    let started = Instant::now();
+    let resp = say(server.addr(), "[[rate-rich:4000:2400]]").await;
+    let elapsed = started.elapsed();
+    let events = resp.events();
+    let deltas = events
+        .iter()
+        .filter(|e| e.event == "content_block_delta")
+        .count();
+    assert_eq!(deltas, 2400, "one piece per delta");
+    let text = streamed_text(&events);
+    assert!(
+        text.starts_with("## Part 1: measuring the pipeline\n"),
+        "{}",
+        &text[..80]
+    );
+    assert!(text.contains("## Part 2:"), "two sections at least");
+    assert!(
+        text.contains("| --- | ---: | ---: | ---: | --- |\n| 1.0 | 1000 |"),
+        "a table"
+    );
+    assert!(
+        text.contains("\n```rust\nlet value_0 = items") && text.contains("\n    let value_1 = "),
+        "an indented code block"
+    );
+    assert!(text.contains("\n$$\n\\sum_{i=1}^{n}"), "a display formula");
+    let usage = events
+        .iter()
+        .find(|e| e.event == "message_delta")
+        .unwrap()
+        .json();
+    assert_eq!(usage["usage"]["output_tokens"], 2400);
+    assert!(
+        elapsed >= Duration::from_millis(560),
+        "2,400 pieces at 4,000/s took only {elapsed:?}"
+    );
+    assert!(
+        elapsed < Duration::from_secs(8),
+        "2,400 pieces at 4,000/s took {elapsed:?}"
+    );
+}
+
+#[tokio::test]
 async fn echo_honours_stop_sequences_and_max_tokens() {
     let server = MockServer::start().await.unwrap();
     let mut body = messages_body("one two STOP three", true);
