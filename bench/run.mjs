@@ -108,7 +108,8 @@ const BARE_SELECTOR = '[data-testid="bare"]';
  * the bare floor is launched in the same mode, so both pay for the same kind of painting.
  */
 const SOFTWARE_GL = !(
-  existsSync("/dev/dri") && readdirSync("/dev/dri").some((name) => name.startsWith("renderD"))
+  existsSync("/dev/dri") &&
+  readdirSync("/dev/dri").some((name) => name.startsWith("renderD"))
 );
 const BARE_ENV = SOFTWARE_GL ? { WEBKIT_DISABLE_COMPOSITING_MODE: "1" } : {};
 const SMOOTH_MESSAGES = 500;
@@ -619,7 +620,13 @@ async function openAndFloor(launched, ids, runs, floors) {
   ]);
   runs.push(run);
   await sleep(500);
-  floors.push(await inPage(launched.driver, pageLayoutReference, [run.html, run.className, run.width]));
+  floors.push(
+    await inPage(launched.driver, pageLayoutReference, [
+      run.html,
+      run.className,
+      run.width,
+    ]),
+  );
 }
 
 /**
@@ -646,16 +653,25 @@ async function benchReopen(mock) {
     try {
       await waitForSelector(launched.driver, SEL.composer);
       await sleep(500);
-      const sent = await inPage(launched.driver, pageSendAndWait, [text, 600_000, false]);
+      const sent = await inPage(launched.driver, pageSendAndWait, [
+        text,
+        600_000,
+        false,
+      ]);
       if (sent.status !== "done" || sent.outputTokens !== HUGE_TOKENS)
-        throw new Error(`the reply ended ${sent.status} with ${sent.outputTokens} output tokens`);
+        throw new Error(
+          `the reply ended ${sent.status} with ${sent.outputTokens} output tokens`,
+        );
       ids = await inPage(launched.driver, async () => {
-        const replies = document.querySelectorAll('[data-testid="message"][data-role="assistant"]');
+        const replies = document.querySelectorAll(
+          '[data-testid="message"][data-role="assistant"]',
+        );
         const reply = replies[replies.length - 1];
         const markdown = reply.querySelector(".markdown");
         return {
-          conversation: document.querySelector('[data-testid="conversation-item"][data-active="true"]')
-            ?.dataset.id,
+          conversation: document.querySelector(
+            '[data-testid="conversation-item"][data-active="true"]',
+          )?.dataset.id,
           reply: reply.dataset.id,
           lastWords: markdown.textContent.trimEnd().slice(-24),
         };
@@ -669,14 +685,17 @@ async function benchReopen(mock) {
       [kept, keptRef, false],
       [first, firstRef, true],
     ]) {
-      if (emptyCache) rmSync(join(dataDir, "render-cache"), { recursive: true, force: true });
+      if (emptyCache)
+        rmSync(join(dataDir, "render-cache"), { recursive: true, force: true });
       launched = await launchApp(dataDir, mock.baseUrl);
       try {
         await waitForSelector(launched.driver, SEL.item);
         await sleep(1_000);
         await openAndFloor(launched, ids, runs, refs);
         if (runs.at(-1).html !== hot.at(-1).html)
-          throw new Error("the reply's HTML after a restart differs from the HTML it had when streamed");
+          throw new Error(
+            "the reply's HTML after a restart differs from the HTML it had when streamed",
+          );
       } finally {
         await quitApp(launched);
       }
@@ -688,7 +707,8 @@ async function benchReopen(mock) {
         `${fmtMs(first.at(-1).maxGapMs)})`,
     );
   }
-  const strip = (runs) => runs.map(({ html, ...r }) => ({ ...r, htmlChars: html.length }));
+  const strip = (runs) =>
+    runs.map(({ html, ...r }) => ({ ...r, htmlChars: html.length }));
   const ms = (runs) => median(runs.map((r) => r.ms));
   const ratioRow = (benchmark, parley, floor, floorText) => ({
     benchmark,
@@ -740,7 +760,8 @@ async function benchReopen(mock) {
     );
   }
   const list = (runs, pick) => fmtList(runs.map(pick), fmtMs);
-  const notices = (runs) => runs.map((r) => (r.noticeShown ? "yes" : "no")).join(", ");
+  const notices = (runs) =>
+    runs.map((r) => (r.noticeShown ? "yes" : "no")).join(", ");
   return {
     rows,
     notes: [
@@ -748,13 +769,17 @@ async function benchReopen(mock) {
         `conversation's row, timed in the page until the reply's markdown ends with its last words with no "rendering" ` +
         `notice left, plus two frames. Same session: ${list(hot, (r) => r.ms)} (${hot
           .map((r) => r.htmlChars ?? r.html.length)
-          .join(", ")} characters of HTML; rendering notice shown: ${notices(hot)}). After quitting and launching ` +
+          .join(
+            ", ",
+          )} characters of HTML; rendering notice shown: ${notices(hot)}). After quitting and launching ` +
         `again on the same data, with the render the first launch kept in <data>/render-cache: ${list(kept, (r) => r.ms)} ` +
         `(notice shown: ${notices(kept)}; longest frame gaps ${list(kept, (r) => r.maxGapMs)}). Once more with ` +
         `render-cache deleted first, so the reply is rendered afresh: ${list(first, (r) => r.ms)} (notice shown: ` +
         `${notices(first)}; longest frame gaps ${list(first, (r) => r.maxGapMs)} over ${first
           .map((r) => r.frames)
-          .join(", ")} frames). Floor: the reply's final HTML (checked equal in all three opens) set with innerHTML ` +
+          .join(
+            ", ",
+          )} frames). Floor: the reply's final HTML (checked equal in all three opens) set with innerHTML ` +
         `into a scroller in the same page with the same class and width, laid out (offsetHeight) and painted (two ` +
         `frames): ${list(hotRef, (r) => r.ms)}, ${list(keptRef, (r) => r.ms)} and ${list(firstRef, (r) => r.ms)}; ` +
         `of that, innerHTML + layout in the last launch ${list(firstRef, (r) => r.layoutMs)}.`,
@@ -780,9 +805,12 @@ async function benchSmoothness(mock, seedBinary) {
   });
   const text =
     process.env.PARLEY_BENCH_RATE_TEXT ?? `[[rate:${RATE_TPS}:${RATE_TOKENS}]]`;
+  const richText = `[[rate-rich:${RATE_TPS}:${RATE_TOKENS}]]`;
   const launched = await launchApp(copyOf(seeded.dir), mock.baseUrl);
-  const streams = [];
-  const idles = [];
+  const kinds = {
+    plain: { streams: [], idles: [] },
+    rich: { streams: [], idles: [] },
+  };
   let opened;
   let emptyStream = null;
   try {
@@ -795,26 +823,34 @@ async function benchSmoothness(mock, seedBinary) {
       `smoothness: opened the ${SMOOTH_MESSAGES}-message conversation in ${fmtMs(opened.ms)} (${opened.messagesInDom} messages in the DOM)`,
     );
     await sleep(1_000);
-    for (let rep = 0; rep < REPS; rep++) {
-      const stream = await inPage(launched.driver, pageSendAndWait, [
-        text,
-        600_000,
-        true,
-      ]);
-      if (stream.status !== "done") {
-        await screenshot(launched.driver, `smoothness-${rep + 1}`);
-        throw new Error(
-          `the reply ended ${stream.status} (${stream.errorKind ?? "no error kind"})`,
+    // Each kind of reply REPS times (the plain ones first, so they stream below plain replies as
+    // in earlier runs), each into the same conversation after the last, and each followed by
+    // the idle baseline over the same duration.
+    for (const [kind, sent] of [
+      ["plain", text],
+      ["rich", richText],
+    ]) {
+      for (let rep = 0; rep < REPS; rep++) {
+        const stream = await inPage(launched.driver, pageSendAndWait, [
+          sent,
+          600_000,
+          true,
+        ]);
+        if (stream.status !== "done") {
+          await screenshot(launched.driver, `smoothness-${kind}-${rep + 1}`);
+          throw new Error(
+            `the ${kind} reply ended ${stream.status} (${stream.errorKind ?? "no error kind"})`,
+          );
+        }
+        kinds[kind].streams.push(stream);
+        await sleep(500);
+        const idle = await inPage(launched.driver, pageIdleFrames, [stream.ms]);
+        kinds[kind].idles.push(idle);
+        log(
+          `smoothness ${kind} ${rep + 1}/${REPS}: streaming max gap ${fmtMs(stream.frames.maxGapMs)} over ${fmtMs(stream.ms)} ` +
+            `(${stream.frames.count} frames); idle max gap ${fmtMs(idle.maxGapMs)} (${idle.count} frames)`,
         );
       }
-      streams.push(stream);
-      await sleep(500);
-      const idle = await inPage(launched.driver, pageIdleFrames, [stream.ms]);
-      idles.push(idle);
-      log(
-        `smoothness ${rep + 1}/${REPS}: streaming max gap ${fmtMs(stream.frames.maxGapMs)} over ${fmtMs(stream.ms)} ` +
-          `(${stream.frames.count} frames); idle max gap ${fmtMs(idle.maxGapMs)} (${idle.count} frames)`,
-      );
     }
     // For comparison (a note, not the benchmark): the same stream into a new, empty conversation.
     await inPage(launched.driver, pageNewConversation, [30_000]);
@@ -831,63 +867,87 @@ async function benchSmoothness(mock, seedBinary) {
   } finally {
     await quitApp(launched);
   }
-  const parley = median(streams.map((s) => s.frames.maxGapMs));
-  const baseline = median(idles.map((s) => s.maxGapMs));
-  const parleyP99 = median(streams.map((s) => s.frames.p99GapMs));
-  const tps = streams.map(
-    (s) => (s.outputTokens ?? RATE_TOKENS) / (s.ms / 1000),
-  );
-  const workOf = (what, field) => fmtList(streams.map((s) => s.work?.[what]?.[field] ?? NaN), fmtMs);
+  const summary = (kind) => {
+    const { streams, idles } = kinds[kind];
+    const workOf = (what, field) =>
+      fmtList(
+        streams.map((s) => s.work?.[what]?.[field] ?? NaN),
+        fmtMs,
+      );
+    return {
+      streams,
+      idles,
+      parley: median(streams.map((s) => s.frames.maxGapMs)),
+      parleyP99: median(streams.map((s) => s.frames.p99GapMs)),
+      baseline: median(idles.map((s) => s.maxGapMs)),
+      tps: streams.map((s) => (s.outputTokens ?? RATE_TOKENS) / (s.ms / 1000)),
+      work:
+        `script mean ${workOf("script", "meanMs")}, p99 ${workOf("script", "p99Ms")}, max ${workOf("script", "maxMs")}; ` +
+        `style + layout mean ${workOf("layout", "meanMs")}, p99 ${workOf("layout", "p99Ms")}, max ${workOf("layout", "maxMs")}`,
+      gaps: `longest gap per run ${fmtList(
+        streams.map((s) => s.frames.maxGapMs),
+        fmtMs,
+      )}; p99 ${fmtList(
+        streams.map((s) => s.frames.p99GapMs),
+        fmtMs,
+      )}; gaps > 50 ms: ${streams.map((s) => s.frames.over50ms).join(", ")}; frames ${streams
+        .map((s) => s.frames.count)
+        .join(", ")} over ${fmtList(
+        streams.map((s) => s.ms),
+        fmtMs,
+      )}; idle baseline, longest gap per run ${fmtList(
+        idles.map((s) => s.maxGapMs),
+        fmtMs,
+      )}`,
+    };
+  };
+  const plain = summary("plain");
+  const rich = summary("rich");
+  const rowsOf = (s, what) => [
+    {
+      benchmark: `Smoothness: longest frame gap while ${what} streams at ${RATE_TPS.toLocaleString("en")} tokens/s into a ${SMOOTH_MESSAGES}-message conversation (median of ${REPS})`,
+      parley: fmtMs(s.parley),
+      baseline: `${fmtMs(s.baseline)} (idle)`,
+      ratio: s.parley / s.baseline,
+      goal: "ratio ≤ 1.3",
+      met: s.parley / s.baseline <= 1.3,
+    },
+    {
+      benchmark: `Smoothness: p99 frame gap while ${what} streams (median of ${REPS})`,
+      parley: fmtMs(s.parleyP99),
+      baseline: `${fmtMs(s.baseline)} (idle, longest gap)`,
+      ratio: s.parleyP99 / s.baseline,
+      goal: "ratio ≤ 1.3",
+      met: s.parleyP99 / s.baseline <= 1.3,
+    },
+  ];
+  const strip = ({ streams, idles }) => ({ streams, idles });
   return {
     rows: [
-      {
-        benchmark: `Smoothness: longest frame gap while a reply streams at ${RATE_TPS.toLocaleString("en")} tokens/s into a ${SMOOTH_MESSAGES}-message conversation (median of ${REPS})`,
-        parley: fmtMs(parley),
-        baseline: `${fmtMs(baseline)} (idle)`,
-        ratio: parley / baseline,
-        goal: "ratio ≤ 1.3",
-        met: parley / baseline <= 1.3,
-      },
-      {
-        benchmark: `Smoothness: p99 frame gap while that reply streams (median of ${REPS})`,
-        parley: fmtMs(parleyP99),
-        baseline: `${fmtMs(baseline)} (idle, longest gap)`,
-        ratio: parleyP99 / baseline,
-        goal: "ratio ≤ 1.3",
-        met: parleyP99 / baseline <= 1.3,
-      },
+      ...rowsOf(plain, "a reply"),
+      ...rowsOf(rich, "a reply of long code blocks, large tables and formulas"),
     ],
     notes: [
       `Smoothness, per frame while streaming (the app's requestAnimationFrame callbacks with the microtasks after them, ` +
-        `i.e. the frame batcher applying events and Svelte's flush; then style and layout, forced right after): script ` +
-        `mean ${workOf("script", "meanMs")}, p99 ${workOf("script", "p99Ms")}, max ${workOf("script", "maxMs")}; style + ` +
-        `layout mean ${workOf("layout", "meanMs")}, p99 ${workOf("layout", "p99Ms")}, max ${workOf("layout", "maxMs")} ` +
-        `(per run). What a frame takes beyond these is painting.`,
-      `Smoothness: \`${text}\` (${RATE_TOKENS.toLocaleString("en")} tokens, one per SSE event, paced by the mock at ` +
-        `${RATE_TPS.toLocaleString("en")}/s) sent into a seeded conversation of ${SMOOTH_MESSAGES} messages ` +
-        `(opened in ${fmtMs(opened.ms)}, ${opened.messagesInDom} message elements in the DOM). Longest gap between ` +
-        `requestAnimationFrame callbacks from send to done, per run: ${fmtList(
-          streams.map((s) => s.frames.maxGapMs),
-          fmtMs,
-        )}; ` +
-        `p99 ${fmtList(
-          streams.map((s) => s.frames.p99GapMs),
-          fmtMs,
-        )}; gaps > 50 ms: ${streams.map((s) => s.frames.over50ms).join(", ")}; ` +
-        `frames ${streams.map((s) => s.frames.count).join(", ")} over ${fmtList(
-          streams.map((s) => s.ms),
-          fmtMs,
-        )} ` +
-        `(effective ${fmtList(tps, (v) => `${Math.round(v)} tokens/s`)} end to end). Baseline: the longest rAF gap in the same ` +
-        `app and conversation, idle, over the same duration: ${fmtList(
-          idles.map((s) => s.maxGapMs),
-          fmtMs,
+        `i.e. the frame batcher applying events and Svelte's flush; then style and layout, forced right after), per run: ` +
+        `plain reply: ${plain.work}; rich reply: ${rich.work}. What a frame takes beyond these is painting.`,
+      `Smoothness: two replies of ${RATE_TOKENS.toLocaleString("en")} tokens, one per SSE event, paced by the mock at ` +
+        `${RATE_TPS.toLocaleString("en")}/s, sent (${REPS} plain, then ${REPS} rich) into a seeded conversation of ${SMOOTH_MESSAGES} ` +
+        `messages (opened in ${fmtMs(opened.ms)}, ${opened.messagesInDom} message elements in the DOM), each after the ` +
+        `last, each followed by the idle app's frames over the same duration. Gaps are between requestAnimationFrame ` +
+        `callbacks from send to done. Plain, \`${text}\` (one paragraph of words): ${plain.gaps}; effective ${fmtList(
+          plain.tps,
+          (v) => `${Math.round(v)} tokens/s`,
+        )}. Rich, \`${richText}\` (sections of a heading, a paragraph with inline math, a 30-row table, a 48-line Rust ` +
+        `block and a display formula, about 7 KB each; the mock's \`rich_chunks\`): ${rich.gaps}; effective ${fmtList(
+          rich.tps,
+          (v) => `${Math.round(v)} tokens/s`,
         )}. ` +
-        `For comparison, the same stream once more in the same app after "New conversation" (an empty transcript): longest ` +
+        `For comparison, the plain stream once more in the same app after "New conversation" (an empty transcript): longest ` +
         `gap ${fmtMs(emptyStream.frames.maxGapMs)}, ${emptyStream.frames.count} frames over ${fmtMs(emptyStream.ms)} ` +
         `(${emptyStream.frames.over50ms} gaps > 50 ms).`,
     ],
-    raw: { streams, idles, opened, emptyStream },
+    raw: { plain: strip(plain), rich: strip(rich), opened, emptyStream },
   };
 }
 
@@ -906,7 +966,12 @@ async function measureLaunch(
   after = null,
   binary = APP,
 ) {
-  const launched = await launchApp(dataDir, baseUrl, binary === BARE_APP ? BARE_ENV : {}, binary);
+  const launched = await launchApp(
+    dataDir,
+    baseUrl,
+    binary === BARE_APP ? BARE_ENV : {},
+    binary,
+  );
   try {
     let found;
     try {
@@ -1722,7 +1787,9 @@ async function benchHistoryOpen(mock) {
       await sleep(500);
       await screenshot(run.launched.driver, `history-open-${rep + 1}`);
       // The floor (issue 13): painting an empty conversation, in the same launch.
-      emptyRuns.push(await inPage(run.launched.driver, pageNewConversationPainted, [60_000]));
+      emptyRuns.push(
+        await inPage(run.launched.driver, pageNewConversationPainted, [60_000]),
+      );
       // The backend's share: open_conversation over IPC alone (what chat.open awaits).
       ipc.push(
         await inPage(
@@ -1811,7 +1878,13 @@ async function benchHistoryOpen(mock) {
           fmtMs,
         )}. UI source: ${uiSource()}.`,
     ],
-    raw: { long: longRuns, short: shortRuns, empty: emptyRuns, ipc, uiSource: uiSource() },
+    raw: {
+      long: longRuns,
+      short: shortRuns,
+      empty: emptyRuns,
+      ipc,
+      uiSource: uiSource(),
+    },
   };
 }
 
@@ -2873,7 +2946,9 @@ async function main() {
   };
   try {
     await run("throughput", "Throughput", () => benchThroughput(mock));
-    await run("reopen", "Reopening a 100k-token reply", () => benchReopen(mock));
+    await run("reopen", "Reopening a 100k-token reply", () =>
+      benchReopen(mock),
+    );
     await run("throughput-proxy", "Throughput through a SOCKS5 proxy", () =>
       benchThroughputProxy(mock),
     );
