@@ -36,14 +36,53 @@ impl Store {
     /// image. Walks the `conversations_live_order` index, so no sort is
     /// needed however many conversations there are.
     pub async fn list_history(&self) -> Result<Vec<ConversationSummary>, StoreError> {
-        let mut summaries: Vec<ConversationSummary> = sqlx::query_as(concat!(
-            "SELECT ",
+        // One row of JSON rather than a row per conversation: sqlx hands SQLite's rows over
+        // from its worker thread one at a time, which cost more than the statement itself
+        // (issue 13: the list is the first thing a launch waits for).
+        let json: String = sqlx::query_scalar(concat!(
+            "SELECT coalesce(json_group_array(json_array(",
+            summary_columns!(),
+            ")), '[]') FROM (SELECT ",
             summary_columns!(),
             " FROM conversations WHERE deleted_at IS NULL
-             ORDER BY pinned DESC, updated_at DESC, id DESC"
+             ORDER BY pinned DESC, updated_at DESC, id DESC)"
         ))
-        .fetch_all(&self.pool)
+        .fetch_one(&self.pool)
         .await?;
+        type SummaryRow = (
+            String,
+            String,
+            String,
+            i64,
+            i64,
+            i64,
+            Option<String>,
+            TitleSource,
+        );
+        let rows: Vec<SummaryRow> = serde_json::from_str(&json)
+            .map_err(|err| StoreError::Invalid(format!("conversation list: {err}")))?;
+        let mut summaries: Vec<ConversationSummary> = rows
+            .into_iter()
+            .map(
+                |(id, title, model, updated_at, created_at, pinned, folder_id, title_source)| {
+                    ConversationSummary {
+                        id,
+                        title,
+                        model,
+                        updated_at,
+                        created_at,
+                        pinned: pinned != 0,
+                        folder_id,
+                        title_source,
+                        thumbnail_sha256: None,
+                    }
+                },
+            )
+            .collect();
+        // SQLite aggregates in the subquery's order; sorting (already sorted, so linear)
+        // makes that order certain.
+        summaries
+            .sort_by(|a, b| (b.pinned, b.updated_at, &b.id).cmp(&(a.pinned, a.updated_at, &a.id)));
         self.fill_thumbnails(&mut summaries).await?;
         Ok(summaries)
     }
@@ -493,6 +532,26 @@ mod tests {
         assert_eq!(history[20].id, "c19999");
         // Logged, not asserted: a loaded CI machine must not fail this.
         eprintln!("list_history of 20,000 conversations took {elapsed:?}");
+    }
+
+    #[tokio::test]
+    async fn the_listing_gives_each_field_as_stored_whatever_its_characters() {
+        // The list is read as one row of JSON (see list_history): nothing may be lost there.
+        let store = memory_store().await;
+        let id = conversation(&store, "plain").await;
+        let title = "\"quoted\" \\ back\nslash\t中文 🦀 </p> \u{0}end";
+        store.rename_conversation(&id, title).await.unwrap();
+        let folder = store.create_folder("Work").await.unwrap();
+        store
+            .move_to_folder(&[id.clone()], Some(&folder.id))
+            .await
+            .unwrap();
+        let listed = store.list_history().await.unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0], store.get_summary(&id).await.unwrap());
+        assert_eq!(listed[0].title, title);
+        assert_eq!(listed[0].title_source, TitleSource::User);
+        assert_eq!(listed[0].folder_id.as_deref(), Some(folder.id.as_str()));
     }
 
     #[tokio::test]
