@@ -543,7 +543,7 @@ mod tests {
         store.rename_conversation(&id, title).await.unwrap();
         let folder = store.create_folder("Work").await.unwrap();
         store
-            .move_to_folder(&[id.clone()], Some(&folder.id))
+            .move_to_folder(std::slice::from_ref(&id), Some(&folder.id))
             .await
             .unwrap();
         let listed = store.list_history().await.unwrap();
