@@ -1,0 +1,217 @@
+#!/usr/bin/env node
+// A quick bench for UI experiments in WebKitGTK without building the app: a built UI folder
+// (default ui/dist) served with the UI tests' fake backend (ui/tests/fixtures/mock-backend.js)
+// and shown in WebKitGTK's own MiniBrowser, the engine the app runs on. A CSS or component
+// variant is a `vite build --outDir DIR` away (seconds) instead of a release build (minutes).
+// Not a replacement for bench/run.mjs: no Rust, no IPC, and MiniBrowser's own window costs
+// memory the app does not have; compare variants with each other, in one sitting.
+//
+//   xvfb-run -a node bench/webkit-ui.mjs startup [DIST] [RUNS]
+//       per launch: the page's start-up marks (parley:start:*), launch → first conversation
+//       row, and the PSS of MiniBrowser's processes 3 s later (1,000 conversations listed)
+//   xvfb-run -a node bench/webkit-ui.mjs stream [DIST] [RUNS] [plain|rich]
+//       per run: a 15,000-piece reply streamed by the fake backend at 2,500 pieces/s into a
+//       new conversation: frame gaps and per-frame script / style + layout (as `smoothness`),
+//       plain words or the mock server's rich sections (code, tables, formulas)
+//
+// Runs with WEBKIT_DISABLE_COMPOSITING_MODE=1, as the app and bench/run.mjs do without a GPU.
+
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { serveStatic } from "./lib/static.mjs";
+import { processTree, sumMemory } from "./lib/procs.mjs";
+import { pageSendAndWait } from "./lib/page.mjs";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const MINIBROWSER = "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser";
+const [mode = "startup", distArg = "ui/dist", runsArg = "3", kind = "rich"] =
+  process.argv.slice(2);
+const dist = resolve(distArg);
+const runs = Number(runsArg);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** One section of the mock server's `[[rate-rich]]` reply (tests/mock-claude/src/magic.rs). */
+function richSection(n) {
+  let out =
+    `## Part ${n}: measuring the pipeline\n\nEach stage reads its input once, and \`stage_${n}\` keeps a ` +
+    `running total, so the cost is $O(n \\log n)$ overall with a constant near $c_${n} = ${n}.5$ per item. ` +
+    `The table below lists what each run measured; the code after it is what produced the figures.\n\n` +
+    `| run | items | median (ms) | p99 (ms) | note |\n| --- | ---: | ---: | ---: | --- |\n`;
+  const notes = ["warm", "cold", "after restart", "under load", "idle"];
+  for (let row = 0; row < 30; row++) {
+    out += `| ${n}.${row} | ${1000 + row * 250} | ${12 + (row % 7)}.${row % 10} | ${40 + (row % 13)}.${(row * 3) % 10} | ${notes[row % 5]} |\n`;
+  }
+  out += "\n```rust\n";
+  for (let line = 0; line < 48; line++) {
+    out +=
+      `${"    ".repeat(line % 4)}let value_${line} = items.iter().map(|item| item.weight * ${line}.0 + ` +
+      `offset_${n}).sum::<f64>(); // step ${line}\n`;
+  }
+  return `${out}\`\`\`\n\n$$\n\\sum_{i=1}^{n} w_i x_i = \\frac{1}{n} \\int_0^1 f(t)\\,dt + \\sqrt{\\sigma^2 + \\mu^2}\n$$\n\n`;
+}
+
+/** `count` pieces of 3 to 8 characters, as the mock's `varied_chunks` cuts. */
+function pieces(count) {
+  if (kind === "plain") return Array(count).fill("word ");
+  const sizes = [3, 5, 8, 4, 7, 6, 3, 8];
+  const out = [];
+  for (let section = 1; out.length < count; section++) {
+    const chars = [...richSection(section)];
+    for (let i = 0, k = 0; i < chars.length; i += sizes[k++ % sizes.length]) {
+      out.push(chars.slice(i, i + sizes[k % sizes.length]).join(""));
+    }
+  }
+  return out.slice(0, count);
+}
+
+const startupProbe = `(() => {
+  const report = () => fetch("/__bench/mark", { method: "POST", body: JSON.stringify({
+    marks: Object.fromEntries(performance.getEntriesByType("mark").map((m) => [m.name, Math.round(m.startTime)])),
+    shownAt: Math.round(performance.now()),
+  })});
+  const observer = new MutationObserver(() => {
+    if (document.querySelector('[data-testid="conversation-item"]')) {
+      observer.disconnect();
+      requestAnimationFrame(() => setTimeout(report, 0));
+    }
+  });
+  observer.observe(document, { childList: true, subtree: true });
+})();`;
+
+function streamDriver() {
+  return `(() => {
+  const pageSendAndWait = ${pageSendAndWait.toString()};
+  const pieces = ${JSON.stringify(pieces(15_000))};
+  async function stream(perSecond) {
+    const mock = window.__MOCK__;
+    const before = mock.channels.length;
+    while (mock.channels.length === before) await new Promise((r) => setTimeout(r, 1));
+    const id = mock.lastChannel.messageId;
+    mock.emit({ type: "blockStart", messageId: id, index: 0, block: { type: "text", text: "" } });
+    const t0 = performance.now();
+    for (let i = 0; i < pieces.length; ) {
+      const due = Math.min(pieces.length, Math.floor(((performance.now() - t0) / 1000) * perSecond));
+      for (; i < due; i++) mock.emit({ type: "textDelta", messageId: id, index: 0, text: pieces[i] });
+      await new Promise((r) => setTimeout(r, 4));
+    }
+    mock.emit({ type: "blockStop", messageId: id, index: 0, block: { type: "text", text: pieces.join("") }, textStreamed: true });
+    mock.finish({ usage: { inputTokens: 10, outputTokens: pieces.length, cacheCreationInputTokens: null, cacheReadInputTokens: null } });
+  }
+  (async () => {
+    while (!document.querySelector('[data-testid="composer-input"]') || !window.__MOCK__) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await new Promise((r) => setTimeout(r, 1500));
+    const results = [];
+    for (let run = 0; run < ${runs}; run++) {
+      const streaming = stream(2500);
+      results.push(await pageSendAndWait("run " + run, 120000, true));
+      await streaming;
+      await new Promise((r) => setTimeout(r, 800));
+    }
+    await fetch("/__bench/mark", { method: "POST", body: JSON.stringify(results) });
+  })();
+})();`;
+}
+
+async function launch(conversations, script) {
+  const server = await serveStatic(dist, {
+    scripts: [
+      {
+        name: "config.js",
+        source: `window.__MOCK_CONFIG__ = ${JSON.stringify({ keyStatus: "env", conversations, folders: [] })};`,
+      },
+      {
+        name: "mock-backend.js",
+        source: readFileSync(
+          join(ROOT, "ui/tests/fixtures/mock-backend.js"),
+          "utf8",
+        ),
+      },
+      { name: "probe.js", source: script },
+    ],
+  });
+  const child = spawn(MINIBROWSER, ["--geometry=1100x760", server.url], {
+    stdio: "ignore",
+    detached: true,
+    env: { ...process.env, WEBKIT_DISABLE_COMPOSITING_MODE: "1" },
+  });
+  return { server, child, startedAt: Date.now() };
+}
+
+async function close({ server, child }) {
+  try {
+    process.kill(-child.pid, "SIGKILL");
+  } catch {
+    // gone
+  }
+  await server.close();
+  await sleep(500);
+}
+
+async function waitForMark(server, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (server.marks().length === 0 && Date.now() < deadline) await sleep(20);
+  const mark = server.marks()[0];
+  if (!mark)
+    throw new Error(
+      `no report from the page in ${timeoutMs} ms (${server.paths().join(", ")})`,
+    );
+  return mark;
+}
+
+const fmt = (v, digits = 0) =>
+  v === null || v === undefined ? "–" : Number(v).toFixed(digits);
+
+if (mode === "startup") {
+  const conversations = Array.from({ length: 1000 }, (_, i) => ({
+    id: `c${i}`,
+    title: `Conversation number ${i} about something`,
+    model: "claude-sonnet-4-5",
+    updatedAt: 1_700_000_000_000 - i * 60_000,
+    pinned: false,
+    folderId: null,
+    turns: [],
+  }));
+  for (let run = 0; run < runs; run++) {
+    const launched = await launch(conversations, startupProbe);
+    try {
+      const mark = await waitForMark(launched.server, 60_000);
+      await sleep(3_000);
+      const processes = processTree(launched.child.pid);
+      const memory = sumMemory(processes);
+      const m = mark.body.marks;
+      console.log(
+        `launch → first row ${mark.receivedAt - launched.startedAt} ms; page: script ${fmt(m["parley:start:script"])}, ` +
+          `mounted ${fmt(m["parley:start:mounted"])}, list answered ${fmt(m["parley:start:list-answered"])}, ` +
+          `row shown ${mark.body.shownAt} ms; PSS ${fmt(memory.bytes / 2 ** 20, 1)} MiB (` +
+          memory.processes
+            .map((p) => `${p.comm} ${fmt(p.bytes / 2 ** 20, 1)}`)
+            .join(", ") +
+          ")",
+      );
+    } finally {
+      await close(launched);
+    }
+  }
+} else if (mode === "stream") {
+  const launched = await launch([], streamDriver());
+  try {
+    const mark = await waitForMark(launched.server, 60_000 + runs * 30_000);
+    for (const r of mark.body) {
+      const { frames: f, work: w } = r;
+      console.log(
+        `${kind} ${r.status} in ${fmt(r.ms)} ms: ${f.count} frames, longest gap ${fmt(f.maxGapMs)} ms, p99 ${fmt(f.p99GapMs)} ms; ` +
+          `script mean ${fmt(w.script.meanMs, 1)} p99 ${fmt(w.script.p99Ms)} max ${fmt(w.script.maxMs)} ms; ` +
+          `style + layout mean ${fmt(w.layout.meanMs, 1)} p99 ${fmt(w.layout.p99Ms)} max ${fmt(w.layout.maxMs)} ms`,
+      );
+    }
+  } finally {
+    await close(launched);
+  }
+} else {
+  console.error(`unknown mode ${mode}: startup or stream`);
+  process.exit(2);
+}
