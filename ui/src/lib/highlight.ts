@@ -78,13 +78,17 @@ const HIGHLIGHT_LIMIT = 200_000;
 
 export type Highlighted = { html: string; language: string | null };
 
+/**
+ * Escapes text the way highlight.js does (`&#x27;` for `'`), so code shows the same HTML
+ * highlighted or not: code is not sanitised again after it (`isCodeHtml` in markdown.ts).
+ */
 function escapeHtml(text: string): string {
   return text
     .replaceAll("&", "&amp;")
     .replaceAll("<", "&lt;")
     .replaceAll(">", "&gt;")
     .replaceAll('"', "&quot;")
-    .replaceAll("'", "&#39;");
+    .replaceAll("'", "&#x27;");
 }
 
 /** Returns escaped, highlighted HTML for `code` (only `<span class="hljs-...">` markup). */

@@ -2,11 +2,13 @@
 import { describe, expect, it } from "vitest";
 import {
   IncrementalMarkdown,
+  isCodeHtml,
   renderMarkdown,
   sanitizeHtml,
   scanBlocks,
   splitSettled,
 } from "./markdown";
+import { highlightCode } from "./highlight";
 
 describe("splitSettled", () => {
   it("cuts at blank lines between paragraphs and keeps the last block as the tail", () => {
@@ -167,6 +169,48 @@ describe("renderMarkdown", () => {
     expect(html).toMatch(/<button[^>]*data-testid="code-copy"/);
     expect(html).toContain('type="button"');
     expect(html).not.toContain("data-copy-nonce");
+  });
+
+  it("keeps hostile code inert while its highlighting skips the sanitiser", () => {
+    const code = `<script>alert(1)</script><img src=x onerror="alert(2)"> '&' &amp; </code></pre><b>`;
+    for (const lang of ["html", "javascript", "nosuchlang", ""]) {
+      for (const highlight of [true, false]) {
+        const html = renderMarkdown(`\`\`\`${lang}\n${code}\n\`\`\``, { highlight });
+        const host = document.createElement("div");
+        host.innerHTML = html;
+        expect(host.querySelectorAll("script, img, b").length, `${lang} ${highlight}`).toBe(0);
+        expect(host.querySelector("pre code")?.textContent).toBe(code);
+        expect(host.querySelectorAll("*").length).toBe(
+          host.querySelectorAll(".code-block, .code-block *").length,
+        );
+      }
+    }
+  });
+
+  it("sets aside only class-only spans around escaped text (isCodeHtml)", () => {
+    for (const [code, lang] of [
+      ["fn main() { let s = \"<'&'>\"; }", "rust"],
+      ['<div class="a">x</div>', "html"],
+      ["const x = `${a}` // é 中文", "javascript"],
+      ["plain 'text' & \"more\"", null],
+    ] as const) {
+      expect(isCodeHtml(highlightCode(code, lang).html), code).toBe(true);
+      expect(isCodeHtml(highlightCode(code, lang, false).html), code).toBe(true);
+    }
+    for (const bad of [
+      "<script>alert(1)</script>",
+      '<img src=x onerror="alert(1)">',
+      '<span class="hljs-string" onclick="alert(1)">x</span>',
+      "<span class='hljs-string'>x</span>",
+      '<span class="a"style="x">x</span>',
+      '<a href="https://example.com">x</a>',
+      "it's",
+      'say "hi"',
+      "&nbsp; or &#60;",
+      "a < b",
+    ]) {
+      expect(isCodeHtml(bad), bad).toBe(false);
+    }
   });
 
   it("shows raw HTML from the model as text", () => {

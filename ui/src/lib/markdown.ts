@@ -6,7 +6,9 @@
  * string that reaches `{@html}` has been through `sanitizeHtml`: no scripts, no event handlers, no
  * forms or frames, no inline styles, links only to http(s)/mailto, no remote images (a remote image
  * would leak data to whoever the prompt names the moment it renders). Raw HTML in the markdown is
- * escaped and shown as text.
+ * escaped and shown as text. One exception, for speed: the inside of a code block, when
+ * `isCodeHtml` proves it is only class-only `<span>`s around escaped text, is put back after
+ * the rest is sanitised (`renderTokens`); anything else in it is sanitised with the rest.
  *
  * A streaming reply is rendered incrementally (`IncrementalMarkdown`), so a frame costs its new
  * text rather than its length, with the same HTML as a one-shot render: blocks that can no longer
@@ -366,7 +368,7 @@ const marked = new Marked(mathExtension, {
       return (
         `<div class="code-block"><div class="code-header"><span class="code-lang">${label}</span>` +
         `<button data-copy-nonce="${COPY_NONCE}">${escapeHtml(msg.chat_code_copy())}</button></div>` +
-        `<pre><code class="${cls}">${html}</code></pre></div>`
+        `<pre><code class="${cls}">${setAside(html)}</code></pre></div>`
       );
     },
     // Raw HTML in a reply is shown as text: a model that mentions `<div>` in prose means the
@@ -399,11 +401,47 @@ function lex(source: string): TokensList {
   return new MathLexer(marked.defaults).lex(source);
 }
 
+/**
+ * Highlighted code set aside while a render is sanitised (`renderTokens`), and put back after:
+ * DOMPurify walked every `<span>` highlight.js makes, which was most of the cost of a code block
+ * in WebKitGTK (a 48-line block: 3-4 ms per render; issue 13, the frame in which a streamed
+ * block settles). Only HTML that `isCodeHtml` accepts is set aside; anything else stays in the
+ * render and is sanitised with it. Null outside a render.
+ */
+let codeAside: string[] | null = null;
+/** Stands for the `n`-th piece set aside: a plain word, unique per session (a reply cannot guess it). */
+const codeMark = (n: number) => `parleycode${COPY_NONCE}x${n}x`;
+const CODE_MARK = new RegExp(`parleycode${COPY_NONCE}x(\\d+)x`, "g");
+/** The markup highlight.js and `escapeHtml` write: class-only spans around escaped text. */
+const CODE_SPAN = /<span class="[\w .-]*">|<\/span>/g;
+const UNESCAPED = /[<>"']|&(?!(?:amp|lt|gt|quot|#x27);)/;
+
+/**
+ * Whether `html` is only what highlight.js or `escapeHtml` make of code: `<span>`s with a class
+ * of word characters, spaces, dots and dashes, and text in which `<`, `>`, `&`, `"` and `'` are
+ * escaped. Such HTML has no other element, attribute or URL: nothing for DOMPurify to remove.
+ */
+export function isCodeHtml(html: string): boolean {
+  return !UNESCAPED.test(html.replace(CODE_SPAN, ""));
+}
+
+function setAside(html: string): string {
+  if (codeAside === null || !isCodeHtml(html)) return html;
+  codeAside.push(html);
+  return codeMark(codeAside.length - 1);
+}
+
 function renderTokens(tokens: Token[], highlight: boolean): string {
   renderOptions.highlight = highlight;
+  const aside: string[] = [];
+  codeAside = aside;
   try {
-    return sanitizeHtml(marked.parser(tokens));
+    const html = sanitizeHtml(marked.parser(tokens));
+    return aside.length === 0
+      ? html
+      : html.replace(CODE_MARK, (mark, n: string) => aside[Number(n)] ?? mark);
   } finally {
+    codeAside = null;
     renderOptions.highlight = true;
   }
 }
