@@ -127,6 +127,17 @@ impl From<sqlx::migrate::MigrateError> for StoreError {
     }
 }
 
+/// The rows of a statement that returns them as one JSON array (`json_group_array`). The
+/// store reads long lists this way: sqlx hands SQLite's rows over from its worker thread one
+/// at a time, which cost more than the statements themselves. SQLite does not promise an
+/// aggregate's order, so each caller sorts what it gets (already sorted, so linear).
+pub(crate) fn json_rows<T: serde::de::DeserializeOwned>(
+    json: &str,
+    what: &str,
+) -> Result<Vec<T>, StoreError> {
+    serde_json::from_str(json).map_err(|err| StoreError::Invalid(format!("{what}: {err}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

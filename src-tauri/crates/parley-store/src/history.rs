@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::conversations::summary_columns;
+use crate::error::json_rows;
 use crate::{ConversationSummary, Store, StoreError, TitleSource, new_id};
 
 /// A folder of conversations.
@@ -36,9 +37,8 @@ impl Store {
     /// image. Walks the `conversations_live_order` index, so no sort is
     /// needed however many conversations there are.
     pub async fn list_history(&self) -> Result<Vec<ConversationSummary>, StoreError> {
-        // One row of JSON rather than a row per conversation: sqlx hands SQLite's rows over
-        // from its worker thread one at a time, which cost more than the statement itself
-        // (issue 13: the list is the first thing a launch waits for).
+        // One row of JSON (see `json_rows`): 20,001 conversations in 25 ms, against 195 ms
+        // row by row (issue 13: the list is the first thing a launch waits for).
         let json: String = sqlx::query_scalar(concat!(
             "SELECT coalesce(json_group_array(json_array(",
             summary_columns!(),
@@ -59,8 +59,7 @@ impl Store {
             Option<String>,
             TitleSource,
         );
-        let rows: Vec<SummaryRow> = serde_json::from_str(&json)
-            .map_err(|err| StoreError::Invalid(format!("conversation list: {err}")))?;
+        let rows: Vec<SummaryRow> = json_rows(&json, "conversation list")?;
         let mut summaries: Vec<ConversationSummary> = rows
             .into_iter()
             .map(
@@ -79,8 +78,6 @@ impl Store {
                 },
             )
             .collect();
-        // SQLite aggregates in the subquery's order; sorting (already sorted, so linear)
-        // makes that order certain.
         summaries
             .sort_by(|a, b| (b.pinned, b.updated_at, &b.id).cmp(&(a.pinned, a.updated_at, &a.id)));
         self.fill_thumbnails(&mut summaries).await?;

@@ -11,6 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::json_rows;
 use crate::{Store, StoreError};
 
 /// Marks the start of the matched text in [`SearchHit::snippet`]
@@ -197,10 +198,8 @@ impl Store {
             };
         }
         let json: String = sql.fetch_one(&self.search_pool).await?;
-        let mut rows: Vec<(String, String, String, String, i64, i64)> = serde_json::from_str(&json)
-            .map_err(|err| StoreError::Invalid(format!("search results: {err}")))?;
-        // SQLite aggregates the hits in the order the subquery gives them;
-        // sorting (already sorted, so linear) makes that order certain.
+        let mut rows: Vec<(String, String, String, String, i64, i64)> =
+            json_rows(&json, "search results")?;
         rows.sort_by_key(|row| std::cmp::Reverse(row.5));
         let like = statement.path == SearchPath::Like;
         let query = query.trim();
