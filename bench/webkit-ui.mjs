@@ -12,12 +12,14 @@
 //   xvfb-run -a node bench/webkit-ui.mjs stream [DIST] [RUNS] [plain|rich]
 //       per run: a 15,000-piece reply streamed by the fake backend at 2,500 pieces/s into a
 //       new conversation: frame gaps and per-frame script / style + layout (as `smoothness`),
-//       plain words or the mock server's rich sections (code, tables, formulas)
+//       plain words or the mock server's own rich reply (code, tables, formulas; needs
+//       target/*/parley-mock-claude or PARLEY_MOCK_BINARY)
 //
 // Runs with WEBKIT_DISABLE_COMPOSITING_MODE=1, as the app and bench/run.mjs do without a GPU.
 
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { serveStatic } from "./lib/static.mjs";
@@ -32,38 +34,73 @@ const dist = resolve(distArg);
 const runs = Number(runsArg);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** One section of the mock server's `[[rate-rich]]` reply (tests/mock-claude/src/magic.rs). */
-function richSection(n) {
-  let out =
-    `## Part ${n}: measuring the pipeline\n\nEach stage reads its input once, and \`stage_${n}\` keeps a ` +
-    `running total, so the cost is $O(n \\log n)$ overall with a constant near $c_${n} = ${n}.5$ per item. ` +
-    `The table below lists what each run measured; the code after it is what produced the figures.\n\n` +
-    `| run | items | median (ms) | p99 (ms) | note |\n| --- | ---: | ---: | ---: | --- |\n`;
-  const notes = ["warm", "cold", "after restart", "under load", "idle"];
-  for (let row = 0; row < 30; row++) {
-    out += `| ${n}.${row} | ${1000 + row * 250} | ${12 + (row % 7)}.${row % 10} | ${40 + (row % 13)}.${(row * 3) % 10} | ${notes[row % 5]} |\n`;
-  }
-  out += "\n```rust\n";
-  for (let line = 0; line < 48; line++) {
-    out +=
-      `${"    ".repeat(line % 4)}let value_${line} = items.iter().map(|item| item.weight * ${line}.0 + ` +
-      `offset_${n}).sum::<f64>(); // step ${line}\n`;
-  }
-  return `${out}\`\`\`\n\n$$\n\\sum_{i=1}^{n} w_i x_i = \\frac{1}{n} \\int_0^1 f(t)\\,dt + \\sqrt{\\sigma^2 + \\mu^2}\n$$\n\n`;
-}
-
-/** `count` pieces of 3 to 8 characters, as the mock's `varied_chunks` cuts. */
-function pieces(count) {
+/**
+ * The pieces of a `count`-piece reply: plain words, or the mock server's own `[[rate-rich]]`
+ * reply (tests/mock-claude/src/magic.rs), streamed from it unpaced and cut where its deltas are.
+ */
+async function pieces(count) {
   if (kind === "plain") return Array(count).fill("word ");
-  const sizes = [3, 5, 8, 4, 7, 6, 3, 8];
-  const out = [];
-  for (let section = 1; out.length < count; section++) {
-    const chars = [...richSection(section)];
-    for (let i = 0, k = 0; i < chars.length; i += sizes[k++ % sizes.length]) {
-      out.push(chars.slice(i, i + sizes[k % sizes.length]).join(""));
+  const binary =
+    process.env.PARLEY_MOCK_BINARY ??
+    ["release", "debug"]
+      .map((profile) => join(ROOT, "target", profile, "parley-mock-claude"))
+      .find((path) => existsSync(path));
+  if (!binary)
+    throw new Error(
+      "parley-mock-claude is not built (cargo build -p parley-mock-claude)",
+    );
+  const dir = mkdtempSync(join(tmpdir(), "webkit-ui-mock-"));
+  const addrFile = join(dir, "addr");
+  const mock = spawn(
+    binary,
+    ["--port", "0", "--addr-file", addrFile, "--quiet"],
+    { stdio: "ignore" },
+  );
+  try {
+    for (let i = 0; i < 400 && !existsSync(addrFile); i++) await sleep(25);
+    const baseUrl = readFileSync(addrFile, "utf8").trim();
+    const response = await fetch(`${baseUrl}/v1/messages`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "x-api-key": "sk-ant-webkit-ui",
+        "anthropic-version": "2023-06-01",
+      },
+      body: JSON.stringify({
+        model: "claude-sonnet-4-5",
+        max_tokens: 4096,
+        stream: true,
+        messages: [
+          {
+            role: "user",
+            content: [{ type: "text", text: `[[rate-rich:1000000:${count}]]` }],
+          },
+        ],
+      }),
+    });
+    // Server-sent events as the mock varies them (CRLF, a data field over several lines).
+    const out = [];
+    let data = [];
+    for (const line of [...(await response.text()).split(/\r\n|\r|\n/), ""]) {
+      if (line === "") {
+        const event = data.length ? JSON.parse(data.join("\n")) : null;
+        if (
+          event?.type === "content_block_delta" &&
+          event.delta.type === "text_delta"
+        )
+          out.push(event.delta.text);
+        data = [];
+      } else if (line.startsWith("data:")) {
+        data.push(line.slice(line.startsWith("data: ") ? 6 : 5));
+      }
     }
+    if (out.length !== count)
+      throw new Error(`the mock sent ${out.length} pieces, not ${count}`);
+    return out;
+  } finally {
+    mock.kill("SIGTERM");
+    rmSync(dir, { recursive: true, force: true });
   }
-  return out.slice(0, count);
 }
 
 const startupProbe = `(() => {
@@ -80,10 +117,10 @@ const startupProbe = `(() => {
   observer.observe(document, { childList: true, subtree: true });
 })();`;
 
-function streamDriver() {
+async function streamDriver() {
   return `(() => {
   const pageSendAndWait = ${pageSendAndWait.toString()};
-  const pieces = ${JSON.stringify(pieces(15_000))};
+  const pieces = ${JSON.stringify(await pieces(15_000))};
   async function stream(perSecond) {
     const mock = window.__MOCK__;
     const before = mock.channels.length;
@@ -197,7 +234,7 @@ if (mode === "startup") {
     }
   }
 } else if (mode === "stream") {
-  const launched = await launch([], streamDriver());
+  const launched = await launch([], await streamDriver());
   try {
     const mark = await waitForMark(launched.server, 60_000 + runs * 30_000);
     for (const r of mark.body) {
