@@ -261,12 +261,7 @@ pub(crate) async fn write_stream(
                         json!({"type": "content_block_delta", "index": index, "delta": delta});
                     let bytes = ev.encode("content_block_delta", &data, false);
                     ev.body.queue(&bytes, HUGE_BATCH).await?;
-                    let due = started
-                        + Duration::from_secs_f64((i + 1) as f64 / f64::from((*per_second).max(1)));
-                    if due > tokio::time::Instant::now() {
-                        ev.body.flush().await?;
-                        tokio::time::sleep_until(due).await;
-                    }
+                    keep_pace(&mut ev, started, i + 1, *per_second).await?;
                 }
                 ev.body.flush().await?;
             }
@@ -330,6 +325,22 @@ pub(crate) async fn write_endless(body: &mut BodyWriter<'_>) -> io::Result<()> {
     Ok(())
 }
 
+/// Paces a stream at `per_second` pieces per second: when the `sent` pieces since `started`
+/// are ahead of that rate, flushes what is queued and waits until they are due.
+async fn keep_pace(
+    ev: &mut Events<'_>,
+    started: tokio::time::Instant,
+    sent: usize,
+    per_second: u32,
+) -> io::Result<()> {
+    let due = started + Duration::from_secs_f64(sent as f64 / f64::from(per_second.max(1)));
+    if due > tokio::time::Instant::now() {
+        ev.body.flush().await?;
+        tokio::time::sleep_until(due).await;
+    }
+    Ok(())
+}
+
 /// Streams `tokens` tokens in batches of writes, without pauses or splits. Every full event
 /// has the same bytes, so it is encoded once. With `per_second` > 0 the stream is paced
 /// instead: whatever is queued is flushed whenever the stream is ahead of that rate.
@@ -354,12 +365,7 @@ async fn write_huge(
     for i in 1..=tokens / per_event {
         ev.body.queue(&full, HUGE_BATCH).await?;
         if per_second > 0 {
-            let due =
-                started + Duration::from_secs_f64((i * per_event) as f64 / f64::from(per_second));
-            if due > tokio::time::Instant::now() {
-                ev.body.flush().await?;
-                tokio::time::sleep_until(due).await;
-            }
+            keep_pace(ev, started, i * per_event, per_second).await?;
         }
     }
     let rest = tokens % per_event;
