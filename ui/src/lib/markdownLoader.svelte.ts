@@ -1,9 +1,9 @@
 /**
  * The markdown renderer (marked, DOMPurify, highlight.js, KaTeX: more than half of the UI's
- * code) is its own chunk, loaded once the conversation list has painted (App.svelte) rather than before: evaluating it
- * delayed the first paint of the conversation list by about 90 ms (WebKitGTK's MiniBrowser with
- * the UI tests' fake backend, six launches each way). Until it is
- * there (a moment after start-up), a reply's text shows as plain text.
+ * code) is its own chunk, loaded once the conversation list has painted (App.svelte) rather
+ * than before: evaluating it delayed the first paint of the conversation list by about 90 ms
+ * (WebKitGTK's MiniBrowser with the UI tests' fake backend, six launches each way). Until it
+ * is there (a moment after start-up), a reply's text shows as plain text.
  */
 type MarkdownModule = typeof import("./components/chat/Markdown.svelte");
 
