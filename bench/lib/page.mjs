@@ -37,7 +37,8 @@ export async function pageWaitForSelector(selector, limitMs) {
       // The number of rows in the list (a virtual list renders only the visible ones).
       listCount: list && list.hasAttribute("data-count") ? Number(list.getAttribute("data-count")) : null,
       // Where the page's time went, in ms since its navigation start: the app's marks
-      // (main.ts, conversations.svelte.ts), its scripts' downloads, DOMContentLoaded.
+      // (main.ts, conversations.svelte.ts) and DOMContentLoaded. (Resource timing is left out:
+      // WebKitGTK records none for the app's own scheme.)
       timeline: {
         ...Object.fromEntries(
           performance
@@ -45,10 +46,6 @@ export async function pageWaitForSelector(selector, limitMs) {
             .filter((mark) => mark.name.startsWith("parley:start:"))
             .map((mark) => [mark.name.slice("parley:start:".length), Math.round(mark.startTime)]),
         ),
-        scripts: performance
-          .getEntriesByType("resource")
-          .filter((r) => r.name.endsWith(".js"))
-          .map((r) => `${r.name.split("/").pop()} ${Math.round(r.startTime)}-${Math.round(r.responseEnd)}`),
         domContentLoaded: Math.round(
           performance.getEntriesByType("navigation")[0]?.domContentLoadedEventEnd ?? -1,
         ),
