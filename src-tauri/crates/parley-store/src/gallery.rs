@@ -475,9 +475,14 @@ mod tests {
             std::fs::copy(&shipped, migrations.path().join(name)).unwrap();
         }
         let before_gallery = Migrator::new(migrations.path()).await.unwrap();
-        let old = crate::open::open_file(&path, &before_gallery, std::time::Duration::from_secs(5))
-            .await
-            .unwrap();
+        let old = crate::open::open_file(
+            &path,
+            &before_gallery,
+            std::time::Duration::from_secs(5),
+            &|_| {},
+        )
+        .await
+        .unwrap();
         let id = conversation(&old, "from 0002").await;
         // Rows as Parley 0002 wrote them, in SQL: the store's own queries read later columns.
         let insert = |message_id: &'static str,

@@ -53,6 +53,7 @@ pub use messages::{
     MessageFinish, MessageLink, MessageStatus, NewMessage, Role, StoredMessage, StoredUsage,
     TreeNode, active_path,
 };
+pub use open::OpenProgress;
 pub use presets::{NewPreset, StoredPreset};
 pub use search::{
     SNIPPET_END, SNIPPET_START, SearchHit, SearchParam, SearchPath, SearchStatement,

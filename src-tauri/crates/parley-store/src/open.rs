@@ -74,7 +74,17 @@ impl Store {
     /// is copied to `<file name>.backup-<unix seconds>` beside it; only the
     /// last three such backups are kept.
     pub async fn open(path: &Path) -> Result<Store, StoreError> {
-        open_file(path, &MIGRATOR, BUSY_TIMEOUT).await
+        Store::open_reporting(path, &|_| {}).await
+    }
+
+    /// [`Store::open`], telling `progress` what it is doing while it upgrades an existing
+    /// database (backing up, migrating, indexing), so that the app can show an upgrade that
+    /// takes long. An up-to-date database reports nothing.
+    pub async fn open_reporting(
+        path: &Path,
+        progress: &(dyn Fn(OpenProgress) + Send + Sync),
+    ) -> Result<Store, StoreError> {
+        open_file(path, &MIGRATOR, BUSY_TIMEOUT, progress).await
     }
 
     /// Opens a private in-memory database with the full schema, for tests.
@@ -113,6 +123,7 @@ pub(crate) async fn open_file(
     path: &Path,
     migrator: &Migrator,
     busy_timeout: Duration,
+    progress: &(dyn Fn(OpenProgress) + Send + Sync),
 ) -> Result<Store, StoreError> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         create_private_dir_all(parent)
@@ -140,7 +151,7 @@ pub(crate) async fn open_file(
         .await
         .map_err(|err| with_path(err.into(), path))?;
 
-    let result = prepare_schema(&pool, path, migrator).await;
+    let result = prepare_schema(&pool, path, migrator, progress).await;
     if let Err(err) = result {
         // Release the file promptly so the user can move or inspect it.
         pool.close().await;
@@ -208,6 +219,7 @@ async fn prepare_schema(
     pool: &SqlitePool,
     path: &Path,
     migrator: &Migrator,
+    progress: &(dyn Fn(OpenProgress) + Send + Sync),
 ) -> Result<(), StoreError> {
     if let Some(applied) = applied_versions(pool).await? {
         let pending = migrator
@@ -217,6 +229,7 @@ async fn prepare_schema(
         // A brand-new database has nothing worth saving; an existing one
         // gets a copy before its schema changes, since migrations are one-way.
         if pending && !applied.is_empty() {
+            progress(OpenProgress::BackingUp);
             let backup = backup_database(pool, path).await?;
             tracing::info!(backup = %backup.display(), "backed up the database before migrating");
             // Only disk space is at stake: a backup that cannot be removed
@@ -224,9 +237,116 @@ async fn prepare_schema(
             if let Err(err) = prune_backups(path, BACKUPS_KEPT).await {
                 tracing::warn!(%err, "could not remove old database backups");
             }
+            progress(OpenProgress::Migrating);
         }
     }
     migrator.run(pool).await?;
+    index_pending_messages(pool, progress).await
+}
+
+/// What [`Store::open_reporting`] is doing while it upgrades a database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "step", rename_all = "camelCase")]
+pub enum OpenProgress {
+    /// Copying the database beside itself before its schema changes.
+    BackingUp,
+    /// Changing the schema.
+    Migrating,
+    /// Adding stored messages to the search index: `done` of `total`.
+    Indexing {
+        /// Messages indexed so far by this open.
+        done: u64,
+        /// Messages this open had to index when it began.
+        total: u64,
+    },
+    /// Giving the space the old index took back to the file system (`VACUUM`).
+    Compacting,
+}
+
+/// Messages indexed per transaction by [`index_pending_messages`]: each commit is a point the
+/// work resumes from, and a progress report. About 100 ms of work on this machine.
+const INDEX_BATCH: i64 = 20_000;
+
+/// Indexes the messages a migration left out of the search index (the rows of
+/// `search_index_backfill`, see migrations/0006), in batches of [`INDEX_BATCH`], each its own
+/// transaction that also moves the table's `next_seq` on: an app closed halfway resumes from the
+/// last batch on its next start. No other writer runs meanwhile, since the store is not handed
+/// out before this returns; so the triggers, which delete a row's old text from the index when
+/// it changes, never meet a message the index does not hold yet.
+///
+/// The migration that starts a backfill drops an index larger than the new one, so once the
+/// backfill is done the file is compacted; a failure there (a disk too full for the copy
+/// `VACUUM` writes) only leaves the space unused and is logged.
+async fn index_pending_messages(
+    pool: &SqlitePool,
+    progress: &(dyn Fn(OpenProgress) + Send + Sync),
+) -> Result<(), StoreError> {
+    // A schema from before migration 0006 (only in tests that stop there) has no such table.
+    let has_backfill: bool = sqlx::query_scalar(
+        "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'search_index_backfill'",
+    )
+    .fetch_one(pool)
+    .await?;
+    if !has_backfill {
+        return Ok(());
+    }
+    let Some((mut next, last)) = sqlx::query_as::<_, (i64, i64)>(
+        "SELECT next_seq, last_seq FROM search_index_backfill LIMIT 1",
+    )
+    .fetch_optional(pool)
+    .await?
+    else {
+        return Ok(());
+    };
+    let total: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM messages WHERE seq BETWEEN ?1 AND ?2")
+            .bind(next)
+            .bind(last)
+            .fetch_one(pool)
+            .await?;
+    let total = u64::try_from(total).unwrap_or(0);
+    let mut done = 0u64;
+    progress(OpenProgress::Indexing { done, total });
+    loop {
+        let mut tx = pool.begin().await?;
+        let (batch_end, batch_rows): (Option<i64>, i64) = sqlx::query_as(
+            "SELECT max(seq), count(*) FROM (
+                 SELECT seq FROM messages WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq LIMIT ?3)",
+        )
+        .bind(next)
+        .bind(last)
+        .bind(INDEX_BATCH)
+        .fetch_one(&mut *tx)
+        .await?;
+        let Some(batch_end) = batch_end else {
+            sqlx::query("DELETE FROM search_index_backfill")
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            break;
+        };
+        // A reply still marked streaming is indexed by the trigger once it ends, as always.
+        sqlx::query(
+            "INSERT INTO messages_fts (rowid, text)
+             SELECT seq, text FROM messages WHERE seq BETWEEN ?1 AND ?2 AND status <> 'streaming'",
+        )
+        .bind(next)
+        .bind(batch_end)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE search_index_backfill SET next_seq = ?1")
+            .bind(batch_end + 1)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        next = batch_end + 1;
+        done += u64::try_from(batch_rows).unwrap_or(0);
+        progress(OpenProgress::Indexing { done, total });
+    }
+    progress(OpenProgress::Compacting);
+    if let Err(err) = sqlx::query("VACUUM").execute(pool).await {
+        tracing::warn!(%err, "could not compact the database after re-indexing it");
+    }
     Ok(())
 }
 
@@ -594,7 +714,7 @@ mod tests {
         .unwrap();
         holder.execute("BEGIN EXCLUSIVE").await.unwrap();
 
-        let err = open_file(&path, &MIGRATOR, Duration::from_millis(100))
+        let err = open_file(&path, &MIGRATOR, Duration::from_millis(100), &|_| {})
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::Locked(_)), "got {err:?}");
@@ -712,7 +832,7 @@ mod tests {
         let migrations = tempfile::tempdir().unwrap();
         let upgraded = migrator_with_pending_migration(migrations.path()).await;
 
-        let reopened = open_file(&path, &upgraded, BUSY_TIMEOUT).await;
+        let reopened = open_file(&path, &upgraded, BUSY_TIMEOUT, &|_| {}).await;
         store.close().await;
         let reopened = reopened.unwrap();
 
@@ -768,7 +888,7 @@ mod tests {
         let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/0001_init.sql");
         std::fs::copy(&shipped, migrations.path().join("0001_init.sql")).unwrap();
         let first_release = Migrator::new(migrations.path()).await.unwrap();
-        let old = open_file(&path, &first_release, BUSY_TIMEOUT)
+        let old = open_file(&path, &first_release, BUSY_TIMEOUT, &|_| {})
             .await
             .unwrap();
         sqlx::query(
@@ -824,13 +944,208 @@ mod tests {
         backup.close().await.unwrap();
     }
 
+    /// A database at the schema before migration 0006 (positions in the search index), holding
+    /// `count` messages in one conversation: "note N", with " quokka" where N % 1000 == 7; and
+    /// one reply still marked streaming that says quokka too.
+    async fn database_before_positionless_index(path: &Path, count: i64) {
+        let migrations = tempfile::tempdir().unwrap();
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        for entry in std::fs::read_dir(&shipped).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_name().to_string_lossy().as_ref() < "0006" {
+                std::fs::copy(entry.path(), migrations.path().join(entry.file_name())).unwrap();
+            }
+        }
+        let before = Migrator::new(migrations.path()).await.unwrap();
+        let old = open_file(path, &before, BUSY_TIMEOUT, &|_| {})
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO conversations (id, title, model, created_at, updated_at)
+             VALUES ('c1', 'notes', 'm', 1, 1)",
+        )
+        .execute(&old.pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
+             INSERT INTO messages (id, conversation_id, role, content_json, text, status,
+                                   created_at, updated_at)
+             SELECT 'm' || i, 'c1', 'user', '',
+                    'note ' || i || CASE i % 1000 WHEN 7 THEN ' quokka' ELSE '' END,
+                    'done', i, i
+             FROM n",
+        )
+        .bind(count)
+        .execute(&old.pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO messages (id, conversation_id, role, content_json, text, status,
+                                   created_at, updated_at)
+             VALUES ('live', 'c1', 'assistant', '', 'a quokka, still streaming', 'streaming',
+                     ?1, ?1)",
+        )
+        .bind(count + 1)
+        .execute(&old.pool)
+        .await
+        .unwrap();
+        old.close().await;
+    }
+
+    fn recorder() -> (
+        Arc<std::sync::Mutex<Vec<OpenProgress>>>,
+        impl Fn(OpenProgress) + Send + Sync,
+    ) {
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = Arc::clone(&seen);
+        (seen, move |step| sink.lock().unwrap().push(step))
+    }
+
+    async fn search_index_is_consistent(store: &Store) {
+        // A streaming reply is indexed when it ends, by the trigger: end it, so that every
+        // message should be in the index. FTS5's own check then fails if the index and the
+        // messages disagree (a message indexed twice, or missing).
+        sqlx::query("UPDATE messages SET status = 'done' WHERE status = 'streaming'")
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)")
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        let pending: i64 = sqlx::query_scalar("SELECT count(*) FROM search_index_backfill")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(pending, 0, "nothing is left to index");
+    }
+
+    #[tokio::test]
+    async fn an_upgrade_indexes_the_stored_messages_in_batches_and_reports_each() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("parley.db");
+        let stored = 2 * INDEX_BATCH + 2_000;
+        database_before_positionless_index(&path, stored).await;
+        let size_before = std::fs::metadata(&path).unwrap().len();
+
+        let (seen, progress) = recorder();
+        let store = Store::open_reporting(&path, &progress).await.unwrap();
+
+        let seen = seen.lock().unwrap().clone();
+        // The streaming reply counts among the messages looked at, but is not indexed.
+        let total = (stored + 1) as u64;
+        let batch = INDEX_BATCH as u64;
+        let indexing = |done| OpenProgress::Indexing { done, total };
+        assert_eq!(
+            seen,
+            [
+                OpenProgress::BackingUp,
+                OpenProgress::Migrating,
+                indexing(0),
+                indexing(batch),
+                indexing(2 * batch),
+                indexing(total),
+                OpenProgress::Compacting,
+            ]
+        );
+        assert_eq!(backups_in(dir.path()).len(), 1);
+        let hits = store.search_messages("quokka", 50).await.unwrap();
+        let ids: Vec<_> = hits.iter().map(|hit| hit.message_id.clone()).collect();
+        let expected: Vec<_> = (1..=stored)
+            .rev()
+            .filter(|i| i % 1000 == 7)
+            .map(|i| format!("m{i}"))
+            .collect();
+        assert_eq!(
+            ids, expected,
+            "every stored quokka, newest first, none streaming"
+        );
+        assert!(
+            hits[0].snippet.contains("\u{2}quokka\u{3}"),
+            "{:?}",
+            hits[0].snippet
+        );
+        search_index_is_consistent(&store).await;
+        store.close().await;
+        let size_after = std::fs::metadata(&path).unwrap().len();
+        assert!(
+            size_after < size_before,
+            "the space of the dropped index is given back: {size_before} -> {size_after}"
+        );
+
+        // Up to date now: opening again reports nothing and indexes nothing.
+        let (seen, progress) = recorder();
+        Store::open_reporting(&path, &progress)
+            .await
+            .unwrap()
+            .close()
+            .await;
+        assert!(seen.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_upgrade_stopped_halfway_resumes_after_the_last_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("parley.db");
+        let stored = INDEX_BATCH + 4_000;
+        database_before_positionless_index(&path, stored).await;
+        // The state an app closed during indexing leaves: migrated, and the first 3,000
+        // messages indexed and recorded as such, in one transaction as a batch is.
+        {
+            let pool = SqlitePool::connect_with(SqliteConnectOptions::new().filename(&path))
+                .await
+                .unwrap();
+            MIGRATOR.run(&pool).await.unwrap();
+            let mut tx = pool.begin().await.unwrap();
+            sqlx::query(
+                "INSERT INTO messages_fts (rowid, text)
+                 SELECT seq, text FROM messages WHERE seq <= 3000",
+            )
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+            sqlx::query("UPDATE search_index_backfill SET next_seq = 3001")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            pool.close().await;
+        }
+
+        let (seen, progress) = recorder();
+        let store = Store::open_reporting(&path, &progress).await.unwrap();
+
+        // The rest, and the streaming reply.
+        let total = (stored - 3_000 + 1) as u64;
+        assert_eq!(
+            seen.lock().unwrap().as_slice(),
+            [
+                OpenProgress::Indexing { done: 0, total },
+                OpenProgress::Indexing {
+                    done: INDEX_BATCH as u64,
+                    total
+                },
+                OpenProgress::Indexing { done: total, total },
+                OpenProgress::Compacting,
+            ],
+            "only the messages after the last batch are indexed"
+        );
+        assert_eq!(
+            store.search_messages("quokka", 50).await.unwrap().len(),
+            (stored / 1000) as usize
+        );
+        search_index_is_consistent(&store).await;
+        store.close().await;
+    }
+
     #[tokio::test]
     async fn a_new_database_gets_no_backup() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("parley.db");
         let migrations = tempfile::tempdir().unwrap();
         let upgraded = migrator_with_pending_migration(migrations.path()).await;
-        open_file(&path, &upgraded, BUSY_TIMEOUT)
+        open_file(&path, &upgraded, BUSY_TIMEOUT, &|_| {})
             .await
             .unwrap()
             .close()
@@ -844,7 +1159,7 @@ mod tests {
         let path = dir.path().join("parley.db");
         let migrations = tempfile::tempdir().unwrap();
         let upgraded = migrator_with_pending_migration(migrations.path()).await;
-        open_file(&path, &upgraded, BUSY_TIMEOUT)
+        open_file(&path, &upgraded, BUSY_TIMEOUT, &|_| {})
             .await
             .unwrap()
             .close()
@@ -954,7 +1269,7 @@ mod tests {
 
         let migrations = tempfile::tempdir().unwrap();
         let upgraded = migrator_with_pending_migration(migrations.path()).await;
-        open_file(&path, &upgraded, BUSY_TIMEOUT)
+        open_file(&path, &upgraded, BUSY_TIMEOUT, &|_| {})
             .await
             .unwrap()
             .close()

@@ -5,9 +5,10 @@
 //! without spaces, are searchable). The trigram index cannot answer one- or
 //! two-character queries, so those scan `messages.text` with `LIKE`.
 //!
-//! The user's query is always literal text, never FTS5 syntax: it is passed
-//! as one quoted FTS5 string, so `"`, `*`, `AND`, `NEAR(` and the like are
-//! searched for as written instead of causing syntax errors.
+//! The user's query is always literal text: it is only ever a `LIKE` pattern
+//! (never FTS5 query syntax), with `%`, `_` and `\` escaped where the stored
+//! text is compared, so `"`, `*`, `AND`, `NEAR(` and the like are searched for
+//! as written instead of causing syntax errors.
 
 use serde::{Deserialize, Serialize};
 
@@ -26,10 +27,7 @@ pub const SNIPPET_END: &str = "\u{3}";
 /// Shown where a snippet cuts the message text short.
 const ELLIPSIS: &str = "…";
 
-/// Roughly how much context a snippet shows. The FTS path counts trigram
-/// tokens (about one per character); the `LIKE` path counts characters on
-/// each side of the match.
-const SNIPPET_TOKENS: i64 = 48;
+/// How many characters of context a snippet shows on each side of the match.
 const SNIPPET_CONTEXT_CHARS: usize = 20;
 
 /// Queries shorter than this (in characters) cannot use the trigram index.
@@ -109,23 +107,37 @@ macro_rules! hits_as_one_row {
     };
 }
 
+// Both statements return, as the snippet, not the whole text but the window
+// [`like_snippet`] needs: the first match (`instr` of the ASCII-lowercased
+// text, which is how `LIKE` compares) with up to ?4 + 1 characters on each
+// side, the extra one telling whether the text goes on. A hit is then a few
+// dozen characters to copy out of SQLite, however long its message.
+//
+// The trigram index keeps no positions (migrations/0006), so it answers
+// `LIKE` rather than a phrase `MATCH`: it finds the messages holding every
+// trigram of the query's runs of 3+ characters between wildcards, and SQLite
+// checks each one against the stored text. The index is asked with the
+// query's `%` and `_` unescaped (it takes no `ESCAPE`; as wildcards they can
+// only widen what it finds), and the stored text with them escaped, so a hit
+// holds the query exactly as typed.
 const FTS_SEARCH_SQL: &str = hits_as_one_row!(
-    "SELECT m.id AS message_id, m.conversation_id, c.title AS conversation_title,
-            snippet(messages_fts, 0, ?1, ?2, ?3, ?4) AS snippet, m.created_at, m.seq
-     FROM messages_fts
-     JOIN messages m ON m.seq = messages_fts.rowid
-     JOIN conversations c ON c.id = m.conversation_id
-     WHERE messages_fts MATCH ?5 AND c.deleted_at IS NULL
-     ORDER BY messages_fts.rowid DESC
-     LIMIT ?6"
+    r"SELECT message_id, conversation_id, conversation_title,
+             substr(text, max(1, at - ?4 - 1), at - max(1, at - ?4 - 1) + length(?3) + ?4 + 1)
+                 AS snippet,
+             created_at, seq
+      FROM (SELECT m.id AS message_id, m.conversation_id, c.title AS conversation_title,
+                   m.text, m.created_at, m.seq, instr(lower(m.text), lower(?3)) AS at
+            FROM messages_fts
+            JOIN messages m ON m.seq = messages_fts.rowid
+            JOIN conversations c ON c.id = m.conversation_id
+            WHERE messages_fts.text LIKE ?5 AND m.text LIKE ?1 ESCAPE '\'
+                  AND c.deleted_at IS NULL
+            ORDER BY messages_fts.rowid DESC
+            LIMIT ?2)"
 );
 
-// A backwards scan of `messages` that stops after n live hits. The snippet
-// column is not the whole text but the window [`like_snippet`] needs: the
-// first match (`instr` of the ASCII-lowercased text, which is how `LIKE`
-// compares) with up to ?4 + 1 characters on each side, the extra one telling
-// whether the text goes on. A hit is then a few dozen characters to copy
-// out of SQLite, however long its message.
+// A backwards scan of `messages` that stops after n live hits, for queries
+// too short for the trigram index.
 const LIKE_SEARCH_SQL: &str = hits_as_one_row!(
     r"SELECT message_id, conversation_id, conversation_title,
              substr(text, max(1, at - ?4 - 1), at - max(1, at - ?4 - 1) + length(?3) + ?4 + 1)
@@ -147,31 +159,27 @@ pub fn search_statement(query: &str, limit: i64) -> Option<SearchStatement> {
     if query.is_empty() {
         return None;
     }
+    let like_pattern = format!("%{}%", escape_like(query));
+    let mut params = vec![
+        SearchParam::Text(like_pattern),
+        SearchParam::Integer(limit),
+        SearchParam::Text(query.to_owned()),
+        SearchParam::Integer(SNIPPET_CONTEXT_CHARS as i64),
+    ];
     if query.chars().count() < TRIGRAM_MIN_CHARS {
         // One or two characters: the trigram index cannot answer them, so
         // this is a scan, acceptable because results are limited.
         return Some(SearchStatement {
             path: SearchPath::Like,
             sql: LIKE_SEARCH_SQL,
-            params: vec![
-                SearchParam::Text(format!("%{}%", escape_like(query))),
-                SearchParam::Integer(limit),
-                SearchParam::Text(query.to_owned()),
-                SearchParam::Integer(SNIPPET_CONTEXT_CHARS as i64),
-            ],
+            params,
         });
     }
+    params.push(SearchParam::Text(format!("%{query}%")));
     Some(SearchStatement {
         path: SearchPath::Fts,
         sql: FTS_SEARCH_SQL,
-        params: vec![
-            SearchParam::Text(SNIPPET_START.to_owned()),
-            SearchParam::Text(SNIPPET_END.to_owned()),
-            SearchParam::Text(ELLIPSIS.to_owned()),
-            SearchParam::Integer(SNIPPET_TOKENS),
-            SearchParam::Text(fts5_literal(query)),
-            SearchParam::Integer(limit),
-        ],
+        params,
     })
 }
 
@@ -179,9 +187,9 @@ impl Store {
     /// Up to `limit` messages (on any branch, of any status, in conversations
     /// that are not in the trash) whose text contains `query`, newest stored
     /// first (the order they were written in; see the note on the
-    /// statements). Matching ignores case (for non-ASCII letters only on
-    /// queries of three or more characters) and leading or trailing
-    /// whitespace in the query. An empty query finds nothing.
+    /// statements). Matching ignores the case of ASCII letters (as `LIKE`
+    /// does) and leading or trailing whitespace in the query. An empty query
+    /// finds nothing.
     pub async fn search_messages(
         &self,
         query: &str,
@@ -201,7 +209,6 @@ impl Store {
         let mut rows: Vec<(String, String, String, String, i64, i64)> =
             json_rows(&json, "search results")?;
         rows.sort_by_key(|row| std::cmp::Reverse(row.5));
-        let like = statement.path == SearchPath::Like;
         let query = query.trim();
         Ok(rows
             .into_iter()
@@ -211,23 +218,13 @@ impl Store {
                         message_id,
                         conversation_id,
                         conversation_title,
-                        snippet: if like {
-                            like_snippet(&snippet, query)
-                        } else {
-                            snippet
-                        },
+                        snippet: like_snippet(&snippet, query),
                         created_at,
                     }
                 },
             )
             .collect())
     }
-}
-
-/// `text` as a single FTS5 string literal: inside double quotes everything is
-/// literal except `"`, which is doubled.
-fn fts5_literal(text: &str) -> String {
-    format!("\"{}\"", text.replace('"', "\"\""))
 }
 
 /// Escapes `LIKE` wildcards so they match themselves (with `ESCAPE '\'`).
@@ -309,12 +306,6 @@ mod tests {
             .into_iter()
             .map(|hit| hit.message_id)
             .collect()
-    }
-
-    #[test]
-    fn fts5_literals_double_inner_quotes() {
-        assert_eq!(fts5_literal("abc"), r#""abc""#);
-        assert_eq!(fts5_literal(r#"say "hi""#), r#""say ""hi""""#);
     }
 
     #[test]
@@ -678,12 +669,13 @@ mod tests {
             hit_ids(&store, "otters").await.is_empty(),
             "cascaded deletes remove index entries too"
         );
-        let indexed: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM messages_fts WHERE messages_fts MATCH '\"otters\"'",
-        )
-        .fetch_one(&store.pool)
-        .await
-        .unwrap();
+        // One trigram is one token, which an index without positions
+        // answers from the index alone.
+        let indexed: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM messages_fts WHERE messages_fts MATCH 'ott'")
+                .fetch_one(&store.pool)
+                .await
+                .unwrap();
         assert_eq!(indexed, 0);
         // FTS5's own consistency check fails if the index and the content
         // table disagree.
