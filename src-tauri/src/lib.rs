@@ -3,12 +3,10 @@
 
 mod commands;
 mod data_dir;
+mod startup;
 mod window;
 
-use std::sync::Arc;
-
 use parley_core::{Environment, Parley};
-use parley_secrets::KeyringSecretStore;
 use tauri::{Manager, Runtime};
 
 /// Builds and runs the app.
@@ -49,34 +47,17 @@ pub fn wire<R: Runtime>(builder: tauri::Builder<R>, env: Environment) -> tauri::
                 .build(),
         )
         .plugin(tauri_plugin_opener::init())
+        .manage(startup::Startup::default())
         .setup(move |app| {
             let data_dir = data_dir::resolve(app.handle())?;
-            let opened = tauri::async_runtime::block_on(Parley::open(
-                &data_dir,
-                Arc::new(KeyringSecretStore::default()),
-                env,
-            ));
-            match opened {
-                Ok(parley) => {
-                    app.manage(parley);
-                    // Only now: a process refused the data folder never shows a window.
-                    window::create_main(app.handle(), data_dir::webview_dir(&data_dir))?;
-                    Ok(())
-                }
-                Err(error) => {
-                    // A database Parley cannot open is never replaced by an empty one, and a data
-                    // folder another Parley uses is not touched: say why and stop. Exiting here,
-                    // rather than failing the setup hook (which Tauri turns into a panic with a
-                    // backtrace), ends the process with status 1 and nothing opened.
-                    data_dir::report_fatal(&data_dir::open_failure_message(&data_dir, &error));
-                    std::process::exit(1)
-                }
-            }
+            startup::open(app.handle(), data_dir, env)?;
+            Ok(())
         })
         // Files the user picks or drops are the only ones `prepare_image_file` reads.
         .manage(parley_core::images::GrantedPaths::default())
         .on_window_event(commands::images::remember_dropped_paths)
         .invoke_handler(tauri::generate_handler![
+            startup::startup_status,
             commands::settings::get_settings,
             commands::settings::save_settings,
             commands::settings::test_connection,

@@ -14,9 +14,12 @@ pub const MAIN: &str = "main";
 /// it would have the app's IPC. Links are opened in the system browser by the opener instead.
 ///
 /// `webview_dir`, when given, is where the webview keeps its storage ([`crate::data_dir::webview_dir`]).
+/// `upgrading`: the history is still opening (an upgrade that takes long, see
+/// [`crate::startup`]); the page shows its progress and builds the app once it is open.
 pub fn create_main<R: Runtime>(
     app: &AppHandle<R>,
     webview_dir: Option<std::path::PathBuf>,
+    upgrading: bool,
 ) -> tauri::Result<()> {
     let config = app
         .config()
@@ -33,6 +36,10 @@ pub fn create_main<R: Runtime>(
     let mut builder = WebviewWindowBuilder::from_config(app, &config)?;
     if let Some(dir) = webview_dir {
         builder = builder.data_directory(dir);
+    }
+    if upgrading {
+        // Read by ui/src/main.ts before it builds anything.
+        builder = builder.initialization_script("window.__PARLEY_UPGRADING__ = true;");
     }
     let window = builder
         .on_navigation(move |url| {

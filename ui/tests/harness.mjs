@@ -92,7 +92,7 @@ export async function launchBrowser() {
 export async function openApp(
   browser,
   baseUrl,
-  { colorScheme = "light", uiLocale = null, ...config } = {},
+  { colorScheme = "light", uiLocale = null, upgrading = false, ...config } = {},
 ) {
   const context = await browser.newContext({
     viewport: { width: 1280, height: 820 },
@@ -105,6 +105,9 @@ export async function openApp(
   }
   await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: baseUrl });
   await context.addInitScript({ content: `window.__MOCK_CONFIG__ = ${JSON.stringify(config)};` });
+  // `upgrading`: the window opened before the history did, as Rust's initialization script says
+  // (src-tauri/src/window.rs); the page shows the upgrade screen, not the app.
+  if (upgrading) await context.addInitScript({ content: "window.__PARLEY_UPGRADING__ = true;" });
   await context.addInitScript({ path: MOCK_SCRIPT });
   const page = await context.newPage();
   page.setDefaultTimeout(5_000);
@@ -114,7 +117,9 @@ export async function openApp(
     if (m.type() === "error") errors.push(`console: ${m.text()}`);
   });
   await page.goto(baseUrl);
-  await page.waitForSelector('[data-testid="app"][data-ready="true"]');
+  await page.waitForSelector(
+    upgrading ? '[data-testid="upgrade-screen"]' : '[data-testid="app"][data-ready="true"]',
+  );
   return { page, context, errors };
 }
 

@@ -893,3 +893,62 @@ describe("appearance", () => {
     assert.ok(RUST_REPLY.includes("lifetime"));
   });
 });
+
+describe("an upgrade of the history at start-up", () => {
+  const setStartup = (page, startup) =>
+    page.evaluate((value) => (window.__MOCK__.startup = value), startup);
+  const stepText = (page) => page.locator(tid("upgrade-step")).innerText();
+
+  test("shows each step and the indexing progress, then builds the app once the history is open", async () => {
+    const page = await app({
+      upgrading: true,
+      startup: { ready: false, step: { step: "backingUp" } },
+    });
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="upgrade-screen"]')?.dataset.step === "backingUp",
+    );
+    assert.equal(await stepText(page), "Backing up your history…");
+    const bar = page.locator(tid("upgrade-progress"));
+    assert.equal(
+      await bar.getAttribute("aria-valuenow"),
+      null,
+      "a step without a count has no value",
+    );
+
+    await setStartup(page, {
+      ready: false,
+      step: { step: "indexing", done: 250_000, total: 1_000_000 },
+    });
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="upgrade-screen"]')?.dataset.step === "indexing",
+    );
+    assert.equal(
+      await stepText(page),
+      "Rebuilding the search index: 250,000 of 1,000,000 messages",
+    );
+    assert.equal(await bar.getAttribute("aria-valuenow"), "25");
+    assert.deepEqual(
+      [...new Set((await page.evaluate(() => window.__MOCK__.calls)).map((c) => c.cmd))],
+      ["startup_status"],
+      "nothing else is asked before the history is open",
+    );
+
+    await setStartup(page, { ready: true, step: { step: "compacting" } });
+    await page.waitForSelector('[data-testid="app"][data-ready="true"]');
+    assert.equal(await page.locator(tid("upgrade-screen")).count(), 0);
+    await page.waitForSelector(`${tid("conversation-item")}[data-id="c-rust"]`);
+  });
+
+  test("speaks the chosen language", async () => {
+    const page = await app({
+      upgrading: true,
+      uiLocale: "zh-CN",
+      startup: { ready: false, step: { step: "indexing", done: 1_200, total: 3_000 } },
+    });
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="upgrade-screen"]')?.dataset.step === "indexing",
+    );
+    assert.equal(await stepText(page), "正在重建搜索索引：已完成 1,200 / 3,000 条消息");
+    assert.equal(await page.locator("h1").innerText(), "正在更新历史记录");
+  });
+});

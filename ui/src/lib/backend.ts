@@ -24,7 +24,7 @@ import type { GalleryCursor, GalleryPage } from "./bindings";
 import type { Preset, PresetDraft, RequestParams, SpendView, TokenCount } from "./bindings";
 import type { TokenCountRequest, UsageTotals } from "./bindings";
 import type { Decision, McpImportReport, McpServerDraft, McpServerView } from "./bindings";
-import type { ToolPermission } from "./bindings";
+import type { StartupStatus, ToolPermission } from "./bindings";
 
 async function call<T>(
   command: string,
@@ -40,6 +40,11 @@ async function call<T>(
 
 function channel(onEvent: (event: ChatEvent) => void): Channel<ChatEvent> {
   return new Channel<ChatEvent>(onEvent);
+}
+
+/** Whether the history is open yet, polled while an upgrade of it runs (see `main.ts`). */
+export function startupStatus(): Promise<StartupStatus> {
+  return call("startup_status");
 }
 
 export function getSettings(): Promise<SettingsView> {

@@ -569,4 +569,16 @@ presets: number, };
 
 export type TransferProgress = { done: number, total: number, };
 
+export type UpgradeStep = { "step": "backingUp" } | { "step": "migrating" } | { "step": "indexing", done: number, total: number, } | { "step": "compacting" };
+
+export type StartupStatus = { 
+/**
+ * The history is open and every command works.
+ */
+ready: boolean, 
+/**
+ * The upgrade's latest step, if an upgrade ran.
+ */
+step: UpgradeStep | null, };
+
 export type ChatEvent = { "type": "retrying", messageId: string, attempt: number, delayMs: number, error: ErrorPayload, } | { "type": "blockStart", messageId: string, index: number, block: ContentBlock, } | { "type": "textDelta", messageId: string, index: number, text: string, } | { "type": "thinkingDelta", messageId: string, index: number, text: string, } | { "type": "toolInputDelta", messageId: string, index: number, partialJson: string, } | { "type": "blockStop", messageId: string, index: number, block: ContentBlock, textStreamed: boolean, } | { "type": "usage", messageId: string, usage: Usage, } | { "type": "finished", message: MessageView, blocksStreamed: boolean, } | { "type": "toolCalls", messageId: string, conversationId: string, calls: ToolCallView[], awaiting: boolean, } | { "type": "toolResults", message: MessageView, } | { "type": "nextReply", message: MessageView, } | { "type": "toolLoopPaused", messageId: string, rounds: number, } | { "type": "titleUpdated", conversationId: string, title: string, };

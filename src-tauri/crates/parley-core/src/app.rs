@@ -162,6 +162,17 @@ impl Parley {
         secrets: Arc<dyn SecretStore>,
         env: Environment,
     ) -> CoreResult<Self> {
+        Self::open_reporting(data_dir, secrets, env, &|_| {}).await
+    }
+
+    /// [`Parley::open`], telling `progress` each step of upgrading the history, if it needs one
+    /// (see [`Store::open_reporting`]), so that the app can show an upgrade that takes long.
+    pub async fn open_reporting(
+        data_dir: &Path,
+        secrets: Arc<dyn SecretStore>,
+        env: Environment,
+        progress: &(dyn Fn(crate::upgrade::UpgradeStep) + Send + Sync),
+    ) -> CoreResult<Self> {
         data_folder::create_private_dir_all(data_dir).map_err(|source| {
             CoreError::Store(parley_store::StoreError::Io {
                 context: format!("could not create the data folder {}", data_dir.display()),
@@ -169,7 +180,10 @@ impl Parley {
             })
         })?;
         let data_lock = DataLock::acquire(data_dir)?;
-        let store = Store::open(&data_dir.join(DATABASE_FILE)).await?;
+        let store = Store::open_reporting(&data_dir.join(DATABASE_FILE), &|step| {
+            progress(step.into());
+        })
+        .await?;
         let recovered = store.recover_interrupted_streams().await?;
         if recovered > 0 {
             tracing::warn!(recovered, "marked replies interrupted by the last shutdown");

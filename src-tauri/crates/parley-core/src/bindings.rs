@@ -33,6 +33,7 @@ pub fn typescript() -> String {
         McpImportReport, McpServerDraft, McpServerState, McpServerView, McpToolView, SecretEntry,
         ToolPermission, TransportDraft, TransportView,
     };
+    use crate::upgrade::{StartupStatus, UpgradeStep};
     use crate::view::{
         BranchPage, ConversationMeta, ConversationSummary, ConversationView, Folder, HistoryIndex,
         MessageView, RoleView, SearchHit, StatusView, TitleSourceView, UsageView,
@@ -110,6 +111,8 @@ pub fn typescript() -> String {
         ExportReport::decl(),
         ImportReport::decl(),
         TransferProgress::decl(),
+        UpgradeStep::decl(),
+        StartupStatus::decl(),
         ChatEvent::decl(),
     ];
     let mut out = String::from(

@@ -33,6 +33,7 @@ pub mod tokens;
 pub mod tool_calls;
 mod tool_loop;
 pub mod tools;
+pub mod upgrade;
 pub mod view;
 
 pub use app::{ConnectionReport, Environment, Parley, SettingsView};
