@@ -96,23 +96,32 @@ pub struct SearchStatement {
 // arrays: sqlx hands rows from its SQLite thread to the caller one by one,
 // which cost more than SQLite's own work for a query that finds its 50 hits
 // in a fraction of a millisecond; one row crosses once.
-macro_rules! hits_as_one_row {
-    ($hits:literal) => {
-        concat!(
-            "SELECT json_group_array(json_array(message_id, conversation_id, \
-             conversation_title, snippet, created_at, seq)) FROM (",
-            $hits,
-            ")"
-        )
-    };
-}
-
+//
 // Both statements return, as the snippet, not the whole text but the window
 // [`like_snippet`] needs: the first match (`instr` of the ASCII-lowercased
 // text, which is how `LIKE` compares) with up to ?4 + 1 characters on each
 // side, the extra one telling whether the text goes on. A hit is then a few
-// dozen characters to copy out of SQLite, however long its message.
-//
+// dozen characters to copy out of SQLite, however long its message. They
+// differ only in where the messages come from (`$from_where`, over
+// `messages m` and `conversations c`).
+macro_rules! hits_as_one_row {
+    ($from_where:literal) => {
+        concat!(
+            "SELECT json_group_array(json_array(message_id, conversation_id, \
+             conversation_title, snippet, created_at, seq)) FROM (",
+            r"SELECT message_id, conversation_id, conversation_title,
+                     substr(text, max(1, at - ?4 - 1), at - max(1, at - ?4 - 1) + length(?3) + ?4 + 1)
+                         AS snippet,
+                     created_at, seq
+              FROM (SELECT m.id AS message_id, m.conversation_id, c.title AS conversation_title,
+                           m.text, m.created_at, m.seq, instr(lower(m.text), lower(?3)) AS at
+                    ",
+            $from_where,
+            "))"
+        )
+    };
+}
+
 // The trigram index keeps no positions (migrations/0006), so it answers
 // `LIKE` rather than a phrase `MATCH`: it finds the messages holding every
 // trigram of the query's runs of 3+ characters between wildcards, and SQLite
@@ -121,35 +130,23 @@ macro_rules! hits_as_one_row {
 // only widen what it finds), and the stored text with them escaped, so a hit
 // holds the query exactly as typed.
 const FTS_SEARCH_SQL: &str = hits_as_one_row!(
-    r"SELECT message_id, conversation_id, conversation_title,
-             substr(text, max(1, at - ?4 - 1), at - max(1, at - ?4 - 1) + length(?3) + ?4 + 1)
-                 AS snippet,
-             created_at, seq
-      FROM (SELECT m.id AS message_id, m.conversation_id, c.title AS conversation_title,
-                   m.text, m.created_at, m.seq, instr(lower(m.text), lower(?3)) AS at
-            FROM messages_fts
-            JOIN messages m ON m.seq = messages_fts.rowid
-            JOIN conversations c ON c.id = m.conversation_id
-            WHERE messages_fts.text LIKE ?5 AND m.text LIKE ?1 ESCAPE '\'
-                  AND c.deleted_at IS NULL
-            ORDER BY messages_fts.rowid DESC
-            LIMIT ?2)"
+    r"FROM messages_fts
+      JOIN messages m ON m.seq = messages_fts.rowid
+      JOIN conversations c ON c.id = m.conversation_id
+      WHERE messages_fts.text LIKE ?5 AND m.text LIKE ?1 ESCAPE '\'
+            AND c.deleted_at IS NULL
+      ORDER BY messages_fts.rowid DESC
+      LIMIT ?2"
 );
 
 // A backwards scan of `messages` that stops after n live hits, for queries
 // too short for the trigram index.
 const LIKE_SEARCH_SQL: &str = hits_as_one_row!(
-    r"SELECT message_id, conversation_id, conversation_title,
-             substr(text, max(1, at - ?4 - 1), at - max(1, at - ?4 - 1) + length(?3) + ?4 + 1)
-                 AS snippet,
-             created_at, seq
-      FROM (SELECT m.id AS message_id, m.conversation_id, c.title AS conversation_title,
-                   m.text, m.created_at, m.seq, instr(lower(m.text), lower(?3)) AS at
-            FROM messages m
-            JOIN conversations c ON c.id = m.conversation_id
-            WHERE m.text LIKE ?1 ESCAPE '\' AND c.deleted_at IS NULL
-            ORDER BY m.seq DESC
-            LIMIT ?2)"
+    r"FROM messages m
+      JOIN conversations c ON c.id = m.conversation_id
+      WHERE m.text LIKE ?1 ESCAPE '\' AND c.deleted_at IS NULL
+      ORDER BY m.seq DESC
+      LIMIT ?2"
 );
 
 /// The statement [`Store::search_messages`] runs for `query` and `limit`;
