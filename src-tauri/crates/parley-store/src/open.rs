@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use sqlx::SqlitePool;
 use sqlx::migrate::Migrator;
+use sqlx::{ConnectOptions, Connection, SqlitePool};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use tokio::io::AsyncReadExt;
 
@@ -151,7 +151,7 @@ pub(crate) async fn open_file(
         .await
         .map_err(|err| with_path(err.into(), path))?;
 
-    let result = prepare_schema(&pool, path, migrator, progress).await;
+    let result = prepare_schema(&pool, &options, path, migrator, progress).await;
     if let Err(err) = result {
         // Release the file promptly so the user can move or inspect it.
         pool.close().await;
@@ -217,6 +217,7 @@ async fn search_pool(options: SqliteConnectOptions) -> Result<SqlitePool, StoreE
 
 async fn prepare_schema(
     pool: &SqlitePool,
+    options: &SqliteConnectOptions,
     path: &Path,
     migrator: &Migrator,
     progress: &(dyn Fn(OpenProgress) + Send + Sync),
@@ -241,7 +242,7 @@ async fn prepare_schema(
         }
     }
     migrator.run(pool).await?;
-    index_pending_messages(pool, progress).await
+    index_pending_messages(pool, options, progress).await
 }
 
 /// What [`Store::open_reporting`] is doing while it upgrades a database.
@@ -279,6 +280,7 @@ const INDEX_BATCH: i64 = 20_000;
 /// `VACUUM` writes) only leaves the space unused and is logged.
 async fn index_pending_messages(
     pool: &SqlitePool,
+    options: &SqliteConnectOptions,
     progress: &(dyn Fn(OpenProgress) + Send + Sync),
 ) -> Result<(), StoreError> {
     // A schema from before migration 0006 (only in tests that stop there) has no such table.
@@ -307,8 +309,12 @@ async fn index_pending_messages(
     let total = u64::try_from(total).unwrap_or(0);
     let mut done = 0u64;
     progress(OpenProgress::Indexing { done, total });
+    // Its own connection, without sqlx's statement logging: each batch and the VACUUM take a
+    // second or more by design, which sqlx would log as a slow statement, fifty times over for
+    // a million messages.
+    let mut conn = options.clone().disable_statement_logging().connect().await?;
     loop {
-        let mut tx = pool.begin().await?;
+        let mut tx = conn.begin().await?;
         let (batch_end, batch_rows): (Option<i64>, i64) = sqlx::query_as(
             "SELECT max(seq), count(*) FROM (
                  SELECT seq FROM messages WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq LIMIT ?3)",
@@ -344,9 +350,10 @@ async fn index_pending_messages(
         progress(OpenProgress::Indexing { done, total });
     }
     progress(OpenProgress::Compacting);
-    if let Err(err) = sqlx::query("VACUUM").execute(pool).await {
+    if let Err(err) = sqlx::query("VACUUM").execute(&mut conn).await {
         tracing::warn!(%err, "could not compact the database after re-indexing it");
     }
+    conn.close().await?;
     Ok(())
 }
 
