@@ -1,8 +1,8 @@
 //! Opening the history at launch, and the window that shows its upgrade when that takes long.
 //!
 //! The window normally appears only once the history is open, so a process refused the data
-//! folder never shows one. An upgrade that re-indexes every message takes about a minute for a
-//! million messages, though, and a launch that shows nothing for a minute looks broken. So the
+//! folder never shows one. An upgrade that re-indexes every message takes about 40 s for a
+//! million messages, though, and a launch that shows nothing for that long looks broken. So the
 //! history opens on its own thread: if it is not open within [`UPGRADE_WINDOW_AFTER`], the
 //! window appears in upgrade mode (a progress page polling `startup_status`) and the app is
 //! built in it once the history is open.
