@@ -910,6 +910,21 @@ mod tests {
         reopened.close().await;
     }
 
+    /// The shipped migrations whose file names sort before `first_left_out` (e.g. "0006"): the
+    /// schema an earlier release made. The folder must live as long as the migrator is used.
+    async fn shipped_migrations_before(first_left_out: &str) -> (tempfile::TempDir, Migrator) {
+        let migrations = tempfile::tempdir().unwrap();
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        for entry in std::fs::read_dir(&shipped).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_name().to_string_lossy().as_ref() < first_left_out {
+                std::fs::copy(entry.path(), migrations.path().join(entry.file_name())).unwrap();
+            }
+        }
+        let migrator = Migrator::new(migrations.path()).await.unwrap();
+        (migrations, migrator)
+    }
+
     /// A database made by the first release (only 0001) is upgraded by the
     /// real migrations: backed up first, then given the history columns,
     /// keeping its data.
@@ -917,10 +932,7 @@ mod tests {
     async fn a_first_release_database_is_backed_up_and_upgraded() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("parley.db");
-        let migrations = tempfile::tempdir().unwrap();
-        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/0001_init.sql");
-        std::fs::copy(&shipped, migrations.path().join("0001_init.sql")).unwrap();
-        let first_release = Migrator::new(migrations.path()).await.unwrap();
+        let (_migrations, first_release) = shipped_migrations_before("0002").await;
         let old = open_file(&path, &first_release, BUSY_TIMEOUT, &|_| {})
             .await
             .unwrap();
@@ -981,15 +993,7 @@ mod tests {
     /// `count` messages in one conversation: "note N", with " quokka" where N % 1000 == 7; and
     /// one reply still marked streaming that says quokka too.
     async fn database_before_positionless_index(path: &Path, count: i64) {
-        let migrations = tempfile::tempdir().unwrap();
-        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
-        for entry in std::fs::read_dir(&shipped).unwrap() {
-            let entry = entry.unwrap();
-            if entry.file_name().to_string_lossy().as_ref() < "0006" {
-                std::fs::copy(entry.path(), migrations.path().join(entry.file_name())).unwrap();
-            }
-        }
-        let before = Migrator::new(migrations.path()).await.unwrap();
+        let (_migrations, before) = shipped_migrations_before("0006").await;
         let old = open_file(path, &before, BUSY_TIMEOUT, &|_| {})
             .await
             .unwrap();
