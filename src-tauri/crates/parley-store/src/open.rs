@@ -265,7 +265,8 @@ pub enum OpenProgress {
 }
 
 /// Messages indexed per transaction by [`index_pending_messages`]: each commit is a point the
-/// work resumes from, and a progress report. About 100 ms of work on this machine.
+/// work resumes from, and a progress report. About 0.6 s of work on this machine (2 cores);
+/// batches of 5,000 indexed 100,200 messages in 3.6 s instead of 3.3.
 const INDEX_BATCH: i64 = 20_000;
 
 /// Indexes the messages a migration left out of the search index (the rows of
