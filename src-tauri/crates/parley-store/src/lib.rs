@@ -34,6 +34,7 @@ mod open;
 mod presets;
 mod search;
 mod settings;
+mod text_find;
 mod usage;
 
 use std::sync::Arc;

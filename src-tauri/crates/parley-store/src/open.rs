@@ -12,6 +12,7 @@ use sqlx::{ConnectOptions, Connection, SqlitePool};
 use tokio::io::AsyncReadExt;
 
 use crate::clock::Clock;
+use crate::text_find;
 use crate::{Store, StoreError};
 
 /// The schema, embedded at compile time (see `build.rs`).
@@ -95,7 +96,7 @@ impl Store {
         let options = SqliteConnectOptions::new()
             .in_memory(true)
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
+        let pool = with_parley_functions(SqlitePoolOptions::new())
             .min_connections(1)
             .max_connections(1)
             .idle_timeout(None)
@@ -144,7 +145,7 @@ pub(crate) async fn open_file(
         .foreign_keys(true)
         .busy_timeout(busy_timeout)
         .pragma("mmap_size", MMAP_BYTES.to_string());
-    let pool = SqlitePoolOptions::new()
+    let pool = with_parley_functions(SqlitePoolOptions::new())
         .max_connections(MAX_CONNECTIONS)
         .after_release(|conn, _meta| Box::pin(still_usable(conn)))
         .connect_with(options.clone())
@@ -171,6 +172,20 @@ pub(crate) async fn open_file(
         pool,
         search_pool,
         clock: Arc::new(Clock::default()),
+    })
+}
+
+/// `options` with the store's own SQL functions ([`text_find::SQL_FUNCTION`]) added to every
+/// connection the pool opens, before any statement runs on it.
+fn with_parley_functions(options: SqlitePoolOptions) -> SqlitePoolOptions {
+    options.after_connect(|conn, _meta| {
+        Box::pin(async move {
+            let mut handle = conn.lock_handle().await?;
+            // SAFETY: a locked handle is an open connection that no other thread uses while it is
+            // held.
+            unsafe { text_find::register(handle.as_raw_handle()) }
+                .map_err(|message| sqlx::Error::Configuration(message.into()))
+        })
     })
 }
 
@@ -205,7 +220,7 @@ async fn still_usable(conn: &mut sqlx::SqliteConnection) -> Result<bool, sqlx::E
 /// writes (a streaming reply every 250 ms) never wait for it, and in WAL
 /// mode it never waits for them.
 async fn search_pool(options: SqliteConnectOptions) -> Result<SqlitePool, StoreError> {
-    let pool = SqlitePoolOptions::new()
+    let pool = with_parley_functions(SqlitePoolOptions::new())
         .min_connections(1)
         .max_connections(1)
         .idle_timeout(None)

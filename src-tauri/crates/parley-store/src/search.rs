@@ -3,16 +3,18 @@
 //! Queries of three or more characters go through the `messages_fts` trigram
 //! index, which matches any substring (so Chinese and Japanese, written
 //! without spaces, are searchable). The trigram index cannot answer one- or
-//! two-character queries, so those scan `messages.text` with `LIKE`.
+//! two-character queries, so those scan `messages.text`.
 //!
-//! The user's query is always literal text: it is only ever a `LIKE` pattern
-//! (never FTS5 query syntax), with `%`, `_` and `\` escaped where the stored
-//! text is compared, so `"`, `*`, `AND`, `NEAR(` and the like are searched for
-//! as written instead of causing syntax errors.
+//! Matching ignores case in every script (`text_find`): "école" finds
+//! "ÉCOLE". The user's query is always literal text: the index is asked for
+//! its trigrams, each quoted, never FTS5 query syntax, and `LIKE` patterns
+//! have `%`, `_` and `\` escaped, so `"`, `*`, `AND`, `NEAR(` and the like are
+//! searched for as written instead of causing syntax errors.
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::json_rows;
+use crate::text_find::{find_ignoring_case, needs_unicode_case_folding};
 use crate::{Store, StoreError};
 
 /// Marks the start of the matched text in [`SearchHit::snippet`]
@@ -54,9 +56,8 @@ pub struct SearchHit {
 pub enum SearchPath {
     /// The trigram index (queries of three or more characters).
     Fts,
-    /// A `LIKE` scan of the message text (one- and two-character queries);
-    /// the snippet column holds the whole text, cut down afterwards.
-    Like,
+    /// A scan of the message text (one- and two-character queries).
+    Scan,
 }
 
 /// A value bound to a parameter of a [`SearchStatement`].
@@ -76,13 +77,18 @@ pub enum SearchParam {
 pub struct SearchStatement {
     /// Which kind of statement this is.
     pub path: SearchPath,
-    /// The SQL text.
+    /// The SQL text. It may call `parley_find`, a function only the store's
+    /// own connections have.
     pub sql: &'static str,
+    /// The same statement with SQLite's `instr(lower(..), lower(..))` in
+    /// place of `parley_find`, for the `sqlite3` command: the same work,
+    /// except that SQLite's `lower()` folds ASCII letters only.
+    pub baseline_sql: &'static str,
     /// The bound values, in parameter order.
     pub params: Vec<SearchParam>,
 }
 
-// Both statements list hits newest stored first, by `messages.seq` (the FTS
+// Every statement lists hits newest stored first, by `messages.seq` (the FTS
 // rowid), not by `created_at`: FTS5 hands out matches in rowid order, so
 // with `ORDER BY rowid DESC LIMIT n` SQLite stops after n live hits and
 // computes n snippets. Ordering by `created_at` made it fetch every match,
@@ -97,15 +103,15 @@ pub struct SearchStatement {
 // which cost more than SQLite's own work for a query that finds its 50 hits
 // in a fraction of a millisecond; one row crosses once.
 //
-// Both statements return, as the snippet, not the whole text but the window
-// [`like_snippet`] needs: the first match (`instr` of the ASCII-lowercased
-// text, which is how `LIKE` compares) with up to ?4 + 1 characters on each
-// side, the extra one telling whether the text goes on. A hit is then a few
-// dozen characters to copy out of SQLite, however long its message. They
-// differ only in where the messages come from (`$from_where`, over
+// Every statement returns, as the snippet, not the whole text but the window
+// [`match_snippet`] needs: the first match (`$at`, a 1-based character
+// position) with up to ?4 + 1 characters on each side, the extra one telling
+// whether the text goes on. A hit is then a few dozen characters to copy out
+// of SQLite, however long its message. They differ in how a match is found
+// (`$at`) and where the messages come from (`$from_where`, over
 // `messages m` and `conversations c`).
 macro_rules! hits_as_one_row {
-    ($from_where:literal) => {
+    ($at:literal, $($from_where:literal),+) => {
         concat!(
             "SELECT json_group_array(json_array(message_id, conversation_id, \
              conversation_title, snippet, created_at, seq)) FROM (",
@@ -114,40 +120,90 @@ macro_rules! hits_as_one_row {
                          AS snippet,
                      created_at, seq
               FROM (SELECT m.id AS message_id, m.conversation_id, c.title AS conversation_title,
-                           m.text, m.created_at, m.seq, instr(lower(m.text), lower(?3)) AS at
+                           m.text, m.created_at, m.seq, ",
+            $at,
+            r" AS at
                     ",
-            $from_where,
+            $($from_where),+,
             "))"
         )
     };
 }
 
-// The trigram index keeps no positions (migrations/0006), so it answers
-// `LIKE` rather than a phrase `MATCH`: it finds the messages holding every
-// trigram of the query's runs of 3+ characters between wildcards, and SQLite
-// checks each one against the stored text. The index is asked with the
-// query's `%` and `_` unescaped (it takes no `ESCAPE`; as wildcards they can
-// only widen what it finds), and the stored text with them escaped, so a hit
-// holds the query exactly as typed.
-const FTS_SEARCH_SQL: &str = hits_as_one_row!(
-    r"FROM messages_fts
-      JOIN messages m ON m.seq = messages_fts.rowid
-      JOIN conversations c ON c.id = m.conversation_id
-      WHERE messages_fts.text LIKE ?5 AND m.text LIKE ?1 ESCAPE '\'
-            AND c.deleted_at IS NULL
-      ORDER BY messages_fts.rowid DESC
-      LIMIT ?2"
-);
+// The trigram index keeps no positions (migrations/0006), so it cannot
+// answer a phrase: it is asked for the messages holding every trigram of
+// the query (?5: `"abc" AND "bcd" AND ...`; it folds case in every script
+// itself), and `$at` confirms each candidate against the stored text.
+// (`LIKE` on the index finds the same candidates but SQLite then re-checks
+// them with its own `LIKE`, which folds ASCII letters only.)
+macro_rules! fts_search_sql {
+    ($at:literal) => {
+        hits_as_one_row!(
+            $at,
+            r"FROM messages_fts
+              JOIN messages m ON m.seq = messages_fts.rowid
+              JOIN conversations c ON c.id = m.conversation_id
+              WHERE messages_fts MATCH ?5 AND ",
+            $at,
+            r" > 0 AND c.deleted_at IS NULL
+              ORDER BY messages_fts.rowid DESC
+              LIMIT ?2"
+        )
+    };
+}
 
 // A backwards scan of `messages` that stops after n live hits, for queries
 // too short for the trigram index.
-const LIKE_SEARCH_SQL: &str = hits_as_one_row!(
-    r"FROM messages m
-      JOIN conversations c ON c.id = m.conversation_id
-      WHERE m.text LIKE ?1 ESCAPE '\' AND c.deleted_at IS NULL
-      ORDER BY m.seq DESC
-      LIMIT ?2"
+macro_rules! scan_search_sql {
+    ($at:literal, $matches:literal) => {
+        hits_as_one_row!(
+            $at,
+            r"FROM messages m
+              JOIN conversations c ON c.id = m.conversation_id
+              WHERE ",
+            $matches,
+            r" AND c.deleted_at IS NULL
+              ORDER BY m.seq DESC
+              LIMIT ?2"
+        )
+    };
+}
+
+// `parley_find` is called only for a query holding a cased letter outside
+// ASCII. Any other query matches under SQLite's own `instr(lower(..))` and
+// `LIKE` (in C, faster per row than a call into Rust) exactly as under
+// `parley_find`, but for the rare characters outside ASCII whose lowercase
+// is an ASCII letter (the Kelvin sign "K" is not found by "k").
+const FTS_SEARCH_SQL: &str = fts_search_sql!("instr(lower(m.text), lower(?3))");
+const FTS_FOLDED_SEARCH_SQL: &str = fts_search_sql!("parley_find(m.text, ?3)");
+
+const SCAN_SEARCH_SQL: &str = scan_search_sql!(
+    "instr(lower(m.text), lower(?3))",
+    r"m.text LIKE ?1 ESCAPE '\'"
 );
+const SCAN_FOLDED_SEARCH_SQL: &str =
+    scan_search_sql!("parley_find(m.text, ?3)", "parley_find(m.text, ?3) > 0");
+const SCAN_FOLDED_BASELINE_SQL: &str = scan_search_sql!(
+    "instr(lower(m.text), lower(?3))",
+    "instr(lower(m.text), lower(?3)) > 0"
+);
+
+/// The FTS5 query for the messages holding every trigram of `query`: each
+/// distinct trigram as a quoted string (`"` doubled inside), joined by AND.
+fn trigram_match_query(query: &str) -> String {
+    let chars: Vec<char> = query.chars().collect();
+    let mut trigrams: Vec<String> = chars
+        .windows(3)
+        .map(|trigram| trigram.iter().collect())
+        .collect();
+    trigrams.sort_unstable();
+    trigrams.dedup();
+    trigrams
+        .iter()
+        .map(|trigram| format!("\"{}\"", trigram.replace('"', "\"\"")))
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
 
 /// The statement [`Store::search_messages`] runs for `query` and `limit`;
 /// `None` for a query that is empty once trimmed (it finds nothing).
@@ -163,19 +219,32 @@ pub fn search_statement(query: &str, limit: i64) -> Option<SearchStatement> {
         SearchParam::Text(query.to_owned()),
         SearchParam::Integer(SNIPPET_CONTEXT_CHARS as i64),
     ];
-    if query.chars().count() < TRIGRAM_MIN_CHARS {
+    let folded = needs_unicode_case_folding(query);
+    // FTS5 reads its query string only up to a NUL character.
+    if query.chars().count() < TRIGRAM_MIN_CHARS || query.contains('\0') {
         // One or two characters: the trigram index cannot answer them, so
         // this is a scan, acceptable because results are limited.
+        let (sql, baseline_sql) = if folded {
+            (SCAN_FOLDED_SEARCH_SQL, SCAN_FOLDED_BASELINE_SQL)
+        } else {
+            (SCAN_SEARCH_SQL, SCAN_SEARCH_SQL)
+        };
         return Some(SearchStatement {
-            path: SearchPath::Like,
-            sql: LIKE_SEARCH_SQL,
+            path: SearchPath::Scan,
+            sql,
+            baseline_sql,
             params,
         });
     }
-    params.push(SearchParam::Text(format!("%{query}%")));
+    params.push(SearchParam::Text(trigram_match_query(query)));
     Some(SearchStatement {
         path: SearchPath::Fts,
-        sql: FTS_SEARCH_SQL,
+        sql: if folded {
+            FTS_FOLDED_SEARCH_SQL
+        } else {
+            FTS_SEARCH_SQL
+        },
+        baseline_sql: FTS_SEARCH_SQL,
         params,
     })
 }
@@ -184,9 +253,9 @@ impl Store {
     /// Up to `limit` messages (on any branch, of any status, in conversations
     /// that are not in the trash) whose text contains `query`, newest stored
     /// first (the order they were written in; see the note on the
-    /// statements). Matching ignores the case of ASCII letters (as `LIKE`
-    /// does) and leading or trailing whitespace in the query. An empty query
-    /// finds nothing.
+    /// statements). Matching ignores the case of letters in every script and
+    /// leading or trailing whitespace in the query. An empty query finds
+    /// nothing.
     pub async fn search_messages(
         &self,
         query: &str,
@@ -215,7 +284,7 @@ impl Store {
                         message_id,
                         conversation_id,
                         conversation_title,
-                        snippet: like_snippet(&snippet, query),
+                        snippet: match_snippet(&snippet, query),
                         created_at,
                     }
                 },
@@ -236,12 +305,12 @@ fn escape_like(text: &str) -> String {
     escaped
 }
 
-/// Builds a snippet like FTS5's `snippet()` for a `LIKE` match: the first
-/// occurrence of `query` (ASCII case-insensitively, as `LIKE` matches) with
-/// some context on each side.
-fn like_snippet(text: &str, query: &str) -> String {
-    let Some((start, end)) = find_ascii_case_insensitive(text, query) else {
-        // Cannot happen for rows LIKE returned; show the start of the text.
+/// Builds a snippet like FTS5's `snippet()`: the first occurrence of `query`
+/// (ignoring case, as the statements match) with some context on each side.
+fn match_snippet(text: &str, query: &str) -> String {
+    let Some((_, start, end)) = find_ignoring_case(text, query) else {
+        // Cannot happen for rows the statements returned; show the start of
+        // the text.
         return text.chars().take(SNIPPET_CONTEXT_CHARS * 2).collect();
     };
     // Only the context is walked, never the whole text.
@@ -272,23 +341,6 @@ fn like_snippet(text: &str, query: &str) -> String {
     snippet
 }
 
-/// Byte range of the first occurrence of `needle` in `haystack`, comparing
-/// ASCII letters case-insensitively and everything else exactly.
-fn find_ascii_case_insensitive(haystack: &str, needle: &str) -> Option<(usize, usize)> {
-    haystack.char_indices().find_map(|(start, _)| {
-        let mut rest = haystack[start..].chars();
-        let mut len = 0;
-        for wanted in needle.chars() {
-            let got = rest.next()?;
-            if !got.eq_ignore_ascii_case(&wanted) {
-                return None;
-            }
-            len += got.len_utf8();
-        }
-        Some((start, start + len))
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -311,10 +363,13 @@ mod tests {
     }
 
     #[test]
-    fn like_snippets_mark_the_match_and_trim_context() {
-        assert_eq!(like_snippet("say Hi there", "hi"), "say \u{2}Hi\u{3} there");
+    fn match_snippets_mark_the_match_and_trim_context() {
+        assert_eq!(
+            match_snippet("say Hi there", "hi"),
+            "say \u{2}Hi\u{3} there"
+        );
         let long = format!("{}xy{}", "a".repeat(40), "b".repeat(40));
-        let snippet = like_snippet(&long, "XY");
+        let snippet = match_snippet(&long, "XY");
         let context = SNIPPET_CONTEXT_CHARS;
         assert_eq!(
             snippet,
@@ -324,7 +379,7 @@ mod tests {
                 "b".repeat(context)
             )
         );
-        assert_eq!(like_snippet("日本語の文", "本語"), "日\u{2}本語\u{3}の文");
+        assert_eq!(match_snippet("日本語の文", "本語"), "日\u{2}本語\u{3}の文");
     }
 
     /// The one- and two-character path reads only a window of each hit's
@@ -353,11 +408,11 @@ mod tests {
         let hits = store.search_messages("qA", 50).await.unwrap();
         assert_eq!(hits.len(), texts.len());
         for (hit, text) in hits.iter().zip(texts.iter().rev()) {
-            assert_eq!(hit.snippet, like_snippet(text, "qA"), "text {:.40?}", text);
+            assert_eq!(hit.snippet, match_snippet(text, "qA"), "text {:.40?}", text);
         }
         let hits = store.search_messages("の", 50).await.unwrap();
         assert_eq!(hits.len(), 1);
-        assert_eq!(hits[0].snippet, like_snippet(&texts[3], "の"));
+        assert_eq!(hits[0].snippet, match_snippet(&texts[3], "の"));
     }
 
     /// The statements must stop after `limit` hits instead of sorting every
@@ -367,7 +422,7 @@ mod tests {
     #[tokio::test]
     async fn search_statements_read_hits_in_order_without_sorting() {
         let store = memory_store().await;
-        for query in ["common words", "ab"] {
+        for query in ["common words", "ab", "école", "éc"] {
             let statement = search_statement(query, 50).unwrap();
             let sql = format!("EXPLAIN QUERY PLAN {}", statement.sql);
             let mut plan = sqlx::query_as::<_, (i64, i64, i64, String)>(&sql);
@@ -419,6 +474,51 @@ mod tests {
         );
         assert!(hit_ids(&store, "no such words").await.is_empty());
         assert!(hit_ids(&store, "   ").await.is_empty());
+    }
+
+    /// SQLite's `LIKE` and `lower()` fold ASCII letters only; search must
+    /// ignore case in every script, on both paths, and mark the text as
+    /// written.
+    #[tokio::test]
+    async fn letters_outside_ascii_match_in_any_case() {
+        let store = memory_store().await;
+        let conv = conversation(&store, "c").await;
+        let french = message(&store, &conv, None, Role::User, "Une ÉCOLE ici").await;
+        let russian = message(&store, &conv, None, Role::User, "Привет, мир").await;
+        let greek = message(&store, &conv, None, Role::User, "η ΟΔΟΣ μας").await;
+        let german = message(&store, &conv, None, Role::User, "über alles").await;
+        message(&store, &conv, None, Role::User, "une ecole sans accent").await;
+
+        assert_eq!(hit_ids(&store, "école").await, [french.id.as_str()]);
+        assert_eq!(hit_ids(&store, "ПРИВЕТ").await, [russian.id.as_str()]);
+        assert_eq!(
+            hit_ids(&store, "οδος").await,
+            [greek.id.as_str()],
+            "final sigma"
+        );
+        assert_eq!(hit_ids(&store, "ÜBER").await, [german.id.as_str()]);
+        // One and two characters: the scan.
+        assert_eq!(hit_ids(&store, "éc").await, [french.id.as_str()]);
+        assert_eq!(hit_ids(&store, "Ü").await, [german.id.as_str()]);
+        assert_eq!(hit_ids(&store, "пР").await, [russian.id.as_str()]);
+
+        let hits = store.search_messages("école", 10).await.unwrap();
+        assert_eq!(hits[0].snippet, "Une \u{2}ÉCOLE\u{3} ici");
+        let hits = store.search_messages("ü", 10).await.unwrap();
+        assert_eq!(hits[0].snippet, "\u{2}ü\u{3}ber alles");
+    }
+
+    /// A candidate from the index holds every trigram of the query, not
+    /// necessarily in order; only the query itself is a hit.
+    #[tokio::test]
+    async fn candidates_holding_the_trigrams_out_of_order_are_not_hits() {
+        let store = memory_store().await;
+        let conv = conversation(&store, "c").await;
+        let hit = message(&store, &conv, None, Role::User, "abcd").await;
+        message(&store, &conv, None, Role::User, "bcd abc").await;
+        assert_eq!(hit_ids(&store, "ABCD").await, [hit.id.as_str()]);
+        assert_eq!(trigram_match_query(r#"a"bc"#), r#""""bc" AND "a""b""#);
+        assert_eq!(trigram_match_query("aaaa"), r#""aaa""#, "each trigram once");
     }
 
     #[tokio::test]
@@ -526,7 +626,9 @@ mod tests {
             "{a b}",
             "col:val",
             "\u{0}",
+            "a\u{0}bc",
             "\u{2}\u{3}",
+            "\"\"\"",
         ];
         for query in hostile {
             store
