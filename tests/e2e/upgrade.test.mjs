@@ -1,11 +1,13 @@
 // End to end, an upgrade of the history at start-up (issue 13, storage): a history written before
-// migration 0006 (its search index kept positions) is opened by this build. The window shows the
-// upgrade's progress while the messages are re-indexed, then the app, with everything searchable
-// and a backup of the old file beside it.
+// migration 0006 (its search index kept positions, and until 0007 messages named their parent and
+// visible child by UUID text) is opened by this build. The window shows the upgrade's progress
+// while the messages are re-indexed, then the app, with everything searchable and a backup of the
+// old file beside it.
 //
 // The old history is made from a real one: the app writes a conversation, then the `sqlite3`
-// command puts back the index of migration 0001, adds 200,000 messages (so that the re-index takes
-// a few seconds, long enough to be seen) and forgets that 0006 ran.
+// command puts back the links and indexes of 0001-0005 and the search index of 0001, adds 200,000
+// messages (so that the re-index takes a few seconds, long enough to be seen) and forgets that 0006
+// and 0007 ran.
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -38,6 +40,17 @@ function step(text) {
 
 /** The schema as migrations 0001-0005 left it, holding `BULK_MESSAGES` more messages. */
 const BACK_TO_0005 = `
+ALTER TABLE messages ADD COLUMN active_child_id TEXT;
+UPDATE messages
+SET parent_id = (SELECT parent.id FROM messages AS parent WHERE parent.seq = messages.parent_seq),
+    active_child_id = (SELECT child.id FROM messages AS child
+                       WHERE child.seq = messages.active_child_seq);
+DROP INDEX messages_parent;
+DROP INDEX messages_conversation;
+ALTER TABLE messages DROP COLUMN parent_seq;
+ALTER TABLE messages DROP COLUMN active_child_seq;
+CREATE INDEX messages_parent ON messages (parent_id);
+CREATE INDEX messages_conversation ON messages (conversation_id, created_at, id);
 DROP TABLE messages_fts;
 DROP TABLE search_index_backfill;
 CREATE VIRTUAL TABLE messages_fts USING fts5 (
@@ -49,7 +62,7 @@ WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${BULK_
 INSERT INTO messages (id, conversation_id, role, content_json, text, status, created_at, updated_at)
 SELECT 'bulk-' || i, 'bulk', 'user', '', 'note ' || i || ' on the harbour ferries', 'done', i, i
 FROM n;
-DELETE FROM _sqlx_migrations WHERE version = 6;
+DELETE FROM _sqlx_migrations WHERE version IN (6, 7);
 `;
 
 async function searchHits(app, query) {
@@ -123,4 +136,17 @@ test("upgrade: an old history opens on a progress screen, then everything in it 
     encoding: "utf8",
   });
   assert.equal(left.trim(), "0", "nothing is left to index");
+  // Migration 0007: the reply and its question name each other by seq; the old column is empty.
+  const links = execFileSync(
+    "sqlite3",
+    [
+      database,
+      `SELECT (SELECT count(*) FROM messages AS reply JOIN messages AS question
+                 ON question.seq = reply.parent_seq AND question.active_child_seq = reply.seq
+               WHERE reply.role = 'assistant' AND question.text = 'Where do quokkas live?')
+              || ' ' || (SELECT count(*) FROM messages WHERE parent_id IS NOT NULL)`,
+    ],
+    { encoding: "utf8" },
+  );
+  assert.equal(links.trim(), "1 0", "the reply stays linked to its question, both ways");
 });

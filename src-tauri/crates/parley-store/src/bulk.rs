@@ -71,11 +71,16 @@ impl Store {
             check(conversation)?;
         }
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        // Messages link to their parent and visible child by `seq` (migrations/0007), so the
+        // rows get theirs here, in order after every stored one (as SQLite would number them;
+        // nothing else writes during the transaction), and each row is written once, already
+        // pointing at its visible child.
+        let mut seq: i64 = sqlx::query_scalar("SELECT coalesce(max(seq), 0) + 1 FROM messages")
+            .fetch_one(&mut *tx)
+            .await?;
         let mut ids = Vec::with_capacity(conversations.len());
         for conversation in conversations {
             let id = new_id();
-            // Ids first, so each row is written once, already pointing at its
-            // visible child.
             let message_ids: Vec<String> = conversation.messages.iter().map(|_| new_id()).collect();
             let updated_at = conversation
                 .messages
@@ -99,15 +104,16 @@ impl Store {
             for (i, message) in conversation.messages.iter().enumerate() {
                 sqlx::query(
                     "INSERT INTO messages
-                         (id, conversation_id, parent_id, role, content_json, text, model, status,
-                          stop_reason, input_tokens, output_tokens, cache_creation_input_tokens,
-                          cache_read_input_tokens, request_id, active_child_id,
-                          created_at, updated_at)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         (seq, id, conversation_id, parent_seq, role, content_json, text, model,
+                          status, stop_reason, input_tokens, output_tokens,
+                          cache_creation_input_tokens, cache_read_input_tokens, request_id,
+                          active_child_seq, created_at, updated_at)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 )
+                .bind(seq)
                 .bind(&message_ids[i])
                 .bind(&id)
-                .bind(i.checked_sub(1).map(|parent| &message_ids[parent]))
+                .bind(i.checked_sub(1).map(|_| seq - 1))
                 .bind(message.role)
                 .bind(stored_content_json(&message.content_json, &message.text))
                 .bind(&message.text)
@@ -119,11 +125,12 @@ impl Store {
                 .bind(message.usage.cache_creation_input_tokens)
                 .bind(message.usage.cache_read_input_tokens)
                 .bind(&message.request_id)
-                .bind(message_ids.get(i + 1))
+                .bind((i + 1 < message_ids.len()).then_some(seq + 1))
                 .bind(message.created_at)
                 .bind(message.created_at)
                 .execute(&mut *tx)
                 .await?;
+                seq += 1;
             }
             ids.push(id);
         }

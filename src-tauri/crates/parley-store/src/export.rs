@@ -384,6 +384,23 @@ async fn insert_bundle(
         }
         insert_message_row(connection, message).await?;
     }
+    // A message names its visible child by the child's `seq` (migrations/0007), which exists
+    // only once the child is stored; one that names no message of the bundle keeps none.
+    for message in &bundle.messages {
+        if let Some(child) = &message.active_child_id {
+            sqlx::query(
+                "UPDATE messages
+                 SET active_child_seq = (SELECT seq FROM messages
+                                         WHERE id = ?1 AND conversation_id = ?3)
+                 WHERE id = ?2",
+            )
+            .bind(child)
+            .bind(&message.id)
+            .bind(&conversation.id)
+            .execute(&mut *connection)
+            .await?;
+        }
+    }
 
     for attachment in &bundle.attachments {
         let taken: Option<i64> = sqlx::query_scalar("SELECT 1 FROM attachments WHERE id = ?")
@@ -435,12 +452,12 @@ async fn insert_message_row(
         )
     };
     sqlx::query(
-        "INSERT INTO messages (id, conversation_id, parent_id, role, content_json, text, model,
+        "INSERT INTO messages (id, conversation_id, parent_seq, role, content_json, text, model,
                                status, stop_reason, stop_sequence, input_tokens, output_tokens,
                                cache_creation_input_tokens, cache_read_input_tokens, error_kind,
-                               error_message, request_id, active_child_id, created_at,
-                               updated_at, prefill)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                               error_message, request_id, created_at, updated_at, prefill)
+         VALUES (?, ?, (SELECT seq FROM messages WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+                 ?, ?, ?, ?, ?, ?)",
     )
     .bind(&message.id)
     .bind(&message.conversation_id)
@@ -459,7 +476,6 @@ async fn insert_message_row(
     .bind(error_kind)
     .bind(error_message)
     .bind(&message.request_id)
-    .bind(&message.active_child_id)
     .bind(message.created_at)
     .bind(message.updated_at)
     .bind(&message.prefill)

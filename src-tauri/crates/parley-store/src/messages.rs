@@ -21,16 +21,35 @@ macro_rules! content_json_column {
 }
 pub(crate) use content_json_column;
 
-/// The columns of [`StoredMessage`], shared by every query that returns one.
+/// The id of the message a row of `messages` links to through the column
+/// `$seq` (`parent_seq` or `active_child_seq`, migrations/0007): links are
+/// stored as the other message's `seq`, a few bytes, and read back as its id.
+/// The row must be named `messages` (no alias) in the statement.
+macro_rules! linked_id {
+    ($seq:ident) => {
+        concat!(
+            "(SELECT linked.id FROM messages AS linked WHERE linked.seq = messages.",
+            stringify!($seq),
+            ")"
+        )
+    };
+}
+pub(crate) use linked_id;
+
+/// The columns of [`StoredMessage`], shared by every query that returns one
+/// (from `messages`, unaliased).
 macro_rules! message_columns {
     () => {
         concat!(
-            "id, conversation_id, parent_id, role, ",
+            "id, conversation_id, ",
+            $crate::messages::linked_id!(parent_seq),
+            " AS parent_id, role, ",
             $crate::messages::content_json_column!(),
             ", text, model, status, stop_reason, \
          stop_sequence, input_tokens, output_tokens, cache_creation_input_tokens, \
-         cache_read_input_tokens, error_kind, error_message, request_id, active_child_id, \
-         created_at, updated_at, prefill"
+         cache_read_input_tokens, error_kind, error_message, request_id, ",
+            $crate::messages::linked_id!(active_child_seq),
+            " AS active_child_id, created_at, updated_at, prefill"
         )
     };
 }
@@ -407,26 +426,28 @@ impl Store {
         if conversation.is_none() {
             return Err(StoreError::not_found("conversation", &new.conversation_id));
         }
+        // The parent's `seq` is what the new message stores (migrations/0007).
+        let mut parent_seq = None;
         if let Some(parent_id) = &new.parent_id {
-            let parent_conversation: Option<String> =
-                sqlx::query_scalar("SELECT conversation_id FROM messages WHERE id = ?")
+            let parent: Option<(String, i64)> =
+                sqlx::query_as("SELECT conversation_id, seq FROM messages WHERE id = ?")
                     .bind(parent_id)
                     .fetch_optional(&mut *tx)
                     .await?;
-            match parent_conversation {
+            match parent {
                 None => return Err(StoreError::not_found("message", parent_id)),
-                Some(owner) if owner != new.conversation_id => {
+                Some((owner, _)) if owner != new.conversation_id => {
                     return Err(StoreError::Invalid(format!(
                         "parent message {parent_id} belongs to another conversation"
                     )));
                 }
-                Some(_) => {}
+                Some((_, seq)) => parent_seq = Some(seq),
             }
         }
 
         let now = self.now();
         let message: StoredMessage = sqlx::query_as(concat!(
-            "INSERT INTO messages (id, conversation_id, parent_id, role, content_json, text,
+            "INSERT INTO messages (id, conversation_id, parent_seq, role, content_json, text,
                                    model, status, created_at, updated_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
              RETURNING ",
@@ -434,7 +455,7 @@ impl Store {
         ))
         .bind(new_id())
         .bind(&new.conversation_id)
-        .bind(&new.parent_id)
+        .bind(parent_seq)
         .bind(new.role)
         .bind(stored_content_json(&new.content_json, &new.text))
         .bind(&new.text)
@@ -445,13 +466,14 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
 
-        match &new.parent_id {
-            Some(parent_id) => {
-                sqlx::query("UPDATE messages SET active_child_id = ? WHERE id = ?")
-                    .bind(&message.id)
-                    .bind(parent_id)
-                    .execute(&mut *tx)
-                    .await?;
+        match parent_seq {
+            Some(parent_seq) => {
+                sqlx::query(
+                    "UPDATE messages SET active_child_seq = last_insert_rowid() WHERE seq = ?",
+                )
+                .bind(parent_seq)
+                .execute(&mut *tx)
+                .await?;
                 sqlx::query("UPDATE conversations SET updated_at = ? WHERE id = ?")
                     .bind(now)
                     .bind(&new.conversation_id)
@@ -650,26 +672,27 @@ impl Store {
         // `UNION` (not `UNION ALL`) stops at a repeated row, so even a
         // corrupted parent cycle cannot loop forever.
         sqlx::query(
-            "WITH RECURSIVE chain (id, parent_id) AS (
-                 SELECT id, parent_id FROM messages WHERE id = ?1
+            "WITH RECURSIVE chain (seq, parent_seq) AS (
+                 SELECT seq, parent_seq FROM messages WHERE id = ?1
                  UNION
-                 SELECT m.id, m.parent_id FROM messages m JOIN chain c ON m.id = c.parent_id
+                 SELECT m.seq, m.parent_seq FROM messages m JOIN chain c ON m.seq = c.parent_seq
              )
              UPDATE messages
-             SET active_child_id = (SELECT c.id FROM chain c WHERE c.parent_id = messages.id)
-             WHERE id IN (SELECT parent_id FROM chain WHERE parent_id IS NOT NULL)",
+             SET active_child_seq = (SELECT c.seq FROM chain c WHERE c.parent_seq = messages.seq)
+             WHERE seq IN (SELECT parent_seq FROM chain WHERE parent_seq IS NOT NULL)",
         )
         .bind(message_id)
         .execute(&mut *tx)
         .await?;
         sqlx::query(
-            "WITH RECURSIVE chain (id, parent_id) AS (
-                 SELECT id, parent_id FROM messages WHERE id = ?1
+            "WITH RECURSIVE chain (seq, parent_seq) AS (
+                 SELECT seq, parent_seq FROM messages WHERE id = ?1
                  UNION
-                 SELECT m.id, m.parent_id FROM messages m JOIN chain c ON m.id = c.parent_id
+                 SELECT m.seq, m.parent_seq FROM messages m JOIN chain c ON m.seq = c.parent_seq
              )
              UPDATE conversations
-             SET active_root_id = (SELECT id FROM chain WHERE parent_id IS NULL)
+             SET active_root_id = (SELECT m.id FROM chain c JOIN messages m ON m.seq = c.seq
+                                   WHERE c.parent_seq IS NULL)
              WHERE id = ?2",
         )
         .bind(message_id)
@@ -704,26 +727,31 @@ impl Store {
         let conversation = self.get_conversation(conversation_id).await?;
         // One row of JSON (see `json_rows`): for 2,000 messages, 11 ms row by row where the
         // statement itself takes 1 (issue 13: opening a long conversation).
+        // Links are stored as `seq`s (migrations/0007) and turned into ids here, from the
+        // conversation's own rows, rather than by a lookup per link in SQL.
         let json: String = sqlx::query_scalar(
-            "SELECT coalesce(json_group_array(json_array(id, parent_id, role, active_child_id,
-                                                         created_at)), '[]')
-             FROM (SELECT id, parent_id, role, active_child_id, created_at FROM messages
-                   WHERE conversation_id = ? ORDER BY created_at, id)",
+            "SELECT coalesce(json_group_array(json_array(id, seq, parent_seq, role,
+                                                         active_child_seq, created_at)), '[]')
+             FROM messages WHERE conversation_id = ?",
         )
         .bind(conversation_id)
         .fetch_one(&self.pool)
         .await?;
-        type LinkRow = (String, Option<String>, Role, Option<String>, i64);
+        type LinkRow = (String, i64, Option<i64>, Role, Option<i64>, i64);
         let mut rows: Vec<LinkRow> = json_rows(&json, "message links")?;
-        rows.sort_by(|a, b| (a.4, &a.0).cmp(&(b.4, &b.0)));
+        rows.sort_by(|a, b| (a.5, &a.0).cmp(&(b.5, &b.0)));
+        let ids: HashMap<i64, &str> = rows.iter().map(|row| (row.1, row.0.as_str())).collect();
+        let id_of = |seq: Option<i64>| seq.and_then(|seq| ids.get(&seq)).map(|id| (*id).to_owned());
         let links = rows
-            .into_iter()
-            .map(|(id, parent_id, role, active_child_id, _)| MessageLink {
-                id,
-                parent_id,
-                role,
-                active_child_id,
-            })
+            .iter()
+            .map(
+                |(id, _, parent_seq, role, active_child_seq, _)| MessageLink {
+                    id: id.clone(),
+                    parent_id: id_of(*parent_seq),
+                    role: *role,
+                    active_child_id: id_of(*active_child_seq),
+                },
+            )
             .collect();
         Ok(ConversationLinks {
             conversation,
@@ -1172,7 +1200,7 @@ mod tests {
             .execute(&store.pool)
             .await
             .unwrap();
-        sqlx::query("UPDATE messages SET active_child_id = NULL WHERE id = ?")
+        sqlx::query("UPDATE messages SET active_child_seq = 999999 WHERE id = ?")
             .bind(&q1.id)
             .execute(&store.pool)
             .await
@@ -1180,7 +1208,7 @@ mod tests {
         assert_eq!(
             ids(&store.active_path(&conv).await.unwrap()),
             [&q1.id, &a1b.id],
-            "a missing child pointer falls back to the newest child"
+            "a dangling child pointer falls back to the newest child"
         );
     }
 
@@ -1252,12 +1280,12 @@ mod tests {
         let q1 = message(&store, &conv, None, Role::User, "q1").await;
         let a1 = message(&store, &conv, Some(&q1.id), Role::Assistant, "a1").await;
         // Corrupt data: a1's parent points at a1 itself.
-        sqlx::query("UPDATE messages SET parent_id = id WHERE id = ?")
+        sqlx::query("UPDATE messages SET parent_seq = seq WHERE id = ?")
             .bind(&a1.id)
             .execute(&store.pool)
             .await
             .unwrap();
-        sqlx::query("UPDATE messages SET active_child_id = id WHERE id = ?")
+        sqlx::query("UPDATE messages SET active_child_seq = seq WHERE id = ?")
             .bind(&a1.id)
             .execute(&store.pool)
             .await

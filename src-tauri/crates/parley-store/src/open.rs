@@ -237,6 +237,7 @@ async fn prepare_schema(
     migrator: &Migrator,
     progress: &(dyn Fn(OpenProgress) + Send + Sync),
 ) -> Result<(), StoreError> {
+    let mut upgrading = false;
     if let Some(applied) = applied_versions(pool).await? {
         let pending = migrator
             .iter()
@@ -244,7 +245,8 @@ async fn prepare_schema(
             .any(|m| !applied.contains(&m.version));
         // A brand-new database has nothing worth saving; an existing one
         // gets a copy before its schema changes, since migrations are one-way.
-        if pending && !applied.is_empty() {
+        upgrading = pending && !applied.is_empty();
+        if upgrading {
             progress(OpenProgress::BackingUp);
             let backup = backup_database(pool, path).await?;
             tracing::info!(backup = %backup.display(), "backed up the database before migrating");
@@ -257,7 +259,44 @@ async fn prepare_schema(
         }
     }
     migrator.run(pool).await?;
-    index_pending_messages(pool, options, progress).await
+    let indexed = index_pending_messages(pool, options, progress).await?;
+    // Every migration so far leaves much of the file free or half empty (0006 drops the old
+    // search index, 0007 shrinks every message row), and an upgrade is rare, shown on a
+    // progress screen, and already waited for.
+    if upgrading || indexed {
+        compact(options, progress).await?;
+    }
+    Ok(())
+}
+
+/// Gives the file's free and half-empty pages back to the file system (`VACUUM`). A failure (a
+/// disk too full for the copy `VACUUM` writes) only leaves the space unused, and is logged.
+async fn compact(
+    options: &SqliteConnectOptions,
+    progress: &(dyn Fn(OpenProgress) + Send + Sync),
+) -> Result<(), StoreError> {
+    progress(OpenProgress::Compacting);
+    // Its own connection, without sqlx's statement logging: a `VACUUM` takes seconds on a large
+    // history by design.
+    let mut conn = options
+        .clone()
+        .disable_statement_logging()
+        .connect()
+        .await?;
+    if let Err(err) = sqlx::query("VACUUM").execute(&mut conn).await {
+        tracing::warn!(%err, "could not compact the database after upgrading it");
+    }
+    // In WAL mode VACUUM writes the whole new file into the WAL, which SQLite copies back but
+    // keeps at that size while the app runs: 794 MB beside a 790 MB history of a million
+    // messages. Truncated here, it takes no space.
+    if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&mut conn)
+        .await
+    {
+        tracing::warn!(%err, "could not truncate the write-ahead log after compacting");
+    }
+    conn.close().await?;
+    Ok(())
 }
 
 /// What [`Store::open_reporting`] is doing while it upgrades a database.
@@ -275,7 +314,7 @@ pub enum OpenProgress {
         /// Messages this open had to index when it began.
         total: u64,
     },
-    /// Giving the space the old index took back to the file system (`VACUUM`).
+    /// Giving the space an upgrade freed back to the file system (`VACUUM`).
     Compacting,
 }
 
@@ -292,14 +331,13 @@ const INDEX_BATCH: i64 = 20_000;
 /// it changes, never meet a message the index does not hold yet.
 ///
 /// FTS5's merging of index segments is off while batches come in, and the index is merged
-/// into one segment at the end. The migration that starts a backfill drops an index larger than
-/// the new one, so then the file is compacted; a failure there (a disk too full for the copy
-/// `VACUUM` writes) only leaves the space unused and is logged.
+/// into one segment at the end. Returns whether there was anything to index (the file is then
+/// compacted: the migration that starts a backfill drops an index larger than the new one).
 async fn index_pending_messages(
     pool: &SqlitePool,
     options: &SqliteConnectOptions,
     progress: &(dyn Fn(OpenProgress) + Send + Sync),
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     // A schema from before migration 0006 (only in tests that stop there) has no such table.
     let has_backfill: bool = sqlx::query_scalar(
         "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'search_index_backfill'",
@@ -307,7 +345,7 @@ async fn index_pending_messages(
     .fetch_one(pool)
     .await?;
     if !has_backfill {
-        return Ok(());
+        return Ok(false);
     }
     let Some((mut next, last)) = sqlx::query_as::<_, (i64, i64)>(
         "SELECT next_seq, last_seq FROM search_index_backfill LIMIT 1",
@@ -315,7 +353,7 @@ async fn index_pending_messages(
     .fetch_optional(pool)
     .await?
     else {
-        return Ok(());
+        return Ok(false);
     };
     let total: i64 =
         sqlx::query_scalar("SELECT count(*) FROM messages WHERE seq BETWEEN ?1 AND ?2")
@@ -376,27 +414,14 @@ async fn index_pending_messages(
         done += u64::try_from(batch_rows).unwrap_or(0);
         progress(OpenProgress::Indexing { done, total });
     }
-    progress(OpenProgress::Compacting);
     sqlx::query("INSERT INTO messages_fts (messages_fts, rank) VALUES ('automerge', 4)")
         .execute(&mut conn)
         .await?;
     sqlx::query("INSERT INTO messages_fts (messages_fts) VALUES ('optimize')")
         .execute(&mut conn)
         .await?;
-    if let Err(err) = sqlx::query("VACUUM").execute(&mut conn).await {
-        tracing::warn!(%err, "could not compact the database after re-indexing it");
-    }
-    // In WAL mode VACUUM writes the whole new file into the WAL, which SQLite copies back but
-    // keeps at that size while the app runs: 794 MB beside a 790 MB history of a million
-    // messages. Truncated here, it takes no space.
-    if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-        .execute(&mut conn)
-        .await
-    {
-        tracing::warn!(%err, "could not truncate the write-ahead log after compacting");
-    }
     conn.close().await?;
-    Ok(())
+    Ok(true)
 }
 
 /// Versions recorded as applied, or `None` if sqlx never migrated this file.
@@ -1149,6 +1174,134 @@ mod tests {
             .close()
             .await;
         assert!(seen.lock().unwrap().is_empty());
+    }
+
+    /// Migration 0007 turns each message's links to its parent and visible child from UUID text
+    /// into the other message's `seq`: the tree, the visible branch and a dangling link must
+    /// read back as before, the old columns hold nothing, and the file gets smaller.
+    #[tokio::test]
+    async fn an_upgrade_keeps_every_link_of_the_message_tree_in_less_space() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("parley.db");
+        let (_migrations, before) = shipped_migrations_before("0007").await;
+        let old = open_file(&path, &before, BUSY_TIMEOUT, &|_| {})
+            .await
+            .unwrap();
+        for statement in [
+            "INSERT INTO conversations (id, title, model, active_root_id, created_at, updated_at)
+             VALUES ('c1', 'tree', 'm', 'q', 1, 1), ('c2', 'chain', 'm', 'chain-1', 1, 1)",
+            // q has two replies, the older one visible; its follow-up names a child that is
+            // gone; a newer root is not the visible one.
+            "INSERT INTO messages (id, conversation_id, parent_id, active_child_id, role,
+                                   content_json, text, status, created_at, updated_at)
+             VALUES ('q', 'c1', NULL, 'a1', 'user', '', 'question', 'done', 1, 1),
+                    ('a1', 'c1', 'q', 'f', 'assistant', '', 'first answer', 'done', 2, 2),
+                    ('a2', 'c1', 'q', NULL, 'assistant', '', 'second answer', 'done', 3, 3),
+                    ('f', 'c1', 'a1', 'gone', 'user', '', 'follow-up', 'done', 4, 4),
+                    ('r2', 'c1', NULL, NULL, 'user', '', 'other root', 'done', 5, 5)",
+            // A long chain, so the file has something to shrink.
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000)
+             INSERT INTO messages (id, conversation_id, parent_id, active_child_id, role,
+                                   content_json, text, status, created_at, updated_at)
+             SELECT printf('chain-%d', i), 'c2', CASE WHEN i > 1 THEN printf('chain-%d', i - 1) END,
+                    CASE WHEN i < 5000 THEN printf('chain-%d', i + 1) END, 'user', '',
+                    'link ' || i, 'done', 10 + i, 10 + i
+             FROM n",
+        ] {
+            sqlx::query(statement).execute(&old.pool).await.unwrap();
+        }
+        old.close().await;
+        let size_before = std::fs::metadata(&path).unwrap().len();
+
+        let (seen, progress) = recorder();
+        let store = Store::open_reporting(&path, &progress).await.unwrap();
+        assert_eq!(
+            seen.lock().unwrap().clone(),
+            [
+                OpenProgress::BackingUp,
+                OpenProgress::Migrating,
+                OpenProgress::Compacting
+            ]
+        );
+        // Compacted, with the WAL truncated: the file is the whole history.
+        let size_after = std::fs::metadata(&path).unwrap().len();
+        assert!(
+            size_after < size_before * 3 / 4,
+            "the links take less space: {size_before} -> {size_after}"
+        );
+
+        let links = store.conversation_links("c1").await.unwrap().links;
+        let link = |id: &str| {
+            let link = links.iter().find(|link| link.id == id).unwrap();
+            (link.parent_id.as_deref(), link.active_child_id.as_deref())
+        };
+        assert_eq!(link("q"), (None, Some("a1")));
+        assert_eq!(link("a1"), (Some("q"), Some("f")));
+        assert_eq!(link("a2"), (Some("q"), None));
+        assert_eq!(
+            link("f"),
+            (Some("a1"), None),
+            "a dangling child reads as none"
+        );
+        assert_eq!(link("r2"), (None, None));
+        let a1 = store.get_message("a1").await.unwrap();
+        assert_eq!(
+            (a1.parent_id.as_deref(), a1.active_child_id.as_deref()),
+            (Some("q"), Some("f"))
+        );
+        let path_ids: Vec<_> = store
+            .active_path("c1")
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| m.id)
+            .collect();
+        assert_eq!(path_ids, ["q", "a1", "f"], "the visible branch is kept");
+        let chain = store.active_path("c2").await.unwrap();
+        assert_eq!(chain.len(), 5000);
+        assert_eq!(chain[4999].parent_id.as_deref(), Some("chain-4999"));
+
+        let left: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM messages WHERE parent_id IS NOT NULL")
+                .fetch_one(&store.pool)
+                .await
+                .unwrap();
+        assert_eq!(left, 0, "the old text column holds nothing");
+        let broken: Vec<(String, i64, String, i64)> = sqlx::query_as("PRAGMA foreign_key_check")
+            .fetch_all(&store.pool)
+            .await
+            .unwrap();
+        assert!(broken.is_empty(), "{broken:?}");
+
+        // New replies link by seq too, and a branch found by search can still be selected.
+        let reply = store
+            .insert_message(&crate::NewMessage::done(
+                "c1",
+                Some("a2"),
+                crate::Role::User,
+                "more",
+            ))
+            .await
+            .unwrap();
+        assert_eq!(reply.parent_id.as_deref(), Some("a2"));
+        store.select_branch("a2").await.unwrap();
+        let a2 = store.get_message("a2").await.unwrap();
+        assert_eq!(a2.active_child_id.as_deref(), Some(reply.id.as_str()));
+        // Deleting cascades through the old column's foreign key, whose lookup of a deleted
+        // message's children (a query like this one) its partial index serves.
+        let plan: Vec<(i64, i64, i64, String)> =
+            sqlx::query_as("EXPLAIN QUERY PLAN SELECT seq FROM messages WHERE parent_id = ?")
+                .bind("q")
+                .fetch_all(&store.pool)
+                .await
+                .unwrap();
+        assert!(
+            plan.iter().any(|step| step.3.contains("messages_parent")),
+            "{plan:?}"
+        );
+        store.delete_conversation("c2").await.unwrap();
+        assert!(store.active_path("c2").await.is_err());
+        store.close().await;
     }
 
     #[tokio::test]
