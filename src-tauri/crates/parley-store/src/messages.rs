@@ -469,8 +469,10 @@ impl Store {
         match parent_seq {
             Some(parent_seq) => {
                 sqlx::query(
-                    "UPDATE messages SET active_child_seq = last_insert_rowid() WHERE seq = ?",
+                    "UPDATE messages SET active_child_seq = (SELECT seq FROM messages WHERE id = ?)
+                     WHERE seq = ?",
                 )
+                .bind(&message.id)
                 .bind(parent_seq)
                 .execute(&mut *tx)
                 .await?;
