@@ -110,6 +110,10 @@ impl TestServer {
         Parameters(args): Parameters<SleepArgs>,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
+        // So a client's test can wait until the call is running here before it cancels: a
+        // `notifications/cancelled` that arrives first names a request the server does not know
+        // yet, which MCP says to ignore.
+        eprintln!("sleep started");
         tokio::select! {
             () = tokio::time::sleep(Duration::from_millis(args.ms)) => {
                 Ok(CallToolResult::success(vec![ContentBlock::text("slept")]))
