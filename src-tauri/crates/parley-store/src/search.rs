@@ -220,10 +220,10 @@ pub fn search_statement(query: &str, limit: i64) -> Option<SearchStatement> {
         SearchParam::Integer(SNIPPET_CONTEXT_CHARS as i64),
     ];
     let folded = needs_unicode_case_folding(query);
-    // FTS5 reads its query string only up to a NUL character.
+    // One or two characters: the trigram index cannot answer them, so this is
+    // a scan, acceptable because results are limited. Likewise a query with a
+    // NUL character: FTS5 reads its query string only up to one.
     if query.chars().count() < TRIGRAM_MIN_CHARS || query.contains('\0') {
-        // One or two characters: the trigram index cannot answer them, so
-        // this is a scan, acceptable because results are limited.
         let (sql, baseline_sql) = if folded {
             (SCAN_FOLDED_SEARCH_SQL, SCAN_FOLDED_BASELINE_SQL)
         } else {
