@@ -65,6 +65,13 @@ const QUERIES: &[(&str, &str)] = &[
     ("1-2 chars", "缓存"),
     ("1-2 chars", "の"),
     ("1-2 chars", "zq"),
+    // Letters with case outside ASCII: the store confirms these with its own `parley_find`
+    // (any case, every script), the shell with `instr(lower(..))`. The generated history holds
+    // none of them, so both find nothing: a search of the trigram index that finds no
+    // candidate, and a 1-2 character scan of every message.
+    ("cased letters outside ASCII", "école"),
+    ("cased letters outside ASCII", "ΠΡΟΣ"),
+    ("cased letters outside ASCII", "Éq"),
 ];
 
 /// About how long one timed unit (K runs of a query) takes.

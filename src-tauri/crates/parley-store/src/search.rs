@@ -172,8 +172,8 @@ macro_rules! scan_search_sql {
 // `parley_find` is called only for a query holding a cased letter outside
 // ASCII. Any other query matches under SQLite's own `instr(lower(..))` and
 // `LIKE` (in C, faster per row than a call into Rust) exactly as under
-// `parley_find`, but for the rare characters outside ASCII whose lowercase
-// is an ASCII letter (the Kelvin sign "K" is not found by "k").
+// `parley_find`, but for the few characters outside ASCII that pair with an
+// ASCII letter (the Kelvin sign "K" is not found by "k", nor "ſ" by "s").
 const FTS_SEARCH_SQL: &str = fts_search_sql!("instr(lower(m.text), lower(?3))");
 const FTS_FOLDED_SEARCH_SQL: &str = fts_search_sql!("parley_find(m.text, ?3)");
 

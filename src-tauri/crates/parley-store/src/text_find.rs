@@ -190,8 +190,9 @@ fn rest_matches_at(haystack: &[u8], from: usize, rest: &str) -> Option<usize> {
 /// Whether matching `query` needs more than ASCII case folding: true when it
 /// holds a letter outside ASCII that has case (CJK and kana have none). A
 /// query without one matches under `LIKE` exactly as under this module's
-/// rule, except for the rare characters outside ASCII whose lowercase is an
-/// ASCII letter (the Kelvin sign 'K' for "k").
+/// rule, except for the few characters outside ASCII that pair with an ASCII
+/// letter (the Kelvin sign 'K' with "k", the long 'ſ' with "s", the dotless
+/// 'ı' with "i").
 pub(crate) fn needs_unicode_case_folding(query: &str) -> bool {
     query
         .chars()
