@@ -1198,7 +1198,7 @@ mod tests {
                     ('a1', 'c1', 'q', 'f', 'assistant', '', 'first answer', 'done', 2, 2),
                     ('a2', 'c1', 'q', NULL, 'assistant', '', 'second answer', 'done', 3, 3),
                     ('f', 'c1', 'a1', 'gone', 'user', '', 'follow-up', 'done', 4, 4),
-                    ('r2', 'c1', NULL, NULL, 'user', '', 'other root', 'done', 5, 5)",
+                    ('r2', 'c1', NULL, NULL, 'user', '', 'other root: ÉCOLE', 'done', 5, 5)",
             // A long chain, so the file has something to shrink.
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000)
              INSERT INTO messages (id, conversation_id, parent_id, active_child_id, role,
@@ -1257,6 +1257,12 @@ mod tests {
             .map(|m| m.id)
             .collect();
         assert_eq!(path_ids, ["q", "a1", "f"], "the visible branch is kept");
+        // A store on a file searches on its own connection, which has `parley_find` too.
+        for query in ["école", "éc"] {
+            let hits = store.search_messages(query, 10).await.unwrap();
+            let ids: Vec<_> = hits.iter().map(|hit| hit.message_id.as_str()).collect();
+            assert_eq!(ids, ["r2"], "{query:?}");
+        }
         let chain = store.active_path("c2").await.unwrap();
         assert_eq!(chain.len(), 5000);
         assert_eq!(chain[4999].parent_id.as_deref(), Some("chain-4999"));
