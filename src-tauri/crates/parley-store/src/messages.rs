@@ -1202,16 +1202,20 @@ mod tests {
             .execute(&store.pool)
             .await
             .unwrap();
-        sqlx::query("UPDATE messages SET active_child_seq = 999999 WHERE id = ?")
+        for pointer in ["NULL", "999999"] {
+            sqlx::query(&format!(
+                "UPDATE messages SET active_child_seq = {pointer} WHERE id = ?"
+            ))
             .bind(&q1.id)
             .execute(&store.pool)
             .await
             .unwrap();
-        assert_eq!(
-            ids(&store.active_path(&conv).await.unwrap()),
-            [&q1.id, &a1b.id],
-            "a dangling child pointer falls back to the newest child"
-        );
+            assert_eq!(
+                ids(&store.active_path(&conv).await.unwrap()),
+                [&q1.id, &a1b.id],
+                "a missing or dangling child pointer ({pointer}) falls back to the newest child"
+            );
+        }
     }
 
     /// One read serves both the branch and the full list of messages.

@@ -269,6 +269,19 @@ async fn prepare_schema(
     Ok(())
 }
 
+/// A connection of its own for an upgrade's long statements, without sqlx's statement logging:
+/// each batch of the re-index and the `VACUUM` take a second or more by design, which sqlx would
+/// log as a slow statement, fifty times over for a million messages.
+async fn upgrade_connection(
+    options: &SqliteConnectOptions,
+) -> Result<sqlx::SqliteConnection, StoreError> {
+    Ok(options
+        .clone()
+        .disable_statement_logging()
+        .connect()
+        .await?)
+}
+
 /// Gives the file's free and half-empty pages back to the file system (`VACUUM`). A failure (a
 /// disk too full for the copy `VACUUM` writes) only leaves the space unused, and is logged.
 async fn compact(
@@ -276,13 +289,7 @@ async fn compact(
     progress: &(dyn Fn(OpenProgress) + Send + Sync),
 ) -> Result<(), StoreError> {
     progress(OpenProgress::Compacting);
-    // Its own connection, without sqlx's statement logging: a `VACUUM` takes seconds on a large
-    // history by design.
-    let mut conn = options
-        .clone()
-        .disable_statement_logging()
-        .connect()
-        .await?;
+    let mut conn = upgrade_connection(options).await?;
     if let Err(err) = sqlx::query("VACUUM").execute(&mut conn).await {
         tracing::warn!(%err, "could not compact the database after upgrading it");
     }
@@ -364,14 +371,7 @@ async fn index_pending_messages(
     let total = u64::try_from(total).unwrap_or(0);
     let mut done = 0u64;
     progress(OpenProgress::Indexing { done, total });
-    // Its own connection, without sqlx's statement logging: each batch and the VACUUM take a
-    // second or more by design, which sqlx would log as a slow statement, fifty times over for
-    // a million messages.
-    let mut conn = options
-        .clone()
-        .disable_statement_logging()
-        .connect()
-        .await?;
+    let mut conn = upgrade_connection(options).await?;
     // FTS5 merges the index's segments as batches come in; merged once at the end instead, a
     // million messages took 33 s rather than 42 (the `sqlite3` shell, batches of 20,000).
     // A run stopped halfway leaves merging off until the run that finishes.
@@ -1279,7 +1279,8 @@ mod tests {
             .unwrap();
         assert!(broken.is_empty(), "{broken:?}");
 
-        // New replies link by seq too, and a branch found by search can still be selected.
+        // New replies link by seq too, and a branch found by search can still be selected:
+        // the reply under a2 leaves q showing a1 until it is selected.
         let reply = store
             .insert_message(&crate::NewMessage::done(
                 "c1",
@@ -1290,9 +1291,17 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(reply.parent_id.as_deref(), Some("a2"));
-        store.select_branch("a2").await.unwrap();
         let a2 = store.get_message("a2").await.unwrap();
         assert_eq!(a2.active_child_id.as_deref(), Some(reply.id.as_str()));
+        store.select_branch(&reply.id).await.unwrap();
+        let path_ids: Vec<_> = store
+            .active_path("c1")
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| m.id)
+            .collect();
+        assert_eq!(path_ids, ["q", "a2", reply.id.as_str()]);
         // Deleting cascades through the old column's foreign key, whose lookup of a deleted
         // message's children (a query like this one) its partial index serves.
         let plan: Vec<(i64, i64, i64, String)> =
