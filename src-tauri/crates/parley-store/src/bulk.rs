@@ -86,11 +86,12 @@ impl Store {
                 .messages
                 .last()
                 .map_or(conversation.created_at, |m| m.created_at);
-            sqlx::query(
+            let conversation_seq: i64 = sqlx::query_scalar(
                 "INSERT INTO conversations
                      (id, title, title_source, model, system_prompt, active_root_id,
                       created_at, updated_at)
-                 VALUES (?, ?, 'auto', ?, ?, ?, ?, ?)",
+                 VALUES (?, ?, 'auto', ?, ?, ?, ?, ?)
+                 RETURNING seq",
             )
             .bind(&id)
             .bind(&conversation.title)
@@ -99,12 +100,12 @@ impl Store {
             .bind(message_ids.first())
             .bind(conversation.created_at)
             .bind(updated_at)
-            .execute(&mut *tx)
+            .fetch_one(&mut *tx)
             .await?;
             for (i, message) in conversation.messages.iter().enumerate() {
                 sqlx::query(
                     "INSERT INTO messages
-                         (seq, id, conversation_id, parent_seq, role, content_json, text, model,
+                         (seq, id, conversation_seq, parent_seq, role, content_json, text, model,
                           status, stop_reason, input_tokens, output_tokens,
                           cache_creation_input_tokens, cache_read_input_tokens, request_id,
                           active_child_seq, created_at, updated_at)
@@ -112,7 +113,7 @@ impl Store {
                 )
                 .bind(seq)
                 .bind(&message_ids[i])
-                .bind(&id)
+                .bind(conversation_seq)
                 .bind(i.checked_sub(1).map(|_| seq - 1))
                 .bind(message.role)
                 .bind(stored_content_json(&message.content_json, &message.text))

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::messages::conversation_seq_of;
 use crate::{Store, StoreError, new_id};
 
 /// The columns of [`Conversation`], in one place so every query selects the
@@ -254,11 +255,12 @@ impl Store {
     /// uses any more: the image files the caller may now remove.
     pub async fn delete_conversation(&self, id: &str) -> Result<Vec<String>, StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let used: Vec<String> = sqlx::query_scalar(
+        let used: Vec<String> = sqlx::query_scalar(concat!(
             "SELECT DISTINCT a.sha256 FROM attachments a
              JOIN messages m ON m.id = a.message_id
-             WHERE m.conversation_id = ?",
-        )
+             WHERE m.conversation_seq = ",
+            conversation_seq_of!()
+        ))
         .bind(id)
         .fetch_all(&mut *tx)
         .await?;

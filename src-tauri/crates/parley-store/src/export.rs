@@ -10,7 +10,9 @@ use std::collections::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 use sqlx::SqliteConnection;
 
-use crate::messages::{message_columns, stored_content_json};
+use crate::messages::{
+    conversation_id_column, conversation_seq_of, message_columns, stored_content_json,
+};
 use crate::{
     Attachment, Folder, INTERRUPTED_ERROR_KIND, INTERRUPTED_ERROR_MESSAGE, MessageStatus, Store,
     StoreError, StoredMessage, StoredPreset, TitleSource,
@@ -113,18 +115,21 @@ impl Store {
         let messages: Vec<StoredMessage> = sqlx::query_as(concat!(
             "SELECT ",
             message_columns!(),
-            " FROM messages WHERE conversation_id = ? ORDER BY created_at, id"
+            " FROM messages WHERE conversation_seq = ",
+            conversation_seq_of!(),
+            " ORDER BY created_at, id"
         ))
         .bind(id)
         .fetch_all(&mut *tx)
         .await?;
-        let attachments: Vec<Attachment> = sqlx::query_as(
+        let attachments: Vec<Attachment> = sqlx::query_as(concat!(
             "SELECT a.id, a.message_id, a.position, a.sha256, a.media_type, a.width, a.height,
                     a.byte_len, a.blob_path, a.created_at
              FROM attachments a JOIN messages m ON m.id = a.message_id
-             WHERE m.conversation_id = ?
-             ORDER BY m.created_at, m.id, a.position, a.id",
-        )
+             WHERE m.conversation_seq = ",
+            conversation_seq_of!(),
+            " ORDER BY m.created_at, m.id, a.position, a.id"
+        ))
         .bind(id)
         .fetch_all(&mut *tx)
         .await?;
@@ -371,11 +376,14 @@ async fn insert_bundle(
     .await?;
 
     for message in ordered {
-        let taken: Option<String> =
-            sqlx::query_scalar("SELECT conversation_id FROM messages WHERE id = ?")
-                .bind(&message.id)
-                .fetch_optional(&mut *connection)
-                .await?;
+        let taken: Option<String> = sqlx::query_scalar(concat!(
+            "SELECT ",
+            conversation_id_column!(),
+            " FROM messages WHERE id = ?"
+        ))
+        .bind(&message.id)
+        .fetch_optional(&mut *connection)
+        .await?;
         if let Some(owner) = taken {
             return Err(StoreError::Invalid(format!(
                 "message {} of conversation {} already exists in conversation {owner}",
@@ -388,12 +396,14 @@ async fn insert_bundle(
     // only once the child is stored; one that names no message of the bundle keeps none.
     for message in &bundle.messages {
         if let Some(child) = &message.active_child_id {
-            sqlx::query(
+            sqlx::query(concat!(
                 "UPDATE messages
                  SET active_child_seq = (SELECT seq FROM messages
-                                         WHERE id = ?1 AND conversation_id = ?3)
-                 WHERE id = ?2",
-            )
+                                         WHERE id = ?1 AND conversation_seq = ",
+                conversation_seq_of!("?3"),
+                ")
+                 WHERE id = ?2"
+            ))
             .bind(child)
             .bind(&message.id)
             .bind(&conversation.id)
@@ -451,14 +461,16 @@ async fn insert_message_row(
             message.error_message.clone(),
         )
     };
-    sqlx::query(
-        "INSERT INTO messages (id, conversation_id, parent_seq, role, content_json, text, model,
+    sqlx::query(concat!(
+        "INSERT INTO messages (id, conversation_seq, parent_seq, role, content_json, text, model,
                                status, stop_reason, stop_sequence, input_tokens, output_tokens,
                                cache_creation_input_tokens, cache_read_input_tokens, error_kind,
                                error_message, request_id, created_at, updated_at, prefill)
-         VALUES (?, ?, (SELECT seq FROM messages WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-                 ?, ?, ?, ?, ?, ?)",
-    )
+         VALUES (?, ",
+        conversation_seq_of!(),
+        ", (SELECT seq FROM messages WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+                 ?, ?, ?, ?, ?, ?)"
+    ))
     .bind(&message.id)
     .bind(&message.conversation_id)
     .bind(&message.parent_id)

@@ -59,11 +59,11 @@ pub struct GalleryCursor {
 macro_rules! gallery_select {
     () => {
         "SELECT a.sha256, a.media_type, a.width, a.height, a.message_id, a.position,
-                m.conversation_id, c.title AS conversation_title,
+                c.id AS conversation_id, c.title AS conversation_title,
                 a.message_created_at AS created_at
          FROM attachments a
          JOIN messages m ON m.id = a.message_id
-         JOIN conversations c ON c.id = m.conversation_id
+         JOIN conversations c ON c.seq = m.conversation_seq
          WHERE c.deleted_at IS NULL"
     };
 }
@@ -403,9 +403,10 @@ mod tests {
             // Every other message has an image; messages interleave across conversations.
             let message_id = format!("m{n:06}");
             sqlx::query(
-                "INSERT INTO messages (id, conversation_id, role, content_json, status,
+                "INSERT INTO messages (id, conversation_seq, role, content_json, status,
                                        created_at, updated_at)
-                 VALUES (?, ?, 'user', '[]', 'done', ?, ?)",
+                 VALUES (?, (SELECT seq FROM conversations WHERE id = ?), 'user', '[]', 'done',
+                         ?, ?)",
             )
             .bind(&message_id)
             .bind(format!("c{:04}", n % 2_000))

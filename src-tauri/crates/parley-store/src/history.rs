@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::conversations::summary_columns;
 use crate::error::json_rows;
+use crate::messages::conversation_seq_of;
 use crate::{ConversationSummary, Store, StoreError, TitleSource, new_id};
 
 /// A folder of conversations.
@@ -30,6 +31,18 @@ pub struct PurgedTrash {
     /// Image hashes no message uses any more, each once (their files can go).
     pub orphaned_images: Vec<String>,
 }
+
+/// [`Store::first_images`]: the first attachment of each conversation, by message time.
+const FIRST_IMAGES_SQL: &str = "SELECT c.id, first.sha256 FROM (
+         SELECT m.conversation_seq, a.sha256,
+                ROW_NUMBER() OVER (
+                    PARTITION BY m.conversation_seq
+                    ORDER BY m.created_at, m.id, a.position
+                ) AS n
+         FROM attachments a JOIN messages m ON m.id = a.message_id
+     ) AS first
+     JOIN conversations c ON c.seq = first.conversation_seq
+     WHERE first.n = 1";
 
 impl Store {
     /// Every live (not trashed) conversation, pinned first, then most
@@ -102,12 +115,13 @@ impl Store {
 
     /// The first image of one conversation: its hash, if it has any image.
     async fn first_image_of(&self, conversation_id: &str) -> Result<Option<String>, StoreError> {
-        Ok(sqlx::query_scalar(
+        Ok(sqlx::query_scalar(concat!(
             "SELECT a.sha256 FROM attachments a JOIN messages m ON m.id = a.message_id
-             WHERE m.conversation_id = ?
-             ORDER BY m.created_at, m.id, a.position
-             LIMIT 1",
-        )
+             WHERE m.conversation_seq = ",
+            conversation_seq_of!(),
+            " ORDER BY m.created_at, m.id, a.position
+             LIMIT 1"
+        ))
         .bind(conversation_id)
         .fetch_optional(&self.pool)
         .await?)
@@ -133,18 +147,9 @@ impl Store {
     /// to hash. The cost follows the number of attachments (few: only
     /// images), not the number of conversations or messages.
     pub async fn first_images(&self) -> Result<HashMap<String, String>, StoreError> {
-        let rows: Vec<(String, String)> = sqlx::query_as(
-            "SELECT conversation_id, sha256 FROM (
-                 SELECT m.conversation_id, a.sha256,
-                        ROW_NUMBER() OVER (
-                            PARTITION BY m.conversation_id
-                            ORDER BY m.created_at, m.id, a.position
-                        ) AS n
-                 FROM attachments a JOIN messages m ON m.id = a.message_id
-             ) WHERE n = 1",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<(String, String)> = sqlx::query_as(FIRST_IMAGES_SQL)
+            .fetch_all(&self.pool)
+            .await?;
         Ok(rows.into_iter().collect())
     }
 
@@ -476,19 +481,11 @@ mod tests {
             "no sort over 20,000 rows: {plan:?}"
         );
 
-        let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(
-            "EXPLAIN QUERY PLAN SELECT conversation_id, sha256 FROM (
-                 SELECT m.conversation_id, a.sha256,
-                        ROW_NUMBER() OVER (
-                            PARTITION BY m.conversation_id
-                            ORDER BY m.created_at, m.id, a.position
-                        ) AS n
-                 FROM attachments a JOIN messages m ON m.id = a.message_id
-             ) WHERE n = 1",
-        )
-        .fetch_all(&store.pool)
-        .await
-        .unwrap();
+        let plan: Vec<(i64, i64, i64, String)> =
+            sqlx::query_as(&format!("EXPLAIN QUERY PLAN {FIRST_IMAGES_SQL}"))
+                .fetch_all(&store.pool)
+                .await
+                .unwrap();
         let plan: Vec<String> = plan.into_iter().map(|row| row.3).collect();
         assert!(
             plan.iter().any(|step| step.contains("SCAN a")),

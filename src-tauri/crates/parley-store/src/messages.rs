@@ -1,5 +1,5 @@
 //! The `messages` table: a tree of messages per conversation, with the
-//! visible branch recorded by `active_child_id` pointers.
+//! visible branch recorded by `active_child_seq` pointers.
 
 use std::collections::HashMap;
 
@@ -36,12 +36,42 @@ macro_rules! linked_id {
 }
 pub(crate) use linked_id;
 
+/// The `seq` of the conversation whose id is bound at this place: a message names its
+/// conversation by that integer (`conversation_seq`, migrations/0008). `conversation_seq_of!()`
+/// takes the next `?`; `conversation_seq_of!("?2")` a numbered one. SQLite runs the lookup once
+/// per statement, and a statement filtering on it uses the index `messages_conversation`.
+macro_rules! conversation_seq_of {
+    () => {
+        $crate::messages::conversation_seq_of!("?")
+    };
+    ($param:literal) => {
+        concat!(
+            "(SELECT conversations.seq FROM conversations WHERE conversations.id = ",
+            $param,
+            ")"
+        )
+    };
+}
+pub(crate) use conversation_seq_of;
+
+/// The id of the conversation a row of `messages` belongs to, read back from its
+/// `conversation_seq` (migrations/0008). The row must be named `messages` (no alias).
+macro_rules! conversation_id_column {
+    () => {
+        "(SELECT conversations.id FROM conversations \
+          WHERE conversations.seq = messages.conversation_seq) AS conversation_id"
+    };
+}
+pub(crate) use conversation_id_column;
+
 /// The columns of [`StoredMessage`], shared by every query that returns one
 /// (from `messages`, unaliased).
 macro_rules! message_columns {
     () => {
         concat!(
-            "id, conversation_id, ",
+            "id, ",
+            $crate::messages::conversation_id_column!(),
+            ", ",
             $crate::messages::linked_id!(parent_seq),
             " AS parent_id, role, ",
             $crate::messages::content_json_column!(),
@@ -429,11 +459,14 @@ impl Store {
         // The parent's `seq` is what the new message stores (migrations/0007).
         let mut parent_seq = None;
         if let Some(parent_id) = &new.parent_id {
-            let parent: Option<(String, i64)> =
-                sqlx::query_as("SELECT conversation_id, seq FROM messages WHERE id = ?")
-                    .bind(parent_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
+            let parent: Option<(String, i64)> = sqlx::query_as(concat!(
+                "SELECT ",
+                conversation_id_column!(),
+                ", seq FROM messages WHERE id = ?"
+            ))
+            .bind(parent_id)
+            .fetch_optional(&mut *tx)
+            .await?;
             match parent {
                 None => return Err(StoreError::not_found("message", parent_id)),
                 Some((owner, _)) if owner != new.conversation_id => {
@@ -447,9 +480,11 @@ impl Store {
 
         let now = self.now();
         let message: StoredMessage = sqlx::query_as(concat!(
-            "INSERT INTO messages (id, conversation_id, parent_seq, role, content_json, text,
+            "INSERT INTO messages (id, conversation_seq, parent_seq, role, content_json, text,
                                    model, status, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             VALUES (?, ",
+            conversation_seq_of!(),
+            ", ?, ?, ?, ?, ?, ?, ?, ?)
              RETURNING ",
             message_columns!()
         ))
@@ -645,7 +680,9 @@ impl Store {
         let messages: Vec<StoredMessage> = sqlx::query_as(concat!(
             "SELECT ",
             message_columns!(),
-            " FROM messages WHERE conversation_id = ? ORDER BY created_at, id"
+            " FROM messages WHERE conversation_seq = ",
+            conversation_seq_of!(),
+            " ORDER BY created_at, id"
         ))
         .bind(conversation_id)
         .fetch_all(&self.pool)
@@ -664,8 +701,8 @@ impl Store {
     /// they were last chosen.
     pub async fn select_branch(&self, message_id: &str) -> Result<(), StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let conversation_id: String =
-            sqlx::query_scalar("SELECT conversation_id FROM messages WHERE id = ?")
+        let conversation_seq: i64 =
+            sqlx::query_scalar("SELECT conversation_seq FROM messages WHERE id = ?")
                 .bind(message_id)
                 .fetch_optional(&mut *tx)
                 .await?
@@ -695,10 +732,10 @@ impl Store {
              UPDATE conversations
              SET active_root_id = (SELECT m.id FROM chain c JOIN messages m ON m.seq = c.seq
                                    WHERE c.parent_seq IS NULL)
-             WHERE id = ?2",
+             WHERE seq = ?2",
         )
         .bind(message_id)
-        .bind(&conversation_id)
+        .bind(conversation_seq)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -731,11 +768,12 @@ impl Store {
         // statement itself takes 1 (issue 13: opening a long conversation).
         // Links are stored as `seq`s (migrations/0007) and turned into ids here, from the
         // conversation's own rows, rather than by a lookup per link in SQL.
-        let json: String = sqlx::query_scalar(
+        let json: String = sqlx::query_scalar(concat!(
             "SELECT coalesce(json_group_array(json_array(id, seq, parent_seq, role,
                                                          active_child_seq, created_at)), '[]')
-             FROM messages WHERE conversation_id = ?",
-        )
+             FROM messages WHERE conversation_seq = ",
+            conversation_seq_of!()
+        ))
         .bind(conversation_id)
         .fetch_one(&self.pool)
         .await?;

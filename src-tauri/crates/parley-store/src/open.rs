@@ -93,9 +93,10 @@ impl Store {
     /// The pool holds exactly one connection that is never recycled, because
     /// an in-memory database disappears with its last connection.
     pub async fn open_in_memory() -> Result<Store, StoreError> {
+        // Foreign keys on once migrated: see [`migrate`].
         let options = SqliteConnectOptions::new()
             .in_memory(true)
-            .foreign_keys(true);
+            .foreign_keys(false);
         let pool = with_parley_functions(SqlitePoolOptions::new())
             .min_connections(1)
             .max_connections(1)
@@ -103,7 +104,13 @@ impl Store {
             .max_lifetime(None)
             .connect_with(options)
             .await?;
-        MIGRATOR.run(&pool).await?;
+        {
+            let mut conn = pool.acquire().await?;
+            migrate_connection(&mut conn, &MIGRATOR).await?;
+            sqlx::query("PRAGMA foreign_keys = ON")
+                .execute(&mut *conn)
+                .await?;
+        }
         Ok(Store::from_pool(pool))
     }
 
@@ -258,7 +265,7 @@ async fn prepare_schema(
             progress(OpenProgress::Migrating);
         }
     }
-    migrator.run(pool).await?;
+    migrate(options, migrator).await?;
     let indexed = index_pending_messages(pool, options, progress).await?;
     // Every migration so far leaves much of the file free or half empty (0006 drops the old
     // search index, 0007 shrinks every message row), and an upgrade is rare, shown on a
@@ -280,6 +287,43 @@ async fn upgrade_connection(
         .disable_statement_logging()
         .connect()
         .await?)
+}
+
+/// Runs `migrator`'s pending migrations on a connection of their own that opens with foreign
+/// keys off, and then checks every foreign key in the file.
+///
+/// Off, because a migration that rebuilds a table (0008) drops the old one, which with foreign
+/// keys on would first delete its rows and cascade into the tables that refer to it; and
+/// `PRAGMA foreign_keys` cannot be switched inside the transaction sqlx runs each migration in.
+/// A reference the migrations left broken is a [`StoreError::Migration`]; the backup made
+/// before them holds the file as it was.
+async fn migrate(options: &SqliteConnectOptions, migrator: &Migrator) -> Result<(), StoreError> {
+    let mut conn = upgrade_connection(&options.clone().foreign_keys(false)).await?;
+    let result = migrate_connection(&mut conn, migrator).await;
+    conn.close().await?;
+    result
+}
+
+/// [`migrate`] on `conn`, whose foreign keys are off.
+async fn migrate_connection(
+    conn: &mut sqlx::SqliteConnection,
+    migrator: &Migrator,
+) -> Result<(), StoreError> {
+    migrator.run(&mut *conn).await?;
+    // One row per broken reference: (table, rowid, parent table, foreign key index).
+    let broken: Vec<(String, Option<i64>, String, i64)> =
+        sqlx::query_as("PRAGMA foreign_key_check")
+            .fetch_all(&mut *conn)
+            .await?;
+    match broken.first() {
+        None => Ok(()),
+        Some((table, rowid, parent, _)) => Err(StoreError::Migration(format!(
+            "the upgrade left {} row(s) referring to rows that do not exist, the first in \
+             {table} (row {}) referring to {parent}",
+            broken.len(),
+            rowid.map_or_else(|| "?".to_owned(), |rowid| rowid.to_string()),
+        ))),
+    }
 }
 
 /// Gives the file's free and half-empty pages back to the file system (`VACUUM`). A failure (a
@@ -1178,7 +1222,8 @@ mod tests {
 
     /// Migration 0007 turns each message's links to its parent and visible child from UUID text
     /// into the other message's `seq`: the tree, the visible branch and a dangling link must
-    /// read back as before, the old columns hold nothing, and the file gets smaller.
+    /// read back as before, the old columns are gone (the last with 0008), and the file gets
+    /// smaller.
     #[tokio::test]
     async fn an_upgrade_keeps_every_link_of_the_message_tree_in_less_space() {
         let dir = tempfile::tempdir().unwrap();
@@ -1267,12 +1312,14 @@ mod tests {
         assert_eq!(chain.len(), 5000);
         assert_eq!(chain[4999].parent_id.as_deref(), Some("chain-4999"));
 
-        let left: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM messages WHERE parent_id IS NOT NULL")
-                .fetch_one(&store.pool)
-                .await
-                .unwrap();
-        assert_eq!(left, 0, "the old text column holds nothing");
+        assert_eq!(
+            [
+                columns_of(&store, "messages", "%parent%").await,
+                columns_of(&store, "messages", "%child%").await
+            ],
+            [["parent_seq"], ["active_child_seq"]],
+            "the UUID text links are gone (parent_id with 0008)"
+        );
         let broken: Vec<(String, i64, String, i64)> = sqlx::query_as("PRAGMA foreign_key_check")
             .fetch_all(&store.pool)
             .await
@@ -1302,20 +1349,214 @@ mod tests {
             .map(|m| m.id)
             .collect();
         assert_eq!(path_ids, ["q", "a2", reply.id.as_str()]);
-        // Deleting cascades through the old column's foreign key, whose lookup of a deleted
-        // message's children (a query like this one) its partial index serves.
-        let plan: Vec<(i64, i64, i64, String)> =
-            sqlx::query_as("EXPLAIN QUERY PLAN SELECT seq FROM messages WHERE parent_id = ?")
-                .bind("q")
-                .fetch_all(&store.pool)
-                .await
-                .unwrap();
-        assert!(
-            plan.iter().any(|step| step.3.contains("messages_parent")),
-            "{plan:?}"
-        );
         store.delete_conversation("c2").await.unwrap();
         assert!(store.active_path("c2").await.is_err());
+        store.close().await;
+    }
+
+    /// The names of `table`'s columns that match the `LIKE` pattern, in table order.
+    async fn columns_of(store: &Store, table: &str, pattern: &str) -> Vec<String> {
+        sqlx::query_scalar("SELECT name FROM pragma_table_info(?) WHERE name LIKE ? ORDER BY cid")
+            .bind(table)
+            .bind(pattern)
+            .fetch_all(&store.pool)
+            .await
+            .unwrap()
+    }
+
+    /// Every stored column of every row of `conversations`, `messages` (its conversation as the
+    /// SQL expression `conversation`) and `attachments`, as JSON text to compare.
+    async fn stored_rows(pool: &SqlitePool, conversation: &str) -> [String; 3] {
+        let queries = [
+            "SELECT json_group_array(json_array(id, title, title_source, model, system_prompt,
+                        params_json, active_root_id, pinned, created_at, updated_at, folder_id,
+                        deleted_at, title_input_tokens, title_output_tokens))
+             FROM (SELECT * FROM conversations ORDER BY id)"
+                .to_owned(),
+            format!(
+                "SELECT json_group_array(json_array(seq, id, {conversation}, parent_seq,
+                        active_child_seq, role, content_json, text, model, status, stop_reason,
+                        stop_sequence, input_tokens, output_tokens, cache_creation_input_tokens,
+                        cache_read_input_tokens, error_kind, error_message, request_id, prefill,
+                        created_at, updated_at))
+                 FROM (SELECT * FROM messages ORDER BY seq) AS messages"
+            ),
+            "SELECT json_group_array(json_array(id, message_id, position, sha256, media_type,
+                        width, height, byte_len, blob_path, created_at, message_created_at))
+             FROM (SELECT * FROM attachments ORDER BY id)"
+                .to_owned(),
+        ];
+        let mut rows = [String::new(), String::new(), String::new()];
+        for (query, rows) in queries.iter().zip(&mut rows) {
+            *rows = sqlx::query_scalar(query).fetch_one(pool).await.unwrap();
+        }
+        rows
+    }
+
+    /// Migration 0008 rebuilds `conversations` (with an integer `seq`) and `messages` (naming
+    /// its conversation by that `seq`) with foreign keys off: every column of every row must
+    /// come through, and above all no attachment may be lost to the cascade that dropping the
+    /// old `messages` would run with them on; the search index, its triggers, the indexes and
+    /// the cascades must work on the new tables.
+    #[tokio::test]
+    async fn an_upgrade_rebuilds_conversations_and_messages_keeping_every_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("parley.db");
+        let (_migrations, before) = shipped_migrations_before("0008").await;
+        let old = open_file(&path, &before, BUSY_TIMEOUT, &|_| {})
+            .await
+            .unwrap();
+        for statement in [
+            "INSERT INTO folders (id, name, created_at, updated_at) VALUES ('f1', 'work', 1, 1)",
+            r#"INSERT INTO conversations
+                   (id, title, title_source, model, system_prompt, params_json, active_root_id,
+                    pinned, created_at, updated_at, folder_id, deleted_at, title_input_tokens,
+                    title_output_tokens)
+               VALUES ('c1', 'quokkas', 'user', 'm1', 'be brief', '{"temperature":0.5}', 'q1',
+                       1, 1, 9, 'f1', NULL, 12, 3),
+                      ('c2', 'trashed', 'auto', 'm2', NULL, '{}', 't1', 0, 2, 8, NULL, 7, NULL,
+                       NULL),
+                      ('c3', 'images', 'auto', 'm1', NULL, '{}', 'i1', 0, 3, 7, NULL, NULL, NULL,
+                       NULL)"#,
+            r#"INSERT INTO messages
+                   (seq, id, conversation_id, parent_seq, active_child_seq, role, content_json,
+                    text, model, status, stop_reason, stop_sequence, input_tokens,
+                    output_tokens, cache_creation_input_tokens, cache_read_input_tokens,
+                    error_kind, error_message, request_id, prefill, created_at, updated_at)
+               VALUES (1, 'q1', 'c1', NULL, 2, 'user', '', 'where do quokkas live', NULL,
+                       'done', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 10,
+                       10),
+                      (2, 'a1', 'c1', 1, NULL, 'assistant',
+                       '[{"type":"thinking","thinking":"hm"},{"type":"text","text":"Rottnest"}]',
+                       'Rottnest', 'm1', 'done', 'stop_sequence', 'END', 5, 7, 1, 2, NULL, NULL,
+                       'req_1', 'quokkas live on', 11, 12),
+                      (3, 't1', 'c2', NULL, 4, 'user', '', 'quokka in the bin', NULL, 'done',
+                       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 20, 20),
+                      (4, 't2', 'c2', 3, NULL, 'assistant', '', 'cut off', 'm2', 'error', NULL,
+                       NULL, NULL, NULL, NULL, NULL, 'overloaded', 'try again', NULL, NULL, 21,
+                       21),
+                      (5, 'i1', 'c3', NULL, 6, 'user', '', 'look', NULL, 'done', NULL, NULL,
+                       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 30, 30),
+                      (6, 'i2', 'c3', 5, NULL, 'assistant', '', 'a wombat, still typing',
+                       'm1', 'streaming', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                       NULL, 31, 31)"#,
+            "INSERT INTO attachments (id, message_id, position, sha256, media_type, width,
+                                      height, byte_len, blob_path, created_at)
+             VALUES ('x1', 'i1', 0, 'h1', 'image/png', 640, 480, 100, NULL, 30),
+                    ('x2', 'i1', 1, 'h2', 'image/jpeg', 10, 20, 200, 'h2.jpg', 30),
+                    ('x3', 't1', 0, 'h3', 'image/png', NULL, NULL, 300, NULL, 20)",
+        ] {
+            sqlx::query(statement).execute(&old.pool).await.unwrap();
+        }
+        let rows_before = stored_rows(&old.pool, "conversation_id").await;
+        old.close().await;
+
+        let (seen, progress) = recorder();
+        let store = Store::open_reporting(&path, &progress).await.unwrap();
+        assert_eq!(
+            seen.lock().unwrap().clone(),
+            [
+                OpenProgress::BackingUp,
+                OpenProgress::Migrating,
+                OpenProgress::Compacting
+            ]
+        );
+        let rows_after = stored_rows(
+            &store.pool,
+            "(SELECT c.id FROM conversations c WHERE c.seq = messages.conversation_seq)",
+        )
+        .await;
+        assert_eq!(rows_after, rows_before, "every column of every row is kept");
+        let [_, _, attachments] = &rows_after;
+        assert!(attachments.contains("h3"), "{attachments}");
+        assert_eq!(
+            columns_of(&store, "messages", "%conversation%").await,
+            ["conversation_seq"]
+        );
+        assert_eq!(
+            columns_of(&store, "messages", "parent%").await,
+            ["parent_seq"]
+        );
+        let foreign_keys: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(
+            foreign_keys, 1,
+            "the store's own connections check them again"
+        );
+
+        // The store reads and writes the new tables.
+        let tree = store.conversation_tree("c1").await.unwrap();
+        assert_eq!(tree.conversation.system_prompt.as_deref(), Some("be brief"));
+        assert_eq!(tree.messages[1].conversation_id, "c1");
+        assert_eq!(tree.messages[1].parent_id.as_deref(), Some("q1"));
+        let reply = store
+            .insert_message(&crate::NewMessage::done(
+                "c1",
+                Some("a1"),
+                crate::Role::User,
+                "and quokka food?",
+            ))
+            .await
+            .unwrap();
+        assert_eq!(reply.conversation_id, "c1");
+        let hits = store.search_messages("quokka", 10).await.unwrap();
+        let ids: Vec<_> = hits.iter().map(|hit| hit.message_id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [reply.id.as_str(), "q1"],
+            "the index and its insert trigger work, the trashed conversation stays hidden"
+        );
+        assert_eq!(hits[1].conversation_id, "c1");
+        assert_eq!(hits[1].conversation_title, "quokkas");
+        let firsts = store.first_images().await.unwrap();
+        assert_eq!(firsts.get("c3").map(String::as_str), Some("h1"));
+        assert_eq!(firsts.get("c2").map(String::as_str), Some("h3"));
+        let usage = store.conversation_usage("c1").await.unwrap();
+        assert_eq!((usage[0].input_tokens, usage[0].output_tokens), (5, 7));
+
+        // The streaming reply is indexed when it ends (the update trigger), and the index
+        // agrees with the messages.
+        sqlx::query("UPDATE messages SET status = 'done' WHERE id = 'i2'")
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        let hits = store.search_messages("wombat", 10).await.unwrap();
+        assert_eq!(hits.len(), 1);
+        sqlx::query("INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)")
+            .execute(&store.pool)
+            .await
+            .unwrap();
+
+        // Deleting a conversation cascades to its messages and their attachments, finding
+        // the messages through the per-conversation index.
+        let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(
+            "EXPLAIN QUERY PLAN SELECT seq FROM messages WHERE conversation_seq = ?",
+        )
+        .bind(3)
+        .fetch_all(&store.pool)
+        .await
+        .unwrap();
+        assert!(
+            plan.iter()
+                .any(|step| step.3.contains("messages_conversation")),
+            "{plan:?}"
+        );
+        let mut unused = store.delete_conversation("c3").await.unwrap();
+        unused.sort();
+        assert_eq!(unused, ["h1", "h2"]);
+        let left: (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM attachments)",
+        )
+        .fetch_one(&store.pool)
+        .await
+        .unwrap();
+        assert_eq!(left, (5, 1));
+        sqlx::query("INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)")
+            .execute(&store.pool)
+            .await
+            .unwrap();
         store.close().await;
     }
 
@@ -1328,10 +1569,9 @@ mod tests {
         // The state an app closed during indexing leaves: migrated, and the first 3,000
         // messages indexed and recorded as such, in one transaction as a batch is.
         {
-            let pool = SqlitePool::connect_with(SqliteConnectOptions::new().filename(&path))
-                .await
-                .unwrap();
-            MIGRATOR.run(&pool).await.unwrap();
+            let options = SqliteConnectOptions::new().filename(&path);
+            migrate(&options, &MIGRATOR).await.unwrap();
+            let pool = SqlitePool::connect_with(options).await.unwrap();
             let mut tx = pool.begin().await.unwrap();
             sqlx::query(
                 "INSERT INTO messages_fts (rowid, text)

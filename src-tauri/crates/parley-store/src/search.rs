@@ -119,7 +119,7 @@ macro_rules! hits_as_one_row {
                      substr(text, max(1, at - ?4 - 1), at - max(1, at - ?4 - 1) + length(?3) + ?4 + 1)
                          AS snippet,
                      created_at, seq
-              FROM (SELECT m.id AS message_id, m.conversation_id, c.title AS conversation_title,
+              FROM (SELECT m.id AS message_id, c.id AS conversation_id, c.title AS conversation_title,
                            m.text, m.created_at, m.seq, ",
             $at,
             r" AS at
@@ -142,7 +142,7 @@ macro_rules! fts_search_sql {
             $at,
             r"FROM messages_fts
               JOIN messages m ON m.seq = messages_fts.rowid
-              JOIN conversations c ON c.id = m.conversation_id
+              JOIN conversations c ON c.seq = m.conversation_seq
               WHERE messages_fts MATCH ?5 AND ",
             $at,
             r" > 0 AND c.deleted_at IS NULL
@@ -159,7 +159,7 @@ macro_rules! scan_search_sql {
         hits_as_one_row!(
             $at,
             r"FROM messages m
-              JOIN conversations c ON c.id = m.conversation_id
+              JOIN conversations c ON c.seq = m.conversation_seq
               WHERE ",
             $matches,
             r" AND c.deleted_at IS NULL

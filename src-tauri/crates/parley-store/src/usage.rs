@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::messages::conversation_seq_of;
 use crate::{Store, StoreError};
 
 /// The replies of one model and the tokens they used. Sums of the stored
@@ -55,7 +56,9 @@ impl Store {
     ) -> Result<Vec<ModelUsage>, StoreError> {
         let usage: Vec<ModelUsage> = sqlx::query_as(concat!(
             usage_select!(),
-            " AND conversation_id = ? GROUP BY 1 ORDER BY 1"
+            " AND conversation_seq = ",
+            conversation_seq_of!(),
+            " GROUP BY 1 ORDER BY 1"
         ))
         .bind(conversation_id)
         .fetch_all(&self.pool)
