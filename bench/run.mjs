@@ -1510,14 +1510,14 @@ function historySetup() {
   const lastMessage = (conversationId) =>
     sqlite3(
       seeded.database,
-      `SELECT id FROM messages WHERE conversation_id = '${conversationId}' ORDER BY created_at DESC, id DESC LIMIT 1`,
+      `SELECT id FROM messages WHERE conversation_seq = (SELECT seq FROM conversations WHERE id = '${conversationId}') ORDER BY created_at DESC, id DESC LIMIT 1`,
     );
   const short = { id: top[1], lastMessageId: lastMessage(top[1]) };
   const messagesIn = (id) =>
     Number(
       sqlite3(
         seeded.database,
-        `SELECT count(*) FROM messages WHERE conversation_id = '${id}'`,
+        `SELECT count(*) FROM messages WHERE conversation_seq = (SELECT seq FROM conversations WHERE id = '${id}')`,
       ),
     );
   historyState = {
