@@ -1094,6 +1094,19 @@ mod tests {
         (migrations, migrator)
     }
 
+    /// A store on `path` with the shipped migrations before `first_left_out` applied, holding
+    /// what `statements` wrote in that schema.
+    async fn store_before(first_left_out: &str, path: &Path, statements: &[&str]) -> Store {
+        let (_migrations, before) = shipped_migrations_before(first_left_out).await;
+        let old = open_file(path, &before, BUSY_TIMEOUT, &|_| {})
+            .await
+            .unwrap();
+        for statement in statements {
+            sqlx::query(statement).execute(&old.pool).await.unwrap();
+        }
+        old
+    }
+
     /// A database made by the first release (only 0001) is upgraded by the
     /// real migrations: backed up first, then given the history columns,
     /// keeping its data.
@@ -1312,11 +1325,7 @@ mod tests {
     async fn an_upgrade_keeps_every_link_of_the_message_tree_in_less_space() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("parley.db");
-        let (_migrations, before) = shipped_migrations_before("0007").await;
-        let old = open_file(&path, &before, BUSY_TIMEOUT, &|_| {})
-            .await
-            .unwrap();
-        for statement in [
+        let old = store_before("0007", &path, &[
             "INSERT INTO conversations (id, title, model, active_root_id, created_at, updated_at)
              VALUES ('c1', 'tree', 'm', 'q', 1, 1), ('c2', 'chain', 'm', 'chain-1', 1, 1)",
             // q has two replies, the older one visible; its follow-up names a child that is
@@ -1336,9 +1345,8 @@ mod tests {
                     CASE WHEN i < 5000 THEN printf('chain-%d', i + 1) END, 'user', '',
                     'link ' || i, 'done', 10 + i, 10 + i
              FROM n",
-        ] {
-            sqlx::query(statement).execute(&old.pool).await.unwrap();
-        }
+        ])
+        .await;
         old.close().await;
         let size_before = std::fs::metadata(&path).unwrap().len();
 
@@ -1412,15 +1420,7 @@ mod tests {
 
         // New replies link by seq too, and a branch found by search can still be selected:
         // the reply under a2 leaves q showing a1 until it is selected.
-        let reply = store
-            .insert_message(&crate::NewMessage::done(
-                "c1",
-                Some("a2"),
-                crate::Role::User,
-                "more",
-            ))
-            .await
-            .unwrap();
+        let reply = message(&store, "c1", Some("a2"), Role::User, "more").await;
         assert_eq!(reply.parent_id.as_deref(), Some("a2"));
         let a2 = store.get_message("a2").await.unwrap();
         assert_eq!(a2.active_child_id.as_deref(), Some(reply.id.as_str()));
@@ -1486,11 +1486,7 @@ mod tests {
     async fn an_upgrade_rebuilds_conversations_and_messages_keeping_every_row() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("parley.db");
-        let (_migrations, before) = shipped_migrations_before("0008").await;
-        let old = open_file(&path, &before, BUSY_TIMEOUT, &|_| {})
-            .await
-            .unwrap();
-        for statement in [
+        let old = store_before("0008", &path, &[
             "INSERT INTO folders (id, name, created_at, updated_at) VALUES ('f1', 'work', 1, 1)",
             r#"INSERT INTO conversations
                    (id, title, title_source, model, system_prompt, params_json, active_root_id,
@@ -1529,9 +1525,8 @@ mod tests {
              VALUES ('x1', 'i1', 0, 'h1', 'image/png', 640, 480, 100, NULL, 30),
                     ('x2', 'i1', 1, 'h2', 'image/jpeg', 10, 20, 200, 'h2.jpg', 30),
                     ('x3', 't1', 0, 'h3', 'image/png', NULL, NULL, 300, NULL, 20)",
-        ] {
-            sqlx::query(statement).execute(&old.pool).await.unwrap();
-        }
+        ])
+        .await;
         let rows_before = stored_rows(&old.pool, "conversation_id").await;
         old.close().await;
 
@@ -1575,15 +1570,7 @@ mod tests {
         assert_eq!(tree.conversation.system_prompt.as_deref(), Some("be brief"));
         assert_eq!(tree.messages[1].conversation_id, "c1");
         assert_eq!(tree.messages[1].parent_id.as_deref(), Some("q1"));
-        let reply = store
-            .insert_message(&crate::NewMessage::done(
-                "c1",
-                Some("a1"),
-                crate::Role::User,
-                "and quokka food?",
-            ))
-            .await
-            .unwrap();
+        let reply = message(&store, "c1", Some("a1"), Role::User, "and quokka food?").await;
         assert_eq!(reply.conversation_id, "c1");
         let hits = store.search_messages("quokka", 10).await.unwrap();
         let ids: Vec<_> = hits.iter().map(|hit| hit.message_id.as_str()).collect();
