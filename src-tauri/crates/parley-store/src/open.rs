@@ -1107,6 +1107,22 @@ mod tests {
         old
     }
 
+    /// The store on `path`, checking that opening it backed the file up, migrated it and
+    /// compacted it, and did nothing else (no re-index).
+    async fn open_migrating(path: &Path) -> Store {
+        let (seen, progress) = recorder();
+        let store = Store::open_reporting(path, &progress).await.unwrap();
+        assert_eq!(
+            seen.lock().unwrap().clone(),
+            [
+                OpenProgress::BackingUp,
+                OpenProgress::Migrating,
+                OpenProgress::Compacting
+            ]
+        );
+        store
+    }
+
     /// A database made by the first release (only 0001) is upgraded by the
     /// real migrations: backed up first, then given the history columns,
     /// keeping its data.
@@ -1350,16 +1366,7 @@ mod tests {
         old.close().await;
         let size_before = std::fs::metadata(&path).unwrap().len();
 
-        let (seen, progress) = recorder();
-        let store = Store::open_reporting(&path, &progress).await.unwrap();
-        assert_eq!(
-            seen.lock().unwrap().clone(),
-            [
-                OpenProgress::BackingUp,
-                OpenProgress::Migrating,
-                OpenProgress::Compacting
-            ]
-        );
+        let store = open_migrating(&path).await;
         // Compacted, with the WAL truncated: the file is the whole history.
         let size_after = std::fs::metadata(&path).unwrap().len();
         assert!(
@@ -1530,16 +1537,7 @@ mod tests {
         let rows_before = stored_rows(&old.pool, "conversation_id").await;
         old.close().await;
 
-        let (seen, progress) = recorder();
-        let store = Store::open_reporting(&path, &progress).await.unwrap();
-        assert_eq!(
-            seen.lock().unwrap().clone(),
-            [
-                OpenProgress::BackingUp,
-                OpenProgress::Migrating,
-                OpenProgress::Compacting
-            ]
-        );
+        let store = open_migrating(&path).await;
         let rows_after = stored_rows(
             &store.pool,
             "(SELECT c.id FROM conversations c WHERE c.seq = messages.conversation_seq)",
