@@ -124,6 +124,11 @@ fn new_id() -> String {
 mod test_support {
     use crate::{NewAttachment, NewConversation, NewMessage, Role, Store, StoredMessage};
 
+    /// The ids of `messages`, in order.
+    pub fn ids(messages: &[StoredMessage]) -> Vec<&str> {
+        messages.iter().map(|m| m.id.as_str()).collect()
+    }
+
     pub async fn memory_store() -> Store {
         Store::open_in_memory().await.unwrap()
     }

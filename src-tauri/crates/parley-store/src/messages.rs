@@ -858,11 +858,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{conversation, memory_store, message};
-
-    fn ids(messages: &[StoredMessage]) -> Vec<&str> {
-        messages.iter().map(|m| m.id.as_str()).collect()
-    }
+    use crate::test_support::{conversation, ids, memory_store, message};
 
     fn streaming_reply(conversation_id: &str, parent_id: &str) -> NewMessage {
         NewMessage {
