@@ -196,6 +196,21 @@ describe("the parameters panel", () => {
 });
 
 describe("what a send carries", () => {
+  test("the prefill field grows with its lines up to a limit and is one row again when emptied", async () => {
+    const page = await app();
+    const field = page.locator(tid("composer-prefill"));
+    const height = () => field.evaluate((el) => el.getBoundingClientRect().height);
+    const oneRow = await height();
+    assert.ok(oneRow > 0, "the empty field shows");
+    await field.fill("one\ntwo\nthree");
+    const threeLines = await height();
+    assert.ok(threeLines > oneRow * 2, `three lines: ${threeLines} px, one row: ${oneRow} px`);
+    await field.fill("line\n".repeat(40));
+    assert.ok((await height()) <= 122, "capped at 120 px and its border: it scrolls beyond");
+    await field.fill("");
+    assert.equal(await height(), oneRow, "one row again once emptied");
+  });
+
   test("a new conversation sends the panel's params and the prefill exactly; the prefill is cleared", async () => {
     const page = await app();
     await openPanel(page);
