@@ -17,6 +17,14 @@ export type ImageSource =
   { type: "base64"; media_type: string; data: string } | { type: "url"; url: string };
 export type ImageBlock = { type: "image"; source: ImageSource };
 
+/**
+ * The name a reply's text block is rendered under (`markdownCache`, the render kept across
+ * launches): its message and its index among the message's blocks.
+ */
+export function renderKey(messageId: string, blockIndex: number): string {
+  return `${messageId}:${blockIndex}`;
+}
+
 export function isText(block: ContentBlock): block is TextBlock {
   return block.type === "text" && typeof (block as TextBlock).text === "string";
 }

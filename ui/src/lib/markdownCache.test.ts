@@ -1,10 +1,12 @@
 import { describe, expect, it } from "vitest";
+import type { MessageView } from "./bindings";
 import {
   CACHE_FROM_CHARS,
   MarkdownCache,
   PERSIST_FROM_CHARS,
   PersistentRenders,
   persistentKey,
+  preloadKept,
   textHash,
   type RenderStore,
 } from "./markdownCache";
@@ -117,11 +119,111 @@ describe("PersistentRenders", () => {
     expect(await failing.load("m1:0", long, "en")).toBeNull();
   });
 
+  it("asks once for a text with nothing kept, until it is kept", async () => {
+    const store = memoryStore();
+    let reads = 0;
+    const counting: RenderStore = {
+      read: (key) => (reads++, store.read(key)),
+      write: (key, html) => store.write(key, html),
+    };
+    const renders = new PersistentRenders(counting, "b", 0);
+    expect(await renders.load("m1:0", long, "en")).toBeNull();
+    expect(await renders.load("m1:0", long, "en")).toBeNull();
+    expect(reads, "the second lookup of the same text is answered from memory").toBe(1);
+    expect(await renders.load("m1:0", long, "zh-CN")).toBeNull();
+    expect(await renders.load("m1:0", long.slice(1) + "y", "en")).toBeNull();
+    expect(reads, "another language or text asks again").toBe(3);
+    renders.save("m1:0", long, "en", segments);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(await renders.load("m1:0", long, "en"), "kept since").toEqual(segments);
+    const failing = new PersistentRenders(
+      { read: () => (reads++, Promise.reject(new Error("io"))), write: () => Promise.resolve() },
+      "b",
+    );
+    await failing.load("m2:0", long, "en");
+    await failing.load("m2:0", long, "en");
+    expect(reads, "a failed read is not an answer: asked again").toBe(6);
+  });
+
   it("names entries with plain characters only, as Rust requires", () => {
     const key = persistentKey("0193a3c4-1f2e-7000-8000-000000000001:12", long, "zh-CN", "k2j");
     expect(key).toMatch(/^[A-Za-z0-9._-]+$/);
     expect(key.length).toBeLessThanOrEqual(160);
     expect(textHash("a")).not.toBe(textHash("b"));
     expect(textHash(long)).toBe(textHash("x".repeat(PERSIST_FROM_CHARS)));
+  });
+});
+
+describe("preloadKept", () => {
+  const long = "y".repeat(PERSIST_FROM_CHARS);
+  const kept = [{ key: "b0", html: "<p>kept</p>" }];
+  const base = {
+    conversationId: "c1",
+    parentId: null,
+    error: null,
+    stopSequence: null,
+    prefill: null,
+    createdAt: 0,
+    model: null,
+    stopReason: null,
+    usage: null,
+    costMicroUsd: null,
+    siblingIndex: 0,
+  };
+  const message = (
+    id: string,
+    role: "user" | "assistant",
+    status: "done" | "streaming" | "error",
+    blocks: MessageView["blocks"],
+  ): MessageView => ({ ...base, id, role, status, blocks, siblingIds: [id] }) as MessageView;
+
+  it("puts the kept renders of long finished replies where the transcript looks first", async () => {
+    const read: string[] = [];
+    const renders = new PersistentRenders(
+      {
+        read: async (key) => {
+          read.push(key);
+          return key.startsWith("kept_0-") || key.startsWith("error_2-")
+            ? JSON.stringify(kept)
+            : null;
+        },
+        write: async () => {},
+      },
+      "b",
+    );
+    const cache = new MarkdownCache(1 << 20);
+    const messages = [
+      message("question", "user", "done", [{ type: "text", text: long }]),
+      message("kept", "assistant", "done", [{ type: "text", text: long }]),
+      message("short", "assistant", "done", [{ type: "text", text: "short" }]),
+      message("error", "assistant", "error", [
+        { type: "thinking", thinking: long, signature: "s" },
+        { type: "tool_use", id: "t", name: "n", input: {} },
+        { type: "text", text: long },
+      ]),
+      message("missing", "assistant", "done", [{ type: "text", text: long }]),
+      message("live", "assistant", "streaming", [{ type: "text", text: long }]),
+    ];
+    await preloadKept(messages, "en", renders, cache);
+    expect(read.map((key) => key.split("-")[0])).toEqual(["missing_0", "error_2", "kept_0"]);
+    expect(cache.get("kept:0", long, "en")).toEqual(kept);
+    expect(cache.get("error:2", long, "en"), "the block's index among the message's").toEqual(kept);
+    expect(cache.get("missing:0", long, "en")).toBeNull();
+
+    await preloadKept(messages, "en", renders, cache);
+    expect(read, "what the cache holds, or is known missing, is not read again").toHaveLength(3);
+  });
+
+  it("reads a screenful, the newest first", async () => {
+    const read: string[] = [];
+    const renders = new PersistentRenders(
+      { read: async (key) => (read.push(key), null), write: async () => {} },
+      "b",
+    );
+    const replies = Array.from({ length: 6 }, (_, i) =>
+      message(`r${i}`, "assistant", "done", [{ type: "text", text: long }]),
+    );
+    await preloadKept(replies, "en", renders, new MarkdownCache(1 << 20));
+    expect(read.map((key) => key.split("_")[0])).toEqual(["r5", "r4", "r3", "r2"]);
   });
 });

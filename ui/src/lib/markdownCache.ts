@@ -12,6 +12,8 @@
  * launches (`PersistentRenders`, in Rust's `render_cache.rs`).
  */
 import * as backend from "./backend";
+import type { MessageView } from "./bindings";
+import { isText, renderKey } from "./blocks";
 import type { Segment } from "./markdown";
 
 /** Shorter texts render within a frame: keeping them would cost memory and save nothing. */
@@ -97,6 +99,9 @@ export function persistentKey(cacheKey: string, text: string, locale: string, bu
   return name.replace(/[^A-Za-z0-9._-]/g, "_");
 }
 
+/** How many texts `PersistentRenders` remembers having found nothing kept for. */
+const MISSES_KEPT = 32;
+
 /** Where rendered texts are kept across launches (Rust's render cache). */
 export type RenderStore = {
   read(key: string): Promise<string | null>;
@@ -125,6 +130,12 @@ export class PersistentRenders {
   readonly #store: RenderStore;
   readonly #build: string;
   readonly #written = new Set<string>();
+  /**
+   * Texts looked up and not found this session, by their caller's key: an open reads them before
+   * the transcript shows them (`preloadKept`), and the transcript must not hash 650 KB and ask
+   * Rust a second time for the same answer.
+   */
+  readonly #missing = new Map<string, { text: string; locale: string }>();
   readonly #writeDelayMs: number;
 
   constructor(store: RenderStore, build: string, writeDelayMs = 250) {
@@ -136,10 +147,15 @@ export class PersistentRenders {
   /** The segments kept for this text in an earlier launch, or null. */
   async load(cacheKey: string, text: string, locale: string): Promise<Segment[] | null> {
     if (text.length < PERSIST_FROM_CHARS) return null;
+    const missing = this.#missing.get(cacheKey);
+    if (missing && missing.locale === locale && missing.text === text) return null;
     const key = persistentKey(cacheKey, text, locale, this.#build);
     try {
       const kept = await this.#store.read(key);
-      if (kept === null) return null;
+      if (kept === null) {
+        this.#remember(cacheKey, text, locale);
+        return null;
+      }
       const segments: unknown = JSON.parse(kept);
       if (!isSegments(segments)) return null;
       this.#written.add(key);
@@ -149,12 +165,23 @@ export class PersistentRenders {
     }
   }
 
+  /** A miss, kept for the last few texts only (each holds its text alive). */
+  #remember(cacheKey: string, text: string, locale: string): void {
+    this.#missing.delete(cacheKey);
+    this.#missing.set(cacheKey, { text, locale });
+    for (const [oldest] of this.#missing) {
+      if (this.#missing.size <= MISSES_KEPT) break;
+      this.#missing.delete(oldest);
+    }
+  }
+
   /**
    * Keeps the segments of a finished text for the next launches, once per text, a moment later
    * (never in the frame that shows the text).
    */
   save(cacheKey: string, text: string, locale: string, segments: Segment[]): void {
     if (text.length < PERSIST_FROM_CHARS) return;
+    this.#missing.delete(cacheKey);
     // Hashing a long text costs milliseconds: done later too, never in the frame that shows it.
     setTimeout(() => {
       const key = persistentKey(cacheKey, text, locale, this.#build);
@@ -176,3 +203,42 @@ export const persistentRenders = new PersistentRenders(
   { read: backend.readRendered, write: backend.writeRendered },
   textHash(import.meta.url),
 );
+
+/**
+ * How many long texts an open reads the kept renders of before it shows the conversation: a
+ * screenful. Any others are read as the transcript renders them, as before.
+ */
+const PRELOADS = 4;
+
+/**
+ * Reads the kept renders of `messages`' long finished replies into `cache`, for an open to await
+ * before it shows them: the transcript then renders each in its first pass. Without this a reply
+ * rendered empty, looked its render up once that pass had run, and was shown a frame or more
+ * later in a second pass (issue 13: opening a 100k-token reply after a restart). Nothing kept,
+ * or nothing readable, costs one lookup; the transcript then renders the text itself.
+ */
+export async function preloadKept(
+  messages: readonly MessageView[],
+  locale: string,
+  renders: PersistentRenders = persistentRenders,
+  cache: MarkdownCache = markdownCache,
+): Promise<void> {
+  const reads: Promise<void>[] = [];
+  // The newest first: an open shows the end of the conversation.
+  for (const message of [...messages].reverse()) {
+    // What the transcript renders as markdown once finished (`ContentBlockView`).
+    if (message.role !== "assistant" || message.status === "streaming") continue;
+    message.blocks.forEach((block, index) => {
+      if (!isText(block) || block.text.length < PERSIST_FROM_CHARS) return;
+      if (reads.length >= PRELOADS) return;
+      const key = renderKey(message.id, index);
+      if (cache.get(key, block.text, locale)) return;
+      reads.push(
+        renders.load(key, block.text, locale).then((kept) => {
+          if (kept) cache.put(key, block.text, locale, kept);
+        }),
+      );
+    });
+  }
+  await Promise.all(reads);
+}

@@ -5,17 +5,22 @@
  * (WebKitGTK's MiniBrowser with the UI tests' fake backend, six launches each way). Until it
  * is there (a moment after start-up), a reply's text shows as plain text.
  */
+import type { MessageView } from "./bindings";
+import { locale } from "./stores/locale.svelte";
+
 type MarkdownModule = typeof import("./components/chat/Markdown.svelte");
 
 class MarkdownLoader {
   /** The `Markdown` component once its chunk has loaded. */
   component = $state.raw<MarkdownModule["default"] | null>(null);
+  #module: MarkdownModule | null = null;
   #loading: Promise<void> | null = null;
 
   /** Starts loading the chunk (once); resolves when the component is there. */
   load(): Promise<void> {
     this.#loading ??= import("./components/chat/Markdown.svelte").then(
       (module) => {
+        this.#module = module;
         this.component = module.default;
       },
       (error: unknown) => {
@@ -24,6 +29,15 @@ class MarkdownLoader {
       },
     );
     return this.#loading;
+  }
+
+  /**
+   * Reads the renders kept from earlier launches of `messages`' long replies (`preloadKept`), for
+   * an open to await before it shows them. Before the chunk is there (a moment after start-up)
+   * there is nothing to read into: replies show as plain text until it is.
+   */
+  async preloadKept(messages: readonly MessageView[]): Promise<void> {
+    await this.#module?.preloadKept(messages, locale.current);
   }
 }
 

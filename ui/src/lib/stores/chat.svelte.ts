@@ -17,6 +17,7 @@ import { applyEvents, type LiveState } from "../chatEvents";
 import { errorTitle } from "../errors";
 import { formatCount, formatSeconds } from "../format";
 import { FrameBatcher } from "../frameBatcher";
+import { markdownLoader } from "../markdownLoader.svelte";
 import { canResume, type ToolRound } from "../toolCalls";
 import type { ComposerImage, ImagePlacement } from "../bindings";
 import { announcer } from "./announcer.svelte";
@@ -235,6 +236,8 @@ class ChatStore {
     try {
       const result = await backend.openSearchHit(messageId);
       if (view !== this.#view) return;
+      await markdownLoader.preloadKept(result.messages);
+      if (view !== this.#view) return;
       this.#show(result, true);
       this.live = {};
       this.#resetTools(result.conversation.id);
@@ -333,6 +336,8 @@ class ChatStore {
     try {
       const result = await backend.openConversation(id);
       performance.mark("parley:open:ipc");
+      if (view !== this.#view) return;
+      await markdownLoader.preloadKept(result.messages);
       if (view !== this.#view) return;
       this.#show(result, true);
       this.live = {};
