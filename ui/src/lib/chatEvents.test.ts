@@ -1,26 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { MessageView } from "./bindings";
 import { applyEvents, type LiveState } from "./chatEvents";
+import { messageView } from "./testing";
 
 function reply(id = "a1"): MessageView {
-  return {
-    id,
-    conversationId: "c1",
-    parentId: "u1",
-    role: "assistant",
-    blocks: [],
-    status: "streaming",
-    error: null,
-    model: "m",
-    stopReason: null,
-    stopSequence: null,
-    prefill: null,
-    usage: null,
-    costMicroUsd: null,
-    siblingIds: [id],
-    siblingIndex: 0,
-    createdAt: 0,
-  };
+  return messageView({ id, parentId: "u1", status: "streaming", model: "m" });
 }
 
 const error = { kind: "overloaded" as const, message: "busy", status: 529, requestId: null };

@@ -10,6 +10,7 @@ import {
   textHash,
   type RenderStore,
 } from "./markdownCache";
+import { messageView } from "./testing";
 
 const long = (c: string) => c.repeat(CACHE_FROM_CHARS);
 const html = (text: string) => [{ key: "all", html: `<p>${text}</p>` }];
@@ -157,25 +158,12 @@ describe("PersistentRenders", () => {
 describe("preloadKept", () => {
   const long = "y".repeat(PERSIST_FROM_CHARS);
   const kept = [{ key: "b0", html: "<p>kept</p>" }];
-  const base = {
-    conversationId: "c1",
-    parentId: null,
-    error: null,
-    stopSequence: null,
-    prefill: null,
-    createdAt: 0,
-    model: null,
-    stopReason: null,
-    usage: null,
-    costMicroUsd: null,
-    siblingIndex: 0,
-  };
   const message = (
     id: string,
-    role: "user" | "assistant",
-    status: "done" | "streaming" | "error",
+    role: MessageView["role"],
+    status: MessageView["status"],
     blocks: MessageView["blocks"],
-  ): MessageView => ({ ...base, id, role, status, blocks, siblingIds: [id] }) as MessageView;
+  ) => messageView({ id, role, status, blocks });
 
   it("puts the kept renders of long finished replies where the transcript looks first", async () => {
     const read: string[] = [];
