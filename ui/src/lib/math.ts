@@ -17,8 +17,9 @@
  * (`\href`, `\htmlClass`, ...), is shown as its source text.
  */
 import katex from "katex";
-import { Lexer, type MarkedExtension, type Token, type Tokens } from "marked";
+import { Lexer, type MarkedExtension, type MarkedOptions, type Token, type Tokens } from "marked";
 import { escapeHtml } from "./highlight";
+import { anchoredRules, type Rules } from "./markedRules";
 
 // ---------------------------------------------------------------------------------------------
 // Finding math
@@ -164,9 +165,17 @@ let lexingInline: string | null = null;
 
 /**
  * marked's lexer, noting the inline source it lexes so that emphasis never pairs with a `*` or
- * `_` inside math (`*note: $x^*$ is its conjugate*`). Lex with this, never `marked.lexer`.
+ * `_` inside math (`*note: $x^*$ is its conjugate*`), with rules that do not make lexing
+ * quadratic in JavaScriptCore (`markedRules.ts`). Lex with this, never `marked.lexer`.
  */
 export class MathLexer extends Lexer {
+  constructor(options?: MarkedOptions) {
+    super(options);
+    // marked's constructor hands its tokenizer the stock rules; the tokenizer is not public.
+    const { tokenizer } = this as unknown as { tokenizer: { rules: Rules } };
+    tokenizer.rules = anchoredRules(tokenizer.rules);
+  }
+
   override inlineTokens(src: string, tokens?: Token[]): Token[] {
     const outer = lexingInline;
     lexingInline = src;
