@@ -14,6 +14,11 @@
 //       new conversation: frame gaps and per-frame script / style + layout (as `smoothness`),
 //       plain words or the mock server's own rich reply (code, tables, formulas; needs
 //       target/*/parley-mock-claude or PARLEY_MOCK_BINARY)
+//   xvfb-run -a node bench/webkit-ui.mjs open [DIST] [RUNS]
+//       per run: a click on a 50-message conversation (replies shaped like bench/seed's:
+//       paragraphs, lists, a code block or a table) until its last message is painted, and
+//       "New conversation" until the empty view is painted (as `history-open`), with the
+//       page's marks of the open (parley:open*)
 //
 // Runs with WEBKIT_DISABLE_COMPOSITING_MODE=1, as the app and bench/run.mjs do without a GPU.
 
@@ -24,7 +29,11 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { serveStatic } from "./lib/static.mjs";
 import { processTree, sumMemory } from "./lib/procs.mjs";
-import { pageSendAndWait } from "./lib/page.mjs";
+import {
+  pageNewConversationPainted,
+  pageOpenUntilPainted,
+  pageSendAndWait,
+} from "./lib/page.mjs";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const MINIBROWSER = "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser";
@@ -153,6 +162,82 @@ async function streamDriver() {
 })();`;
 }
 
+/** `turns` turns of bench/seed's shapes (its words, sentences, lists, code and tables). */
+function seededTurns(turns) {
+  let state = 42;
+  const below = (n) => {
+    state = (state * 1103515245 + 12345) % 2 ** 31;
+    return state % n;
+  };
+  const words =
+    "the stream reply buffer token render message quickly because each frame batch update markdown parser query index window latency simple careful value result error retry branch history search settings keychain".split(
+      " ",
+    );
+  const sentence = () => {
+    const w = Array.from(
+      { length: 6 + below(14) },
+      () => words[below(words.length)],
+    );
+    if (below(4) === 0) w[below(w.length)] = `**${w[0]}**`;
+    if (below(4) === 0) w[below(w.length)] = `\`${w[1]}\``;
+    const s = w.join(" ");
+    return s[0].toUpperCase() + s.slice(1) + ".";
+  };
+  const paragraph = () =>
+    Array.from({ length: 2 + below(4) }, sentence).join(" ");
+  const reply = () => {
+    const parts = [paragraph()];
+    if (below(2) === 0)
+      parts.push(
+        Array.from({ length: 2 + below(4) }, () => `- ${sentence()}`).join(
+          "\n",
+        ),
+      );
+    const extra = below(5);
+    if (extra === 0)
+      parts.push(
+        `\`\`\`rust\nfn step(n: u64) -> u64 {\n    // ${sentence()}\n    n.wrapping_mul(${below(1000)}).rotate_left(7)\n}\n\`\`\``,
+      );
+    if (extra === 1)
+      parts.push(
+        `| option | effect |\n|---|---|\n| \`a\` | ${sentence()} |\n| \`b\` | ${sentence()} |`,
+      );
+    parts.push(paragraph());
+    return parts.join("\n\n");
+  };
+  return Array.from({ length: turns }, () => ({
+    user: sentence(),
+    assistant: [{ type: "text", text: reply() }],
+  }));
+}
+
+const openDriver = `(() => {
+  const pageOpenUntilPainted = ${pageOpenUntilPainted.toString()};
+  const pageNewConversationPainted = ${pageNewConversationPainted.toString()};
+  (async () => {
+    while (!document.querySelector('[data-testid="conversation-item"]') || !window.__MOCK__) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await new Promise((r) => setTimeout(r, 1500));
+    const view = await window.__TAURI_INTERNALS__.invoke("open_conversation", { id: "c1" });
+    const lastId = view.messages.at(-1).id;
+    const results = [];
+    for (let run = 0; run < ${runs}; run++) {
+      const open = await pageOpenUntilPainted("c1", lastId, 60000);
+      const marks = Object.fromEntries(
+        performance.getEntriesByType("mark").filter((m) => m.name.startsWith("parley:open"))
+          .map((m) => [m.name, m.startTime]));
+      const t0 = marks["parley:open"];
+      for (const k of Object.keys(marks)) marks[k] = Math.round(marks[k] - t0);
+      await new Promise((r) => setTimeout(r, 500));
+      const empty = await pageNewConversationPainted(60000);
+      results.push({ open, marks, empty });
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    await fetch("/__bench/mark", { method: "POST", body: JSON.stringify(results) });
+  })();
+})();`;
+
 async function launch(conversations, script) {
   const server = await serveStatic(dist, {
     scripts: [
@@ -248,7 +333,27 @@ if (mode === "startup") {
   } finally {
     await close(launched);
   }
+} else if (mode === "open") {
+  const conversations = [0, 1, 2].map((i) => ({
+    id: `c${i}`,
+    title: `Conversation ${i}`,
+    model: "claude-sonnet-4-5",
+    updatedAt: 1_700_000_000_000 - i * 60_000,
+    turns: i === 1 ? seededTurns(25) : [],
+  }));
+  const launched = await launch(conversations, openDriver);
+  try {
+    const mark = await waitForMark(launched.server, 60_000 + runs * 10_000);
+    for (const { open, marks, empty } of mark.body) {
+      console.log(
+        `open ${fmt(open.ms)} ms (present ${fmt(open.presentMs)}, ${open.messagesInDom} messages, ` +
+          `longest gap ${fmt(open.maxGapMs)}); marks ${JSON.stringify(marks)}; empty ${fmt(empty.ms)} ms`,
+      );
+    }
+  } finally {
+    await close(launched);
+  }
 } else {
-  console.error(`unknown mode ${mode}: startup or stream`);
+  console.error(`unknown mode ${mode}: startup, stream or open`);
   process.exit(2);
 }
