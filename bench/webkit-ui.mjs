@@ -346,7 +346,7 @@ if (mode === "startup") {
     const mark = await waitForMark(launched.server, 60_000 + runs * 10_000);
     for (const { open, marks, empty } of mark.body) {
       console.log(
-        `open ${fmt(open.ms)} ms (present ${fmt(open.presentMs)}, ${open.messagesInDom} messages, ` +
+        `open ${fmt(open.ms)} ms (present ${fmt(open.presentMs)} with ${open.messagesShown} messages, ${open.messagesInDom} after, ` +
           `longest gap ${fmt(open.maxGapMs)}); marks ${JSON.stringify(marks)}; empty ${fmt(empty.ms)} ms`,
       );
     }

@@ -389,12 +389,17 @@ export async function pageOpenUntilPainted(id, lastMessageId, timeoutMs, lastWor
     );
   };
   let noticeShown = false;
+  /** Messages in the page when the last one appeared (an open adds older ones a frame at a time). */
+  let messagesShown = null;
   let observer;
   let timer;
   const shown = new Promise((resolve, reject) => {
     observer = new MutationObserver(() => {
       if (document.querySelector('[data-testid="markdown-rendering"]')) noticeShown = true;
-      if (done()) resolve(performance.now());
+      if (done()) {
+        messagesShown ??= document.querySelectorAll('[data-testid="message"]').length;
+        resolve(performance.now());
+      }
     });
     observer.observe(document.body, { childList: true, subtree: true, characterData: true });
     timer = setTimeout(() => reject(new Error(`${target} was not shown in ${timeoutMs} ms`)), timeoutMs);
@@ -423,6 +428,7 @@ export async function pageOpenUntilPainted(id, lastMessageId, timeoutMs, lastWor
     ms: t1 - t0,
     presentMs: tShown - t0,
     messagesInDom: document.querySelectorAll('[data-testid="message"]').length,
+    messagesShown,
     noticeShown,
     maxGapMs: gaps.length ? gaps[gaps.length - 1] : null,
     frames: gaps.length,

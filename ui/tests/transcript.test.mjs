@@ -51,6 +51,35 @@ async function openTimed(page, id) {
   }, id);
 }
 
+/** Waits until an open has added the older messages of its window (one a frame). */
+const filled = (page) => page.waitForSelector(`${tid("transcript")}:not([data-filling])`);
+
+/**
+ * Clicks conversation `id` in the sidebar; resolves with what the page held when the message
+ * `lastId` appeared: the messages rendered, and whether they filled the view.
+ */
+function openAndCount(page, id, lastId) {
+  return page.evaluate(
+    ([conversationId, sel]) =>
+      new Promise((resolve) => {
+        const observer = new MutationObserver(() => {
+          if (!document.querySelector(sel)) return;
+          observer.disconnect();
+          const scroller = document.querySelector('[data-testid="transcript"]');
+          resolve({
+            rendered: document.querySelectorAll('[data-testid="message"]').length,
+            overflows: scroller.scrollHeight > scroller.clientHeight,
+          });
+        });
+        observer.observe(document.body, { childList: true, subtree: true });
+        document
+          .querySelector(`[data-testid="conversation-item"][data-id="${conversationId}"]`)
+          .click();
+      }),
+    [id, messageSel(lastId)],
+  );
+}
+
 /** The position of a message's top edge in the transcript's viewport. */
 function topInView(page, id) {
   return page.evaluate((sel) => {
@@ -119,6 +148,36 @@ describe("opening a conversation", () => {
 });
 
 describe("a long conversation", () => {
+  test("opens on the newest messages that fill the view, then adds older ones a frame at a time", async () => {
+    const long = longConversation(20);
+    for (const turn of long.turns) {
+      const text = turn.replies[0].blocks[0].text;
+      turn.replies[0].blocks[0].text = `${text}\n\n${"A longer paragraph of the answer. ".repeat(40)}`;
+    }
+    const page = await app({ conversations: [long] });
+    const first = await openAndCount(page, "c-long", "a-19");
+    assert.ok(first.overflows, "what the open shows first fills the view");
+    assert.ok(
+      first.rendered >= 2 && first.rendered < 8,
+      `${first.rendered} messages rendered with the newest`,
+    );
+    await filled(page);
+    assert.equal(await messageCount(page), 8, "the whole opening window, once filled");
+    assert.ok(await inView(page, "a-19"), "the newest message stays in view");
+    assert.equal((await calls(page, "branch_before")).length, 0, "no page read while filling");
+  });
+
+  test("opens with the whole window at once when its newest messages fall short of the view", async () => {
+    // Forty source lines that render as one line each: longer to the guess than on the screen.
+    const short = longConversation(20);
+    for (const turn of short.turns) {
+      turn.replies[0].blocks[0].text = Array(40).fill("word").join("\n");
+    }
+    const page = await app({ conversations: [short] });
+    const first = await openAndCount(page, "c-long", "a-19");
+    assert.equal(first.rendered, 8, "every message of the opening window with the newest");
+  });
+
   test("opens on its newest messages with only a few rendered", async () => {
     const page = await app({ conversations: [longConversation(1000)] });
     const ms = await openTimed(page, "c-long");
@@ -139,6 +198,7 @@ describe("a long conversation", () => {
     const page = await app({ conversations: [longConversation(200)] });
     await page.click(`${tid("conversation-item")}[data-id="c-long"]`);
     await page.waitForSelector(messageSel("a-199"));
+    await filled(page);
     const before = await renderedIds(page);
     const oldest = before[0];
     // At the very top, older messages are added above what is shown.
@@ -201,6 +261,7 @@ describe("a long conversation", () => {
     await page.addStyleTag({ content: '[data-testid="transcript"] { overflow-anchor: none; }' });
     await page.click(`${tid("conversation-item")}[data-id="c-long"]`);
     await page.waitForSelector(messageSel("a-199"));
+    await filled(page);
     const before = await renderedIds(page);
     // A message in the middle of the view, and the view scrolled near the top of the window.
     const anchor = before[2];
