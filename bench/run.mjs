@@ -1852,11 +1852,12 @@ async function benchHistoryOpen(mock) {
         `${fmtList(
           longRuns.map((r) => r.presentMs),
           fmtMs,
-        )}; ${longRuns.map((r) => r.messagesInDom).join(", ")} message elements in the DOM); ` +
+        )}; ${longRuns.map((r) => r.messagesShown).join(", ")} message elements in the DOM then, ` +
+        `${longRuns.map((r) => r.messagesInDom).join(", ")} two frames later: older ones of the window are added a frame at a time); ` +
         `${state.short.messages} messages: ${fmtList(
           shortRuns.map((r) => r.ms),
           fmtMs,
-        )} (${shortRuns.map((r) => r.messagesInDom).join(", ")} ` +
+        )} (${shortRuns.map((r) => r.messagesShown).join(", ")}, then ${shortRuns.map((r) => r.messagesInDom).join(", ")} ` +
         `message elements). Of that, open_conversation over IPC alone (invoked from the page afterwards, the view's JSON ` +
         `included): ${fmtList(
           ipc.map((r) => r.long.ms),

@@ -11,8 +11,8 @@ export type ViewSize = { width: number; height: number };
 const LINE_PX = 24;
 /** About the width of a character of a reply's text, in pixels. */
 const CHAR_PX = 8;
-/** A message's own lines besides its text: the padding and the row of status and actions. */
-const MESSAGE_LINES = 3;
+/** A message's own lines besides its text: its margins and the row of status and actions. */
+const MESSAGE_LINES = 4;
 /** What a block other than text (an image, a tool call, a thought) takes, in lines. */
 const BLOCK_LINES = 6;
 
