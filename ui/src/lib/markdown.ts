@@ -448,6 +448,23 @@ function renderTokens(tokens: Token[], highlight: boolean): string {
 
 export type Segment = { key: string; html: string };
 
+/** The channel `yieldToFrames` posts to, and the renders waiting for its messages. */
+const yielding = new MessageChannel();
+const resumes: (() => void)[] = [];
+yielding.port1.onmessage = () => resumes.shift()?.();
+
+/**
+ * Lets the event loop run (a frame, input) between slices of a render. A message, not
+ * `setTimeout(0)`: nested timers wait at least 4 ms, a quarter to a third of a 100,000-token
+ * reply's first render in WebKitGTK (32 slices: 163-219 ms in all, 135-169 ms this way).
+ */
+function yieldToFrames(): Promise<void> {
+  return new Promise((resolve) => {
+    resumes.push(resolve);
+    yielding.port2.postMessage(null);
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // Incremental rendering
 
@@ -625,7 +642,7 @@ export class IncrementalMarkdown {
         at = Math.min(text.length, at + sliceChars);
         this.update(text.slice(0, at), true);
       } while (at < text.length && !this.#whole && performance.now() - sliceStart < budgetMs);
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      await yieldToFrames();
       if (cancelled()) {
         this.#reset();
         this.#text = "";
