@@ -456,7 +456,7 @@ yielding.port1.onmessage = () => resumes.shift()?.();
 /**
  * Lets the event loop run (a frame, input) between slices of a render. A message, not
  * `setTimeout(0)`: nested timers wait at least 4 ms, a quarter to a third of a 100,000-token
- * reply's first render in WebKitGTK (32 slices: 163-219 ms in all, 135-169 ms this way).
+ * reply's first render in WebKitGTK (32 slices: 163-224 ms in all, 123-179 ms this way).
  */
 function yieldToFrames(): Promise<void> {
   return new Promise((resolve) => {

@@ -132,6 +132,8 @@ describe("anchoredRules", () => {
       }
     }
     expect(reshaped.other).toBe(stock.other);
+    // Made once per set of marked's: every lexer (one per streamed piece) takes the same rules.
+    expect(anchoredRules(stock)).toBe(reshaped);
     // The sets most of marked's rules are in: a change of marked that anchors differently shows.
     expect((reshaped.block.paragraph as RegExp).sticky).toBe(true);
     // And its text rule still has the lookbehind `TextRule` runs without.

@@ -138,23 +138,27 @@ function anchoredSet(rules: RuleSet, block: boolean): RuleSet {
   );
 }
 
-/** One reshaped set per set of marked's (they are module constants: GFM, pedantic, …). */
-const reshaped = new WeakMap<RuleSet, RuleSet>();
+/** Reshaped rules with the stock sets they were made from. */
+type Reshaped = { from: Rules; rules: Rules };
 
-function cached(rules: RuleSet, block: boolean): RuleSet {
-  let set = reshaped.get(rules);
-  if (!set) {
-    set = anchoredSet(rules, block);
-    reshaped.set(rules, set);
-  }
-  return set;
-}
+/**
+ * The reshaped rules, by marked's inline rule set (its sets are module constants, one per
+ * option: GFM, line breaks, pedantic): a lexer is made for every piece of a streamed reply, and
+ * each takes the same reshaped rules.
+ */
+const reshaped = new WeakMap<RuleSet, Reshaped>();
 
 /** `rules` with their anchored block and inline rules matched at the start only (above). */
 export function anchoredRules(rules: Rules): Rules {
-  return {
+  const known = reshaped.get(rules.inline);
+  if (known && known.from.block === rules.block && known.from.other === rules.other) {
+    return known.rules;
+  }
+  const made = {
     other: rules.other,
-    block: cached(rules.block, true),
-    inline: cached(rules.inline, false),
+    block: anchoredSet(rules.block, true),
+    inline: anchoredSet(rules.inline, false),
   };
+  reshaped.set(rules.inline, { from: rules, rules: made });
+  return made;
 }

@@ -16,17 +16,25 @@ const MESSAGE_LINES = 4;
 /** What a block other than text (an image, a tool call, a thought) takes, in lines. */
 const BLOCK_LINES = 6;
 
-/** About how many lines `message` takes at `charsPerLine` characters a line. */
-function lines(message: MessageView, charsPerLine: number): number {
+/**
+ * About how many lines `message` takes at `charsPerLine` characters a line, counted up to
+ * `enough` (a 100,000-token reply is not walked to its end to learn that it fills the view).
+ */
+function lines(message: MessageView, charsPerLine: number, enough: number): number {
   let count = MESSAGE_LINES;
   for (const block of message.blocks) {
     if (!isText(block)) {
       count += BLOCK_LINES;
       continue;
     }
-    for (const line of block.text.split("\n")) {
+    const text = block.text;
+    for (let start = 0; start <= text.length && count < enough;) {
+      const newline = text.indexOf("\n", start);
+      const end = newline === -1 ? text.length : newline;
       // A blank line is a paragraph's margin, about half a line.
-      count += line.length === 0 ? 0.5 : Math.ceil(line.length / charsPerLine);
+      count += end === start ? 0.5 : Math.ceil((end - start) / charsPerLine);
+      if (newline === -1) break;
+      start = newline + 1;
     }
   }
   return count;
@@ -46,7 +54,7 @@ export function firstShown(messages: readonly MessageView[], view: ViewSize): nu
   let filled = 0;
   let n = 0;
   for (const message of messages.slice(-INITIAL).reverse()) {
-    filled += lines(message, charsPerLine);
+    filled += lines(message, charsPerLine, viewLines - filled);
     n++;
     if (n >= 2 && filled >= viewLines) return n;
   }
