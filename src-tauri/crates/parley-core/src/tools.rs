@@ -555,10 +555,8 @@ impl Parley {
     pub async fn list_mcp_servers(&self) -> CoreResult<Vec<McpServerView>> {
         self.start_mcp_servers().await?;
         let stored = self.stored_servers().await?;
-        let registered = self.tools.host().await.tools().await;
-        let permissions: Vec<ToolPermission> = read_json(&self.store, PERMISSIONS_KEY).await?;
-        let mut views = Vec::new();
-        for server in stored {
+        let mut runtimes = Vec::with_capacity(stored.len());
+        for server in &stored {
             let runtime = self
                 .tools
                 .host()
@@ -567,6 +565,14 @@ impl Parley {
                     (running.state(), running.stderr_tail())
                 })
                 .await;
+            runtimes.push(runtime);
+        }
+        // Read after the states: a server that turned ready in between then lists its tools,
+        // where the other order could show it ready with none.
+        let registered = self.tools.host().await.tools().await;
+        let permissions: Vec<ToolPermission> = read_json(&self.store, PERMISSIONS_KEY).await?;
+        let mut views = Vec::new();
+        for (server, runtime) in stored.into_iter().zip(runtimes) {
             let (state, error, stderr_tail) = match runtime {
                 _ if !server.enabled => (McpServerState::Disabled, None, Vec::new()),
                 None => (McpServerState::Starting, None, Vec::new()),
