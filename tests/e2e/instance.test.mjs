@@ -223,7 +223,7 @@ test("a second process that cannot reach the first over D-Bus is refused by the 
   }
 });
 
-test("the window shows only the app: a page elsewhere is never loaded, and the opener refuses mailto queries and other schemes", async (t) => {
+test("the window shows only the app, in the desktop's UI font: a page elsewhere is never loaded, and the opener refuses mailto queries and other schemes", async (t) => {
   const dataDir = newDataDir();
   const app = await launchApp({ dataDir, baseUrl: mock.baseUrl });
   t.after(() => app.quit());
@@ -231,6 +231,12 @@ test("the window shows only the app: a page elsewhere is never loaded, and the o
     await app.find("composer-input");
     const home = await app.execute("return location.href");
     assert.match(home, /^tauri:\/\/localhost/);
+    // The desktop's UI font, named by Rust (window.rs) rather than left to `system-ui`: GTK's
+    // own setting, "Sans 10" where no desktop sets one (Xvfb).
+    const font = await app.execute(
+      "return getComputedStyle(document.documentElement).getPropertyValue('--font-sans').trim()",
+    );
+    assert.match(font, /^"[^"]+"(, "[^"]+")*, sans-serif$/, font);
 
     // A page that would load if allowed: the mock server answers on 127.0.0.1.
     // Started after the script returns: WebKitWebDriver waits for a navigation begun inside a

@@ -15,7 +15,17 @@ declare global {
      * before the history does: an upgrade of it that takes long. No command works until then.
      */
     __PARLEY_UPGRADING__?: boolean;
+    /**
+     * Set by Rust on Linux (`src-tauri/src/window.rs`): the desktop's UI font as a CSS
+     * `font-family`, named because WebKitGTK resolves `system-ui` slowly at the first layout.
+     */
+    __PARLEY_UI_FONT__?: string;
   }
+}
+
+// Before the first layout, which resolves the fonts.
+if (window.__PARLEY_UI_FONT__) {
+  document.documentElement.style.setProperty("--font-sans", window.__PARLEY_UI_FONT__);
 }
 
 // Before the first paint, so the page never flashes in the wrong theme.
