@@ -992,6 +992,7 @@ async function measureLaunch(
       pageStartToShownMs: found.epochMs - found.timeOrigin,
       timeline: found.timeline,
       alreadyThere: found.already,
+      ownMark: found.ownMark ?? false,
       items: found.items,
       listCount: found.listCount,
       memory,
@@ -1379,7 +1380,9 @@ async function benchStartup(mock, seedBinary) {
           `and timed until the first frame with that paragraph: ${fmtList(
             bare.map((r) => r.ms),
             fmtMs,
-          )}; idle PSS ${fmtList(
+          )} (painted before WebKitWebDriver's session was ready in ${bare.filter((r) => r.alreadyThere).length} ` +
+          `of ${bare.length} launches; then the page's own record of that frame, bench/bare-tauri/dist/shown.js, ` +
+          `gives the time, in ${bare.filter((r) => r.ownMark).length}); idle PSS ${fmtList(
             bare.map((r) => r.memory.bytes),
             fmtMiB,
           )} (${procNames(bare[0].memory.names)}).`

@@ -21,7 +21,7 @@ export async function inPage(driver, fn, args = []) {
  * Waits (at most `limitMs`) until `selector` matches. Resolves to null on time-out, else to the
  * wall-clock time (`epochMs`, comparable with node's Date.now()) after the first frame that
  * shows it, and whether it was already there when this script started (then `epochMs` is only
- * an upper bound).
+ * an upper bound, unless the page recorded its own first paint: `ownMark`).
  */
 export async function pageWaitForSelector(selector, limitMs) {
   const info = (already) => {
@@ -52,7 +52,12 @@ export async function pageWaitForSelector(selector, limitMs) {
       },
     };
   };
-  if (document.querySelector(selector)) return info(true);
+  if (document.querySelector(selector)) {
+    // Painted before this script started: a page that records its own first paint (the bare
+    // Tauri app's shown.js) gives the exact time, else it is only an upper bound.
+    const own = window.__benchShownAtEpochMs;
+    return typeof own === "number" ? { ...info(true), epochMs: own, ownMark: true } : info(true);
+  }
   return await new Promise((resolve) => {
     const observer = new MutationObserver(() => {
       if (document.querySelector(selector)) {
