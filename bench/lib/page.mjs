@@ -53,10 +53,16 @@ export async function pageWaitForSelector(selector, limitMs) {
     };
   };
   if (document.querySelector(selector)) {
-    // Painted before this script started: a page that records its own first paint (the bare
-    // Tauri app's shown.js) gives the exact time, else it is only an upper bound.
-    const own = window.__benchShownAtEpochMs;
-    return typeof own === "number" ? { ...info(true), epochMs: own, ownMark: true } : info(true);
+    // There before this script started: a page that records its own first paint (the bare
+    // Tauri app's shown.js: null until that frame) gives the exact time, else it is only an
+    // upper bound.
+    if (!("__benchShownAtEpochMs" in window)) return info(true);
+    const deadline = Date.now() + limitMs;
+    while (typeof window.__benchShownAtEpochMs !== "number") {
+      if (Date.now() > deadline) return null;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    return { ...info(true), epochMs: window.__benchShownAtEpochMs, ownMark: true };
   }
   return await new Promise((resolve) => {
     const observer = new MutationObserver(() => {

@@ -139,11 +139,12 @@ mod compositing {
 }
 
 /// The desktop's UI font, named for the page. The page's text is in `system-ui` (the desktop's
-/// UI font) by default, but WebKitGTK resolves that generic family slowly: the first layout of
-/// the window took 46-67 ms with it against 23-38 ms with the family it stands for named
-/// (WebKitGTK 2.4x, the UI at start-up, 1,000 conversations; perf put the difference in
-/// fontconfig's pattern substitution). So on Linux the page is told the family GTK uses for
-/// its own text (`gtk-font-name`: "Cantarell 11", or GTK's default "Sans 10").
+/// UI font) by default, but WebKitGTK resolves that generic family slowly: the page's first
+/// layout took 46-67 ms with it against 23-38 ms with a family named, "Sans" included
+/// (WebKitGTK's MiniBrowser, the UI tests' backend, 1,000 conversations; in a perf profile of
+/// the app's launch, fontconfig's pattern substitution took ~100 ms of the web process before
+/// the first rows). So on Linux the page is told the family GTK uses for its own text
+/// (`gtk-font-name`, e.g. "Cantarell 11").
 #[cfg(target_os = "linux")]
 mod ui_font {
     /// `--font-sans` for GTK's UI font, or None when GTK has none or it cannot be named safely.

@@ -231,8 +231,8 @@ test("the window shows only the app, in the desktop's UI font: a page elsewhere 
     await app.find("composer-input");
     const home = await app.execute("return location.href");
     assert.match(home, /^tauri:\/\/localhost/);
-    // The desktop's UI font, named by Rust (window.rs) rather than left to `system-ui`: GTK's
-    // own setting, "Sans 10" where no desktop sets one (Xvfb).
+    // The desktop's UI font, named by Rust (window.rs) rather than left to `system-ui` (the
+    // stylesheet's value, which this pattern refuses): GTK's own setting, its default under Xvfb.
     const font = await app.execute(
       "return getComputedStyle(document.documentElement).getPropertyValue('--font-sans').trim()",
     );
