@@ -232,6 +232,11 @@ async fn search_pool(options: SqliteConnectOptions) -> Result<SqlitePool, StoreE
         .max_connections(1)
         .idle_timeout(None)
         .max_lifetime(None)
+        // sqlx pings a connection before lending it by default: a round trip to its worker
+        // thread before every search (a 1-character search, 50 hits on a million messages, 50
+        // back to back: p50 447-595 µs with the ping, 338-477 without, interleaved). The
+        // connection is never closed, and a ping of SQLite says nothing about it anyway.
+        .test_before_acquire(false)
         .connect_with(options.pragma("cache_size", format!("-{SEARCH_CACHE_KIB}")))
         .await?;
     Ok(pool)

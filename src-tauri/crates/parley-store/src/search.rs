@@ -14,7 +14,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::json_rows;
-use crate::text_find::{find_ignoring_case, needs_unicode_case_folding};
+use crate::text_find::{Needle, needs_unicode_case_folding};
 use crate::{Store, StoreError};
 
 /// Marks the start of the matched text in [`SearchHit::snippet`]
@@ -276,6 +276,8 @@ impl Store {
             json_rows(&json, "search results")?;
         rows.sort_by_key(|row| std::cmp::Reverse(row.5));
         let query = query.trim();
+        // Built once: each hit's snippet is searched for the same query.
+        let needle = Needle::new(query);
         Ok(rows
             .into_iter()
             .map(
@@ -284,7 +286,7 @@ impl Store {
                         message_id,
                         conversation_id,
                         conversation_title,
-                        snippet: match_snippet(&snippet, query),
+                        snippet: match_snippet(&snippet, &needle),
                         created_at,
                     }
                 },
@@ -307,8 +309,8 @@ fn escape_like(text: &str) -> String {
 
 /// Builds a snippet like FTS5's `snippet()`: the first occurrence of `query`
 /// (ignoring case, as the statements match) with some context on each side.
-fn match_snippet(text: &str, query: &str) -> String {
-    let Some((_, start, end)) = find_ignoring_case(text, query) else {
+fn match_snippet(text: &str, needle: &Needle) -> String {
+    let Some((_, start, end)) = needle.find(text.as_bytes()) else {
         // Cannot happen for rows the statements returned; show the start of
         // the text.
         return text.chars().take(SNIPPET_CONTEXT_CHARS * 2).collect();
@@ -347,6 +349,11 @@ mod tests {
     use crate::test_support::{conversation, memory_store, message};
     use crate::{MessageFinish, MessageStatus, NewMessage, Role, StoredUsage};
 
+    /// The snippet `search_messages` builds for a hit on `query` in `text`.
+    fn snippet_of(text: &str, query: &str) -> String {
+        match_snippet(text, &Needle::new(query))
+    }
+
     async fn hit_ids(store: &Store, query: &str) -> Vec<String> {
         store
             .search_messages(query, 50)
@@ -364,12 +371,9 @@ mod tests {
 
     #[test]
     fn match_snippets_mark_the_match_and_trim_context() {
-        assert_eq!(
-            match_snippet("say Hi there", "hi"),
-            "say \u{2}Hi\u{3} there"
-        );
+        assert_eq!(snippet_of("say Hi there", "hi"), "say \u{2}Hi\u{3} there");
         let long = format!("{}xy{}", "a".repeat(40), "b".repeat(40));
-        let snippet = match_snippet(&long, "XY");
+        let snippet = snippet_of(&long, "XY");
         let context = SNIPPET_CONTEXT_CHARS;
         assert_eq!(
             snippet,
@@ -379,7 +383,7 @@ mod tests {
                 "b".repeat(context)
             )
         );
-        assert_eq!(match_snippet("日本語の文", "本語"), "日\u{2}本語\u{3}の文");
+        assert_eq!(snippet_of("日本語の文", "本語"), "日\u{2}本語\u{3}の文");
     }
 
     /// The one- and two-character path reads only a window of each hit's
@@ -408,11 +412,11 @@ mod tests {
         let hits = store.search_messages("qA", 50).await.unwrap();
         assert_eq!(hits.len(), texts.len());
         for (hit, text) in hits.iter().zip(texts.iter().rev()) {
-            assert_eq!(hit.snippet, match_snippet(text, "qA"), "text {:.40?}", text);
+            assert_eq!(hit.snippet, snippet_of(text, "qA"), "text {:.40?}", text);
         }
         let hits = store.search_messages("の", 50).await.unwrap();
         assert_eq!(hits.len(), 1);
-        assert_eq!(hits[0].snippet, match_snippet(&texts[3], "の"));
+        assert_eq!(hits[0].snippet, snippet_of(&texts[3], "の"));
     }
 
     /// The statements must stop after `limit` hits instead of sorting every

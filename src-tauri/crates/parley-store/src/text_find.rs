@@ -92,7 +92,8 @@ fn case_classes() -> &'static HashMap<char, Box<[char]>> {
 
 /// Where `needle` first occurs in `haystack` ignoring case: the 0-based
 /// character index and the byte range of the match. An empty needle matches
-/// at the start.
+/// at the start. (The store builds a [`Needle`] once per query instead.)
+#[cfg(test)]
 pub(crate) fn find_ignoring_case(haystack: &str, needle: &str) -> Option<(usize, usize, usize)> {
     Needle::new(needle).find(haystack.as_bytes())
 }
