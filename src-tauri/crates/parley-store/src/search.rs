@@ -307,8 +307,8 @@ fn escape_like(text: &str) -> String {
     escaped
 }
 
-/// Builds a snippet like FTS5's `snippet()`: the first occurrence of `query`
-/// (ignoring case, as the statements match) with some context on each side.
+/// Builds a snippet like FTS5's `snippet()`: the first match of `needle` (the
+/// query, ignoring case as the statements match) with some context on each side.
 fn match_snippet(text: &str, needle: &Needle) -> String {
     let Some((_, start, end)) = needle.find(text.as_bytes()) else {
         // Cannot happen for rows the statements returned; show the start of

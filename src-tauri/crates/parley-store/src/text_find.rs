@@ -90,14 +90,6 @@ fn case_classes() -> &'static HashMap<char, Box<[char]>> {
     })
 }
 
-/// Where `needle` first occurs in `haystack` ignoring case: the 0-based
-/// character index and the byte range of the match. An empty needle matches
-/// at the start. (The store builds a [`Needle`] once per query instead.)
-#[cfg(test)]
-pub(crate) fn find_ignoring_case(haystack: &str, needle: &str) -> Option<(usize, usize, usize)> {
-    Needle::new(needle).find(haystack.as_bytes())
-}
-
 /// A query prepared for [`Needle::find`]: each form of its first character (every character
 /// [`same_ignoring_case`] pairs it with) as a `memmem` searcher, and the rest.
 ///
@@ -302,6 +294,13 @@ unsafe extern "C" fn parley_find_sql(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Where `needle` first occurs in `haystack` ignoring case: the 0-based character index and
+    /// the byte range of the match; an empty needle matches at the start. (The store builds one
+    /// [`Needle`] per search and asks it for every hit.)
+    fn find_ignoring_case(haystack: &str, needle: &str) -> Option<(usize, usize, usize)> {
+        Needle::new(needle).find(haystack.as_bytes())
+    }
 
     #[test]
     fn letters_of_every_script_match_in_any_case() {
